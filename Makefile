@@ -1,0 +1,54 @@
+# Duban: `make run` serves on http://127.0.0.1:5000, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DUBAN_VAR_DIR ?= var
+
+# Tests talk to real services: PostgreSQL (database `test`) and Redis on this machine.
+export DUBAN_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export DUBAN_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install run test test-unit test-workflow test-integration test-web bench lock clean
+
+install: $(STAMP)
+
+$(STAMP): setup.cfg constraints.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/duban db upgrade
+	$(BIN)/duban deploy bpmn/*.bpmn
+	$(BIN)/duban seed-demo
+	$(BIN)/duban run --host 127.0.0.1 --port 5000
+
+test: install
+	$(BIN)/pytest -q
+
+test-unit: install
+	$(BIN)/pytest -q tests/unit
+
+test-workflow: install
+	$(BIN)/pytest -q tests/workflow
+
+test-integration: install
+	$(BIN)/pytest -q tests/integration
+
+test-web: install
+	$(BIN)/pytest -q tests/web
+
+bench: install
+	$(BIN)/python -m bench
+
+# Re-resolve the pinned versions from setup.cfg's ranges (then commit constraints.txt).
+lock:
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
+	.lockenv/bin/pip install --quiet -e '.[test]'
+	.lockenv/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+	rm -rf .lockenv
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

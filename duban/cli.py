@@ -1,0 +1,108 @@
+"""`duban`: database, deployment, demo data and the processes of a Duban installation."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from engine import services
+from engine.bootstrap import bootstrap
+from engine.errors import DubanError
+
+
+@click.group()
+def main():
+    """Duban (督办): BPM service for 督查督办 work."""
+
+
+@main.group()
+def db():
+    """The database."""
+
+
+@db.command("upgrade")
+def db_upgrade():
+    """Create or migrate the database to the latest schema (Alembic)."""
+    from engine.migrate import upgrade
+
+    duban = bootstrap()
+    upgrade(duban.db)
+    click.echo(f"database at {duban.settings.database_url.split('@')[-1]} is up to date")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def deploy(files):
+    """Deploy BPMN FILES together, each with the .form files beside it (or in forms/)."""
+    duban = bootstrap()
+    bpmn = {path.name: path.read_bytes() for path in files}
+    forms = {}
+    for path in files:
+        for folder in (path.parent, path.parent / "forms"):
+            for form in sorted(folder.glob("*.form")):
+                forms.setdefault(form.name, form.read_bytes())
+    try:
+        results = services.deploy(duban, bpmn, forms)
+    except DubanError as error:
+        click.echo(f"error: {error.message}", err=True)
+        for detail in error.details[1:]:
+            click.echo(f"  {detail.get('file')}: {detail.get('message')}", err=True)
+        sys.exit(2)
+    for result in results:
+        click.echo(f"{result['key']} {result['version']}")
+        for warning in result["warnings"]:
+            click.echo(f"  warning: {warning['message']}", err=True)
+
+
+@main.command("seed-demo")
+@click.option("--password", default=None, help="password of every demo user (default: duban-demo)")
+def seed_demo(password):
+    """Create the demo organisation (idempotent)."""
+    created = services.seed_demo(bootstrap(), **({"password": password} if password else {}))
+    click.echo(f"demo organisation ready ({created['units']} units and {created['users']} users added)")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def run(host, port, threads):
+    """Serve the web app; without DUBAN_REDIS_URL the worker and scheduler run in-process."""
+    from waitress import serve
+
+    from web import create_app
+    from workers import embedded
+
+    duban = bootstrap()
+    app = create_app(duban=duban)
+    background = embedded.start(duban) if duban.settings.embedded else None
+    mode = "embedded worker and scheduler" if background else f"Redis at {duban.settings.redis_url}"
+    click.echo(f"Duban serving on http://{host}:{port} ({mode})")
+    try:
+        serve(app, host=host, port=port, threads=threads, ident="duban")
+    finally:
+        if background:
+            background.stop()
+
+
+@main.command()
+@click.option("--processes", default=1, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+def worker(processes, threads):
+    """Dramatiq worker processes on Redis (DUBAN_REDIS_URL)."""
+    from workers import runner
+
+    sys.exit(runner.run_worker(processes, threads))
+
+
+@main.command()
+def scheduler():
+    """The timer scheduler alone: sends due timers to the workers."""
+    from workers import scheduler as timer_scheduler
+
+    timer_scheduler.run_forever(bootstrap())
+
+
+if __name__ == "__main__":
+    main()

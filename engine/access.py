@@ -1,0 +1,76 @@
+"""Who may see and do what: role × unit × item classification, in one place.
+
+Pages, the API, exports and notifications all ask here; nothing else decides.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, false, or_, select, true
+
+from .domain.roles import ADMIN, DESIGNER, DISCIPLINE, OFFICE, SUPERVISORS, UNIT
+from .models import HumanTask, Item, ItemUnit
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person acting: who they are, their roles and their unit."""
+
+    id: int
+    username: str
+    roles: frozenset
+    unit_id: str | None
+    display_name: str = ""
+
+    def has(self, *roles: str) -> bool:
+        return any(role in self.roles for role in roles)
+
+
+def items_visible(actor: Actor):
+    """A WHERE clause on Item: the ledger rows this person may know about."""
+    if actor.has(*SUPERVISORS):
+        return true()
+    clauses = []
+    if actor.has(UNIT) and actor.unit_id:
+        clauses.append(exists(select(ItemUnit.id).where(
+            ItemUnit.item_id == Item.id, ItemUnit.unit_id == actor.unit_id)))
+    if actor.has(DISCIPLINE):
+        clauses.append(exists(select(ItemUnit.id).where(
+            ItemUnit.item_id == Item.id, ItemUnit.escalated_at.is_not(None))))
+    return or_(*clauses) if clauses else false()
+
+
+def can_see_item(actor: Actor, item: Item) -> bool:
+    if actor.has(*SUPERVISORS):
+        return True
+    if actor.has(UNIT) and any(part.unit_id == actor.unit_id for part in item.units):
+        return True
+    return actor.has(DISCIPLINE) and any(part.escalated_at for part in item.units)
+
+
+def can_see_instance(actor: Actor, instance, item: Item | None) -> bool:
+    if item is not None:
+        return can_see_item(actor, item)
+    return actor.has(ADMIN, DESIGNER, OFFICE) or instance.started_by == actor.username
+
+
+def tasks_workable(actor: Actor):
+    """A WHERE clause on HumanTask: open tasks this person may claim or complete."""
+    by_role = [HumanTask.role == role for role in actor.roles if role != UNIT]
+    if actor.has(UNIT) and actor.unit_id:
+        by_role.append(and_(HumanTask.role == UNIT, HumanTask.unit_id == actor.unit_id))
+    candidate = and_(HumanTask.assignee.is_(None), or_(*by_role)) if by_role else false()
+    return and_(HumanTask.state == "open", or_(HumanTask.assignee == actor.username, candidate))
+
+
+def is_candidate(actor: Actor, task: HumanTask) -> bool:
+    """Whether the task's role and unit fit this person (ignoring who claimed it)."""
+    if task.role is None:
+        return task.assignee == actor.username
+    if task.role == UNIT:
+        return actor.has(UNIT) and task.unit_id is not None and task.unit_id == actor.unit_id
+    return actor.has(task.role)
+
+
+def can_work(actor: Actor, task: HumanTask) -> bool:
+    return is_candidate(actor, task) and task.assignee in (None, actor.username)

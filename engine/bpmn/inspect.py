@@ -1,0 +1,308 @@
+"""Static checks of BPMN documents before SpiffWorkflow sees them, and what the engine needs to know.
+
+SpiffWorkflow parses many things it cannot run (JUEL conditions, JavaScript, DMN, service tasks)
+and some parser errors are raw KeyErrors. Here every such construct is refused with a message
+naming the element, and user tasks are resolved to a role (lane or candidateGroups) and a form.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .. import forms as formjs
+from ..domain.roles import LANE_ROLES, role_for_lane
+from .xml import BPMN, CAMUNDA, NS, SPIFF, ZEEBE, label, local
+
+HUMAN_TASKS = ("userTask", "manualTask")
+SUPPORTED_NODES = {
+    "startEvent", "endEvent", "userTask", "task", "subProcess", "manualTask", "exclusiveGateway",
+    "parallelGateway", "inclusiveGateway", "callActivity", "transaction", "adHocSubProcess",
+    "scriptTask", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
+    "receiveTask", "sendTask", "eventBasedGateway",
+}
+REFUSED_NODES = {
+    "serviceTask": "service tasks are not supported (Duban runs no external calls from a diagram)",
+    "businessRuleTask": "business rule tasks (DMN) are not supported",
+    "complexGateway": "complex gateways are not supported; use exclusive or inclusive gateways",
+}
+PYTHON_FORMATS = {"", "python", "py", "text/x-python", "python3"}
+_JUEL = re.compile(r"[$#]\{")
+
+
+@dataclass
+class HumanTaskInfo:
+    element_id: str
+    name: str
+    role: str | None
+    lane: str | None
+    form: str | None
+    kind: str
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+@dataclass
+class ProcessInfo:
+    key: str
+    name: str
+    filename: str
+    executable: bool
+    calls: set = field(default_factory=set)
+    human_tasks: dict = field(default_factory=dict)
+    names: dict = field(default_factory=dict)
+
+    def elements(self) -> dict:
+        return {"human_tasks": {k: v.as_dict() for k, v in self.human_tasks.items()}, "names": self.names}
+
+
+@dataclass
+class Inspection:
+    processes: dict = field(default_factory=dict)
+    forms: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+    def problem(self, bucket: list, filename: str, element, message: str) -> None:
+        bucket.append({
+            "file": filename,
+            "element": element.get("id") if element is not None else None,
+            "line": element.sourceline if element is not None else None,
+            "message": f"{label(element)}: {message}" if element is not None else message,
+        })
+
+
+def inspect(documents: dict, form_files: dict) -> Inspection:
+    """Check parsed documents ({filename: root}) with the forms offered beside them."""
+    result = Inspection()
+    catalogue = _form_catalogue(form_files, result)
+    for filename, root in documents.items():
+        _inspect_document(filename, root, catalogue, result)
+    _check_calls(result)
+    return result
+
+
+def _form_catalogue(form_files: dict, result: Inspection) -> dict:
+    """{reference: (filename, schema or error)}: forms findable by id, file name, or stem."""
+    catalogue = {}
+    for filename, text in form_files.items():
+        try:
+            entry = (filename, formjs.load(text, filename))
+        except ValueError as error:
+            entry = (filename, error)
+        base = filename.rsplit("/", 1)[-1]
+        refs = {base, base.removesuffix(".form")}
+        if isinstance(entry[1], dict) and entry[1].get("id"):
+            refs.add(str(entry[1]["id"]))
+        for ref in refs:
+            catalogue.setdefault(ref, entry)
+    return catalogue
+
+
+def _inspect_document(filename, root, catalogue, result: Inspection) -> None:
+    lanes = _lanes(root)
+    for element in root.iter(f"{{{BPMN}}}dataStore", f"{{{BPMN}}}dataStoreReference"):
+        result.problem(result.errors, filename, element, "data stores are not supported")
+    for process in root.iterfind("bpmn:process", NS):
+        info = ProcessInfo(
+            key=process.get("id"), name=process.get("name") or process.get("id"),
+            filename=filename, executable=process.get("isExecutable", "true") == "true",
+        )
+        if info.key in result.processes:
+            result.problem(result.errors, filename, process, "another process in this deployment has the same id")
+        result.processes[info.key] = info
+        has_lanes = process.find(".//bpmn:lane", NS) is not None
+        for element in process.iter():
+            if not isinstance(element.tag, str) or not element.tag.startswith(f"{{{BPMN}}}"):
+                continue
+            _inspect_element(filename, element, info, lanes, has_lanes, catalogue, result)
+        if info.executable and not has_lanes and info.human_tasks:
+            result.problem(result.warnings, filename, process,
+                           "has no lanes: its user tasks go to the person who started the instance")
+
+
+def _lanes(root) -> dict:
+    """{flow node id: (lane id, lane name)}, the innermost lane that lists the node."""
+    found = {}
+    for lane in root.iter(f"{{{BPMN}}}lane"):
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+            if ref.text:
+                found[ref.text.strip()] = (lane.get("id"), lane.get("name"))
+    return found
+
+
+def _inspect_element(filename, element, info, lanes, has_lanes, catalogue, result) -> None:
+    kind = local(element)
+    if element.get("id") and kind in SUPPORTED_NODES | set(REFUSED_NODES):
+        info.names[element.get("id")] = element.get("name") or element.get("id")
+    if kind in REFUSED_NODES:
+        result.problem(result.errors, filename, element, REFUSED_NODES[kind])
+    elif kind == "conditionExpression":
+        _check_language(filename, element, result, "condition")
+    elif kind == "scriptTask":
+        script_format = (element.get("scriptFormat") or "").strip().lower()
+        if script_format not in PYTHON_FORMATS:
+            result.problem(result.errors, filename, element,
+                           f"scriptFormat '{element.get('scriptFormat')}' is not supported; scripts are Python")
+    elif kind in ("timeDate", "timeDuration", "timeCycle"):
+        _check_language(filename, element, result, "timer")
+    elif kind == "multiInstanceLoopCharacteristics" and element.get(f"{{{CAMUNDA}}}collection"):
+        result.problem(result.errors, filename, element.getparent(),
+                       "Camunda-style multi-instance (camunda:collection) is not supported; "
+                       "use bpmn:loopDataInputRef with bpmn:inputDataItem")
+    elif kind == "callActivity":
+        called = element.get("calledElement")
+        if called:
+            info.calls.add((called, element))
+    elif kind in HUMAN_TASKS and info.executable:
+        task = _human_task(filename, element, kind, lanes, has_lanes, catalogue, result)
+        info.human_tasks[task.element_id] = task
+
+
+def _check_language(filename, element, result, what) -> None:
+    text = element.text or ""
+    language = (element.get("language") or "").lower()
+    if _JUEL.search(text):
+        result.problem(result.errors, filename, _owner(element),
+                       f"the {what} '{text.strip()}' is a JUEL/FEEL expression; Duban evaluates Python "
+                       "(write e.g. amount > 100)")
+    elif language and "python" not in language:
+        result.problem(result.errors, filename, _owner(element),
+                       f"{what} language '{element.get('language')}' is not supported; expressions are Python")
+
+
+def _owner(element):
+    """The flow element a nested definition belongs to, for messages."""
+    node = element
+    while node is not None and not node.get("id"):
+        node = node.getparent()
+    return node if node is not None else element
+
+
+def _human_task(filename, element, kind, lanes, has_lanes, catalogue, result) -> HumanTaskInfo:
+    element_id = element.get("id")
+    lane_id, lane_name = _enclosing_lane(element, lanes)
+    role = role_for_lane(lane_id, lane_name)
+    groups = _candidate_groups(element)
+    if groups:
+        known = [g for g in groups if g in LANE_ROLES]
+        if known:
+            role = known[0]
+        else:
+            result.problem(result.warnings, filename, element,
+                           f"candidate groups {', '.join(groups)} are not Duban roles ({', '.join(LANE_ROLES)})")
+    if has_lanes and lane_id is None and not groups:
+        result.problem(result.errors, filename, element,
+                       "is outside every lane: put it in a lane (or name its role in camunda:candidateGroups)")
+    elif lane_id is not None and role is None and not groups:
+        result.problem(result.warnings, filename, element,
+                       f"lane '{lane_name or lane_id}' is not a Duban role; the task goes to the person who "
+                       "started the instance")
+    form_key = _resolve_form(filename, element, catalogue, result) if kind == "userTask" else None
+    return HumanTaskInfo(element_id=element_id, name=element.get("name") or element_id, role=role,
+                         lane=lane_id, form=form_key, kind=kind)
+
+
+def _enclosing_lane(element, lanes):
+    node = element
+    while node is not None:
+        if node.get("id") in lanes:
+            return lanes[node.get("id")]
+        node = node.getparent()
+    return None, None
+
+
+def _candidate_groups(element) -> list[str]:
+    text = element.get(f"{{{CAMUNDA}}}candidateGroups")
+    if text is None:
+        assignment = element.find(f"bpmn:extensionElements/{{{ZEEBE}}}assignmentDefinition", NS)
+        text = assignment.get("candidateGroups") if assignment is not None else None
+    return [g.strip() for g in (text or "").split(",") if g.strip()]
+
+
+def _form_reference(element):
+    """('ref', name) for a form-js form, ('camunda', fields) for camunda:formData, or (None, None)."""
+    form_ref = element.get(f"{{{CAMUNDA}}}formRef")
+    if form_ref:
+        return "ref", form_ref
+    zeebe = element.find(f"bpmn:extensionElements/{{{ZEEBE}}}formDefinition", NS)
+    if zeebe is not None and (zeebe.get("formId") or zeebe.get("formKey")):
+        return "ref", zeebe.get("formId") or zeebe.get("formKey")
+    form_data = element.find(f"bpmn:extensionElements/{{{CAMUNDA}}}formData", NS)
+    if form_data is not None:
+        return "camunda", form_data
+    form_key = element.get(f"{{{CAMUNDA}}}formKey")
+    if form_key:
+        for prefix in ("camunda-forms:deployment:", "camunda-forms:app:", "camunda-forms:"):
+            form_key = form_key.removeprefix(prefix)
+        return ("ref", form_key) if form_key.endswith(".form") else ("unsupported", form_key)
+    spiff = element.find(f"bpmn:extensionElements/{{{SPIFF}}}properties", NS)
+    if spiff is not None:
+        for prop in spiff.iterfind(f"{{{SPIFF}}}property"):
+            if prop.get("name") == "formJsonSchemaFilename":
+                return "unsupported", prop.get("value")
+    return None, None
+
+
+def _resolve_form(filename, element, catalogue, result) -> str | None:
+    kind, ref = _form_reference(element)
+    if kind is None:
+        return None
+    if kind == "unsupported":
+        result.problem(result.errors, filename, element,
+                       f"form '{ref}' is not a form-js form; reference a .form file with camunda:formRef")
+        return None
+    if kind == "camunda":
+        key = f"camunda:{element.get('id')}"
+        result.forms[key] = formjs.from_camunda_fields(key, _camunda_fields(ref))
+        return key
+    entry = catalogue.get(ref) or catalogue.get(ref.rsplit("/", 1)[-1])
+    if entry is None:
+        result.problem(result.errors, filename, element,
+                       f"form '{ref}' is missing: put {ref.removesuffix('.form')}.form beside the diagram")
+        return None
+    form_file, schema = entry
+    if not isinstance(schema, dict):
+        result.problem(result.errors, filename, element, f"form '{ref}' is invalid: {schema}")
+        return None
+    key = str(schema.get("id") or ref.removesuffix(".form"))
+    result.forms[key] = schema
+    return key
+
+
+def _camunda_fields(form_data) -> list[dict]:
+    found = []
+    for node in form_data.iterfind(f"{{{CAMUNDA}}}formField"):
+        required = any(
+            c.get("name") == "required"
+            for c in node.iterfind(f"{{{CAMUNDA}}}validation/{{{CAMUNDA}}}constraint")
+        )
+        values = [{"id": v.get("id"), "name": v.get("name")} for v in node.iterfind(f"{{{CAMUNDA}}}value")]
+        found.append({"id": node.get("id"), "label": node.get("label"), "type": node.get("type"),
+                      "defaultValue": node.get("defaultValue"), "required": required, "values": values})
+    return [f for f in found if f["id"]]
+
+
+def _check_calls(result: Inspection) -> None:
+    """Call activities must reach a process in the deployment, and never call back into themselves."""
+    for info in result.processes.values():
+        for called, element in info.calls:
+            if called not in result.processes:
+                result.problem(result.errors, info.filename, element,
+                               f"calls process '{called}', which is neither in this deployment nor deployed")
+    for key, info in result.processes.items():
+        for called, element in info.calls:
+            if called in result.processes and key in _reachable(result.processes, called):
+                result.problem(result.errors, info.filename, element,
+                               f"calls '{called}', which leads back to '{key}': the instance would never end")
+
+
+def _reachable(processes: dict, start: str) -> set:
+    seen, stack = set(), [start]
+    while stack:
+        key = stack.pop()
+        if key in seen or key not in processes:
+            continue
+        seen.add(key)
+        stack.extend(called for called, _ in processes[key].calls)
+    return seen

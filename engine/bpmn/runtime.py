@@ -1,0 +1,365 @@
+"""The engine's one door to SpiffWorkflow: compile, start, load, step, complete, fire, dump.
+
+Everything leaving this module is our own dataclasses and plain JSON-able values.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from ..errors import DeploymentInvalid, ProcessError
+from . import inspect as inspection
+from . import timers, xml
+from .parser import SpecError, build_specs
+from .sandbox import SandboxedScriptEngine, SandboxViolation
+from .serializer import StateSerializer
+
+# A process that runs this many automatic steps in one go is looping, not working.
+MAX_ENGINE_STEPS = 5_000
+
+
+@dataclass(frozen=True)
+class CompiledProcess:
+    """One executable process of a deployment, checked and ready to store."""
+
+    key: str
+    name: str
+    checksum: str
+    files: dict
+    forms: dict
+    elements: dict
+    warnings: list
+
+
+@dataclass(frozen=True)
+class HumanTaskView:
+    id: str
+    element_id: str
+    name: str
+    kind: str
+    data: dict
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class TimerView:
+    id: str
+    element_id: str
+    name: str
+    due_at: datetime
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class FiredTimer:
+    id: str
+    element_id: str
+    name: str
+
+
+@dataclass
+class StepLog:
+    """What the last operation did automatically: timers fired, elements passed."""
+
+    fired_timers: list = field(default_factory=list)
+    passed: list = field(default_factory=list)
+
+
+def compile_bundle(files: dict, form_files: dict, max_bytes: int, resolve=None) -> list[CompiledProcess]:
+    """Check BPMN files and their forms; raises DeploymentInvalid with one detail per problem.
+
+    `resolve(key)` may supply the files of an already deployed process that a call activity
+    needs ({filename: xml}); those are parsed for reference but not compiled again.
+    """
+    documents, errors = {}, []
+    for filename, data in files.items():
+        try:
+            documents[filename] = xml.load(data, max_bytes)
+        except xml.XmlRefused as error:
+            errors.append({"file": filename, "element": None, "line": error.line, "message": str(error)})
+    if errors:
+        raise DeploymentInvalid(_summary(errors), errors)
+    texts = {name: (data.decode("utf-8") if isinstance(data, bytes) else data) for name, data in files.items()}
+    found = inspection.inspect(documents, form_files)
+    _add_called(found, documents, texts, form_files, resolve)
+    executable = [p for p in found.processes.values() if p.executable and p.filename in files]
+    if not found.errors and not executable:
+        keys = ", ".join(found.processes) or "none"
+        found.errors.append({"file": next(iter(files), None), "element": None, "line": None, "message": (
+            f"no executable process (processes: {keys}); bpmn.io marks new diagrams isExecutable=\"false\": "
+            "tick 'Executable' in the modeler or set isExecutable=\"true\"")})
+    if found.errors:
+        raise DeploymentInvalid(_summary(found.errors), found.errors)
+    compiled = []
+    for process in executable:
+        try:
+            build_specs(documents, process.key)
+        except SpecError as error:
+            detail = error.as_detail()
+            detail["file"] = detail["file"] or process.filename
+            raise DeploymentInvalid(f"{detail['file']}: {detail['message']}", [detail]) from None
+        needed = {n: texts[n] for n in _files_for(process.key, found.processes)}
+        forms = {key: found.forms[key] for key in _form_keys(process) if key in found.forms}
+        compiled.append(CompiledProcess(
+            key=process.key, name=process.name, checksum=_checksum(needed, forms), files=needed,
+            forms=forms, elements=process.elements(),
+            warnings=[w for w in found.warnings if w["file"] in needed],
+        ))
+    return compiled
+
+
+def _add_called(found, documents: dict, texts: dict, form_files: dict, resolve) -> None:
+    """Bring in deployed processes that call activities name but the upload does not hold."""
+    if resolve is None:
+        return
+    for _ in range(20):  # a chain of calls, resolved a level at a time
+        missing = {called for info in found.processes.values() for called, _ in info.calls
+                   if called not in found.processes}
+        extra = {}
+        for key in missing:
+            for name, text in (resolve(key) or {}).items():
+                extra[f"deployed:{key}/{name}"] = text
+        extra = {name: text for name, text in extra.items() if name not in documents}
+        if not extra:
+            return
+        for name, text in extra.items():
+            documents[name] = xml.load(text, 1 << 30)
+            texts[name] = text
+        refreshed = inspection.inspect(documents, form_files)
+        found.processes, found.forms = refreshed.processes, refreshed.forms
+        found.errors, found.warnings = refreshed.errors, refreshed.warnings
+
+
+def _summary(errors: list) -> str:
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{first['file']}: {first['message']}{more}"
+
+
+def _files_for(key: str, processes: dict) -> list[str]:
+    names, seen, stack = [], set(), [key]
+    while stack:
+        current = stack.pop()
+        if current in seen or current not in processes:
+            continue
+        seen.add(current)
+        if processes[current].filename not in names:
+            names.append(processes[current].filename)
+        stack.extend(called for called, _ in processes[current].calls)
+    return sorted(names)
+
+
+def _form_keys(process) -> list[str]:
+    return [t.form for t in process.human_tasks.values() if t.form]
+
+
+def _checksum(files: dict, forms: dict) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    for key in sorted(forms):
+        digest.update(key.encode() + b"\0" + repr(sorted(forms[key].items())).encode() + b"\0")
+    return digest.hexdigest()
+
+
+class Runtime:
+    """Parsed specs (cached per definition) and the means to run workflows on them."""
+
+    def __init__(self, clock, cache_size: int = 64):
+        self.clock = clock
+        self._specs: OrderedDict = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self._serializer = StateSerializer()
+
+    def specs(self, definition_id: int, key: str, files: dict):
+        with self._lock:
+            if definition_id in self._specs:
+                self._specs.move_to_end(definition_id)
+                return self._specs[definition_id]
+        documents = {name: xml.load(text, 1 << 30) for name, text in files.items()}
+        built = build_specs(documents, key)
+        with self._lock:
+            self._specs[definition_id] = built
+            while len(self._specs) > self._cache_size:
+                self._specs.popitem(last=False)
+        return built
+
+    def start(self, definition, data: dict, functions: dict) -> "ProcessRun":
+        spec, subprocesses = self.specs(definition.id, definition.key, definition.files)
+        workflow = BpmnWorkflow(spec, subprocesses, script_engine=self._engine(functions))
+        workflow.task_tree.data.update(data)
+        run = ProcessRun(self, workflow)
+        run.advance()
+        return run
+
+    def load(self, definition, state: str, functions: dict) -> "ProcessRun":
+        spec, subprocesses = self.specs(definition.id, definition.key, definition.files)
+        try:
+            workflow = self._serializer.loads(state, spec, subprocesses)
+        except Exception as error:  # noqa: BLE001 - a state we cannot read is an incident, not a crash
+            raise ProcessError(f"the saved state of this instance cannot be read: {error}") from None
+        # deserialising attaches SpiffWorkflow's default (unsandboxed) engine: replace it at once.
+        workflow.script_engine = self._engine(functions)
+        return ProcessRun(self, workflow)
+
+    def _engine(self, functions: dict) -> SandboxedScriptEngine:
+        return SandboxedScriptEngine(functions, clock=self.clock)
+
+    def dumps(self, workflow) -> str:
+        return self._serializer.dumps(workflow)
+
+
+class ProcessRun:
+    """A workflow loaded for one operation. On any error, throw it away: it may be half-run."""
+
+    def __init__(self, runtime: Runtime, workflow: BpmnWorkflow):
+        self.runtime = runtime
+        self.workflow = workflow
+        self.log = StepLog()
+
+    def set_functions(self, functions: dict) -> None:
+        self.workflow.script_engine.environment.functions = dict(functions)
+
+    # -- changing state -------------------------------------------------------------------
+    def advance(self) -> None:
+        """Run automatic steps until only people or timers can move the process."""
+        with _spiff_errors():
+            steps = 0
+
+            def count(task):
+                nonlocal steps
+                steps += 1
+                if steps > MAX_ENGINE_STEPS:
+                    raise ProcessError(f"the process ran more than {MAX_ENGINE_STEPS} automatic steps "
+                                       "without waiting for anyone: it loops")
+                self.log.passed.append(task.task_spec.bpmn_id)
+                spec = task.task_spec
+                if timers.timer_of(spec) is not None and spec.bpmn_id:
+                    self.log.fired_timers.append(FiredTimer(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id))
+
+            self.workflow.refresh_timers()
+            self.workflow.do_engine_steps(will_complete_task=count)
+
+    def human_task(self, task_id: str):
+        task = self._task(task_id)
+        if task is None or not task.task_spec.manual or task.state != TaskState.READY:
+            return None
+        return task
+
+    def complete(self, task_id: str, data: dict) -> None:
+        task = self.human_task(task_id)
+        if task is None:
+            raise ProcessError(f"task {task_id} is not waiting for anyone")
+        with _spiff_errors():
+            task.set_data(**data)
+            task.run()
+        self.advance()
+
+    def recalculate_timers(self) -> None:
+        """Evaluate the due times of every waiting timer again (deadline moved, calendar changed)."""
+        with _spiff_errors():
+            for task in self.workflow.get_tasks(state=TaskState.WAITING):
+                timers.recalculate(task)
+        self.advance()
+
+    # -- reading state --------------------------------------------------------------------
+    @property
+    def completed(self) -> bool:
+        return self.workflow.is_completed()
+
+    def human_tasks(self) -> list[HumanTaskView]:
+        views = []
+        for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+            spec = task.task_spec
+            views.append(HumanTaskView(
+                id=str(task.id), element_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
+                kind="user" if type(spec).__name__ == "UserTask" else "manual",
+                data=jsonable(task.data), unit=_unit_of(task),
+            ))
+        return views
+
+    def waiting_timers(self) -> list[TimerView]:
+        views = []
+        with _spiff_errors():
+            for task in self.workflow.get_tasks(state=TaskState.WAITING):
+                if timers.timer_of(task.task_spec) is None:
+                    continue
+                due = timers.due_at(task)
+                if due is None:
+                    continue
+                spec = task.task_spec
+                views.append(TimerView(id=str(task.id), element_id=spec.bpmn_id,
+                                       name=spec.bpmn_name or spec.bpmn_id, due_at=due, unit=_unit_of(task)))
+        return views
+
+    def data(self) -> dict:
+        if self.completed:
+            return jsonable(self.workflow.data)
+        last = self.workflow.last_task or self.workflow.task_tree
+        return jsonable(last.data)
+
+    def dumps(self) -> str:
+        return self.runtime.dumps(self.workflow)
+
+    def _task(self, task_id: str):
+        try:
+            return self.workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, SpiffWorkflowException, KeyError):
+            return None
+
+
+def _unit_of(task) -> str | None:
+    unit = task.data.get("unit")
+    return unit if isinstance(unit, str) else None
+
+
+class _spiff_errors:
+    """Turn what SpiffWorkflow or the sandbox raises into ProcessError with a readable message."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, _tb):
+        if error is None or isinstance(error, ProcessError):
+            return False
+        if isinstance(error, (SpiffWorkflowException, SandboxViolation, timers.TimerSpecError)):
+            raise ProcessError(_describe(error)) from error
+        if isinstance(error, Exception):
+            raise ProcessError(f"{type(error).__name__}: {error}") from error
+        return False
+
+
+def _describe(error) -> str:
+    task = getattr(error, "task", None)
+    where = ""
+    if task is not None:
+        where = f"{task.task_spec.bpmn_name or task.task_spec.bpmn_id}: "
+    cause = getattr(error, "error", None) or error.__cause__
+    text = str(error)
+    if cause is not None and str(cause) not in text:
+        text = f"{text} ({type(cause).__name__}: {cause})"
+    return where + text
+
+
+def jsonable(value):
+    """Task data as plain JSON values (dates as ISO strings)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items() if not callable(v)}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)

@@ -1,0 +1,227 @@
+"""The sandbox every BPMN expression and script runs in.
+
+SpiffWorkflow's default environment hands expressions to `eval`/`exec` with full builtins, so a
+diagram could import os or read files. Here code is compiled by RestrictedPython (no imports, no
+names or attributes starting with "_", guarded item and attribute writes) and run with a short
+list of builtins and the functions the engine offers. Loops, powers and repetitions are bounded
+so a hostile script cannot hold a worker forever or exhaust memory.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+import operator
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from types import FunctionType, ModuleType
+
+from RestrictedPython import RestrictingNodeTransformer, compile_restricted
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safer_getattr,
+)
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+MAX_LOOP_STEPS = 100_000
+MAX_SEQUENCE = 1_000_000
+MAX_INT_BITS = 4096
+
+
+class SandboxViolation(Exception):
+    """Raised when BPMN code tries something the sandbox refuses (at compile time or at run time)."""
+
+
+class _Policy(RestrictingNodeTransformer):
+    """RestrictedPython's policy, plus: no imports at all, and arithmetic that cannot explode."""
+
+    def visit_Import(self, node):
+        self.error(node, "import is not allowed in process scripts")
+        return node
+
+    visit_ImportFrom = visit_Import
+
+    def visit_ClassDef(self, node):
+        self.error(node, "class definitions are not allowed in process scripts")
+        return node
+
+    def visit_BinOp(self, node):
+        node = super().visit_BinOp(node)
+        guard = {ast.Pow: "_pow_", ast.Mult: "_mul_", ast.LShift: "_lshift_"}.get(type(node.op))
+        if guard is None:
+            return node
+        call = ast.Call(func=ast.Name(guard, ast.Load()), args=[node.left, node.right], keywords=[])
+        return _located(call, node)
+
+    def visit_While(self, node):
+        node = super().visit_While(node)
+        tick = ast.Expr(ast.Call(func=ast.Name("_tick_", ast.Load()), args=[], keywords=[]))
+        node.body.insert(0, _located(tick, node))
+        return node
+
+
+def _located(new, old):
+    for child in ast.walk(new):
+        if "lineno" in child._attributes and not hasattr(child, "lineno"):
+            ast.copy_location(child, old)
+    return new
+
+
+@lru_cache(maxsize=4096)
+def compile_code(source: str, mode: str):
+    """Compile BPMN code under the sandbox policy; raises SandboxViolation with the reasons."""
+    try:
+        return compile_restricted(source, filename="<bpmn>", mode=mode, policy=_Policy)
+    except SyntaxError as error:
+        reasons = error.args[0] if error.args and isinstance(error.args[0], tuple) else (str(error),)
+        raise SandboxViolation("; ".join(reasons)) from None
+
+
+def check(source: str, mode: str = "eval") -> None:
+    """Refuse code that would not compile in the sandbox (used at deploy time)."""
+    compile_code(source.strip() if mode == "eval" else source, mode)
+
+
+class _Budget:
+    """Counts loop steps of one evaluation."""
+
+    def __init__(self):
+        self.steps = 0
+
+    def tick(self):
+        self.steps += 1
+        if self.steps > MAX_LOOP_STEPS:
+            raise SandboxViolation(f"script ran more than {MAX_LOOP_STEPS} loop steps")
+
+    def iterate(self, iterable):
+        for value in iter(iterable):
+            self.tick()
+            yield value
+
+
+def _pow(base, exponent):
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and base not in (0, 1, -1):
+        if exponent * max(abs(base).bit_length(), 1) > MAX_INT_BITS:
+            raise SandboxViolation("number too large")
+    return base**exponent
+
+
+def _mul(left, right):
+    for seq, count in ((left, right), (right, left)):
+        if isinstance(seq, (str, bytes, list, tuple)) and isinstance(count, int):
+            if len(seq) * count > MAX_SEQUENCE:
+                raise SandboxViolation("sequence too large")
+    return left * right
+
+
+def _lshift(left, right):
+    if isinstance(right, int) and right > MAX_INT_BITS:
+        raise SandboxViolation("number too large")
+    return left << right
+
+
+_INPLACE = {
+    "+=": operator.iadd, "-=": operator.isub, "*=": _mul, "/=": operator.itruediv,
+    "//=": operator.ifloordiv, "%=": operator.imod, "**=": _pow, "<<=": _lshift,
+    ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
+}
+
+
+def _inplacevar(op, left, right):
+    try:
+        return _INPLACE[op](left, right)
+    except KeyError:
+        raise SandboxViolation(f"operator {op} is not allowed") from None
+
+
+def _getitem(container, key):
+    return container[key]
+
+
+_BUILTIN_NAMES = (
+    "abs all any bool chr dict divmod enumerate filter float frozenset int isinstance len list "
+    "map max min ord range repr reversed round set sorted str sum tuple zip"
+).split()
+BUILTINS = {name: getattr(builtins, name) for name in _BUILTIN_NAMES}
+BUILTINS.update(
+    pow=_pow, math=math, date=date, datetime=datetime, time=time, timedelta=timedelta,
+    Exception=Exception, ValueError=ValueError, KeyError=KeyError, TypeError=TypeError,
+)
+
+
+def _is_code_value(value) -> bool:
+    return isinstance(value, (FunctionType, ModuleType, type)) or callable(value)
+
+
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    """SpiffWorkflow environment that evaluates in the sandbox; `functions` are the engine's offer."""
+
+    def __init__(self, functions: dict | None = None):
+        super().__init__({})
+        self.functions = dict(functions or {})
+
+    def _scope(self, context: dict, external_context: dict | None) -> tuple[dict, dict]:
+        budget = _Budget()
+        base = {
+            "__builtins__": BUILTINS,
+            "_getattr_": safer_getattr,
+            "_getitem_": _getitem,
+            "_getiter_": budget.iterate,
+            "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+            "_unpack_sequence_": guarded_unpack_sequence,
+            "_write_": full_write_guard,
+            "_inplacevar_": _inplacevar,
+            "_pow_": _pow,
+            "_mul_": _mul,
+            "_lshift_": _lshift,
+            "_tick_": budget.tick,
+        }
+        base.update(self.functions)
+        scope = {}
+        for source in (external_context or {}, context):
+            for key, value in source.items():
+                # Data never shadows the guards or the engine's functions, and never brings code.
+                if isinstance(key, str) and not key.startswith("_") and key not in base:
+                    scope[key] = value
+        scope.update(base)
+        return scope, base
+
+    def evaluate(self, expression, context, external_context=None):
+        code = compile_code(expression.strip(), "eval")
+        scope, _ = self._scope(context, external_context)
+        return eval(code, scope)  # noqa: S307 - compiled by RestrictedPython under _Policy
+
+    def execute(self, script, context, external_context=None):
+        code = compile_code(script, "exec")
+        scope, base = self._scope(context, external_context)
+        before = set(scope)
+        exec(code, scope)  # noqa: S102 - compiled by RestrictedPython under _Policy
+        for key in [k for k in context if isinstance(k, str) and not k.startswith("_")]:
+            if key in before and key not in scope:
+                del context[key]
+        for key, value in scope.items():
+            if key.startswith("_") or (key in base and value is base[key]):
+                continue
+            if key in (external_context or {}) and value is external_context[key]:
+                continue
+            if _is_code_value(value):
+                continue
+            context[key] = value
+        return True
+
+    def call_service(self, context, **kwargs):
+        raise SandboxViolation("service tasks are not supported")
+
+
+class SandboxedScriptEngine(PythonScriptEngine):
+    """The script engine attached to every workflow Duban runs; `clock` drives its timers."""
+
+    def __init__(self, functions: dict | None = None, clock=None):
+        super().__init__(environment=SandboxEnvironment(functions))
+        self.clock = clock
+
+    def validate(self, expression):
+        check(expression)

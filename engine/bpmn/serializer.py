@@ -1,0 +1,76 @@
+"""Workflow state as JSON, without the spec.
+
+The stock serializer writes the whole process spec into every saved workflow and rebuilds it on
+every load (about half of the size and of the time). Specs here are parsed once per definition
+version and re-attached on load, so a saved state holds only the instance's own tasks and data.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from .timers import ClockedCycle, ClockedDuration, ClockedTimeDate
+
+
+class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, spec=None, subprocess_specs=None):
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _registry():
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _SpeclessWorkflowConverter
+    # Our timers subclass SpiffWorkflow's; events holding them must still serialise.
+    for ours in (ClockedTimeDate, ClockedDuration, ClockedCycle):
+        base = ours.__mro__[1]
+        if base in config:
+            config[ours] = config[base]
+    return BpmnWorkflowSerializer.configure(config)
+
+
+class StateSerializer:
+    """Dumps and loads workflows as compact JSON strings; safe to share between threads."""
+
+    def __init__(self):
+        self._local = threading.local()
+
+    @property
+    def _serializer(self) -> BpmnWorkflowSerializer:
+        # SpiffWorkflow's registry flips a mode flag while dumping: one registry per thread.
+        serializer = getattr(self._local, "serializer", None)
+        if serializer is None:
+            serializer = self._local.serializer = BpmnWorkflowSerializer(_registry())
+        return serializer
+
+    def dumps(self, workflow) -> str:
+        registry = self._serializer.registry
+        registry._encoder_mode = True
+        try:
+            dct = self._serializer.to_dict(workflow)
+            dct[BpmnWorkflowSerializer.VERSION_KEY] = self._serializer.VERSION
+            return json.dumps(dct, cls=self._serializer._encoder_cls, separators=(",", ":"))
+        finally:
+            registry._encoder_mode = False
+
+    def loads(self, state: str, spec, subprocess_specs):
+        dct = json.loads(state)
+        dct.pop(BpmnWorkflowSerializer.VERSION_KEY, None)
+        return self._serializer.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)

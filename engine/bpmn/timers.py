@@ -1,0 +1,227 @@
+"""Timer events driven by the engine's clock instead of the wall clock.
+
+SpiffWorkflow's timers read `datetime.now()` and keep the first value their expression gave.
+Ours read the clock of the workflow's script engine, accept the industry's literal forms
+(`PT5M`, `R3/PT1H`, ISO dates) as well as expressions, and treat an expression that gives
+None as "not scheduled yet": it is evaluated again at the next refresh (a deadline that only
+exists after an urge, say). `recalculate` forgets the stored value so a moved deadline moves
+its timer.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.util.task import TaskState
+
+from ..clock import CHINA
+
+_DURATION = re.compile(r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
+                       r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$", re.I)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+_CYCLE = re.compile(r"^R\d*/", re.I)
+
+
+class TimerSpecError(ValueError):
+    """Raised when a timer's text is neither a valid ISO 8601 value nor an expression giving one."""
+
+
+def is_iso_literal(text: str) -> bool:
+    text = text.strip()
+    return bool(_DURATION.match(text) or _DATE.match(text) or _CYCLE.match(text))
+
+
+def normalise_expression(text: str | None) -> str:
+    """Modelling tools write `PT5M` bare; SpiffWorkflow would evaluate it as Python and fail."""
+    text = (text or "").strip()
+    if not text:
+        raise TimerSpecError("the timer has no time value")
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        inner = text[1:-1]
+        if is_iso_literal(inner):
+            parse_literal(inner)
+        return text
+    if is_iso_literal(text):
+        parse_literal(text)
+        return repr(text)
+    return text
+
+
+def parse_literal(text: str):
+    """Check an ISO literal now, so a bad one is refused at deploy rather than failing later."""
+    text = text.strip()
+    try:
+        if _CYCLE.match(text):
+            _parse_cycle(text, datetime(2000, 1, 1, tzinfo=timezone.utc))
+        elif text.upper().startswith("P"):
+            _duration(text, datetime(2000, 1, 1, tzinfo=timezone.utc))
+        else:
+            to_datetime(text)
+    except Exception as error:  # noqa: BLE001 - any failure means the literal is unusable
+        raise TimerSpecError(f"'{text}' is not a valid ISO 8601 time: {error}") from None
+
+
+def to_datetime(value) -> datetime:
+    """An aware UTC datetime from what an expression gave; dates and naive times are Beijing time."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    else:
+        raise TimerSpecError(f"a timer needs a date, a datetime or an ISO 8601 string, not {value!r}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=CHINA)
+    return dt.astimezone(timezone.utc)
+
+
+def _duration(value, start: datetime) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if not isinstance(value, str) or not _DURATION.match(value.strip()):
+        raise TimerSpecError(f"a duration timer needs an ISO 8601 duration like PT5M, not {value!r}")
+    parsed = TimerEventDefinition.parse_iso_duration(value.strip())
+    return TimerEventDefinition.get_timedelta_from_start(parsed, start)
+
+
+def _parse_cycle(text: str, now: datetime) -> dict:
+    parts = text.strip().upper().split("/")
+    cycles = int(parts[0][1:]) if parts[0][1:] else -1
+    if len(parts) == 2:
+        interval = _duration(parts[1], now)
+        start = now + interval
+    elif len(parts) == 3 and parts[1].startswith("P"):
+        end = to_datetime(parts[2])
+        interval = _duration(parts[1], end)
+        start = end - interval
+    elif len(parts) == 3:
+        start = to_datetime(parts[1])
+        interval = _duration(parts[2], start)
+    else:
+        raise TimerSpecError(f"'{text}' is not an ISO 8601 repeating interval")
+    if interval.total_seconds() <= 0:
+        raise TimerSpecError("a repeating timer needs a positive interval")
+    return {"cycles": cycles, "next": start.isoformat(), "duration": interval.total_seconds()}
+
+
+def _now(my_task) -> datetime:
+    return my_task.workflow.script_engine.clock.now()
+
+
+def _evaluate(definition, my_task):
+    return my_task.workflow.script_engine.evaluate(my_task, definition.expression)
+
+
+class ClockedTimeDate(TimeDateEventDefinition):
+    def schedule(self, my_task):
+        value = _evaluate(self, my_task)
+        return None if value is None else to_datetime(value).isoformat()
+
+    def has_fired(self, my_task):
+        return _has_fired(self, my_task)
+
+
+class ClockedDuration(DurationTimerEventDefinition):
+    def schedule(self, my_task):
+        value = _evaluate(self, my_task)
+        return None if value is None else (_now(my_task) + _duration(value, _now(my_task))).isoformat()
+
+    def has_fired(self, my_task):
+        return _has_fired(self, my_task)
+
+
+def _has_fired(definition, my_task) -> bool:
+    if my_task._get_internal_data("event_fired", False):
+        return True
+    due = due_at(my_task, definition)
+    if due is not None and due <= _now(my_task):
+        my_task._set_internal_data(event_fired=True)
+    return my_task._get_internal_data("event_fired", False)
+
+
+class ClockedCycle(CycleTimerEventDefinition):
+    def schedule(self, my_task):
+        value = _evaluate(self, my_task)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not _CYCLE.match(value.strip()):
+            raise TimerSpecError(f"a cycle timer needs an ISO 8601 repeating interval like R3/PT1H, not {value!r}")
+        return _parse_cycle(value, _now(my_task))
+
+    def cycle_complete(self, my_task):
+        value = my_task._get_internal_data("event_value")
+        if value is None:
+            value = self.schedule(my_task)
+            if value is None:
+                return False
+        ready = False
+        if value["cycles"] != 0:
+            upcoming = datetime.fromisoformat(value["next"])
+            if upcoming <= _now(my_task):
+                value = dict(value, next=(upcoming + timedelta(seconds=value["duration"])).isoformat(),
+                             cycles=value["cycles"] - 1)
+                ready = True
+        else:
+            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data["event_fired"] = True
+            return False
+        my_task._set_internal_data(event_value=value)
+        return ready
+
+
+_CLOCKED = {
+    TimeDateEventDefinition: ClockedTimeDate,
+    DurationTimerEventDefinition: ClockedDuration,
+    CycleTimerEventDefinition: ClockedCycle,
+}
+
+
+def clock_timers(event_definition) -> list:
+    """Swap SpiffWorkflow's timer classes for ours, in place; returns the timers found."""
+    if isinstance(event_definition, MultipleEventDefinition):
+        return [t for child in event_definition.event_definitions for t in clock_timers(child)]
+    clocked = _CLOCKED.get(type(event_definition))
+    if clocked is not None:
+        event_definition.__class__ = clocked
+        event_definition.expression = normalise_expression(event_definition.expression)
+    return [event_definition] if isinstance(event_definition, TimerEventDefinition) else []
+
+
+def timer_of(task_spec):
+    """The timer a waiting task's spec waits on, if any."""
+    definition = getattr(task_spec, "event_definition", None)
+    if isinstance(definition, MultipleEventDefinition):
+        return next((d for d in definition.event_definitions if isinstance(d, TimerEventDefinition)), None)
+    return definition if isinstance(definition, TimerEventDefinition) else None
+
+
+def due_at(my_task, definition=None) -> datetime | None:
+    """When a waiting timer task fires, evaluating (and storing) its expression if needed."""
+    definition = definition or timer_of(my_task.task_spec)
+    if definition is None:
+        return None
+    value = my_task._get_internal_data("event_value")
+    if value is None:
+        value = definition.schedule(my_task)
+        if value is None:
+            return None
+        my_task._set_internal_data(event_value=value)
+    if isinstance(value, dict):
+        return datetime.fromisoformat(value["next"]) if value.get("cycles", 0) != 0 else None
+    return to_datetime(value)
+
+
+def recalculate(my_task) -> None:
+    """Forget a waiting timer's stored due time so its expression is evaluated again."""
+    if my_task.state == TaskState.WAITING and timer_of(my_task.task_spec) is not None:
+        value = my_task._get_internal_data("event_value")
+        if not isinstance(value, dict):  # a running cycle keeps its count
+            my_task.internal_data.pop("event_value", None)

@@ -1,0 +1,47 @@
+"""The clock services and timers read; tests move it instead of sleeping."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+# Deadlines are working days in China: the day boundary is Beijing's, whatever the server's zone.
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class SystemClock:
+    """Wall-clock time, always timezone-aware UTC."""
+
+    def now(self) -> datetime:
+        return utcnow()
+
+
+class FixedClock:
+    """A clock that only moves when told to (tests, benchmarks, replays)."""
+
+    def __init__(self, start: datetime):
+        self._now = _aware(start)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        with self._lock:
+            self._now = _aware(when)
+
+    def advance(self, **delta) -> datetime:
+        with self._lock:
+            self._now += timedelta(**delta)
+            return self._now
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=CHINA)
+    return value.astimezone(timezone.utc)

@@ -1,0 +1,104 @@
+"""Supervision items (督办事项): their vocabularies, deadlines (限时办结), lights and statuses."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ..calendar import Deadline, WorkCalendar
+from ..clock import CHINA
+
+SOURCES = {
+    "decision": "党委政府重大决策部署",
+    "document": "重要文件",
+    "meeting": "重要会议",
+    "instruction": "领导批示",
+    "target": "上级下达目标任务",
+    "style": "作风建设",
+    "statistics": "统计汇总材料",
+    "mailbox": "省长信箱",
+    "npc_suggestion": "人大代表建议",
+    "cppcc_proposal": "政协提案",
+    "other": "其他",
+}
+CATEGORIES = {"normal": "一般件", "major": "重大疑难件", "urgent": "急件"}
+CLASSIFICATIONS = {"public": "公开", "internal": "内部", "secret": "限定范围（保密）"}
+# 限时办结制 (seed 001 3、): working days allowed when no deadline is given.
+WORKDAYS_BY_CATEGORY = {"normal": 10, "major": 20}
+
+STATUSES = {
+    "drafting": "拟办中",
+    "approving": "待审批",
+    "assigning": "待交办",
+    "in_progress": "办理中",
+    "signoff": "待签发",
+    "feedback": "待反馈",
+    "closed": "已销号",
+    "rejected": "不予立项",
+    "terminated": "已终止",
+}
+OPEN_STATUSES = ("drafting", "approving", "assigning", "in_progress", "signoff", "feedback")
+LIGHTS = {"green": "正常", "yellow": "预警", "red": "超期"}
+
+
+def parse_when(text: str) -> date | datetime:
+    """A date (`2026-10-16`) or an aware datetime from ISO text; ValueError otherwise."""
+    text = text.strip()
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
+
+
+def deadline_for(calendar: WorkCalendar, category: str, registered_at: datetime,
+                 explicit: str | None = None) -> Deadline:
+    """An explicit deadline rules; otherwise 10 or 20 working days, or the same working day (急件)."""
+    if explicit:
+        when = parse_when(explicit)
+        if isinstance(when, datetime):
+            return Deadline(when, not calendar.is_loaded(when.astimezone(CHINA).date()))
+        return Deadline(calendar.end_of(when), not calendar.is_loaded(when))
+    if category == "urgent":
+        return calendar.same_day(registered_at)
+    return calendar.add_workdays(registered_at, WORKDAYS_BY_CATEGORY[category])
+
+
+def limit_from(calendar: WorkCalendar, text: str) -> datetime:
+    """A limit typed as a date means the close of that day (moved past holidays, 第203条)."""
+    when = parse_when(text)
+    if isinstance(when, datetime):
+        return when
+    return calendar.on_or_after(when).at
+
+
+def light(calendar: WorkCalendar, deadline: datetime, now: datetime, yellow_workdays: int,
+          done: bool = False) -> str:
+    """green, yellow (预警: within `yellow_workdays` working days of the deadline) or red (超期)."""
+    if done:
+        return "green"
+    if now > deadline:
+        return "red"
+    if now >= calendar.subtract_workdays(deadline, yellow_workdays):
+        return "yellow"
+    return "green"
+
+
+_STATUS_BY_ELEMENT = (
+    ("feedback", "feedback"),
+    ("leader_signoff", "signoff"),
+    ("unit_receive", "in_progress"), ("unit_report", "in_progress"), ("office_review", "in_progress"),
+    ("urge", "in_progress"), ("discipline_review", "in_progress"),
+    ("assign", "assigning"),
+    ("leader_approval", "approving"),
+    ("draft_opinion", "drafting"),
+)
+
+
+def status_from(open_elements: set, finished: bool, passed: set, current: str) -> str:
+    """An item's status from where its instance stands (open tasks, elements just passed)."""
+    if "end_rejected" in passed:
+        return "rejected"
+    if finished:
+        return "closed"
+    for element, status in _STATUS_BY_ELEMENT:
+        if element in open_elements:
+            return status
+    return current

@@ -1,0 +1,46 @@
+"""Roles (角色) and how BPMN lanes map onto them."""
+from __future__ import annotations
+
+OFFICE = "office"
+LEADER = "leader"
+UNIT = "unit"
+DISCIPLINE = "discipline"
+DESIGNER = "designer"
+ADMIN = "admin"
+
+ROLES = {
+    OFFICE: "督查室",
+    LEADER: "领导",
+    UNIT: "承办单位",
+    DISCIPLINE: "纪委",
+    DESIGNER: "流程设计员",
+    ADMIN: "系统管理员",
+}
+
+# Roles a lane (or camunda:candidateGroups) can hand work to.
+LANE_ROLES = (OFFICE, LEADER, UNIT, DISCIPLINE)
+
+_ALIASES = {
+    "督查室": OFFICE, "督查部门": OFFICE, "督查科": OFFICE, "supervision office": OFFICE,
+    "领导": LEADER, "分管领导": LEADER, "主要领导": LEADER,
+    "承办单位": UNIT, "责任单位": UNIT, "handling unit": UNIT, "handler": UNIT,
+    "纪委": DISCIPLINE, "纪委监委": DISCIPLINE, "监察局": DISCIPLINE, "discipline commission": DISCIPLINE,
+}
+
+# Supervisors see every (non-secret) item; others see the items they take part in.
+SUPERVISORS = (OFFICE, LEADER, ADMIN)
+
+
+def role_for_lane(lane_id: str | None, lane_name: str | None) -> str | None:
+    """The role a lane stands for, by its id (`office`) or its name (`督查室`), else None."""
+    for candidate in (lane_id, lane_name):
+        if not candidate:
+            continue
+        key = candidate.strip()
+        if key in LANE_ROLES:
+            return key
+        if key.lower() in _ALIASES:
+            return _ALIASES[key.lower()]
+        if key in _ALIASES:
+            return _ALIASES[key]
+    return None

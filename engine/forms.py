@@ -1,0 +1,289 @@
+"""form-js forms (表单): checked at deploy, and the authority on what a task accepts.
+
+The browser renders a task's form with @bpmn-io/form-js; the server never trusts that and checks
+every submission here against the same schema: required, types, options, min/max, lengths,
+patterns. Only the fields a form defines reach the workflow, so a submission cannot plant other
+variables (a task with no form takes named variables, as Camunda's generic form does).
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, time
+
+from .errors import FormInvalid
+
+INPUT_TYPES = {"textfield", "textarea", "number", "checkbox", "checklist", "radio", "select",
+               "taglist", "datetime"}
+CONTAINER_TYPES = {"group", "dynamiclist"}
+STATIC_TYPES = {"text", "html", "image", "spacer", "separator", "button", "iframe", "table",
+                "documentPreview", "expression", "default"}
+OPTION_TYPES = {"checklist", "radio", "select", "taglist"}
+UNSUPPORTED = {"filepicker": "file uploads are not supported in forms yet"}
+
+MAX_TEXT = 20_000
+MAX_VARIABLE_BYTES = 64_000
+_IDENTIFIER = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]{0,63}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,19}$")
+
+
+def load(text: str | bytes, name: str = "form") -> dict:
+    """Parse a .form file; raises ValueError with a readable reason."""
+    try:
+        schema = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"{name} is not valid JSON: {error}") from None
+    problems = check_schema(schema)
+    if problems:
+        raise ValueError(f"{name}: " + "; ".join(problems))
+    return schema
+
+
+def check_schema(schema) -> list[str]:
+    """What is wrong with a form-js schema, as sentences; empty when it is usable."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("components"), list):
+        return ["a form-js schema is an object with a list of components"]
+    problems, keys = [], set()
+    for component in _walk(schema["components"]):
+        problems.extend(_check_component(component, keys))
+    return problems
+
+
+def _walk(components, prefix=""):
+    for component in components:
+        if not isinstance(component, dict):
+            yield {"type": None}
+            continue
+        yield component
+        if component.get("type") in CONTAINER_TYPES and isinstance(component.get("components"), list):
+            yield from _walk(component["components"])
+
+
+def _check_component(component, keys) -> list[str]:
+    kind = component.get("type")
+    label = component.get("key") or component.get("id") or kind
+    if kind in UNSUPPORTED:
+        return [f"component '{label}': {UNSUPPORTED[kind]}"]
+    if kind not in INPUT_TYPES | CONTAINER_TYPES | STATIC_TYPES:
+        return [f"component '{label}' has unknown type {kind!r}"]
+    if kind not in INPUT_TYPES:
+        return []
+    problems = []
+    key = component.get("key")
+    if not isinstance(key, str) or not all(_IDENTIFIER.match(part) for part in key.split(".")):
+        return [f"component of type {kind} needs a key made of letters, digits and _ (got {key!r})"]
+    if key in keys:
+        problems.append(f"key '{key}' is used twice")
+    keys.add(key)
+    if kind in OPTION_TYPES:
+        if component.get("valuesExpression"):
+            problems.append(f"field '{key}': valuesExpression (FEEL) is not supported; use values or valuesKey")
+        elif not component.get("valuesKey") and not isinstance(component.get("values"), list):
+            problems.append(f"field '{key}' needs values or a valuesKey")
+    pattern = (component.get("validate") or {}).get("pattern")
+    if pattern:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            problems.append(f"field '{key}': pattern {pattern!r} is not a valid regular expression ({error})")
+    return problems
+
+
+def fields(schema: dict | None) -> list[dict]:
+    """The input components of a form, nested ones included."""
+    if not schema:
+        return []
+    return [c for c in _walk(schema.get("components", [])) if c.get("type") in INPUT_TYPES]
+
+
+def validate(schema: dict | None, submitted, options: dict | None = None, current: dict | None = None) -> dict:
+    """The values to merge into the task's data, or FormInvalid naming every bad field.
+
+    `options` holds the choices of fields that take them from data (`valuesKey`);
+    `current` is the task's data, which read-only fields keep.
+    """
+    if not isinstance(submitted, dict):
+        raise FormInvalid("form data must be a JSON object", [{"field": None, "message": "expected an object"}])
+    if schema is None:
+        return _generic_variables(submitted)
+    errors, cleaned = [], {}
+    for field in fields(schema):
+        key = field["key"]
+        if field.get("readonly") or field.get("disabled"):
+            continue
+        present, value = _lookup(submitted, key)
+        try:
+            value = _check_field(field, value if present else None, options or {})
+        except ValueError as error:
+            errors.append({"field": key, "message": str(error)})
+            continue
+        if present:
+            _assign(cleaned, key, value)
+    if errors:
+        raise FormInvalid("the form has invalid fields", errors)
+    return cleaned
+
+
+def _lookup(data: dict, key: str):
+    node = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def _assign(data: dict, key: str, value) -> None:
+    parts = key.split(".")
+    for part in parts[:-1]:
+        data = data.setdefault(part, {})
+    data[parts[-1]] = value
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _check_field(field: dict, value, options: dict):
+    rules = field.get("validate") or {}
+    kind = field["type"]
+    required = bool(rules.get("required")) and not field.get("conditional")
+    if _empty(value):
+        if required:
+            raise ValueError("required")
+        return value
+    checker = _CHECKERS[kind]
+    return checker(field, value, rules, options)
+
+
+def _check_text(field, value, rules, _options):
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    limit = min(int(rules.get("maxLength") or MAX_TEXT), MAX_TEXT)
+    if len(value) > limit:
+        raise ValueError(f"must be at most {limit} characters")
+    if rules.get("minLength") and len(value) < int(rules["minLength"]):
+        raise ValueError(f"must be at least {rules['minLength']} characters")
+    if rules.get("pattern") and not re.search(rules["pattern"], value):
+        raise ValueError(rules.get("patternErrorMessage") or f"must match {rules['pattern']}")
+    kind = rules.get("validationType")
+    if kind == "email" and not _EMAIL.match(value):
+        raise ValueError("must be an e-mail address")
+    if kind == "phone" and not _PHONE.match(value):
+        raise ValueError("must be a telephone number")
+    return value
+
+
+def _check_number(field, value, rules, _options):
+    if isinstance(value, str) and field.get("serializeToString"):
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError("must be a number") from None
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = value
+    else:
+        raise ValueError("must be a number")
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError("must be a finite number")
+    if rules.get("min") is not None and number < float(rules["min"]):
+        raise ValueError(f"must be at least {rules['min']}")
+    if rules.get("max") is not None and number > float(rules["max"]):
+        raise ValueError(f"must be at most {rules['max']}")
+    return value
+
+
+def _check_checkbox(field, value, rules, _options):
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    if rules.get("required") and value is not True:
+        raise ValueError("must be ticked")
+    return value
+
+
+def _choices(field, options) -> list:
+    if field.get("valuesKey"):
+        values = options.get(field["valuesKey"], [])
+    else:
+        values = field.get("values") or []
+    return [v.get("value") if isinstance(v, dict) else v for v in values]
+
+
+def _check_choice(field, value, rules, options):
+    if value not in _choices(field, options):
+        raise ValueError(f"{value!r} is not one of the options")
+    return value
+
+
+def _check_choices(field, value, rules, options):
+    if not isinstance(value, list):
+        raise ValueError("must be a list")
+    allowed = _choices(field, options)
+    wrong = [v for v in value if v not in allowed]
+    if wrong:
+        raise ValueError(f"{wrong[0]!r} is not one of the options")
+    if len(set(map(str, value))) != len(value):
+        raise ValueError("lists each option at most once")
+    return value
+
+
+def _check_datetime(field, value, rules, _options):
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 string")
+    subtype = field.get("subtype", "date")
+    try:
+        if subtype == "date":
+            date.fromisoformat(value)
+        elif subtype == "time":
+            time.fromisoformat(value.replace("Z", "+00:00"))
+        else:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"must be an ISO 8601 {subtype}") from None
+    return value
+
+
+_CHECKERS = {
+    "textfield": _check_text, "textarea": _check_text, "number": _check_number,
+    "checkbox": _check_checkbox, "radio": _check_choice, "select": _check_choice,
+    "checklist": _check_choices, "taglist": _check_choices, "datetime": _check_datetime,
+}
+
+
+def _generic_variables(submitted: dict) -> dict:
+    errors = []
+    for key, value in submitted.items():
+        if not isinstance(key, str) or not _IDENTIFIER.match(key):
+            errors.append({"field": key, "message": "variable names are letters, digits and _, not starting with _"})
+            continue
+        if len(json.dumps(value, ensure_ascii=False)) > MAX_VARIABLE_BYTES:
+            errors.append({"field": key, "message": "value too large"})
+    if errors:
+        raise FormInvalid("invalid variables", errors)
+    return dict(submitted)
+
+
+_CAMUNDA_TYPES = {"string": "textfield", "long": "number", "boolean": "checkbox", "date": "datetime",
+                  "enum": "select"}
+
+
+def from_camunda_fields(form_id: str, camunda_fields: list[dict]) -> dict:
+    """A form-js schema standing in for Camunda's generated task form (camunda:formData)."""
+    components = []
+    for field in camunda_fields:
+        kind = _CAMUNDA_TYPES.get(field.get("type") or "string", "textfield")
+        component = {"type": kind, "key": field["id"], "label": field.get("label") or field["id"],
+                     "id": f"Field_{field['id']}"}
+        if kind == "datetime":
+            component["subtype"] = "date"
+        if kind == "select":
+            component["values"] = [{"label": v.get("name") or v["id"], "value": v["id"]} for v in field.get("values", [])]
+        default = field.get("defaultValue")
+        if default is not None and kind != "checkbox":
+            component["defaultValue"] = int(default) if kind == "number" and default.lstrip("-").isdigit() else default
+        if field.get("required"):
+            component["validate"] = {"required": True}
+        components.append(component)
+    return {"type": "default", "id": form_id, "components": components,
+            "exporter": {"name": "duban (from camunda:formData)", "version": "1"}}

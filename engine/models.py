@@ -1,0 +1,270 @@
+"""The tables. Workflow state is SpiffWorkflow's JSON; everything users query is a projection beside it."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, on SQLite (which has no zones) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored; use aware UTC datetimes")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict: Json, list: Json}
+
+
+class Unit(Base):
+    """An organisation unit: 督查室, a leader's office, a 承办单位, 纪委."""
+
+    __tablename__ = "units"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # office | leader | unit | discipline | other
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"))
+    email: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+    role_rows: Mapped[list["UserRole"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def roles(self) -> list[str]:
+        return sorted(row.role for row in self.role_rows)
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class Definition(Base):
+    """One version of one deployed process, with the files it was parsed from."""
+
+    __tablename__ = "definitions"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(500))
+    checksum: Mapped[str] = mapped_column(String(64))
+    # {filename: xml} for every file the process needs (itself and what it calls).
+    files: Mapped[dict]
+    # {form id: form-js schema}
+    forms: Mapped[dict]
+    # What the engine derived at deploy: user tasks' roles and forms, timers, names.
+    elements: Mapped[dict]
+    warnings: Mapped[list]
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Instance(Base):
+    """A running or finished process instance and its serialised workflow."""
+
+    __tablename__ = "instances"
+    __table_args__ = (Index("ix_instances_status_key", "status", "definition_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), index=True)
+    definition_key: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))  # running | completed | terminated | error | suspended
+    state: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict]
+    # Elements passed so far, in order: the path the monitor highlights.
+    trail: Mapped[list]
+    error: Mapped[str | None] = mapped_column(Text)
+    started_by: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    definition: Mapped[Definition] = relationship(lazy="joined")
+
+    # Optimistic locking: every UPDATE says WHERE version = <what we read>.
+    __mapper_args__ = {"version_id_col": version}
+
+
+class HumanTask(Base):
+    """Projection of a user or manual task: who may work it, when it is due, how it ended."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_open_role_unit", "state", "role", "unit_id"),
+        Index("ix_tasks_assignee_state", "assignee", "state"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(500))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(32))
+    unit_id: Mapped[str | None] = mapped_column(String(64))
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    form_key: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))  # open | completed | cancelled
+    due_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(64))
+    # The workflow's data when the task began (what its form starts from), and what was submitted.
+    input: Mapped[dict | None]
+    data: Mapped[dict | None]
+
+
+class Timer(Base):
+    """A waiting timer of an instance; the scheduler fires those whose due time has come."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_state_due", "state", "due_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(500))
+    unit_id: Mapped[str | None] = mapped_column(String(64))
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(20))  # waiting | fired | cancelled
+    created_at: Mapped[datetime]
+    # When the scheduler last handed it to a worker; handed out again if not fired within the lease.
+    dispatched_at: Mapped[datetime | None]
+    fired_at: Mapped[datetime | None]
+
+
+class HistoryEntry(Base):
+    """Who did what, when, with which data: append-only."""
+
+    __tablename__ = "history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    element_id: Mapped[str | None] = mapped_column(String(200))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    name: Mapped[str | None] = mapped_column(String(500))
+    unit_id: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict | None]
+
+
+class Item(Base):
+    """A supervision item (督办事项): one row of the ledger (台账)."""
+
+    __tablename__ = "items"
+    __table_args__ = (Index("ix_items_status_deadline", "status", "deadline"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    content: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(20))
+    classification: Mapped[str] = mapped_column(String(20))
+    deadline: Mapped[datetime]
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20))
+    lead_unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    units: Mapped[list["ItemUnit"]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", order_by="ItemUnit.id", lazy="selectin"
+    )
+
+
+class ItemUnit(Base):
+    """One unit's part in an item (牵头 lead or 配合 co-unit): its persons, deadline and progress."""
+
+    __tablename__ = "item_units"
+    __table_args__ = (
+        UniqueConstraint("item_id", "unit_id"),
+        Index("ix_item_units_unit_deadline", "unit_id", "deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    role: Mapped[str] = mapped_column(String(10))  # lead | co
+    deadline: Mapped[datetime]
+    committed_date: Mapped[str | None] = mapped_column(String(32))
+    first_responsible: Mapped[str | None] = mapped_column(String(100))
+    responsible: Mapped[str | None] = mapped_column(String(100))
+    handler: Mapped[str | None] = mapped_column(String(100))
+    received_at: Mapped[datetime | None]
+    reported_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    urged_at: Mapped[datetime | None]
+    urge_limit: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+
+    item: Mapped[Item] = relationship(back_populates="units")

@@ -1,0 +1,99 @@
+"""Deploying (部署) BPMN files: check them, store a new version where the content changed."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..access import Actor
+from ..bpmn.runtime import compile_bundle
+from ..domain.roles import ADMIN, DESIGNER
+from ..errors import Conflict, Forbidden, NotFound
+from ..models import Definition, Instance
+
+
+def deploy(duban, files: dict, forms: dict, actor: Actor | None = None) -> list[dict]:
+    """Deploy BPMN files ({name: bytes}) with the forms beside them; one result per process.
+
+    Identical content makes no new version; running instances keep the version they started on.
+    """
+    if actor is not None and not actor.has(DESIGNER, ADMIN):
+        raise Forbidden("only process designers and administrators deploy processes")
+    with duban.db.reading() as session:
+        resolve = lambda key: _latest_files(session, key)  # noqa: E731
+        compiled = compile_bundle(files, forms, duban.settings.max_bpmn_bytes, resolve)
+    results = []
+    try:
+        with duban.db.transaction() as session:
+            for process in compiled:
+                results.append(_store(duban, session, process, actor))
+    except IntegrityError:
+        raise Conflict("another deployment of the same process happened at the same moment; deploy again") from None
+    return results
+
+
+def _latest(session, key: str) -> Definition | None:
+    return session.scalars(
+        select(Definition).where(Definition.key == key).order_by(Definition.version.desc()).limit(1)
+    ).one_or_none()
+
+
+def _latest_files(session, key: str) -> dict | None:
+    latest = _latest(session, key)
+    return latest.files if latest else None
+
+
+def _store(duban, session, process, actor) -> dict:
+    latest = _latest(session, process.key)
+    if latest is not None and latest.checksum == process.checksum:
+        return {"key": latest.key, "version": latest.version, "name": latest.name, "created": False,
+                "warnings": latest.warnings}
+    definition = Definition(
+        key=process.key, version=(latest.version + 1) if latest else 1, name=process.name,
+        checksum=process.checksum, files=process.files, forms=process.forms, elements=process.elements,
+        warnings=process.warnings, deployed_at=duban.clock.now(), deployed_by=actor.username if actor else None,
+    )
+    session.add(definition)
+    session.flush()
+    return {"key": definition.key, "version": definition.version, "name": definition.name, "created": True,
+            "warnings": definition.warnings}
+
+
+def definition_summary(definition: Definition, running: int = 0) -> dict:
+    return {"key": definition.key, "name": definition.name, "version": definition.version,
+            "deployed_at": definition.deployed_at, "deployed_by": definition.deployed_by,
+            "running_instances": running, "warnings": definition.warnings}
+
+
+def list_definitions(duban, all_versions: bool = False) -> list[dict]:
+    with duban.db.reading() as session:
+        running = dict(session.execute(
+            select(Instance.definition_id, func.count()).where(Instance.status == "running")
+            .group_by(Instance.definition_id)).all())
+        query = select(Definition).order_by(Definition.key, Definition.version.desc())
+        rows = list(session.scalars(query))
+        if not all_versions:
+            seen, latest = set(), []
+            for row in rows:
+                if row.key not in seen:
+                    seen.add(row.key)
+                    latest.append(row)
+            rows = latest
+        return [definition_summary(row, running.get(row.id, 0)) for row in rows]
+
+
+def definition_xml(duban, key: str, version: int | None = None) -> str:
+    with duban.db.reading() as session:
+        query = select(Definition).where(Definition.key == key)
+        query = query.where(Definition.version == version) if version else query.order_by(Definition.version.desc())
+        definition = session.scalars(query.limit(1)).one_or_none()
+        if definition is None:
+            raise NotFound(f"no process definition '{key}'" + (f" version {version}" if version else ""))
+        return _own_file(definition)
+
+
+def _own_file(definition: Definition) -> str:
+    """The file a definition's process lives in (a definition also keeps the files it calls)."""
+    for name, text in definition.files.items():
+        if not name.startswith("deployed:") and f'id="{definition.key}"' in text:
+            return text
+    return next(iter(definition.files.values()))

@@ -1,0 +1,81 @@
+"""Process instances (流程实例): start any deployed process, look at one, list them."""
+from __future__ import annotations
+
+from sqlalchemy import exists, func, select
+
+from .. import forms as formjs
+from ..access import Actor, can_see_instance, items_visible
+from ..domain.main_process import KEY as MAIN_KEY
+from ..domain.roles import ADMIN, DESIGNER, OFFICE, SUPERVISORS
+from ..errors import Forbidden, InvalidInput, NotFound
+from ..models import Definition, HistoryEntry, HumanTask, Instance, Item, Timer, Unit
+from . import process, views
+
+STARTERS = (DESIGNER, ADMIN, OFFICE)
+
+
+def latest_definition(session, key: str) -> Definition:
+    definition = session.scalars(
+        select(Definition).where(Definition.key == key).order_by(Definition.version.desc()).limit(1)
+    ).one_or_none()
+    if definition is None:
+        raise NotFound(f"no process definition '{key}' is deployed")
+    return definition
+
+
+def start_instance(duban, actor: Actor, key: str, data: dict | None) -> dict:
+    """Start the latest version of any deployed process with the given variables."""
+    if not actor.has(*STARTERS):
+        raise Forbidden("only the office, designers and administrators start processes directly")
+    if key == MAIN_KEY:
+        raise InvalidInput(f"'{MAIN_KEY}' starts when an item is registered: use POST /api/v1/items")
+    variables = formjs.validate(None, data or {})
+    with duban.db.transaction() as session:
+        ctx = process.context(duban, session, actor)
+        instance = process.start(ctx, latest_definition(session, key), variables)
+        instance_id = instance.id
+    return get_instance(duban, actor, instance_id)
+
+
+def get_instance(duban, actor: Actor, instance_id: int) -> dict:
+    with duban.db.reading() as session:
+        instance = session.get(Instance, instance_id)
+        item = _item_of(session, instance_id) if instance else None
+        if instance is None or not can_see_instance(actor, instance, item):
+            raise NotFound(f"instance {instance_id} not found")
+        names = dict(session.execute(select(Unit.id, Unit.name)).all())
+        result = views.instance(instance, item.id if item else None)
+        result["data"] = instance.data
+        result["trail"] = instance.trail
+        result["tasks"] = [views.task(t, names) for t in session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
+            .order_by(HumanTask.created_at))]
+        result["timers"] = [views.timer(t) for t in session.scalars(
+            select(Timer).where(Timer.instance_id == instance_id, Timer.state == "waiting")
+            .order_by(Timer.due_at))]
+        result["history"] = [views.history(h) for h in session.scalars(
+            select(HistoryEntry).where(HistoryEntry.instance_id == instance_id).order_by(HistoryEntry.id))]
+        return result
+
+
+def _item_of(session, instance_id: int) -> Item | None:
+    return session.scalars(select(Item).where(Item.instance_id == instance_id)).one_or_none()
+
+
+def list_instances(duban, actor: Actor, status=None, definition_key=None, overdue=False,
+                   page: int = 1, per_page: int = 50) -> tuple[list[dict], int]:
+    with duban.db.reading() as session:
+        query = select(Instance, Item.id).outerjoin(Item, Item.instance_id == Instance.id)
+        if not actor.has(*SUPERVISORS, DESIGNER):
+            query = query.where((Item.id.is_not(None) & items_visible(actor)) | (Instance.started_by == actor.username))
+        if status:
+            query = query.where(Instance.status == status)
+        if definition_key:
+            query = query.where(Instance.definition_key == definition_key)
+        if overdue:
+            query = query.where(Instance.status == "running", exists(select(HumanTask.id).where(
+                HumanTask.instance_id == Instance.id, HumanTask.state == "open",
+                HumanTask.due_at < duban.clock.now())))
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.execute(query.order_by(Instance.id.desc()).offset((page - 1) * per_page).limit(per_page))
+        return [views.instance(instance, item_id) for instance, item_id in rows], total

@@ -1,0 +1,154 @@
+"""The 督办 main process (`duban_main`) as the engine sees it: its functions, checks and effects.
+
+The diagram stays in charge of the flow; what it cannot know (a unit's deadline after an
+extension, whether a unit has reported) it asks for through the functions below, and what its
+steps mean for the ledger (who received, reported, was urged, escalated) is recorded here.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..domain import main_process as rules
+from ..domain.items import limit_from, status_from
+from ..errors import FormInvalid, ProcessError
+from ..models import HumanTask, ItemUnit, Unit
+from .hooks import Hooks
+
+KEY = rules.KEY
+UNIT_TASKS = ("unit_receive", "unit_report")
+
+
+def _part(ctx, unit_id: str) -> ItemUnit:
+    for part in ctx.item.units:
+        if part.unit_id == unit_id:
+            return part
+    raise ProcessError(f"unit {unit_id!r} takes no part in item {ctx.item.id}")
+
+
+def _unit_names(ctx) -> dict:
+    return dict(ctx.session.execute(select(Unit.id, Unit.name)).all())
+
+
+class MainProcessHooks(Hooks):
+    def functions(self, ctx) -> dict:
+        if ctx.item is None:
+            return {}
+        calendar, settings = ctx.duban.calendar, ctx.duban.settings
+
+        def unit_deadline(unit):
+            return _part(ctx, unit).deadline.isoformat()
+
+        def remind_at(unit):
+            return calendar.subtract_workdays(_part(ctx, unit).deadline, settings.yellow_workdays).isoformat()
+
+        def urge_limit(unit):
+            limit = _part(ctx, unit).urge_limit
+            return limit.isoformat() if limit else None
+
+        def unit_reported(unit):
+            return _part(ctx, unit).reported_at is not None
+
+        def unit_name(unit):
+            return _unit_names(ctx).get(unit, unit)
+
+        def assignment_notice(units, opinion=None):
+            names = _unit_names(ctx)
+            return rules.assignment_notice(ctx.item.title, ctx.item.deadline, [names.get(u, u) for u in units],
+                                           opinion)
+
+        def urge_notice(unit):
+            return rules.urge_notice(ctx.item.title, unit_name(unit), _part(ctx, unit).deadline)
+
+        return {
+            "unit_deadline": unit_deadline, "remind_at": remind_at, "urge_limit": urge_limit,
+            "unit_reported": unit_reported, "unit_name": unit_name,
+            "assignment_notice": assignment_notice, "urge_notice": urge_notice,
+        }
+
+    def before_complete(self, ctx, task: HumanTask, data: dict) -> None:
+        handler = getattr(self, f"_on_{task.element_id}", None)
+        if handler is not None and ctx.item is not None:
+            handler(ctx, task, data)
+
+    def _on_draft_opinion(self, ctx, task, data):
+        handling = set(ctx.session.scalars(select(Unit.id).where(Unit.kind == "unit")))
+        _refuse(rules.check_draft(data, handling))
+        item = ctx.item
+        wanted = [data["lead_unit"], *[u for u in data.get("co_units") or [] if u != data["lead_unit"]]]
+        item.lead_unit_id = wanted[0]
+        existing = {part.unit_id: part for part in item.units}
+        item.units = [
+            existing.get(unit_id) or ItemUnit(unit_id=unit_id, deadline=item.deadline)
+            for unit_id in wanted
+        ]
+        for index, part in enumerate(item.units):
+            part.role = "lead" if index == 0 else "co"
+
+    def _on_unit_receive(self, ctx, task, data):
+        part = _part(ctx, task.unit_id)
+        _refuse(rules.check_receive(data, part.deadline))
+        part.first_responsible = data.get("first_responsible")
+        part.responsible = data.get("responsible")
+        part.handler = data.get("handler")
+        part.committed_date = data.get("committed_date")
+        part.received_at = ctx.now
+
+    def _on_unit_report(self, ctx, task, data):
+        _part(ctx, task.unit_id).reported_at = ctx.now
+
+    def _on_office_review(self, ctx, task, data):
+        part = _part(ctx, _unit_of(ctx, task))
+        if data.get("decision") == "accept":
+            part.accepted_at = ctx.now
+        else:
+            part.reported_at = None
+
+    def _on_urge(self, ctx, task, data):
+        part = _part(ctx, _unit_of(ctx, task))
+        try:
+            limit = limit_from(ctx.duban.calendar, data["new_limit"])
+        except (KeyError, ValueError):
+            _refuse([{"field": "new_limit", "message": "must be an ISO 8601 date or datetime"}])
+        _refuse(rules.check_limit(limit, ctx.now))
+        part.urged_at = ctx.now
+        part.urge_limit = limit
+
+    def after_step(self, ctx, run, created: list) -> None:
+        item = ctx.item
+        if item is None:
+            return
+        open_elements = set(ctx.session.scalars(select(HumanTask.element_id).where(
+            HumanTask.instance_id == ctx.instance.id, HumanTask.state == "open")))
+        item.status = status_from(open_elements, run.completed, set(run.log.passed), item.status)
+        if item.status in ("closed", "rejected") and item.closed_at is None:
+            item.closed_at = ctx.now
+        for task in created:
+            if task.element_id == "discipline_review":
+                _part(ctx, _unit_of(ctx, task)).escalated_at = ctx.now
+
+    def task_due(self, ctx, task: HumanTask):
+        if ctx.item is None:
+            return None
+        if task.element_id in UNIT_TASKS:
+            part = _part(ctx, task.unit_id)
+            return part.urge_limit or part.deadline
+        if task.element_id in ("draft_opinion", "assign"):
+            # 001: registration within 1 working day; the 交办通知单 within 2.
+            days = 1 if task.element_id == "draft_opinion" else 2
+            return ctx.duban.calendar.add_workdays(ctx.now, days).at
+        return None
+
+
+def _unit_of(ctx, task: HumanTask) -> str:
+    """The unit a task inside a unit's branch is about (an office review, an urge, a 纪委 review)."""
+    if task.unit_id is None:
+        raise ProcessError(f"task '{task.name}' names no unit")
+    return task.unit_id
+
+
+def _refuse(errors: list) -> None:
+    if errors:
+        raise FormInvalid(errors[0]["message"], errors)
+
+
+HOOKS = MainProcessHooks()

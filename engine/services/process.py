@@ -1,0 +1,168 @@
+"""Running one operation on an instance and writing everything it changed, in the caller's transaction.
+
+Each operation loads the workflow, changes it, and then brings the projections users query
+(tasks, timers, history, the item) in line with the new state before the one commit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..access import Actor
+from ..bootstrap import Duban
+from ..bpmn.runtime import ProcessRun
+from ..domain.roles import UNIT
+from ..errors import NotFound, ProcessError
+from ..models import Definition, HumanTask, Instance, Item, Timer
+from . import main_process
+from .history import record
+from .hooks import Hooks, generic_functions
+
+_HOOKS = {main_process.KEY: main_process.HOOKS}
+_DEFAULT_HOOKS = Hooks()
+
+
+@dataclass
+class ProcessContext:
+    """One operation's view of the world: the session, the clock's reading, who acts, on what."""
+
+    duban: Duban
+    session: Session
+    now: datetime
+    actor: Actor | None = None
+    instance: Instance | None = None
+    item: Item | None = None
+    definition: Definition | None = None
+
+    @property
+    def hooks(self) -> Hooks:
+        return _HOOKS.get(self.definition.key if self.definition else None, _DEFAULT_HOOKS)
+
+    def functions(self) -> dict:
+        return {**generic_functions(self), **self.hooks.functions(self)}
+
+
+def context(duban: Duban, session: Session, actor: Actor | None = None) -> ProcessContext:
+    return ProcessContext(duban=duban, session=session, now=duban.clock.now(), actor=actor)
+
+
+def lock_instance(ctx: ProcessContext, instance_id: int) -> Instance:
+    """The instance row, locked for this transaction where the database can (PostgreSQL)."""
+    query = select(Instance).where(Instance.id == instance_id).execution_options(populate_existing=True)
+    if ctx.session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(of=Instance)
+    instance = ctx.session.scalars(query).one_or_none()
+    if instance is None:
+        raise NotFound(f"instance {instance_id} not found")
+    ctx.instance, ctx.definition = instance, instance.definition
+    ctx.item = ctx.item or ctx.session.scalars(select(Item).where(Item.instance_id == instance.id)).one_or_none()
+    return instance
+
+
+def start(ctx: ProcessContext, definition: Definition, data: dict) -> Instance:
+    ctx.definition = definition
+    run = ctx.duban.runtime.start(definition, data, ctx.functions())
+    instance = Instance(
+        definition_id=definition.id, definition_key=definition.key, status="running", state="",
+        data={}, trail=[], started_by=ctx.actor.username if ctx.actor else None,
+        started_at=ctx.now, updated_at=ctx.now, version=1,
+    )
+    ctx.session.add(instance)
+    ctx.session.flush()
+    ctx.instance = instance
+    if ctx.item is not None:
+        ctx.item.instance_id = instance.id
+    record(ctx, "started", data=data)
+    save(ctx, run)
+    return instance
+
+
+def load(ctx: ProcessContext) -> ProcessRun:
+    return ctx.duban.runtime.load(ctx.definition, ctx.instance.state, ctx.functions())
+
+
+def save(ctx: ProcessContext, run: ProcessRun, completed: HumanTask | None = None) -> None:
+    """Store the new state and bring tasks, timers, history and the item in line with it."""
+    instance = ctx.instance
+    instance.state = run.dumps()
+    instance.data = run.data()
+    instance.trail = [*instance.trail, *run.log.passed]
+    instance.updated_at = ctx.now
+    if run.completed:
+        instance.status, instance.ended_at = "completed", ctx.now
+    elif instance.status == "error":
+        instance.status, instance.error = "running", None
+    created = _project_tasks(ctx, run, completed)
+    _project_timers(ctx, run)
+    if run.completed:
+        record(ctx, "completed_instance")
+    ctx.hooks.after_step(ctx, run, created)
+
+
+def _project_tasks(ctx: ProcessContext, run: ProcessRun, completed: HumanTask | None) -> list[HumanTask]:
+    session, instance = ctx.session, ctx.instance
+    open_rows = {t.id: t for t in session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open"))}
+    elements = ctx.definition.elements.get("human_tasks", {})
+    created = []
+    current = {view.id for view in run.human_tasks()}
+    for view in run.human_tasks():
+        if view.id in open_rows:
+            continue
+        info = elements.get(view.element_id, {})
+        role = info.get("role")
+        if role == UNIT and view.unit is None:
+            raise ProcessError(f"task '{view.name}' is in the 承办单位 lane but its data names no unit")
+        row = HumanTask(
+            id=view.id, instance_id=instance.id, item_id=ctx.item.id if ctx.item else None,
+            element_id=view.element_id, name=view.name, lane=info.get("lane"), role=role,
+            unit_id=view.unit,
+            assignee=instance.started_by if role is None else None,
+            form_key=info.get("form"), state="open", created_at=ctx.now, input=view.data,
+        )
+        row.due_at = ctx.hooks.task_due(ctx, row)
+        session.add(row)
+        created.append(row)
+        record(ctx, "task_created", element_id=view.element_id, task_id=view.id, name=view.name,
+                 unit_id=row.unit_id)
+    for task_id, row in open_rows.items():
+        if task_id in current:
+            continue
+        if completed is not None and task_id == completed.id:
+            continue
+        row.state = "cancelled"
+        row.completed_at = ctx.now
+        record(ctx, "task_cancelled", element_id=row.element_id, task_id=row.id, name=row.name,
+                 unit_id=row.unit_id)
+    return created
+
+
+def _project_timers(ctx: ProcessContext, run: ProcessRun) -> None:
+    session, instance = ctx.session, ctx.instance
+    waiting = {t.id: t for t in session.scalars(
+        select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting"))}
+    fired = {timer.id: timer for timer in run.log.fired_timers}
+    for timer in fired.values():
+        record(ctx, "timer_fired", element_id=timer.element_id, task_id=timer.id, name=timer.name)
+    seen = set()
+    for view in run.waiting_timers():
+        seen.add(view.id)
+        row = waiting.get(view.id)
+        if row is None:
+            session.add(Timer(id=view.id, instance_id=instance.id, element_id=view.element_id, name=view.name,
+                              unit_id=view.unit, due_at=view.due_at, state="waiting", created_at=ctx.now))
+        elif row.due_at != view.due_at:
+            row.due_at = view.due_at
+    for timer_id, row in waiting.items():
+        if timer_id not in seen:
+            row.state = "fired" if timer_id in fired else "cancelled"
+            row.fired_at = ctx.now if timer_id in fired else None
+    for timer_id in set(fired) - set(waiting):
+        # Armed and fired within this one operation (its due time had passed): keep a trace.
+        if session.get(Timer, timer_id) is None:
+            timer = fired[timer_id]
+            session.add(Timer(id=timer_id, instance_id=instance.id, element_id=timer.element_id, name=timer.name,
+                              unit_id=None, due_at=ctx.now, state="fired", created_at=ctx.now, fired_at=ctx.now))

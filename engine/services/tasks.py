@@ -1,0 +1,124 @@
+"""Tasks (待办): the inbox, one task with its form, claiming and completing."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import forms as formjs
+from ..access import Actor, can_see_instance, can_work, is_candidate, tasks_workable
+from ..errors import Forbidden, NotFound, StaleInstance, TaskAlreadyCompleted
+from ..models import HumanTask, Instance, Item, Unit
+from . import org, process, views
+
+
+def list_tasks(duban, actor: Actor, instance_id: int | None = None, scope: str | None = None,
+               page: int = 1, per_page: int = 50) -> tuple[list[dict], int]:
+    """Open tasks the caller may work on: their own, their unit's, their role's."""
+    with duban.db.reading() as session:
+        query = select(HumanTask).where(tasks_workable(actor))
+        if instance_id is not None:
+            query = query.where(HumanTask.instance_id == instance_id)
+        if scope == "mine":
+            query = query.where(HumanTask.assignee == actor.username)
+        elif scope == "unit":
+            query = query.where(HumanTask.unit_id == actor.unit_id)
+        rows = list(session.scalars(query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at,
+                                                   HumanTask.created_at)))
+        names = _unit_names(session)
+        total = len(rows)
+        page_rows = rows[(page - 1) * per_page: page * per_page]
+        return [views.task(row, names) for row in page_rows], total
+
+
+def get_task(duban, actor: Actor, task_id: str) -> dict:
+    """One task with its form-js schema and the data the form starts from."""
+    with duban.db.reading() as session:
+        task = _visible_task(session, actor, task_id)
+        instance = session.get(Instance, task.instance_id)
+        result = views.task(task, _unit_names(session))
+        result["form"] = instance.definition.forms.get(task.form_key) if task.form_key else None
+        result["data"] = _form_data(session, task) if task.state == "open" else (task.data or {})
+        result["can_work"] = task.state == "open" and can_work(actor, task)
+        return result
+
+
+def _form_data(session, task: HumanTask) -> dict:
+    """What the form shows: the workflow's data when the task began, plus the options forms draw on."""
+    data = dict(task.input or {})
+    data["unit_options"] = org.unit_options(session)
+    return data
+
+
+def _visible_task(session, actor: Actor, task_id: str) -> HumanTask:
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    if is_candidate(actor, task):
+        return task
+    instance = session.get(Instance, task.instance_id)
+    item = session.scalars(select(Item).where(Item.instance_id == task.instance_id)).one_or_none()
+    if not can_see_instance(actor, instance, item):
+        raise NotFound(f"task {task_id} not found")
+    return task
+
+
+def _unit_names(session) -> dict:
+    return dict(session.execute(select(Unit.id, Unit.name)).all())
+
+
+def claim_task(duban, actor: Actor, task_id: str) -> dict:
+    with duban.db.transaction() as session:
+        task = _task_for_change(session, actor, task_id)
+        if task.assignee and task.assignee != actor.username:
+            raise TaskAlreadyCompleted(f"task {task_id} is claimed by {task.assignee}")
+        task.assignee, task.claimed_at = actor.username, duban.clock.now()
+        ctx = process.context(duban, session, actor)
+        process.lock_instance(ctx, task.instance_id)
+        process.record(ctx, "claimed", element_id=task.element_id, task_id=task.id, name=task.name,
+                       unit_id=task.unit_id)
+    return get_task(duban, actor, task_id)
+
+
+def unclaim_task(duban, actor: Actor, task_id: str) -> dict:
+    with duban.db.transaction() as session:
+        task = _task_for_change(session, actor, task_id)
+        if task.assignee == actor.username and task.role is not None:
+            task.assignee, task.claimed_at = None, None
+    return get_task(duban, actor, task_id)
+
+
+def _task_for_change(session, actor: Actor, task_id: str) -> HumanTask:
+    task = _visible_task(session, actor, task_id)
+    if task.state != "open":
+        raise TaskAlreadyCompleted(f"task {task_id} is already {task.state}")
+    if not is_candidate(actor, task):
+        raise Forbidden("this task belongs to another role or unit")
+    return task
+
+
+def complete_task(duban, actor: Actor, task_id: str, data: dict) -> dict:
+    """Validate the submission against the task's form, complete it, and move the process on."""
+    try:
+        with duban.db.transaction() as session:
+            ctx = process.context(duban, session, actor)
+            task = _visible_task(session, actor, task_id)
+            process.lock_instance(ctx, task.instance_id)
+            session.refresh(task)
+            if task.state != "open":
+                raise TaskAlreadyCompleted(f"task {task_id} is already {task.state}")
+            if not can_work(actor, task):
+                raise Forbidden("this task belongs to another role, unit or person")
+            form = ctx.definition.forms.get(task.form_key) if task.form_key else None
+            cleaned = formjs.validate(form, data, {"unit_options": org.unit_options(session)})
+            ctx.hooks.before_complete(ctx, task, cleaned)
+            run = process.load(ctx)
+            run.complete(task.id, cleaned)
+            task.state, task.completed_at, task.completed_by = "completed", ctx.now, actor.username
+            task.assignee = task.assignee or actor.username
+            task.data = cleaned
+            process.record(ctx, "completed", element_id=task.element_id, task_id=task.id, name=task.name,
+                           unit_id=task.unit_id, data=cleaned)
+            process.save(ctx, run, completed=task)
+    except StaleDataError:
+        raise StaleInstance("the instance changed while this task was being completed; reload and try again") from None
+    return {"id": task_id, "state": "completed", "instance_id": task.instance_id}

@@ -1,0 +1,49 @@
+"""The Flask app: REST API, pages, health. Build it with `create_app()`."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, jsonify
+from sqlalchemy import text
+
+from engine.bootstrap import Duban, bootstrap
+from engine.config import Settings
+
+from . import api, errors
+
+
+def create_app(settings: Settings | None = None, duban: Duban | None = None) -> Flask:
+    duban = duban or bootstrap(settings)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=duban.settings.secret_key,
+        MAX_CONTENT_LENGTH=duban.settings.max_bpmn_bytes * 4,
+        JSON_AS_ASCII=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.json.ensure_ascii = False
+    app.extensions["duban"] = duban
+    api.register(app)
+    errors.register(app)  # after the API, so our JSON error shape replaces flask-smorest's
+    app.add_url_rule("/healthz", "healthz", _healthz)
+    logging.getLogger("waitress").setLevel(logging.INFO)
+    return app
+
+
+def _healthz():
+    duban = current_app.extensions["duban"]
+    status, code = {"status": "ok", "database": "ok", "broker": "embedded"}, 200
+    try:
+        with duban.db.reading() as session:
+            session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - health reports, it does not raise
+        status.update(status="error", database="error")
+        code = 503
+    if duban.settings.redis_url:
+        from workers.broker import ping
+
+        status["broker"] = "ok" if ping(duban.settings.redis_url) else "error"
+        if status["broker"] == "error":
+            status["status"], code = "error", 503
+    return jsonify(status), code

@@ -1,0 +1,47 @@
+"""Process definitions: deploy BPMN, list versions, fetch XML."""
+from __future__ import annotations
+
+from flask import Response, request
+from flask.views import MethodView
+
+from engine import services
+from engine.errors import InvalidInput
+
+from .common import actor, authenticated_blueprint, duban
+from .schemas import DefinitionQuery, DefinitionSchema, DeployedSchema, DeployFiles, XmlQuery
+
+blp = authenticated_blueprint("definitions", __name__, "Process definitions (流程定义)", "/definitions")
+
+
+@blp.route("")
+class Definitions(MethodView):
+    @blp.arguments(DefinitionQuery, location="query")
+    @blp.response(200, DefinitionSchema(many=True))
+    def get(self, query):
+        """Deployed process definitions (latest versions, or all with all_versions=true)"""
+        actor()
+        return services.list_definitions(duban(), query["all_versions"])
+
+    @blp.arguments(DeployFiles, location="files")
+    @blp.response(201, DeployedSchema)
+    @blp.alt_response(422, description="The file cannot be deployed; details name the element")
+    def post(self, _files):
+        """Deploy BPMN (multipart `file`, with the `forms` it references)"""
+        files = {f.filename or f"upload-{i}.bpmn": f.read() for i, f in enumerate(request.files.getlist("file"))}
+        forms = {f.filename or f"form-{i}.form": f.read() for i, f in enumerate(request.files.getlist("forms"))}
+        if not files:
+            raise InvalidInput("send the BPMN file as multipart field 'file'", [{"field": "file", "message": "required"}])
+        results = services.deploy(duban(), files, forms, actor())
+        first = results[0]
+        return {**first, "processes": results}
+
+
+@blp.route("/<string:key>/xml")
+class DefinitionXml(MethodView):
+    @blp.arguments(XmlQuery, location="query")
+    @blp.response(200, content_type="application/xml")
+    def get(self, query, key):
+        """The BPMN XML of the latest version (or ?version=N)"""
+        actor()
+        text = services.definition_xml(duban(), key, query.get("version"))
+        return Response(text, mimetype="application/xml")

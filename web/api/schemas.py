@@ -1,0 +1,231 @@
+"""Request and response schemas of the HTTP API (they are also its OpenAPI documentation)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from engine.domain.items import CATEGORIES, CLASSIFICATIONS, SOURCES
+
+
+class ErrorSchema(Schema):
+    error = fields.String(required=True, metadata={"description": "machine-readable code"})
+    message = fields.String(required=True)
+    details = fields.List(fields.Dict(), metadata={"description": "one entry per field or element at fault"})
+
+
+class TokenRequest(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class TokenResponse(Schema):
+    token = fields.String(required=True)
+    expires_at = fields.DateTime()
+
+
+class MeSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    roles = fields.List(fields.String())
+    unit = fields.String(allow_none=True)
+    unit_name = fields.String(allow_none=True)
+
+
+class UnitSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    kind = fields.String(metadata={"description": "office, leader, unit, discipline or other"})
+
+
+class DefinitionSchema(Schema):
+    key = fields.String()
+    name = fields.String()
+    version = fields.Integer()
+    deployed_at = fields.DateTime()
+    deployed_by = fields.String(allow_none=True)
+    running_instances = fields.Integer()
+    warnings = fields.List(fields.Dict())
+
+
+class DefinitionQuery(Schema):
+    all_versions = fields.Boolean(load_default=False)
+
+
+class DeployFiles(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
+                                               "description": "BPMN file(s); repeat the field for several"})
+    forms = fields.Raw(metadata={"type": "string", "format": "binary",
+                                 "description": "form-js .form files the diagram references"})
+
+
+class DeployedSchema(Schema):
+    key = fields.String()
+    version = fields.Integer()
+    name = fields.String()
+    created = fields.Boolean(metadata={"description": "false when identical content was already deployed"})
+    warnings = fields.List(fields.Dict())
+    processes = fields.List(fields.Dict())
+
+
+class XmlQuery(Schema):
+    version = fields.Integer(validate=validate.Range(min=1))
+
+
+class StartRequest(Schema):
+    definition_key = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+
+
+class InstanceQuery(Schema):
+    status = fields.String(validate=validate.OneOf(["running", "completed", "terminated", "error", "suspended"]))
+    definition_key = fields.String()
+    overdue = fields.Boolean(load_default=False)
+
+
+class TaskSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    element_id = fields.String()
+    instance_id = fields.Integer()
+    item_id = fields.Integer(allow_none=True)
+    lane = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    role_name = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    unit_name = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    state = fields.String()
+    due_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+    completed_by = fields.String(allow_none=True)
+    form_key = fields.String(allow_none=True)
+
+
+class TaskDetailSchema(TaskSchema):
+    form = fields.Dict(allow_none=True, metadata={"description": "the form-js schema"})
+    data = fields.Dict(metadata={"description": "the data the form starts from"})
+    can_work = fields.Boolean()
+
+
+class TaskQuery(Schema):
+    instance_id = fields.Integer()
+    scope = fields.String(validate=validate.OneOf(["mine", "unit", "role"]))
+
+
+class CompleteRequest(Schema):
+    data = fields.Dict(keys=fields.String(), required=True)
+
+
+class CompletedSchema(Schema):
+    id = fields.String()
+    state = fields.String()
+    instance_id = fields.Integer()
+
+
+class TimerSchema(Schema):
+    id = fields.String()
+    element_id = fields.String()
+    name = fields.String()
+    unit = fields.String(allow_none=True)
+    due_at = fields.DateTime()
+    state = fields.String()
+    fired_at = fields.DateTime(allow_none=True)
+
+
+class HistorySchema(Schema):
+    at = fields.DateTime()
+    actor = fields.String(allow_none=True)
+    action = fields.String()
+    element_id = fields.String(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    data = fields.Dict(allow_none=True)
+
+
+class InstanceSchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    definition_key = fields.String()
+    definition_name = fields.String()
+    version = fields.Integer()
+    item_id = fields.Integer(allow_none=True)
+    started_by = fields.String(allow_none=True)
+    started_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
+    error = fields.String(allow_none=True)
+
+
+class InstanceDetailSchema(InstanceSchema):
+    data = fields.Dict()
+    trail = fields.List(fields.String(), metadata={"description": "elements passed, in order"})
+    tasks = fields.List(fields.Nested(TaskSchema))
+    timers = fields.List(fields.Nested(TimerSchema))
+    history = fields.List(fields.Nested(HistorySchema))
+
+
+class ItemRequest(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    content = fields.String(load_default="", validate=validate.Length(max=20000))
+    source = fields.String(load_default="other", validate=validate.OneOf(list(SOURCES)))
+    category = fields.String(load_default="normal", validate=validate.OneOf(list(CATEGORIES)))
+    classification = fields.String(load_default="internal", validate=validate.OneOf(list(CLASSIFICATIONS)))
+    deadline = fields.String(metadata={"description": "ISO date or datetime; computed from category if absent"})
+
+
+class ItemUnitSchema(Schema):
+    unit = fields.String()
+    unit_name = fields.String()
+    role = fields.String(metadata={"description": "lead (牵头) or co (配合)"})
+    deadline = fields.DateTime()
+    urge_limit = fields.DateTime(allow_none=True)
+    committed_date = fields.String(allow_none=True)
+    first_responsible = fields.String(allow_none=True)
+    responsible = fields.String(allow_none=True)
+    handler = fields.String(allow_none=True)
+    received_at = fields.DateTime(allow_none=True)
+    reported_at = fields.DateTime(allow_none=True)
+    accepted_at = fields.DateTime(allow_none=True)
+    urged_at = fields.DateTime(allow_none=True)
+    escalated_at = fields.DateTime(allow_none=True)
+    light = fields.String()
+
+
+class ItemSchema(Schema):
+    id = fields.Integer()
+    instance_id = fields.Integer(allow_none=True)
+    title = fields.String()
+    content = fields.String()
+    source = fields.String()
+    source_name = fields.String(allow_none=True)
+    category = fields.String()
+    category_name = fields.String(allow_none=True)
+    classification = fields.String()
+    classification_name = fields.String(allow_none=True)
+    deadline = fields.DateTime()
+    deadline_provisional = fields.Boolean()
+    status = fields.String()
+    status_name = fields.String(allow_none=True)
+    light = fields.String(metadata={"description": "green, yellow (预警) or red (超期)"})
+    lead_unit = fields.String(allow_none=True)
+    units = fields.List(fields.Nested(ItemUnitSchema))
+    persons = fields.List(fields.Dict())
+    created_by = fields.String()
+    created_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class ItemQuery(Schema):
+    status = fields.String()
+    unit = fields.String()
+    source = fields.String()
+    category = fields.String()
+    text = fields.String(validate=validate.Length(max=200))
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+    database = fields.String()
+    broker = fields.String()

@@ -1,0 +1,73 @@
+"""One JSON error shape for the API, mapped once from the engine's errors and HTTP errors."""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from engine import errors
+
+log = logging.getLogger(__name__)
+
+STATUS = {
+    errors.InvalidInput: 422,
+    errors.NotFound: 404,
+    errors.AuthenticationFailed: 401,
+    errors.Forbidden: 403,
+    errors.Conflict: 409,
+    errors.ProcessError: 422,
+}
+HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+              422: "invalid_input", 429: "too_many_requests"}
+
+
+def status_of(error: errors.DubanError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def error_response(status: int, code: str, message: str, details=None):
+    response = jsonify({"error": code, "message": message, "details": details or []})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="duban"'
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api") or request.path == "/healthz" or request.accept_mimetypes.best == "application/json"
+
+
+def register(app) -> None:
+    @app.errorhandler(errors.DubanError)
+    def _duban_error(error):
+        return error_response(status_of(error), error.code, error.message, error.details)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error):
+        if not _wants_json():
+            return error
+        details = []
+        data = getattr(error, "data", None) or {}
+        messages = data.get("messages") if isinstance(data, dict) else None
+        if messages:
+            # webargs/marshmallow: {"json": {"field": ["message"]}} -> [{"field", "message"}]
+            for location, fields in messages.items():
+                for field, texts in (fields.items() if isinstance(fields, dict) else [(None, fields)]):
+                    for text in texts if isinstance(texts, list) else [texts]:
+                        details.append({"field": field, "location": location, "message": str(text)})
+        message = details[0]["message"] if details else (error.description or error.name)
+        if details and details[0]["field"]:
+            message = f"{details[0]['field']}: {message}"
+        return error_response(error.code or 500, HTTP_CODES.get(error.code, "error"), message, details)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if _wants_json():
+            return error_response(500, "internal_error", "an internal error occurred; it has been logged")
+        return "服务器内部错误，已记录。", 500

@@ -1,0 +1,1 @@
+"""Background work: the timer scheduler and Dramatiq actors that fire timers."""

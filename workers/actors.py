@@ -1,0 +1,31 @@
+"""Dramatiq actors: thin, idempotent, taking ids. Declared on a broker by `declare()`."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import dramatiq
+
+from engine.services import timers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Actors:
+    fire_timers: dramatiq.Actor
+
+
+def declare(broker: dramatiq.Broker, duban) -> Actors:
+    """Bind the actors to a broker and to the engine context they serve."""
+
+    def fire_timers(instance_id: int) -> None:
+        """Fire what is due in one instance; a repeated delivery fires nothing."""
+        fired = timers.fire(duban, instance_id)
+        if fired:
+            log.info("instance %s: %s timer(s) fired", instance_id, fired)
+
+    return Actors(
+        fire_timers=dramatiq.actor(fire_timers, broker=broker, actor_name="fire_timers", queue_name="timers",
+                                   max_retries=5, min_backoff=1000, max_backoff=30000),
+    )
