@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import event
+
 from .bpmn.runtime import Runtime
 from .calendar import WorkCalendar
 from .clock import SystemClock
@@ -19,18 +21,33 @@ class Duban:
     clock: object
     runtime: Runtime
     calendar: WorkCalendar
-    # Called with an instance id after a commit that left timers due soon (the scheduler's nudge).
-    on_timers_changed: list = field(default_factory=list)
+    # Deployed definitions by id (immutable once deployed, so read once per process).
+    definitions: dict = field(default_factory=dict)
 
 
 def bootstrap(settings: Settings | None = None, clock=None, db: Database | None = None) -> Duban:
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
+    runtime = Runtime(clock)
+    _keep_live_workflows(db, runtime)
     return Duban(
         settings=settings,
         db=db,
         clock=clock,
-        runtime=Runtime(clock),
+        runtime=runtime,
         calendar=WorkCalendar.official(),
     )
+
+
+def _keep_live_workflows(db: Database, runtime: Runtime) -> None:
+    """Saved workflows go to the runtime's cache only once their transaction has committed."""
+
+    @event.listens_for(db.sessions, "after_commit")
+    def _committed(session):
+        for instance, run in session.info.pop("duban_live", []):
+            runtime.keep(instance.id, instance.version, run)
+
+    @event.listens_for(db.sessions, "after_rollback")
+    def _rolled_back(session):
+        session.info.pop("duban_live", None)

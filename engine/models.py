@@ -133,7 +133,8 @@ class Instance(Base):
     definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), index=True)
     definition_key: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20))  # running | completed | terminated | error | suspended
-    state: Mapped[str] = mapped_column(Text)
+    # Read only when the live workflow is not cached in this process (deferred: it is large).
+    state: Mapped[str] = mapped_column(Text, deferred=True)
     data: Mapped[dict]
     # Elements passed so far, in order: the path the monitor highlights.
     trail: Mapped[list]
@@ -143,8 +144,6 @@ class Instance(Base):
     updated_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, nullable=False)
-
-    definition: Mapped[Definition] = relationship(lazy="joined")
 
     # Optimistic locking: every UPDATE says WHERE version = <what we read>.
     __mapper_args__ = {"version_id_col": version}

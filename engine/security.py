@@ -12,6 +12,12 @@ _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
 
 
+def configure(**parameters) -> None:
+    """Change argon2's cost (tests lower it; production keeps argon2-cffi's defaults)."""
+    global _hasher
+    _hasher = PasswordHasher(**parameters)
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

@@ -26,6 +26,10 @@ REFUSED_NODES = {
     "complexGateway": "complex gateways are not supported; use exclusive or inclusive gateways",
 }
 PYTHON_FORMATS = {"", "python", "py", "text/x-python", "python3"}
+OTHER_LANGUAGES = {"javascript", "js", "ecmascript", "groovy", "juel", "feel", "ruby", "jruby", "jython",
+                   "nashorn", "graal.js", "kotlin", "java", "text/javascript", "application/javascript"}
+# Elements that cannot put anything into their data, so cannot give a multi-instance output item.
+DATALESS = {"task", "manualTask", "sendTask", "receiveTask", "callActivity"}
 _JUEL = re.compile(r"[$#]\{")
 
 
@@ -51,9 +55,11 @@ class ProcessInfo:
     calls: set = field(default_factory=set)
     human_tasks: dict = field(default_factory=dict)
     names: dict = field(default_factory=dict)
+    message_starts: list = field(default_factory=list)
 
     def elements(self) -> dict:
-        return {"human_tasks": {k: v.as_dict() for k, v in self.human_tasks.items()}, "names": self.names}
+        return {"human_tasks": {k: v.as_dict() for k, v in self.human_tasks.items()}, "names": self.names,
+                "message_starts": self.message_starts}
 
 
 @dataclass
@@ -112,6 +118,9 @@ def _inspect_document(filename, root, catalogue, result: Inspection) -> None:
             result.problem(result.errors, filename, process, "another process in this deployment has the same id")
         result.processes[info.key] = info
         has_lanes = process.find(".//bpmn:lane", NS) is not None
+        messages = {m.get("id"): m.get("name") or m.get("id") for m in root.iterfind("bpmn:message", NS)}
+        for definition in process.iterfind("bpmn:startEvent/bpmn:messageEventDefinition", NS):
+            info.message_starts.append(messages.get(definition.get("messageRef"), definition.get("messageRef")))
         for element in process.iter():
             if not isinstance(element.tag, str) or not element.tag.startswith(f"{{{BPMN}}}"):
                 continue
@@ -141,15 +150,17 @@ def _inspect_element(filename, element, info, lanes, has_lanes, catalogue, resul
         _check_language(filename, element, result, "condition")
     elif kind == "scriptTask":
         script_format = (element.get("scriptFormat") or "").strip().lower()
-        if script_format not in PYTHON_FORMATS:
+        if script_format in OTHER_LANGUAGES:
             result.problem(result.errors, filename, element,
                            f"scriptFormat '{element.get('scriptFormat')}' is not supported; scripts are Python")
+        elif script_format not in PYTHON_FORMATS:
+            result.problem(result.warnings, filename, element,
+                           f"scriptFormat '{element.get('scriptFormat')}' is not a known language; "
+                           "the script runs as Python")
     elif kind in ("timeDate", "timeDuration", "timeCycle"):
         _check_language(filename, element, result, "timer")
-    elif kind == "multiInstanceLoopCharacteristics" and element.get(f"{{{CAMUNDA}}}collection"):
-        result.problem(result.errors, filename, element.getparent(),
-                       "Camunda-style multi-instance (camunda:collection) is not supported; "
-                       "use bpmn:loopDataInputRef with bpmn:inputDataItem")
+    elif kind == "multiInstanceLoopCharacteristics":
+        _check_multi_instance(filename, element, result)
     elif kind == "callActivity":
         called = element.get("calledElement")
         if called:
@@ -157,6 +168,20 @@ def _inspect_element(filename, element, info, lanes, has_lanes, catalogue, resul
     elif kind in HUMAN_TASKS and info.executable:
         task = _human_task(filename, element, kind, lanes, has_lanes, catalogue, result)
         info.human_tasks[task.element_id] = task
+
+
+def _check_multi_instance(filename, element, result) -> None:
+    owner = element.getparent()
+    if element.get(f"{{{CAMUNDA}}}collection"):
+        result.problem(result.errors, filename, owner,
+                       "Camunda-style multi-instance (camunda:collection) is not supported; "
+                       "use bpmn:loopDataInputRef with bpmn:inputDataItem")
+        return
+    output = element.find("bpmn:outputDataItem", NS)
+    if output is not None and local(owner) in DATALESS:
+        result.problem(result.errors, filename, owner,
+                       f"collects output item '{output.get('id')}' from each instance, but a {local(owner)} "
+                       "sets no data: remove bpmn:outputDataItem or use a script or user task")
 
 
 def _check_language(filename, element, result, what) -> None:

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -173,10 +174,14 @@ def _checksum(files: dict, forms: dict) -> str:
 class Runtime:
     """Parsed specs (cached per definition) and the means to run workflows on them."""
 
-    def __init__(self, clock, cache_size: int = 64):
+    def __init__(self, clock, cache_size: int = 64, live_size: int = 512):
         self.clock = clock
         self._specs: OrderedDict = OrderedDict()
         self._cache_size = cache_size
+        # Workflows as the last committed operation left them, by instance: (version, workflow).
+        # Reusing one skips deserialising; a version mismatch (another process wrote) skips the cache.
+        self._live: OrderedDict = OrderedDict()
+        self._live_size = live_size
         self._lock = threading.Lock()
         self._serializer = StateSerializer()
 
@@ -201,15 +206,37 @@ class Runtime:
         run.advance()
         return run
 
-    def load(self, definition, state: str, functions: dict) -> "ProcessRun":
+    def load(self, definition, state, functions: dict, instance_id=None, version=None) -> "ProcessRun":
+        """The workflow of an instance; `state` is its saved JSON, or a callable giving it (read only
+        when the live workflow of this version is not cached)."""
+        workflow = self._checkout(instance_id, version)
+        if workflow is not None:
+            workflow.script_engine = self._engine(functions)
+            return ProcessRun(self, workflow)
         spec, subprocesses = self.specs(definition.id, definition.key, definition.files)
         try:
-            workflow = self._serializer.loads(state, spec, subprocesses)
+            workflow = self._serializer.loads(state() if callable(state) else state, spec, subprocesses)
         except Exception as error:  # noqa: BLE001 - a state we cannot read is an incident, not a crash
             raise ProcessError(f"the saved state of this instance cannot be read: {error}") from None
         # deserialising attaches SpiffWorkflow's default (unsandboxed) engine: replace it at once.
         workflow.script_engine = self._engine(functions)
         return ProcessRun(self, workflow)
+
+    def _checkout(self, instance_id, version):
+        """Take a live workflow out of the cache (so no two operations share it), if current."""
+        if instance_id is None:
+            return None
+        with self._lock:
+            cached = self._live.pop(instance_id, None)
+        return cached[1] if cached is not None and cached[0] == version else None
+
+    def keep(self, instance_id: int, version: int, run: "ProcessRun") -> None:
+        """Remember a workflow once the transaction that saved it has committed."""
+        with self._lock:
+            self._live[instance_id] = (version, run.workflow)
+            self._live.move_to_end(instance_id)
+            while len(self._live) > self._live_size:
+                self._live.popitem(last=False)
 
     def _engine(self, functions: dict) -> SandboxedScriptEngine:
         return SandboxedScriptEngine(functions, clock=self.clock)
@@ -231,7 +258,11 @@ class ProcessRun:
 
     # -- changing state -------------------------------------------------------------------
     def advance(self) -> None:
-        """Run automatic steps until only people or timers can move the process."""
+        """Run automatic steps (due timers included) until only people or timers can move the process."""
+        self.log = StepLog()
+        self._advance()
+
+    def _advance(self, refresh_first: bool = True) -> None:
         with _spiff_errors():
             steps = 0
 
@@ -246,8 +277,14 @@ class ProcessRun:
                 if timers.timer_of(spec) is not None and spec.bpmn_id:
                     self.log.fired_timers.append(FiredTimer(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id))
 
-            self.workflow.refresh_timers()
-            self.workflow.do_engine_steps(will_complete_task=count)
+            if refresh_first:
+                self.workflow.refresh_timers()
+            # do_engine_steps refreshes timers only after its last step: a timer that fell due then
+            # is READY but not run, so go round again until nothing automatic is left.
+            while True:
+                self.workflow.do_engine_steps(will_complete_task=count)
+                if self.workflow.get_next_task(state=TaskState.READY, manual=False) is None:
+                    break
 
     def human_task(self, task_id: str):
         task = self._task(task_id)
@@ -259,26 +296,57 @@ class ProcessRun:
         task = self.human_task(task_id)
         if task is None:
             raise ProcessError(f"task {task_id} is not waiting for anyone")
+        self.log = StepLog()
         with _spiff_errors():
             task.set_data(**data)
             task.run()
-        self.advance()
+        self._advance(refresh_first=False)
+
+    def waiting_messages(self) -> list[str]:
+        return sorted({t.task_spec.event_definition.name for t in self._message_catchers()})
+
+    def _message_catchers(self):
+        return [t for t in self.workflow.get_tasks(state=TaskState.WAITING)
+                if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)]
+
+    def send_message(self, name: str, payload: dict) -> None:
+        """Deliver a message to the catch events waiting for it; its payload becomes process data."""
+        catchers = [t for t in self._message_catchers() if t.task_spec.event_definition.name == name]
+        if not catchers:
+            raise ProcessError(f"this instance is not waiting for message '{name}'")
+        self.log = StepLog()
+        with _spiff_errors():
+            for task in catchers:
+                task.set_data(**payload)
+            self.workflow.send_event(BpmnEvent(catchers[0].task_spec.event_definition, payload=dict(payload)))
+        self._advance()
 
     def recalculate_timers(self) -> None:
         """Evaluate the due times of every waiting timer again (deadline moved, calendar changed)."""
+        self.log = StepLog()
         with _spiff_errors():
             for task in self.workflow.get_tasks(state=TaskState.WAITING):
                 timers.recalculate(task)
-        self.advance()
+        self._advance()
 
     # -- reading state --------------------------------------------------------------------
     @property
     def completed(self) -> bool:
         return self.workflow.is_completed()
 
-    def human_tasks(self) -> list[HumanTaskView]:
+    def _open(self):
+        """READY manual tasks and WAITING tasks, found in one walk of the task tree."""
+        ready, waiting = [], []
+        for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+            if task.state == TaskState.WAITING:
+                waiting.append(task)
+            elif task.task_spec.manual:
+                ready.append(task)
+        return ready, waiting
+
+    def human_tasks(self, ready=None) -> list[HumanTaskView]:
         views = []
-        for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+        for task in ready if ready is not None else self._open()[0]:
             spec = task.task_spec
             views.append(HumanTaskView(
                 id=str(task.id), element_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
@@ -287,10 +355,15 @@ class ProcessRun:
             ))
         return views
 
-    def waiting_timers(self) -> list[TimerView]:
+    def projection(self) -> tuple[list[HumanTaskView], list[TimerView]]:
+        """Open human tasks and waiting timers, from one walk of the task tree."""
+        ready, waiting = self._open()
+        return self.human_tasks(ready), self.waiting_timers(waiting)
+
+    def waiting_timers(self, waiting=None) -> list[TimerView]:
         views = []
         with _spiff_errors():
-            for task in self.workflow.get_tasks(state=TaskState.WAITING):
+            for task in waiting if waiting is not None else self._open()[1]:
                 if timers.timer_of(task.task_spec) is None:
                     continue
                 due = timers.due_at(task)

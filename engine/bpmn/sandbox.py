@@ -12,11 +12,13 @@ import ast
 import builtins
 import math
 import operator
+import warnings
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from types import FunctionType, ModuleType
 
 from RestrictedPython import RestrictingNodeTransformer, compile_restricted
+from RestrictedPython.PrintCollector import PrintCollector
 from RestrictedPython.Guards import (
     full_write_guard,
     guarded_iter_unpack_sequence,
@@ -74,7 +76,9 @@ def _located(new, old):
 def compile_code(source: str, mode: str):
     """Compile BPMN code under the sandbox policy; raises SandboxViolation with the reasons."""
     try:
-        return compile_restricted(source, filename="<bpmn>", mode=mode, policy=_Policy)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)  # "prints but never reads 'printed'"
+            return compile_restricted(source, filename="<bpmn>", mode=mode, policy=_Policy)
     except SyntaxError as error:
         reasons = error.args[0] if error.args and isinstance(error.args[0], tuple) else (str(error),)
         raise SandboxViolation("; ".join(reasons)) from None
@@ -178,6 +182,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             "_mul_": _mul,
             "_lshift_": _lshift,
             "_tick_": budget.tick,
+            "_print_": PrintCollector,
         }
         base.update(self.functions)
         scope = {}
@@ -186,6 +191,12 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
                 # Data never shadows the guards or the engine's functions, and never brings code.
                 if isinstance(key, str) and not key.startswith("_") and key not in base:
                     scope[key] = value
+
+        def variables():
+            """vars()/globals()/locals(): a copy of the data, never the sandbox's own names."""
+            return {k: v for k, v in scope.items() if not k.startswith("_") and k not in base}
+
+        base.update(vars=variables, globals=variables, locals=variables)
         scope.update(base)
         return scope, base
 

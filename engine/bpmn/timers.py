@@ -27,6 +27,8 @@ _DURATION = re.compile(r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d
                        r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$", re.I)
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 _CYCLE = re.compile(r"^R\d*/", re.I)
+# Text that can only have been meant as an ISO value (PT5X, 2026-13-45), never as Python.
+_ISO_LOOKING = re.compile(r"^(P(\d|T\d)|R\d*/|\d{4}-\d)", re.I)
 
 
 class TimerSpecError(ValueError):
@@ -44,11 +46,9 @@ def normalise_expression(text: str | None) -> str:
     if not text:
         raise TimerSpecError("the timer has no time value")
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-        inner = text[1:-1]
-        if is_iso_literal(inner):
-            parse_literal(inner)
+        parse_literal(text[1:-1])  # a constant must be a valid ISO value
         return text
-    if is_iso_literal(text):
+    if is_iso_literal(text) or _ISO_LOOKING.match(text):
         parse_literal(text)
         return repr(text)
     return text
@@ -57,6 +57,8 @@ def normalise_expression(text: str | None) -> str:
 def parse_literal(text: str):
     """Check an ISO literal now, so a bad one is refused at deploy rather than failing later."""
     text = text.strip()
+    if not is_iso_literal(text):
+        raise TimerSpecError(f"'{text}' is not a valid ISO 8601 time (like PT5M, R3/PT1H or 2026-10-16)")
     try:
         if _CYCLE.match(text):
             _parse_cycle(text, datetime(2000, 1, 1, tzinfo=timezone.utc))

@@ -6,6 +6,7 @@ from .auth import actor_for_token, actor_for_user_id, issue_token, login, revoke
 from .deploy import definition_xml, deploy, list_definitions
 from .instances import get_instance, list_instances, start_instance
 from .items import get_item, list_items, register_item
+from .messages import send_message
 from .org import list_units, seed_demo
 from .tasks import claim_task, complete_task, get_task, list_tasks, unclaim_task
 
@@ -13,5 +14,5 @@ __all__ = [
     "actor_for_token", "actor_for_user_id", "claim_task", "complete_task", "definition_xml", "deploy",
     "get_instance", "get_item", "get_task", "issue_token", "list_definitions", "list_instances",
     "list_items", "list_tasks", "list_units", "login", "register_item", "revoke_token", "seed_demo",
-    "start_instance", "unclaim_task",
+    "send_message", "start_instance", "unclaim_task",
 ]

@@ -18,8 +18,8 @@ class Hooks:
     def before_complete(self, ctx, task, data: dict) -> None:
         """Check a submission beyond its form and record its effects; raise FormInvalid to refuse."""
 
-    def after_step(self, ctx, run, created: list) -> None:
-        """React to the state an operation left: tasks created, timers fired, the instance ended."""
+    def after_step(self, ctx, run, created: list, open_elements: set) -> None:
+        """React to the state an operation left: tasks created and open, the instance ended."""
 
     def task_due(self, ctx, task):
         return None

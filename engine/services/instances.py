@@ -9,7 +9,7 @@ from ..domain.main_process import KEY as MAIN_KEY
 from ..domain.roles import ADMIN, DESIGNER, OFFICE, SUPERVISORS
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..models import Definition, HistoryEntry, HumanTask, Instance, Item, Timer, Unit
-from . import process, views
+from . import definitions, process, views
 
 STARTERS = (DESIGNER, ADMIN, OFFICE)
 
@@ -44,7 +44,8 @@ def get_instance(duban, actor: Actor, instance_id: int) -> dict:
         if instance is None or not can_see_instance(actor, instance, item):
             raise NotFound(f"instance {instance_id} not found")
         names = dict(session.execute(select(Unit.id, Unit.name)).all())
-        result = views.instance(instance, item.id if item else None)
+        definition = definitions.record(duban, session, instance.definition_id)
+        result = views.instance(instance, definition, item.id if item else None)
         result["data"] = instance.data
         result["trail"] = instance.trail
         result["tasks"] = [views.task(t, names) for t in session.scalars(
@@ -78,4 +79,5 @@ def list_instances(duban, actor: Actor, status=None, definition_key=None, overdu
                 HumanTask.due_at < duban.clock.now())))
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         rows = session.execute(query.order_by(Instance.id.desc()).offset((page - 1) * per_page).limit(per_page))
-        return [views.instance(instance, item_id) for instance, item_id in rows], total
+        return [views.instance(instance, definitions.record(duban, session, instance.definition_id), item_id)
+                for instance, item_id in rows], total

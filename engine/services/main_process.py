@@ -112,13 +112,15 @@ class MainProcessHooks(Hooks):
         _refuse(rules.check_limit(limit, ctx.now))
         part.urged_at = ctx.now
         part.urge_limit = limit
+        for open_task in ctx.session.scalars(select(HumanTask).where(
+                HumanTask.instance_id == ctx.instance.id, HumanTask.state == "open",
+                HumanTask.unit_id == part.unit_id, HumanTask.element_id.in_(UNIT_TASKS))):
+            open_task.due_at = limit
 
-    def after_step(self, ctx, run, created: list) -> None:
+    def after_step(self, ctx, run, created: list, open_elements: set) -> None:
         item = ctx.item
         if item is None:
             return
-        open_elements = set(ctx.session.scalars(select(HumanTask.element_id).where(
-            HumanTask.instance_id == ctx.instance.id, HumanTask.state == "open")))
         item.status = status_from(open_elements, run.completed, set(run.log.passed), item.status)
         if item.status in ("closed", "rejected") and item.closed_at is None:
             item.closed_at = ctx.now

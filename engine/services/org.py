@@ -55,10 +55,13 @@ def seed_demo(duban, password: str = DEMO_PASSWORD) -> dict:
                 session.add(Unit(id=unit_id, name=name, kind=kind, sort=sort))
                 created["units"] += 1
         session.flush()
+        # The demo users share one password: hash it once (argon2 is slow on purpose).
+        password_hash = None
         for username, display, role, unit_id in DEMO_USERS:
             if session.scalars(select(User).where(User.username == username)).one_or_none() is not None:
                 continue
-            user = User(username=username, display_name=display, password_hash=hash_password(password),
+            password_hash = password_hash or hash_password(password)
+            user = User(username=username, display_name=display, password_hash=password_hash,
                         unit_id=unit_id, email=f"{username}@duban.local", created_at=now)
             user.role_rows = [UserRole(role=role)]
             session.add(user)

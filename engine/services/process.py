@@ -17,7 +17,7 @@ from ..bpmn.runtime import ProcessRun
 from ..domain.roles import UNIT
 from ..errors import NotFound, ProcessError
 from ..models import Definition, HumanTask, Instance, Item, Timer
-from . import main_process
+from . import definitions, main_process
 from .history import record
 from .hooks import Hooks, generic_functions
 
@@ -57,13 +57,13 @@ def lock_instance(ctx: ProcessContext, instance_id: int) -> Instance:
     instance = ctx.session.scalars(query).one_or_none()
     if instance is None:
         raise NotFound(f"instance {instance_id} not found")
-    ctx.instance, ctx.definition = instance, instance.definition
+    ctx.instance, ctx.definition = instance, definitions.record(ctx.duban, ctx.session, instance.definition_id)
     ctx.item = ctx.item or ctx.session.scalars(select(Item).where(Item.instance_id == instance.id)).one_or_none()
     return instance
 
 
 def start(ctx: ProcessContext, definition: Definition, data: dict) -> Instance:
-    ctx.definition = definition
+    definition = ctx.definition = definitions.record(ctx.duban, ctx.session, definition.id)
     run = ctx.duban.runtime.start(definition, data, ctx.functions())
     instance = Instance(
         definition_id=definition.id, definition_key=definition.key, status="running", state="",
@@ -81,7 +81,9 @@ def start(ctx: ProcessContext, definition: Definition, data: dict) -> Instance:
 
 
 def load(ctx: ProcessContext) -> ProcessRun:
-    return ctx.duban.runtime.load(ctx.definition, ctx.instance.state, ctx.functions())
+    instance = ctx.instance
+    return ctx.duban.runtime.load(ctx.definition, lambda: instance.state, ctx.functions(), instance.id,
+                                  instance.version)
 
 
 def save(ctx: ProcessContext, run: ProcessRun, completed: HumanTask | None = None) -> None:
@@ -95,21 +97,24 @@ def save(ctx: ProcessContext, run: ProcessRun, completed: HumanTask | None = Non
         instance.status, instance.ended_at = "completed", ctx.now
     elif instance.status == "error":
         instance.status, instance.error = "running", None
-    created = _project_tasks(ctx, run, completed)
-    _project_timers(ctx, run)
+    human_tasks, waiting_timers = run.projection()
+    created = _project_tasks(ctx, human_tasks, completed)
+    _project_timers(ctx, run, waiting_timers)
     if run.completed:
         record(ctx, "completed_instance")
-    ctx.hooks.after_step(ctx, run, created)
+    ctx.hooks.after_step(ctx, run, created, {view.element_id for view in human_tasks})
+    if not run.completed:
+        ctx.session.info.setdefault("duban_live", []).append((instance, run))
 
 
-def _project_tasks(ctx: ProcessContext, run: ProcessRun, completed: HumanTask | None) -> list[HumanTask]:
+def _project_tasks(ctx: ProcessContext, views: list, completed: HumanTask | None) -> list[HumanTask]:
     session, instance = ctx.session, ctx.instance
     open_rows = {t.id: t for t in session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open"))}
     elements = ctx.definition.elements.get("human_tasks", {})
     created = []
-    current = {view.id for view in run.human_tasks()}
-    for view in run.human_tasks():
+    current = {view.id for view in views}
+    for view in views:
         if view.id in open_rows:
             continue
         info = elements.get(view.element_id, {})
@@ -140,7 +145,7 @@ def _project_tasks(ctx: ProcessContext, run: ProcessRun, completed: HumanTask | 
     return created
 
 
-def _project_timers(ctx: ProcessContext, run: ProcessRun) -> None:
+def _project_timers(ctx: ProcessContext, run: ProcessRun, views: list) -> None:
     session, instance = ctx.session, ctx.instance
     waiting = {t.id: t for t in session.scalars(
         select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting"))}
@@ -148,7 +153,7 @@ def _project_timers(ctx: ProcessContext, run: ProcessRun) -> None:
     for timer in fired.values():
         record(ctx, "timer_fired", element_id=timer.element_id, task_id=timer.id, name=timer.name)
     seen = set()
-    for view in run.waiting_timers():
+    for view in views:
         seen.add(view.id)
         row = waiting.get(view.id)
         if row is None:

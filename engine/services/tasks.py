@@ -8,26 +8,23 @@ from .. import forms as formjs
 from ..access import Actor, can_see_instance, can_work, is_candidate, tasks_workable
 from ..errors import Forbidden, NotFound, StaleInstance, TaskAlreadyCompleted
 from ..models import HumanTask, Instance, Item, Unit
-from . import org, process, views
+from . import definitions, org, process, views
 
 
 def list_tasks(duban, actor: Actor, instance_id: int | None = None, scope: str | None = None,
                page: int = 1, per_page: int = 50) -> tuple[list[dict], int]:
     """Open tasks the caller may work on: their own, their unit's, their role's."""
     with duban.db.reading() as session:
-        query = select(HumanTask).where(tasks_workable(actor))
+        query = select(HumanTask, Unit.name).outerjoin(Unit, Unit.id == HumanTask.unit_id).where(tasks_workable(actor))
         if instance_id is not None:
             query = query.where(HumanTask.instance_id == instance_id)
         if scope == "mine":
             query = query.where(HumanTask.assignee == actor.username)
         elif scope == "unit":
             query = query.where(HumanTask.unit_id == actor.unit_id)
-        rows = list(session.scalars(query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at,
-                                                   HumanTask.created_at)))
-        names = _unit_names(session)
-        total = len(rows)
+        rows = session.execute(query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)).all()
         page_rows = rows[(page - 1) * per_page: page * per_page]
-        return [views.task(row, names) for row in page_rows], total
+        return [views.task(row, {row.unit_id: name}) for row, name in page_rows], len(rows)
 
 
 def get_task(duban, actor: Actor, task_id: str) -> dict:
@@ -35,8 +32,9 @@ def get_task(duban, actor: Actor, task_id: str) -> dict:
     with duban.db.reading() as session:
         task = _visible_task(session, actor, task_id)
         instance = session.get(Instance, task.instance_id)
+        definition = definitions.record(duban, session, instance.definition_id)
         result = views.task(task, _unit_names(session))
-        result["form"] = instance.definition.forms.get(task.form_key) if task.form_key else None
+        result["form"] = definition.forms.get(task.form_key) if task.form_key else None
         result["data"] = _form_data(session, task) if task.state == "open" else (task.data or {})
         result["can_work"] = task.state == "open" and can_work(actor, task)
         return result
@@ -47,6 +45,12 @@ def _form_data(session, task: HumanTask) -> dict:
     data = dict(task.input or {})
     data["unit_options"] = org.unit_options(session)
     return data
+
+
+def _options(session, form: dict | None) -> dict:
+    """The choices of fields that take them from data (form-js `valuesKey`)."""
+    keys = {field.get("valuesKey") for field in formjs.fields(form)}
+    return {"unit_options": org.unit_options(session)} if "unit_options" in keys else {}
 
 
 def _visible_task(session, actor: Actor, task_id: str) -> HumanTask:
@@ -103,13 +107,16 @@ def complete_task(duban, actor: Actor, task_id: str, data: dict) -> dict:
             ctx = process.context(duban, session, actor)
             task = _visible_task(session, actor, task_id)
             process.lock_instance(ctx, task.instance_id)
-            session.refresh(task)
+            if session.bind.dialect.name != "sqlite":
+                # Read again under the instance lock: another transaction may have completed it meanwhile.
+                # (SQLite's BEGIN IMMEDIATE already made this transaction the only writer.)
+                session.refresh(task)
             if task.state != "open":
                 raise TaskAlreadyCompleted(f"task {task_id} is already {task.state}")
             if not can_work(actor, task):
                 raise Forbidden("this task belongs to another role, unit or person")
             form = ctx.definition.forms.get(task.form_key) if task.form_key else None
-            cleaned = formjs.validate(form, data, {"unit_options": org.unit_options(session)})
+            cleaned = formjs.validate(form, data, _options(session, form))
             ctx.hooks.before_complete(ctx, task, cleaned)
             run = process.load(ctx)
             run.complete(task.id, cleaned)

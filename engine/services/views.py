@@ -28,10 +28,10 @@ def history(row: HistoryEntry) -> dict:
             "task_id": row.task_id, "name": row.name, "unit": row.unit_id, "data": row.data}
 
 
-def instance(row: Instance, item_id: int | None = None) -> dict:
+def instance(row: Instance, definition, item_id: int | None = None) -> dict:
     return {
         "id": row.id, "status": row.status, "definition_key": row.definition_key,
-        "version": row.definition.version, "definition_name": row.definition.name,
+        "version": definition.version, "definition_name": definition.name,
         "started_by": row.started_by, "started_at": row.started_at, "ended_at": row.ended_at,
         "updated_at": row.updated_at, "error": row.error, "item_id": item_id,
     }

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from . import auth, definitions, instances, items, org, tasks
+from . import auth, definitions, instances, items, messages, org, tasks
 
-BLUEPRINTS = (auth.blp, org.blp, definitions.blp, instances.blp, items.blp, tasks.blp)
+BLUEPRINTS = (auth.blp, org.blp, definitions.blp, instances.blp, items.blp, tasks.blp, messages.blp)
 
 
 def register(app) -> Api:

@@ -229,3 +229,13 @@ class HealthSchema(Schema):
     status = fields.String()
     database = fields.String()
     broker = fields.String()
+
+
+class MessageRequest(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    data = fields.Dict(keys=fields.String(), load_default=dict)
+    instance_id = fields.Integer(metadata={"description": "deliver to this instance; omit to start processes"})
+
+
+class MessageResult(Schema):
+    instances = fields.List(fields.Integer())

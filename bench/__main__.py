@@ -1,0 +1,71 @@
+"""Run the benchmark: prints a table and writes var/bench.json.
+
+Measures (instances per second of the main-process happy path with two units):
+  spiff_memory       SpiffWorkflow alone, the workflow kept in memory between steps
+  spiff_serializing  SpiffWorkflow alone, serialised to JSON and back between steps (the reference)
+  engine_sqlite      Duban's service layer on SQLite: one transaction per step, projections, history
+  engine_postgres    the same on PostgreSQL (when DUBAN_TEST_POSTGRES_URL is reachable)
+  http               the same over HTTP against `duban run`'s web app (waitress, SQLite)
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from .spiff_alone import SpiffAlone
+
+ROOT = Path(__file__).resolve().parents[1]
+SECONDS = float(os.environ.get("DUBAN_BENCH_SECONDS", "4"))
+
+
+def measure(run_once, seconds: float = SECONDS) -> float:
+    """Instances per second: warm up once, then repeat for `seconds` (at least 3 runs)."""
+    run_once()
+    count, started = 0, time.perf_counter()
+    while count < 3 or time.perf_counter() - started < seconds:
+        run_once()
+        count += 1
+    return count / (time.perf_counter() - started)
+
+
+def main() -> int:
+    from . import engine_paths
+
+    results = {}
+    bpmn = ROOT / "bpmn" / "duban_main.bpmn"
+    results["spiff_memory"] = measure(SpiffAlone(bpmn, serialize=False).run_once)
+    results["spiff_serializing"] = measure(SpiffAlone(bpmn, serialize=True).run_once)
+    with engine_paths.engine_on_sqlite() as run_once:
+        results["engine_sqlite"] = measure(run_once)
+    postgres = os.environ.get("DUBAN_TEST_POSTGRES_URL")
+    if postgres and engine_paths.reachable(postgres):
+        with engine_paths.engine_on_postgres(postgres) as run_once:
+            results["engine_postgres"] = measure(run_once)
+    with engine_paths.over_http() as run_once:
+        results["http"] = measure(run_once)
+    results.update(engine_paths.extra_measures())
+    return report(results)
+
+
+def report(results: dict) -> int:
+    reference = results["spiff_serializing"]
+    print(f"{'measure':<28}{'value':>12}  unit          vs spiff_serializing")
+    out = {}
+    for name, value in results.items():
+        unit = "instances/s" if not isinstance(value, tuple) else value[1]
+        number = value if not isinstance(value, tuple) else value[0]
+        ratio = f"{number / reference:8.2f}x" if unit == "instances/s" else ""
+        print(f"{name:<28}{number:>12.2f}  {unit:<14}{ratio}")
+        out[name] = {"value": round(number, 3), "unit": unit}
+    target = ROOT / "var" / "bench.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps({"results": out}, indent=2, ensure_ascii=False) + "\n")
+    print(f"written to {target.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

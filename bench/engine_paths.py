@@ -1,0 +1,142 @@
+"""Duban's own side of the benchmark: the service layer on SQLite and PostgreSQL, and over HTTP."""
+from __future__ import annotations
+
+import json
+import socket
+import tempfile
+import threading
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from engine import services
+from engine.bootstrap import bootstrap
+from engine.config import Settings
+from engine.migrate import upgrade
+from engine.services.auth import actor_of
+from engine.models import User
+
+from .paths import HAPPY_PATH, user_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def reachable(url: str) -> bool:
+    try:
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001 - unreachable means "not measured"
+        return False
+
+
+def _prepared(url: str, var_dir: Path):
+    duban = bootstrap(Settings.from_env({}, var_dir=var_dir, database_url=url, secret_key="bench"))
+    upgrade(duban.db)
+    services.seed_demo(duban)
+    files = {"duban_main.bpmn": (ROOT / "bpmn" / "duban_main.bpmn").read_bytes()}
+    forms = {p.name: p.read_bytes() for p in (ROOT / "bpmn" / "forms").glob("*.form")}
+    services.deploy(duban, files, forms)
+    return duban
+
+
+def _actors(duban) -> dict:
+    with duban.db.reading() as session:
+        return {u.username: actor_of(u) for u in session.query(User)}
+
+
+def _service_path(duban):
+    actors = _actors(duban)
+
+    def run_once():
+        item = services.register_item(duban, actors["office"], {"title": "基准事项"})
+        for element, unit, data in HAPPY_PATH:
+            actor = actors[user_for(element, unit)]
+            tasks, _ = services.list_tasks(duban, actor, instance_id=item["instance_id"])
+            task = next(t for t in tasks if t["element_id"] == element and (unit is None or t["unit"] == unit))
+            services.complete_task(duban, actor, task["id"], data)
+
+    return run_once
+
+
+@contextmanager
+def engine_on_sqlite():
+    with tempfile.TemporaryDirectory() as folder:
+        duban = _prepared(f"sqlite:///{folder}/bench.db", Path(folder))
+        yield _service_path(duban)
+        duban.db.dispose()
+
+
+@contextmanager
+def engine_on_postgres(base_url: str):
+    name = f"duban_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            duban = _prepared(url, Path(folder))
+            yield _service_path(duban)
+            duban.db.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def over_http():
+    from waitress.server import create_server
+
+    from web import create_app
+
+    with tempfile.TemporaryDirectory() as folder:
+        duban = _prepared(f"sqlite:///{folder}/bench.db", Path(folder))
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = create_server(create_app(duban=duban), host="127.0.0.1", port=port, threads=4)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        base = f"http://127.0.0.1:{port}/api/v1"
+        tokens = {name: _call(base, "POST", "/auth/token", {"username": name, "password": "duban-demo"})["token"]
+                  for name in ("office", "leader", "unit_a", "unit_b")}
+
+        def run_once():
+            item = _call(base, "POST", "/items", {"title": "基准事项"}, tokens["office"])
+            for element, unit, data in HAPPY_PATH:
+                token = tokens[user_for(element, unit)]
+                tasks = _call(base, "GET", f"/tasks?instance_id={item['instance_id']}", token=token)
+                task = next(t for t in tasks if t["element_id"] == element and (unit is None or t["unit"] == unit))
+                _call(base, "POST", f"/tasks/{task['id']}/complete", {"data": data}, token)
+
+        try:
+            yield run_once
+        finally:
+            try:
+                server.close()
+            except OSError:
+                pass  # waitress's wake-up pipe may already be closed by its own loop
+            duban.db.dispose()
+
+
+def _call(base, method, path, body=None, token=None):
+    request = urllib.request.Request(base + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def extra_measures() -> dict:
+    """Measures added by later work (timers, ledger queries); {name: (value, unit)}."""
+    return {}

@@ -1,0 +1,64 @@
+"""Messages (消息): start processes that wait for one, or deliver one to a waiting instance."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .. import forms as formjs
+from ..access import Actor
+from ..domain.roles import ADMIN, DESIGNER, OFFICE
+from ..errors import Conflict, Forbidden, NotFound, ProcessError
+from ..models import Definition
+from . import process
+
+SENDERS = (DESIGNER, ADMIN, OFFICE)
+
+
+def send_message(duban, actor: Actor, name: str, data: dict | None = None,
+                 instance_id: int | None = None) -> list[int]:
+    """Deliver `name` to one instance, or start every process whose start event waits for it."""
+    if not actor.has(*SENDERS):
+        raise Forbidden("only the office, designers and administrators send messages")
+    payload = formjs.validate(None, data or {})
+    if instance_id is not None:
+        _deliver(duban, actor, instance_id, name, payload)
+        return [instance_id]
+    started = []
+    with duban.db.transaction() as session:
+        for definition in _starting_on(session, name):
+            ctx = process.context(duban, session, actor)
+            instance = process.start(ctx, definition, {})
+            run = process.load(ctx)
+            _send(run, name, payload)
+            process.save(ctx, run)
+            started.append(instance.id)
+    if not started:
+        raise NotFound(f"no deployed process starts on message '{name}'")
+    return started
+
+
+def _starting_on(session, name: str) -> list[Definition]:
+    latest = {}
+    for definition in session.scalars(select(Definition).order_by(Definition.key, Definition.version)):
+        latest[definition.key] = definition
+    return [d for d in latest.values() if name in d.elements.get("message_starts", [])]
+
+
+def _deliver(duban, actor, instance_id, name, payload) -> None:
+    with duban.db.transaction() as session:
+        ctx = process.context(duban, session, actor)
+        instance = process.lock_instance(ctx, instance_id)
+        if instance.status != "running":
+            raise Conflict(f"instance {instance_id} is {instance.status}")
+        run = process.load(ctx)
+        _send(run, name, payload)
+        process.record(ctx, "message", name=name, data=payload)
+        process.save(ctx, run)
+
+
+def _send(run, name, payload) -> None:
+    try:
+        run.send_message(name, payload)
+    except ProcessError as error:
+        if name not in run.waiting_messages():
+            raise Conflict(str(error)) from None
+        raise

@@ -1,0 +1,67 @@
+"""Deploying: versions, identical content, instances staying on their version, who may deploy."""
+import pytest
+
+from engine import services
+from engine.errors import DeploymentInvalid, Forbidden
+from tests.samples import SIMPLE_FORM, chain, lane, process, user_task
+
+FORM = {"simple.form": SIMPLE_FORM}
+
+
+def version_1():
+    return {"p.bpmn": process(chain(user_task(1, 'camunda:formRef="simple"')), lanes=lane("office", "督查室", "e1"))}
+
+
+def version_2():
+    body = chain(user_task(1, 'camunda:formRef="simple"'), user_task(2, 'camunda:formRef="simple"'))
+    return {"p.bpmn": process(body, lanes=lane("office", "督查室", "e1", "e2"))}
+
+
+def test_versions_and_identical_content(duban, org):
+    designer = org["designer"]
+    [first] = services.deploy(duban, version_1(), FORM, designer)
+    [again] = services.deploy(duban, version_1(), FORM, designer)
+    [second] = services.deploy(duban, version_2(), FORM, designer)
+    assert (first["version"], first["created"]) == (1, True)
+    assert (again["version"], again["created"]) == (1, False)
+    assert (second["version"], second["created"]) == (2, True)
+    listed = {d["key"]: d["version"] for d in services.list_definitions(duban)}
+    assert listed["sample"] == 2
+    assert [d["version"] for d in services.list_definitions(duban, all_versions=True) if d["key"] == "sample"] == [2, 1]
+    assert "e2" in services.definition_xml(duban, "sample")
+    assert "e2" not in services.definition_xml(duban, "sample", 1)
+
+
+def test_running_instances_stay_on_their_version(duban, org):
+    office, designer = org["office"], org["designer"]
+    services.deploy(duban, version_1(), FORM, designer)
+    old = services.start_instance(duban, office, "sample", {})
+    services.deploy(duban, version_2(), FORM, designer)
+    new = services.start_instance(duban, office, "sample", {})
+    assert (old["version"], new["version"]) == (1, 2)
+    [task] = old["tasks"]
+    services.complete_task(duban, office, task["id"], {"answer": "done"})
+    assert services.get_instance(duban, office, old["id"])["status"] == "completed"
+    running = {d["version"]: d["running_instances"] for d in services.list_definitions(duban, all_versions=True)
+               if d["key"] == "sample"}
+    assert running == {1: 0, 2: 1}
+
+
+def test_only_designers_and_admins_deploy(duban, org):
+    with pytest.raises(Forbidden):
+        services.deploy(duban, version_1(), FORM, org["office"])
+    services.deploy(duban, version_1(), FORM, org["admin"])
+
+
+def test_refused_deploys_store_nothing(duban, org):
+    before = services.list_definitions(duban, all_versions=True)
+    with pytest.raises(DeploymentInvalid):
+        services.deploy(duban, version_1(), {}, org["designer"])  # its form is missing
+    assert services.list_definitions(duban, all_versions=True) == before
+
+
+def test_the_main_process_starts_only_through_items(duban, org):
+    from engine.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="POST /api/v1/items"):
+        services.start_instance(duban, org["office"], "duban_main", {})

@@ -1,0 +1,148 @@
+"""What deploy refuses, with a message naming the element, and what it derives."""
+import pytest
+
+from engine.bpmn.runtime import compile_bundle
+from engine.errors import DeploymentInvalid
+from tests.samples import SIMPLE_FORM, chain, lane, process, script_task, timer_event, user_task
+
+LIMIT = 200_000
+
+
+def refused(files, forms=None):
+    with pytest.raises(DeploymentInvalid) as caught:
+        compile_bundle(files, forms or {}, LIMIT)
+    return caught.value
+
+
+def only(xml, forms=None):
+    return compile_bundle({"p.bpmn": xml}, forms or {}, LIMIT)
+
+
+def test_a_plain_process_compiles_with_roles_and_forms():
+    xml = process(chain(user_task(1, 'camunda:formRef="simple"')), lanes=lane("office", "督查室", "e1"))
+    [compiled] = only(xml, {"simple.form": SIMPLE_FORM})
+    task = compiled.elements["human_tasks"]["e1"]
+    assert (task["role"], task["form"]) == ("office", "simple")
+    assert compiled.forms["simple"]["components"][0]["key"] == "answer"
+
+
+@pytest.mark.parametrize("payload,message", [
+    (b"<bpmn:definitions", "not well-formed"),
+    (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]><d>&e;</d>', "DOCTYPE"),
+    (b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><lolz>&lol2;</lolz>', "DOCTYPE"),
+    (b"<other/>", "not bpmn:definitions"),
+    (b"<x>" + b" " * (LIMIT + 1) + b"</x>", "limit"),
+])
+def test_hostile_or_broken_xml_is_refused(payload, message):
+    error = refused({"bad.bpmn": payload})
+    assert message in error.message
+    assert error.details[0]["file"] == "bad.bpmn"
+
+
+def test_user_task_outside_every_lane_is_refused():
+    xml = process(chain(user_task(1), user_task(2)), lanes=lane("office", "督查室", "e1"))
+    error = refused({"p.bpmn": xml})
+    assert error.details[0]["element"] == "e2"
+    assert "outside every lane" in error.details[0]["message"]
+
+
+def test_candidate_groups_assign_a_role_without_a_lane():
+    xml = process(chain(user_task(1, 'camunda:candidateGroups="leader"')), lanes=lane("office", "督查室"))
+    assert only(xml)[0].elements["human_tasks"]["e1"]["role"] == "leader"
+
+
+def test_lanes_map_by_name_and_unknown_lanes_warn():
+    xml = process(chain(user_task(1), user_task(2)), lanes=lane("L1", "领导", "e1") + lane("L2", "Sales", "e2"))
+    [compiled] = only(xml)
+    assert compiled.elements["human_tasks"]["e1"]["role"] == "leader"
+    assert compiled.elements["human_tasks"]["e2"]["role"] is None
+    assert "not a Duban role" in compiled.warnings[0]["message"]
+
+
+@pytest.mark.parametrize("attrs,message", [
+    ('camunda:formRef="missing"', "is missing"),
+    ('camunda:formKey="embedded:app:forms/x.html"', "not a form-js form"),
+])
+def test_missing_or_unsupported_forms_are_refused(attrs, message):
+    xml = process(chain(user_task(1, attrs)), lanes=lane("office", "督查室", "e1"))
+    error = refused({"p.bpmn": xml})
+    assert message in error.message and error.details[0]["element"] == "e1"
+
+
+def test_an_invalid_form_is_refused():
+    xml = process(chain(user_task(1, 'camunda:formRef="simple"')), lanes=lane("office", "督查室", "e1"))
+    error = refused({"p.bpmn": xml}, {"simple.form": b'{"id": "simple", "components": [{"type": "nope"}]}'})
+    assert "invalid" in error.message
+
+
+def test_camunda_form_data_becomes_a_form():
+    inner = ('<bpmn:extensionElements><camunda:formData><camunda:formField id="answer" type="string"/>'
+             '</camunda:formData></bpmn:extensionElements>')
+    [compiled] = only(process(chain(user_task(1, "", inner))))
+    assert compiled.forms["camunda:e1"]["components"][0]["key"] == "answer"
+
+
+@pytest.mark.parametrize("element,message", [
+    ('<bpmn:serviceTask id="e1" name="调用"/>', "service tasks are not supported"),
+    ('<bpmn:businessRuleTask id="e1" name="决策"/>', "DMN"),
+    (script_task(1, "x = 1", "javascript"), "scriptFormat 'javascript'"),
+    (script_task(1, "import os"), "import is not allowed"),
+    (script_task(1, "x = ().__class__"), "invalid attribute name"),
+    (timer_event(1, "timeDuration", "PT5X"), "e1"),
+    (timer_event(1, "timeDuration", "${duration}"), "JUEL"),
+])
+def test_unsupported_elements_are_refused_by_name(element, message):
+    error = refused({"p.bpmn": process(chain(element))})
+    assert message in error.message
+    assert any(d["element"] == "e1" for d in error.details)
+
+
+def test_juel_conditions_are_refused():
+    body = ('<bpmn:startEvent id="start"/><bpmn:exclusiveGateway id="gw" name="分支"/>'
+            '<bpmn:endEvent id="a"/><bpmn:endEvent id="b"/>'
+            '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="gw"/>'
+            '<bpmn:sequenceFlow id="fa" sourceRef="gw" targetRef="a"><bpmn:conditionExpression '
+            'xsi:type="bpmn:tFormalExpression">${ok == true}</bpmn:conditionExpression></bpmn:sequenceFlow>'
+            '<bpmn:sequenceFlow id="fb" sourceRef="gw" targetRef="b"/>')
+    error = refused({"p.bpmn": process(body)})
+    assert error.details[0]["element"] == "fa" and "JUEL" in error.message
+
+
+def test_camunda_collection_multi_instance_is_refused():
+    inner = ('<bpmn:multiInstanceLoopCharacteristics camunda:collection="${items}" '
+             'camunda:elementVariable="item"/>')
+    error = refused({"p.bpmn": process(chain(f'<bpmn:task id="e1" name="逐项">{inner}</bpmn:task>'))})
+    assert "camunda:collection" in error.message and error.details[0]["element"] == "e1"
+
+
+def test_timer_literals_are_accepted_as_modelling_tools_write_them():
+    [compiled] = only(process(chain(timer_event(1, "timeDuration", "PT5M"), timer_event(2, "timeDate",
+                                                                                      "2026-10-16T17:30:00"))))
+    assert compiled.key == "sample"
+
+
+def test_non_executable_diagrams_get_a_clear_refusal():
+    error = refused({"p.bpmn": process(chain(), executable=False)})
+    assert "isExecutable" in error.message and "no executable process" in error.message
+
+
+def test_call_activities_must_resolve_and_not_recurse():
+    call_self = process(chain('<bpmn:callActivity id="e1" name="自调" calledElement="sample"/>'))
+    assert "leads back" in refused({"p.bpmn": call_self}).message
+    call_missing = process(chain('<bpmn:callActivity id="e1" name="调用" calledElement="elsewhere"/>'))
+    assert "neither in this deployment" in refused({"p.bpmn": call_missing}).message
+
+
+def test_call_activities_resolve_across_files_deployed_together():
+    caller = process(chain('<bpmn:callActivity id="e1" name="调用" calledElement="callee"/>'), key="caller")
+    callee = process(chain(), key="callee")
+    compiled = compile_bundle({"a.bpmn": caller, "b.bpmn": callee}, {}, LIMIT)
+    assert {c.key for c in compiled} == {"caller", "callee"}
+    caller_files = next(c for c in compiled if c.key == "caller").files
+    assert set(caller_files) == {"a.bpmn", "b.bpmn"}
+
+
+def test_identical_content_has_the_same_checksum_and_changes_do_not():
+    xml = process(chain(user_task(1)))
+    assert only(xml)[0].checksum == only(xml)[0].checksum
+    assert only(xml)[0].checksum != only(process(chain(user_task(1), user_task(2))))[0].checksum

@@ -1,0 +1,214 @@
+"""The HTTP API of the contract, through Flask's test client, with the error format everywhere."""
+import io
+
+import pytest
+
+from tests.conftest import seed
+from tests.samples import SIMPLE_FORM, chain, lane, process, user_task
+from web import create_app
+
+
+@pytest.fixture
+def app(duban_sqlite):
+    seed(duban_sqlite)
+    app = create_app(duban=duban_sqlite)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Caller:
+    def __init__(self, client, username):
+        self.client = client
+        response = client.post("/api/v1/auth/token", json={"username": username, "password": "duban-demo"})
+        assert response.status_code == 200, response.json
+        self.headers = {"Authorization": f"Bearer {response.json['token']}"}
+
+    def get(self, path, **kwargs):
+        return self.client.get(path, headers=self.headers, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.client.post(path, headers=self.headers, **kwargs)
+
+
+@pytest.fixture
+def as_(client):
+    cache = {}
+
+    def caller(username):
+        if username not in cache:
+            cache[username] = Caller(client, username)
+        return cache[username]
+
+    return caller
+
+
+def assert_error(response, status, code=None):
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.json
+    assert set(body) == {"error", "message", "details"}, body
+    if code:
+        assert body["error"] == code
+    return body
+
+
+def test_health_needs_no_login(client):
+    assert client.get("/healthz").json == {"status": "ok", "database": "ok", "broker": "embedded"}
+
+
+@pytest.mark.parametrize("method,path", [
+    ("get", "/api/v1/me"), ("get", "/api/v1/units"), ("get", "/api/v1/definitions"),
+    ("post", "/api/v1/definitions"), ("get", "/api/v1/definitions/duban_main/xml"),
+    ("post", "/api/v1/instances"), ("get", "/api/v1/instances"), ("get", "/api/v1/instances/1"),
+    ("post", "/api/v1/items"), ("get", "/api/v1/items"), ("get", "/api/v1/items/1"),
+    ("get", "/api/v1/tasks"), ("get", "/api/v1/tasks/x"), ("post", "/api/v1/tasks/x/claim"),
+    ("post", "/api/v1/tasks/x/complete"), ("post", "/api/v1/messages"),
+])
+def test_every_endpoint_needs_a_token(client, method, path):
+    response = getattr(client, method)(path, json={})
+    assert_error(response, 401, "unauthenticated")
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert_error(getattr(client, method)(path, json={}, headers={"Authorization": "Bearer nope"}), 401)
+
+
+def test_tokens_and_lockout(client):
+    assert_error(client.post("/api/v1/auth/token", json={"username": "office", "password": "wrong"}), 401)
+    assert_error(client.post("/api/v1/auth/token", json={"username": "ghost", "password": "x"}), 401)
+    assert_error(client.post("/api/v1/auth/token", json={"username": "office"}), 422, "invalid_input")
+    for _ in range(5):
+        client.post("/api/v1/auth/token", json={"username": "leader", "password": "wrong"})
+    body = assert_error(client.post("/api/v1/auth/token", json={"username": "leader", "password": "duban-demo"}), 401)
+    assert "locked" in body["message"]
+    token = client.post("/api/v1/auth/token", json={"username": "office", "password": "duban-demo"}).json["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    assert_error(client.get("/api/v1/me", headers=headers), 401)
+
+
+def test_me_and_units(as_):
+    me = as_("unit_a").get("/api/v1/me").json
+    assert (me["username"], me["roles"], me["unit"]) == ("unit_a", ["unit"], "fgj")
+    units = {u["id"]: u["kind"] for u in as_("unit_a").get("/api/v1/units").json}
+    assert units["fgj"] == "unit" and units["dcs"] == "office" and units["xjw"] == "discipline"
+
+
+def _sample_files():
+    xml = process(chain(user_task(1, 'camunda:formRef="simple"')), lanes=lane("office", "督查室", "e1"))
+    return {"file": (io.BytesIO(xml), "sample.bpmn"), "forms": (io.BytesIO(SIMPLE_FORM), "simple.form")}
+
+
+def test_deploying_over_http(as_):
+    response = as_("designer").post("/api/v1/definitions", data=_sample_files(), content_type="multipart/form-data")
+    assert response.status_code == 201, response.json
+    assert (response.json["key"], response.json["version"]) == ("sample", 1)
+    again = as_("designer").post("/api/v1/definitions", data=_sample_files(), content_type="multipart/form-data")
+    assert (again.json["version"], again.json["created"]) == (1, False)
+    assert {d["key"] for d in as_("office").get("/api/v1/definitions").json} == {"duban_main", "sample"}
+    xml = as_("office").get("/api/v1/definitions/sample/xml")
+    assert xml.status_code == 200 and xml.mimetype == "application/xml" and b'id="sample"' in xml.data
+    assert_error(as_("office").get("/api/v1/definitions/nothing/xml"), 404, "not_found")
+
+
+def test_invalid_bpmn_is_422_naming_the_element(as_):
+    xml = process(chain(user_task(1)), lanes=lane("office", "督查室"))
+    files = {"file": (io.BytesIO(xml), "bad.bpmn")}
+    body = assert_error(as_("designer").post("/api/v1/definitions", data=files, content_type="multipart/form-data"),
+                        422, "deployment_invalid")
+    assert body["details"][0]["element"] == "e1" and body["details"][0]["file"] == "bad.bpmn"
+    broken = {"file": (io.BytesIO(b"<bpmn:definitions"), "broken.bpmn")}
+    assert_error(as_("designer").post("/api/v1/definitions", data=broken, content_type="multipart/form-data"), 422)
+    assert_error(as_("designer").post("/api/v1/definitions", data={}, content_type="multipart/form-data"), 422)
+    assert_error(as_("office").post("/api/v1/definitions", data=_sample_files(),
+                                    content_type="multipart/form-data"), 403, "forbidden")
+
+
+def test_generic_instances(as_):
+    as_("designer").post("/api/v1/definitions", data=_sample_files(), content_type="multipart/form-data")
+    started = as_("office").post("/api/v1/instances", json={"definition_key": "sample", "data": {"n": 1}})
+    assert started.status_code == 201, started.json
+    body = started.json
+    assert (body["status"], body["definition_key"], body["version"], body["data"]["n"]) == ("running", "sample", 1, 1)
+    assert [t["element_id"] for t in body["tasks"]] == ["e1"]
+    listed = as_("office").get("/api/v1/instances?definition_key=sample&status=running")
+    assert [i["id"] for i in listed.json] == [body["id"]] and "X-Pagination" in listed.headers
+    assert as_("office").get("/api/v1/instances?overdue=1").json == []
+    assert_error(as_("office").post("/api/v1/instances", json={"definition_key": "none"}), 404)
+    assert_error(as_("office").post("/api/v1/instances", json={"definition_key": "sample", "data": {"__x": 1}}), 422)
+    assert_error(as_("unit_a").post("/api/v1/instances", json={"definition_key": "sample"}), 403)
+    assert_error(as_("unit_a").get(f"/api/v1/instances/{body['id']}"), 404)
+    assert_error(as_("office").get("/api/v1/instances/999999"), 404)
+
+
+def test_the_main_path_over_http_with_every_refusal(as_):
+    item = as_("office").post("/api/v1/items", json={"title": "推进项目", "source": "instruction",
+                                                     "category": "normal", "classification": "internal"})
+    assert item.status_code == 201, item.json
+    item = item.json
+    assert item["instance_id"] and item["status"] == "drafting"
+    assert_error(as_("office").post("/api/v1/items", json={"category": "huge"}), 422, "invalid_input")
+    assert_error(as_("unit_a").post("/api/v1/items", json={"title": "越权"}), 403)
+
+    def task_of(user, element, unit=None):
+        tasks = as_(user).get("/api/v1/tasks").json
+        return next(t for t in tasks if t["element_id"] == element and (unit is None or t["unit"] == unit))
+
+    def complete(user, element, data, unit=None):
+        task = task_of(user, element, unit)
+        response = as_(user).post(f"/api/v1/tasks/{task['id']}/complete", json={"data": data})
+        assert response.status_code == 200, response.json
+        return task
+
+    draft = task_of("office", "draft_opinion")
+    detail = as_("office").get(f"/api/v1/tasks/{draft['id']}").json
+    assert detail["form"]["id"] == "draft_opinion" and detail["lane"] == "office"
+    assert {o["value"] for o in detail["data"]["unit_options"]} == {"fgj", "czj", "jyj", "zjj"}
+    missing = assert_error(as_("office").post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": {}}),
+                           422, "form_invalid")
+    assert {d["field"] for d in missing["details"]} == {"lead_unit", "opinion"}
+    assert_error(as_("office").post(f"/api/v1/tasks/{draft['id']}/complete", data="{bad",
+                                    content_type="application/json"), 400)
+    assert_error(as_("leader").post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": {}}), 403)
+    complete("office", "draft_opinion", {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "请办理"})
+    assert_error(as_("office").post(f"/api/v1/tasks/{draft['id']}/complete",
+                                    json={"data": {"lead_unit": "fgj", "opinion": "x"}}), 409, "task_completed")
+    complete("leader", "leader_approval", {"decision": "approve"})
+    complete("office", "assign", {"notice": "交办通知单"})
+
+    receive_a = task_of("unit_a", "unit_receive", "fgj")
+    assert_error(as_("unit_b").post(f"/api/v1/tasks/{receive_a['id']}/complete", json={"data": {}}), 403)
+    claimed = as_("unit_a").post(f"/api/v1/tasks/{receive_a['id']}/claim")
+    assert claimed.status_code == 200 and claimed.json["assignee"] == "unit_a"
+    receive = {"first_responsible": "局长", "responsible": "科长", "handler": "科员", "committed_date": "2026-10-15"}
+    for user, unit in (("unit_a", "fgj"), ("unit_b", "czj")):
+        complete(user, "unit_receive", receive, unit)
+        complete(user, "unit_report", {"summary": "已办结", "approved_by_deputy": True}, unit)
+        complete("office", "office_review", {"decision": "accept"}, unit)
+    complete("office", "feedback", {"summary": "已反馈"})
+
+    final = as_("office").get(f"/api/v1/instances/{item['instance_id']}").json
+    assert final["status"] == "completed" and final["tasks"] == []
+    assert [h["element_id"] for h in final["history"] if h["action"] == "completed"][-1] == "feedback"
+    ledger = as_("office").get(f"/api/v1/items/{item['id']}").json
+    assert ledger["status"] == "closed" and {p["unit"] for p in ledger["persons"]} == {"fgj", "czj"}
+    assert as_("unit_a").get(f"/api/v1/items/{item['id']}").status_code == 200
+    assert_error(as_("discipline").get(f"/api/v1/items/{item['id']}"), 404)
+
+
+def test_unknown_paths_and_methods_answer_in_json(as_):
+    assert_error(as_("office").get("/api/v1/nothing"), 404, "not_found")
+    assert_error(as_("office").client.put("/api/v1/items", headers=as_("office").headers, json={}), 405)
+
+
+def test_openapi_documents_every_endpoint(client):
+    spec = client.get("/api/openapi.json").json
+    paths = set(spec["paths"])
+    for path in ("/api/v1/auth/token", "/api/v1/me", "/api/v1/units", "/api/v1/definitions",
+                 "/api/v1/definitions/{key}/xml", "/api/v1/instances", "/api/v1/instances/{instance_id}",
+                 "/api/v1/items", "/api/v1/items/{item_id}", "/api/v1/tasks", "/api/v1/tasks/{task_id}",
+                 "/api/v1/tasks/{task_id}/claim", "/api/v1/tasks/{task_id}/complete", "/api/v1/messages"):
+        assert path in paths, path
