@@ -25,7 +25,19 @@ from engine.models import Base, User
 
 ROOT = Path(__file__).resolve().parents[1]
 BPMN = ROOT / "bpmn"
-CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def _corpus() -> Path:
+    """shared/corpus beside the checkout (or DUBAN_CORPUS_DIR; CI clones elsewhere)."""
+    if os.environ.get("DUBAN_CORPUS_DIR"):
+        return Path(os.environ["DUBAN_CORPUS_DIR"])
+    for parent in [*ROOT.parents, Path("/work")]:
+        if (parent / "shared" / "corpus").is_dir():
+            return parent / "shared" / "corpus"
+    return ROOT.parent / "shared" / "corpus"
+
+
+CORPUS = _corpus()
 # Monday 2026-09-28, 09:00 in Beijing: the week before the National Day holiday.
 START = datetime(2026, 9, 28, 9, 0)
 

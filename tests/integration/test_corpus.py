@@ -143,3 +143,7 @@ def test_the_kitchen_sink_names_every_unsupported_element(duban_sqlite, org_sqli
     for expected in ("data stores", "service tasks", "DMN", "complex gateways"):
         assert expected in messages
     assert all(d["element"] or d["line"] for d in caught.value.details)
+
+
+def test_the_corpus_is_here():
+    assert (CORPUS / "README.md").is_file(), f"shared/corpus not found at {CORPUS}: set DUBAN_CORPUS_DIR"
