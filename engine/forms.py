@@ -23,6 +23,7 @@ UNSUPPORTED = {"filepicker": "file uploads are not supported in forms yet"}
 
 MAX_TEXT = 20_000
 MAX_VARIABLE_BYTES = 64_000
+MAX_DEPTH = 16
 _IDENTIFIER = re.compile(r"^[A-Za-z\u4e00-\u9fff][A-Za-z0-9_\u4e00-\u9fff]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,19}$")
@@ -251,13 +252,25 @@ _CHECKERS = {
 }
 
 
+def _depth(value, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
 def _generic_variables(submitted: dict) -> dict:
     errors = []
     for key, value in submitted.items():
         if not isinstance(key, str) or not _IDENTIFIER.match(key):
             errors.append({"field": key, "message": "variable names are letters, digits and _, not starting with _"})
             continue
-        if len(json.dumps(value, ensure_ascii=False)) > MAX_VARIABLE_BYTES:
+        if _depth(value) > MAX_DEPTH:
+            errors.append({"field": key, "message": f"nested more than {MAX_DEPTH} levels"})
+        elif len(json.dumps(value, ensure_ascii=False)) > MAX_VARIABLE_BYTES:
             errors.append({"field": key, "message": "value too large"})
     if errors:
         raise FormInvalid("invalid variables", errors)

@@ -200,7 +200,8 @@ class Runtime:
 
     def start(self, definition, data: dict, functions: dict) -> "ProcessRun":
         spec, subprocesses = self.specs(definition.id, definition.key, definition.files)
-        workflow = BpmnWorkflow(spec, subprocesses, script_engine=self._engine(functions))
+        with _spiff_errors():
+            workflow = BpmnWorkflow(spec, subprocesses, script_engine=self._engine(functions))
         workflow.task_tree.data.update(data)
         run = ProcessRun(self, workflow)
         run.advance()
@@ -406,6 +407,8 @@ class _spiff_errors:
             return False
         if isinstance(error, (SpiffWorkflowException, SandboxViolation, timers.TimerSpecError)):
             raise ProcessError(_describe(error)) from error
+        if isinstance(error, RecursionError):
+            raise ProcessError("the process loops (or nests too deep) without waiting for anyone") from error
         if isinstance(error, Exception):
             raise ProcessError(f"{type(error).__name__}: {error}") from error
         return False

@@ -76,9 +76,12 @@ def test_schema_problems_are_reported():
 
 def test_tasks_without_form_take_named_variables():
     assert forms.validate(None, {"u": 1, "names": ["a"]}) == {"u": 1, "names": ["a"]}
+    deep = []
+    for _ in range(40):
+        deep = [deep]
     with pytest.raises(FormInvalid) as caught:
-        forms.validate(None, {"__builtins__": 1, "ok": 1, "1bad": 2})
-    assert {d["field"] for d in caught.value.details} == {"__builtins__", "1bad"}
+        forms.validate(None, {"__builtins__": 1, "ok": 1, "1bad": 2, "deep": deep, "big": "x" * 70_000})
+    assert {d["field"] for d in caught.value.details} == {"__builtins__", "1bad", "deep", "big"}
 
 
 def test_submission_must_be_an_object():
