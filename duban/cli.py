@@ -23,12 +23,62 @@ def db():
 
 @db.command("upgrade")
 def db_upgrade():
-    """Create or migrate the database to the latest schema (Alembic)."""
+    """Create or migrate the database to the latest schema (Alembic), and load the holiday schedule."""
     from engine.migrate import upgrade
+    from engine.services import calendar
 
     duban = bootstrap()
     upgrade(duban.db)
+    years = calendar.sync_official(duban)
+    if years:
+        click.echo(f"holiday schedule loaded for {years[0]}–{years[-1]}")
+    _import_holidays_file(duban)
     click.echo(f"database at {duban.settings.database_url.split('@')[-1]} is up to date")
+
+
+def _import_holidays_file(duban) -> None:
+    """DUBAN_HOLIDAYS_FILE: a new year's notice (or local corrections), loaded without a release."""
+    from engine.services import calendar
+
+    path = duban.settings.holidays_file
+    if not path:
+        return
+    try:
+        result = calendar.import_days(duban, Path(path).read_text(encoding="utf-8"), Path(path).name)
+    except (OSError, DubanError) as error:
+        click.echo(f"warning: DUBAN_HOLIDAYS_FILE {path} not loaded: {error}", err=True)
+        return
+    if result["changed"]:
+        click.echo(f"{path}: {result['changed']} calendar changes, {result['moved']} deadlines moved")
+
+
+@main.group("calendar")
+def calendar_group():
+    """The working-day calendar."""
+
+
+@calendar_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def calendar_import(file):
+    """Load holidays and make-up working days from a YAML or CSV FILE; open deadlines are recomputed."""
+    from engine.services import calendar
+
+    try:
+        result = calendar.import_days(bootstrap(), file.read_text(encoding="utf-8"), file.name)
+    except DubanError as error:
+        click.echo(f"error: {error.message}", err=True)
+        sys.exit(2)
+    click.echo(f"{result['days']} days for {', '.join(map(str, result['years']))}; "
+               f"{result['moved']} of {result['items']} deadlines moved")
+
+
+@main.command()
+def recalculate():
+    """Recompute the deadlines and timers of open items (after a calendar change)."""
+    from engine.services import calendar
+
+    result = calendar.recalculate(bootstrap())
+    click.echo(f"{result['moved']} of {result['items']} open items got a new deadline")
 
 
 @main.command()
@@ -75,6 +125,7 @@ def run(host, port, threads):
     from workers import embedded
 
     duban = bootstrap()
+    _import_holidays_file(duban)
     app = create_app(duban=duban)
     background = embedded.start(duban) if duban.settings.embedded else None
     mode = "embedded worker and scheduler" if background else f"Redis at {duban.settings.redis_url}"

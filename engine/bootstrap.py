@@ -7,6 +7,7 @@ from sqlalchemy import event
 
 from .bpmn.runtime import Runtime
 from .calendar import WorkCalendar
+from .calendar_store import CalendarStore
 from .clock import SystemClock
 from .config import Settings
 from .db import Database
@@ -20,9 +21,14 @@ class Duban:
     db: Database
     clock: object
     runtime: Runtime
-    calendar: WorkCalendar
+    calendar_store: object
     # Deployed definitions by id (immutable once deployed, so read once per process).
     definitions: dict = field(default_factory=dict)
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The working-day calendar as the database holds it now."""
+        return self.calendar_store.current()
 
 
 def bootstrap(settings: Settings | None = None, clock=None, db: Database | None = None) -> Duban:
@@ -31,13 +37,7 @@ def bootstrap(settings: Settings | None = None, clock=None, db: Database | None 
     db = db or Database(settings.database_url)
     runtime = Runtime(clock)
     _keep_live_workflows(db, runtime)
-    return Duban(
-        settings=settings,
-        db=db,
-        clock=clock,
-        runtime=runtime,
-        calendar=WorkCalendar.official(),
-    )
+    return Duban(settings=settings, db=db, clock=clock, runtime=runtime, calendar_store=CalendarStore(db))
 
 
 def _keep_live_workflows(db: Database, runtime: Runtime) -> None:

@@ -1,11 +1,12 @@
 """The tables. Workflow state is SpiffWorkflow's JSON; everything users query is a projection beside it."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -229,6 +230,8 @@ class Item(Base):
     category: Mapped[str] = mapped_column(String(20))
     classification: Mapped[str] = mapped_column(String(20))
     deadline: Mapped[datetime]
+    # Given by the office (kept on recalculation) rather than computed from the category.
+    deadline_explicit: Mapped[bool] = mapped_column(Boolean, default=False)
     deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20))
     lead_unit_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"))
@@ -267,3 +270,65 @@ class ItemUnit(Base):
     escalated_at: Mapped[datetime | None]
 
     item: Mapped[Item] = relationship(back_populates="units")
+
+
+class CalendarDay(Base):
+    """A day that is not what its weekday says: a holiday on a weekday, a make-up working weekend."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(20))  # official | file | admin
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class CalendarYear(Base):
+    """A year whose holiday schedule is loaded: deadlines in it are final, not provisional."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(20))
+    loaded_at: Mapped[datetime]
+
+
+class Notification(Base):
+    """An in-app message to one person (站内通知), mailed too when SMTP is configured."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_user_read", "user_id", "read_at"),
+        Index("ix_notifications_mail", "mail_state", "mail_dispatched_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text, default="")
+    item_id: Mapped[int | None] = mapped_column(Integer)
+    instance_id: Mapped[int | None] = mapped_column(Integer)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    read_at: Mapped[datetime | None]
+    # none (no address or no SMTP) | pending | sent | failed
+    mail_state: Mapped[str] = mapped_column(String(10), default="none")
+    mail_dispatched_at: Mapped[datetime | None]
+    mail_attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Criticism(Base):
+    """通报批评: a mark against a unit (an escalation, or the office's decision), feeding 考核."""
+
+    __tablename__ = "criticisms"
+    __table_args__ = (UniqueConstraint("item_id", "unit_id", "reason"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(40))  # escalated | late | manual
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]

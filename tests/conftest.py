@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from engine import security, services
+from engine.services import calendar
 from engine.bootstrap import bootstrap
 from engine.clock import FixedClock
 from engine.config import Settings
@@ -82,9 +83,7 @@ def postgres_database():
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    db = Database(url)
-    upgrade(db)
-    db.dispose()
+    _migrate(url)
     yield url
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -95,17 +94,35 @@ def postgres_database():
 def sqlite_template(tmp_path_factory):
     """A migrated SQLite file that each test copies (migrating per test would be slow)."""
     path = tmp_path_factory.mktemp("template") / "duban.db"
-    db = Database(f"sqlite:///{path}")
-    upgrade(db)
-    db.dispose()
+    _migrate(f"sqlite:///{path}")
     return path
 
 
+def _migrate(url: str) -> None:
+    """What `duban db upgrade` does: the schema, then the official holiday schedule."""
+    db = Database(url)
+    upgrade(db)
+    calendar.sync_official(bootstrap(Settings.from_env({}, database_url=url, secret_key="x"), db=db))
+    db.dispose()
+
+
+_OFFICIAL = {}
+
+
 def _truncate(url: str) -> None:
+    """Empty every table, then put back the official calendar (tests may have corrected days)."""
     engine = create_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as connection:
+        if url not in _OFFICIAL:
+            _OFFICIAL[url] = (
+                [dict(r._mapping) for r in connection.execute(text("SELECT * FROM calendar_days WHERE source = 'official'"))],
+                [dict(r._mapping) for r in connection.execute(text("SELECT * FROM calendar_years WHERE source = 'official'"))],
+            )
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        days, years = _OFFICIAL[url]
+        connection.execute(Base.metadata.tables["calendar_days"].insert(), days)
+        connection.execute(Base.metadata.tables["calendar_years"].insert(), years)
     engine.dispose()
 
 

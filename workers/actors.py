@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import dramatiq
 
-from engine.services import timers
+from engine.services import notifications, timers
 
 log = logging.getLogger(__name__)
 
@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Actors:
     fire_timers: dramatiq.Actor
+    send_mail: dramatiq.Actor
 
 
 def declare(broker: dramatiq.Broker, duban) -> Actors:
@@ -25,7 +26,14 @@ def declare(broker: dramatiq.Broker, duban) -> Actors:
         if fired:
             log.info("instance %s: %s timer(s) fired", instance_id, fired)
 
+    def send_mail(notification_id: int) -> None:
+        """Mail one notification; a repeated delivery of a sent one sends nothing."""
+        notifications.send_mail(duban, notification_id)
+
     return Actors(
         fire_timers=dramatiq.actor(fire_timers, broker=broker, actor_name="fire_timers", queue_name="timers",
                                    max_retries=5, min_backoff=1000, max_backoff=30000),
+        # Failures are retried by the scheduler after the lease, not by Dramatiq.
+        send_mail=dramatiq.actor(send_mail, broker=broker, actor_name="send_mail", queue_name="mail",
+                                 max_retries=0),
     )

@@ -15,7 +15,7 @@ class Embedded:
         self.broker = make_broker(duban.settings)
         self.actors = declare(self.broker, duban)
         self.worker = dramatiq.Worker(self.broker, worker_threads=threads, worker_timeout=100)
-        self.scheduler = TimerScheduler(duban, self.actors.fire_timers.send)
+        self.scheduler = TimerScheduler(duban, self.actors)
         self._thread = threading.Thread(target=self.scheduler.run, name="duban-scheduler", daemon=True)
 
     def start(self) -> "Embedded":

@@ -4,21 +4,25 @@ from __future__ import annotations
 import logging
 import threading
 
-from engine.services import timers
+from engine.services import notifications, timers
 
 log = logging.getLogger(__name__)
 
 
 class TimerScheduler:
-    def __init__(self, duban, send):
+    """Sends due timers (by instance) and pending e-mails to the workers."""
+
+    def __init__(self, duban, actors):
         self.duban = duban
-        self.send = send
+        self.actors = actors
         self._stop = threading.Event()
 
     def tick(self) -> int:
         instance_ids = timers.dispatch_due(self.duban)
         for instance_id in instance_ids:
-            self.send(instance_id)
+            self.actors.fire_timers.send(instance_id)
+        for notification_id in notifications.dispatch_mail(self.duban):
+            self.actors.send_mail.send(notification_id)
         return len(instance_ids)
 
     def run(self) -> None:
@@ -40,8 +44,7 @@ def run_forever(duban) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     broker = make_broker(duban.settings)
-    actors = declare(broker, duban)
-    scheduler = TimerScheduler(duban, actors.fire_timers.send)
+    scheduler = TimerScheduler(duban, declare(broker, duban))
     log.info("timer scheduler polling every %ss", duban.settings.timer_poll_s)
     try:
         scheduler.run()

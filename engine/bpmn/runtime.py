@@ -64,6 +64,7 @@ class FiredTimer:
     id: str
     element_id: str
     name: str
+    unit: str | None = None
 
 
 @dataclass
@@ -276,7 +277,8 @@ class ProcessRun:
                 self.log.passed.append(task.task_spec.bpmn_id)
                 spec = task.task_spec
                 if timers.timer_of(spec) is not None and spec.bpmn_id:
-                    self.log.fired_timers.append(FiredTimer(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id))
+                    self.log.fired_timers.append(FiredTimer(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id,
+                                                            _unit_of(task)))
 
             if refresh_first:
                 self.workflow.refresh_timers()

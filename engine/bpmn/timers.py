@@ -10,6 +10,7 @@ its timer.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta, timezone
 
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
@@ -29,6 +30,11 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\
 _CYCLE = re.compile(r"^R\d*/", re.I)
 # Text that can only have been meant as an ISO value (PT5X, 2026-13-45), never as Python.
 _ISO_LOOKING = re.compile(r"^(P(\d|T\d)|R\d*/|\d{4}-\d)", re.I)
+
+
+# While a timer's expression is evaluated: when the timer was armed. Relative functions such as
+# workdays(2) count from it, so recalculating a timer later does not push it further out.
+ARMED_AT: ContextVar = ContextVar("armed_at", default=None)
 
 
 class TimerSpecError(ValueError):
@@ -118,8 +124,20 @@ def _now(my_task) -> datetime:
     return my_task.workflow.script_engine.clock.now()
 
 
+def _armed_at(my_task) -> datetime:
+    armed = my_task._get_internal_data("armed_at")
+    if armed is None:
+        armed = _now(my_task).isoformat()
+        my_task._set_internal_data(armed_at=armed)
+    return datetime.fromisoformat(armed)
+
+
 def _evaluate(definition, my_task):
-    return my_task.workflow.script_engine.evaluate(my_task, definition.expression)
+    token = ARMED_AT.set(_armed_at(my_task))
+    try:
+        return my_task.workflow.script_engine.evaluate(my_task, definition.expression)
+    finally:
+        ARMED_AT.reset(token)
 
 
 class ClockedTimeDate(TimeDateEventDefinition):
@@ -134,7 +152,8 @@ class ClockedTimeDate(TimeDateEventDefinition):
 class ClockedDuration(DurationTimerEventDefinition):
     def schedule(self, my_task):
         value = _evaluate(self, my_task)
-        return None if value is None else (_now(my_task) + _duration(value, _now(my_task))).isoformat()
+        armed = _armed_at(my_task)
+        return None if value is None else (armed + _duration(value, armed)).isoformat()
 
     def has_fired(self, my_task):
         return _has_fired(self, my_task)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from ..bpmn.timers import ARMED_AT
 from ..clock import CHINA
 
 
@@ -24,14 +25,17 @@ class Hooks:
     def task_due(self, ctx, task):
         return None
 
+    def deadlines_moved(self, ctx) -> None:
+        """The item's deadlines changed (calendar, extension): move what hangs on them."""
+
 
 def generic_functions(ctx) -> dict:
     """Offered to every expression: working-day arithmetic on the engine's clock."""
     calendar = ctx.duban.calendar
 
     def workdays(count):
-        """The close of the `count`-th working day from now, as ISO text (for timer expressions)."""
-        return calendar.add_workdays(ctx.now, int(count)).at.isoformat()
+        """The close of the `count`-th working day after the timer was armed (or now), as ISO text."""
+        return calendar.add_workdays(ARMED_AT.get() or ctx.now, int(count)).at.isoformat()
 
     def now():
         return ctx.now.astimezone(CHINA).isoformat()

@@ -33,7 +33,7 @@ def register_item(duban, actor: Actor, fields: dict) -> dict:
         item = Item(
             title=values["title"], content=values["content"], source=values["source"],
             category=values["category"], classification=values["classification"], deadline=deadline.at,
-            deadline_provisional=deadline.provisional, status="drafting", created_by=actor.username,
+            deadline_explicit=bool(values.get("deadline")), deadline_provisional=deadline.provisional, status="drafting", created_by=actor.username,
             created_at=ctx.now,
         )
         session.add(item)

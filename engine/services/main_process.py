@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..clock import CHINA
 from ..domain import main_process as rules
 from ..domain.items import limit_from, status_from
 from ..errors import FormInvalid, ProcessError
-from ..models import HumanTask, ItemUnit, Unit
+from ..domain.roles import OFFICE, UNIT
+from ..models import Criticism, HumanTask, ItemUnit, Unit
 from .hooks import Hooks
+from .notifications import notify, people
 
 KEY = rules.KEY
 UNIT_TASKS = ("unit_receive", "unit_report")
@@ -112,10 +115,18 @@ class MainProcessHooks(Hooks):
         _refuse(rules.check_limit(limit, ctx.now))
         part.urged_at = ctx.now
         part.urge_limit = limit
+        self.deadlines_moved(ctx)
+        notify(ctx, people(ctx.session, UNIT, part.unit_id), "urge",
+               f"催办通知：“{ctx.item.title}”请于{limit.astimezone(CHINA):%Y-%m-%d %H:%M}前办结",
+               data.get("notice", ""))
+
+    def deadlines_moved(self, ctx) -> None:
+        """Open unit tasks are due when their unit's (urged or extended) deadline is."""
         for open_task in ctx.session.scalars(select(HumanTask).where(
                 HumanTask.instance_id == ctx.instance.id, HumanTask.state == "open",
-                HumanTask.unit_id == part.unit_id, HumanTask.element_id.in_(UNIT_TASKS))):
-            open_task.due_at = limit
+                HumanTask.element_id.in_(UNIT_TASKS))):
+            part = _part(ctx, open_task.unit_id)
+            open_task.due_at = part.urge_limit or part.deadline
 
     def after_step(self, ctx, run, created: list, open_elements: set) -> None:
         item = ctx.item
@@ -126,7 +137,19 @@ class MainProcessHooks(Hooks):
             item.closed_at = ctx.now
         for task in created:
             if task.element_id == "discipline_review":
-                _part(ctx, _unit_of(ctx, task)).escalated_at = ctx.now
+                self._escalate(ctx, _part(ctx, _unit_of(ctx, task)))
+        for timer in run.log.fired_timers:
+            announce = _ANNOUNCEMENTS.get(timer.element_id)
+            if announce:
+                announce(ctx, timer.unit)
+
+    def _escalate(self, ctx, part: ItemUnit) -> None:
+        """责任追究: the unit is reported to 纪委 and criticised (通报批评) in the same transaction."""
+        part.escalated_at = ctx.now
+        ctx.session.add(Criticism(item_id=ctx.item.id, unit_id=part.unit_id, reason="escalated",
+                                  note="催办期限届满仍未报告，移送纪委", created_at=ctx.now))
+        notify(ctx, people(ctx.session, UNIT, part.unit_id) + people(ctx.session, OFFICE), "escalated",
+               f"通报批评：“{ctx.item.title}”催办期限届满仍未报告，已移送纪委")
 
     def task_due(self, ctx, task: HumanTask):
         if ctx.item is None:
@@ -152,5 +175,26 @@ def _refuse(errors: list) -> None:
     if errors:
         raise FormInvalid(errors[0]["message"], errors)
 
+
+def _announce_yellow(ctx, unit):
+    deadline = _part(ctx, unit).deadline.astimezone(CHINA)
+    notify(ctx, people(ctx.session, UNIT, unit) + people(ctx.session, OFFICE), "yellow",
+           f"预警：{_unit_names(ctx).get(unit, unit)}承办的“{ctx.item.title}”将于{deadline:%Y-%m-%d %H:%M}到期")
+
+
+def _announce_red(ctx, unit):
+    if _part(ctx, unit).reported_at is not None:
+        return
+    notify(ctx, people(ctx.session, UNIT, unit) + people(ctx.session, OFFICE), "red",
+           f"超期：{_unit_names(ctx).get(unit, unit)}承办的“{ctx.item.title}”已到期未报告")
+
+
+def _announce_assignment_due(ctx, _unit):
+    notify(ctx, people(ctx.session, OFFICE), "assign_due",
+           f"交办提醒：“{ctx.item.title}”已批准，请于2个工作日内交办")
+
+
+_ANNOUNCEMENTS = {"remind_due": _announce_yellow, "deadline_reached": _announce_red,
+                  "assign_overdue": _announce_assignment_due}
 
 HOOKS = MainProcessHooks()

@@ -43,7 +43,8 @@ def item(row: Item, duban, now, unit_names: dict) -> dict:
     parts = []
     for part in row.units:
         deadline = part.urge_limit or part.deadline
-        done = finished or part.accepted_at is not None
+        # A unit that has reported is not late while the office reviews; a returned report clears it.
+        done = finished or part.accepted_at is not None or part.reported_at is not None
         parts.append({
             "unit": part.unit_id, "unit_name": unit_names.get(part.unit_id, part.unit_id), "role": part.role,
             "deadline": part.deadline, "urge_limit": part.urge_limit, "committed_date": part.committed_date,
@@ -52,7 +53,7 @@ def item(row: Item, duban, now, unit_names: dict) -> dict:
             "accepted_at": part.accepted_at, "urged_at": part.urged_at, "escalated_at": part.escalated_at,
             "light": light(calendar, deadline, now, settings.yellow_workdays, done),
         })
-    lights = [p["light"] for p in parts if p["accepted_at"] is None] or (
+    lights = [p["light"] for p in parts] or (
         [light(calendar, row.deadline, now, settings.yellow_workdays, finished)] if not parts else ["green"])
     worst = "red" if "red" in lights else "yellow" if "yellow" in lights else "green"
     return {

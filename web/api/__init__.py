@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask_smorest import Api
 
-from . import auth, definitions, instances, items, messages, org, tasks
+from . import auth, calendar, definitions, instances, items, messages, notifications, org, tasks
 
-BLUEPRINTS = (auth.blp, org.blp, definitions.blp, instances.blp, items.blp, tasks.blp, messages.blp)
+BLUEPRINTS = (auth.blp, org.blp, definitions.blp, instances.blp, items.blp, tasks.blp, messages.blp,
+              notifications.blp, calendar.blp, calendar.recalc)
 
 
 def register(app) -> Api:

@@ -239,3 +239,49 @@ class MessageRequest(Schema):
 
 class MessageResult(Schema):
     instances = fields.List(fields.Integer())
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    kind = fields.String(metadata={"description": "task, yellow, red, urge, escalated, assign_due"})
+    title = fields.String()
+    body = fields.String()
+    item_id = fields.Integer(allow_none=True)
+    instance_id = fields.Integer(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    read = fields.Boolean()
+
+
+class NotificationQuery(Schema):
+    unread = fields.Boolean(load_default=False)
+
+
+class CountSchema(Schema):
+    count = fields.Integer()
+
+
+class CalendarDaySchema(Schema):
+    date = fields.Date(required=True)
+    workday = fields.Boolean(required=True)
+    note = fields.String(load_default="", validate=validate.Length(max=200))
+    source = fields.String(dump_only=True)
+
+
+class CalendarYearSchema(Schema):
+    year = fields.Integer()
+    loaded = fields.Boolean(metadata={"description": "false: deadlines in this year are provisional"})
+    days = fields.List(fields.Nested(CalendarDaySchema))
+
+
+class CalendarFile(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
+                                               "description": "YAML or CSV of holidays and make-up working days"})
+
+
+class RecalculateResult(Schema):
+    items = fields.Integer()
+    moved = fields.Integer()
+    days = fields.Integer()
+    years = fields.List(fields.Integer())
+    changed = fields.Integer()

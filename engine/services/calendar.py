@@ -1,0 +1,177 @@
+"""The working-day calendar (工作日历) in the database: official schedule, files, admin edits, recalculation.
+
+The State Council publishes each year's holidays in the autumn before it; a new notice is loaded
+with `DUBAN_HOLIDAYS_FILE` (or the admin API) without a release. Loading a year makes the
+provisional deadlines in it final: they are recomputed, with their timers.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from datetime import date
+
+import yaml
+from sqlalchemy import select
+
+from ..access import Actor
+from ..calendar import official_days
+from ..domain.items import OPEN_STATUSES, deadline_for
+from ..domain.roles import ADMIN
+from ..errors import Forbidden, InvalidInput
+from ..models import CalendarDay, CalendarYear, Item
+from . import process
+
+log = logging.getLogger(__name__)
+
+
+def _store_days(session, days: dict, years: set, source: str, now, actor: str | None, replace: bool) -> int:
+    """Write {date: (workday, note)}; admin edits survive official and file imports unless `replace`."""
+    changed = 0
+    for day, (workday, note) in sorted(days.items()):
+        row = session.get(CalendarDay, day)
+        if row is not None and row.source == "admin" and not replace:
+            continue
+        if row is None:
+            session.add(CalendarDay(day=day, workday=workday, note=note, source=source, updated_at=now,
+                                    updated_by=actor))
+            changed += 1
+        elif (row.workday, row.note) != (workday, note):
+            row.workday, row.note, row.source, row.updated_at, row.updated_by = workday, note, source, now, actor
+            changed += 1
+    for year in years:
+        if session.get(CalendarYear, year) is None:
+            session.add(CalendarYear(year=year, source=source, loaded_at=now))
+            changed += 1
+    return changed
+
+
+def sync_official(duban) -> list[int]:
+    """Load the years the chinesecalendar package knows and the database does not; returns them."""
+    overrides, years = official_days()
+    with duban.db.transaction() as session:
+        known = set(session.scalars(select(CalendarYear.year)))
+        new_years = sorted(years - known)
+        days = {day: (workday, "国务院办公厅通知") for day, workday in overrides.items() if day.year in new_years}
+        _store_days(session, days, set(new_years), "official", duban.clock.now(), None, replace=False)
+    duban.calendar_store.invalidate()
+    return new_years
+
+
+def parse_days(text: str, name: str = "holidays") -> tuple[dict, set]:
+    """Read a holidays file: YAML ({year: {holidays: [...], workdays: [...]}} or {days: [...]}) or CSV
+    (date,workday,note). Returns ({date: (workday, note)}, years it publishes)."""
+    try:
+        if name.endswith(".csv") or text.lstrip().lower().startswith("date,"):
+            return _parse_csv(text)
+        return _parse_yaml(yaml.safe_load(text) or {})
+    except (ValueError, TypeError, KeyError, yaml.YAMLError) as error:
+        raise InvalidInput(f"{name}: {error}", [{"field": "file", "message": str(error)}]) from None
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value).strip())
+
+
+def _parse_yaml(data) -> tuple[dict, set]:
+    if not isinstance(data, dict):
+        raise ValueError("expected a mapping of years (or a 'days' list)")
+    days, years = {}, set()
+    for key, value in data.items():
+        if key == "days":
+            for entry in value:
+                days[_as_date(entry["date"])] = (bool(entry["workday"]), str(entry.get("note", "")))
+            continue
+        year = int(key)
+        years.add(year)
+        for day in (value or {}).get("holidays", []):
+            days[_as_date(day)] = (False, "法定节假日")
+        for day in (value or {}).get("workdays", []):
+            days[_as_date(day)] = (True, "调休上班")
+    return days, years or {d.year for d in days}
+
+
+def _parse_csv(text: str) -> tuple[dict, set]:
+    days = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        flag = str(row["workday"]).strip().lower()
+        if flag not in {"1", "0", "true", "false", "yes", "no", "是", "否"}:
+            raise ValueError(f"workday must be true or false, not {row['workday']!r}")
+        days[_as_date(row["date"])] = (flag in {"1", "true", "yes", "是"}, (row.get("note") or "").strip())
+    return days, {d.year for d in days}
+
+
+def import_days(duban, text: str, name: str = "holidays", actor: Actor | None = None) -> dict:
+    """Load a holidays file (a new year's notice); then recompute the provisional deadlines it settles."""
+    if actor is not None and not actor.has(ADMIN):
+        raise Forbidden("only administrators change the calendar")
+    days, years = parse_days(text, name)
+    with duban.db.transaction() as session:
+        changed = _store_days(session, days, years, "file", duban.clock.now(),
+                              actor.username if actor else None, replace=True)
+    duban.calendar_store.invalidate()
+    recalculated = recalculate(duban, only_provisional=True) if changed else {"items": 0}
+    return {"days": len(days), "years": sorted(years), "changed": changed, **recalculated}
+
+
+def set_day(duban, actor: Actor, day: date, workday: bool, note: str = "") -> dict:
+    """An administrator's correction of one day; open deadlines are recomputed."""
+    if not actor.has(ADMIN):
+        raise Forbidden("only administrators change the calendar")
+    with duban.db.transaction() as session:
+        _store_days(session, {day: (workday, note)}, set(), "admin", duban.clock.now(), actor.username, replace=True)
+    duban.calendar_store.invalidate()
+    return {"day": day.isoformat(), "workday": workday, **recalculate(duban)}
+
+
+def year(duban, year_number: int) -> dict:
+    calendar = duban.calendar
+    with duban.db.reading() as session:
+        rows = session.scalars(select(CalendarDay).where(
+            CalendarDay.day >= date(year_number, 1, 1), CalendarDay.day <= date(year_number, 12, 31))
+            .order_by(CalendarDay.day))
+        days = [{"date": r.day.isoformat(), "workday": r.workday, "note": r.note, "source": r.source} for r in rows]
+    return {"year": year_number, "loaded": year_number in calendar.loaded_years, "days": days}
+
+
+def recalculate(duban, actor: Actor | None = None, only_provisional: bool = False) -> dict:
+    """Recompute the deadlines and due times of open items (after a calendar change), item by item."""
+    if actor is not None and not actor.has(ADMIN):
+        raise Forbidden("only administrators recalculate deadlines")
+    with duban.db.reading() as session:
+        query = select(Item.id).where(Item.status.in_(OPEN_STATUSES), Item.instance_id.is_not(None))
+        if only_provisional:
+            query = query.where(Item.deadline_provisional.is_(True))
+        item_ids = list(session.scalars(query.order_by(Item.id)))
+    moved = 0
+    for item_id in item_ids:
+        try:
+            moved += _recalculate_item(duban, actor, item_id)
+        except Exception:  # noqa: BLE001 - one broken instance must not stop the others
+            log.exception("recalculating item %s failed", item_id)
+    return {"items": len(item_ids), "moved": moved}
+
+
+def _recalculate_item(duban, actor, item_id: int) -> int:
+    calendar = duban.calendar
+    with duban.db.transaction() as session:
+        ctx = process.context(duban, session, actor)
+        item = session.get(Item, item_id)
+        ctx.item = item
+        process.lock_instance(ctx, item.instance_id)
+        old = item.deadline
+        if not item.deadline_explicit:
+            deadline = deadline_for(calendar, item.category, item.created_at)
+            item.deadline, item.deadline_provisional = deadline.at, deadline.provisional
+        else:
+            item.deadline_provisional = not calendar.is_loaded(item.deadline.date())
+        for part in item.units:
+            if part.deadline == old:  # an extended deadline is the unit's own and stays
+                part.deadline = item.deadline
+        ctx.hooks.deadlines_moved(ctx)
+        if ctx.instance.status == "running":
+            run = process.load(ctx)
+            run.recalculate_timers()
+            process.save(ctx, run)
+            process.record(ctx, "recalculated", data={"deadline": item.deadline.isoformat(), "was": old.isoformat()})
+        return int(item.deadline != old)

@@ -1,0 +1,135 @@
+"""Notifications (站内通知 and e-mail) for the people a step concerns.
+
+Rows are written in the same transaction as the step that caused them. E-mail goes out later:
+the scheduler hands pending rows to a worker, which sends them over SMTP; a row a worker took
+but did not send within the lease is handed out again.
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import select, update
+
+from ..access import Actor
+from ..domain.roles import UNIT
+from ..errors import NotFound
+from ..models import Notification, User, UserRole
+
+log = logging.getLogger(__name__)
+MAX_MAIL_ATTEMPTS = 5
+
+
+def people(session, role: str, unit_id: str | None = None) -> list[User]:
+    """Active users with a role (and, for handling units, of one unit)."""
+    query = select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))
+    if role == UNIT:
+        query = query.where(User.unit_id == unit_id)
+    return list(session.scalars(query))
+
+
+def notify(ctx, users, kind: str, title: str, body: str = "", task_id: str | None = None) -> None:
+    """One notification per distinct user, tied to the item and instance of the operation."""
+    mail = bool(ctx.duban.settings.smtp_host)
+    seen = set()
+    for user in users:
+        if user.id in seen:
+            continue
+        seen.add(user.id)
+        ctx.session.add(Notification(
+            user_id=user.id, at=ctx.now, kind=kind, title=title[:500], body=body,
+            item_id=ctx.item.id if ctx.item else None, instance_id=ctx.instance.id if ctx.instance else None,
+            task_id=task_id, mail_state="pending" if mail and user.email else "none",
+        ))
+
+
+def candidates(session, task) -> list[User]:
+    """Who may work a new task: its role (and unit), or the person it is assigned to."""
+    if task.role is None:
+        return list(session.scalars(select(User).where(User.username == task.assignee)))
+    return people(session, task.role, task.unit_id)
+
+
+def list_for(duban, actor: Actor, unread: bool = False, page: int = 1, per_page: int = 50):
+    with duban.db.reading() as session:
+        query = select(Notification).where(Notification.user_id == actor.id)
+        if unread:
+            query = query.where(Notification.read_at.is_(None))
+        rows = list(session.scalars(query.order_by(Notification.id.desc())))
+        return [_view(row) for row in rows[(page - 1) * per_page: page * per_page]], len(rows)
+
+
+def unread_count(duban, actor: Actor) -> int:
+    with duban.db.reading() as session:
+        return len(list(session.scalars(select(Notification.id).where(
+            Notification.user_id == actor.id, Notification.read_at.is_(None)))))
+
+
+def mark_read(duban, actor: Actor, notification_id: int | None = None) -> int:
+    """Mark one (or, without an id, every) notification of the caller as read."""
+    with duban.db.transaction() as session:
+        query = update(Notification).where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+        if notification_id is not None:
+            if session.get(Notification, notification_id) is None or \
+                    session.get(Notification, notification_id).user_id != actor.id:
+                raise NotFound(f"notification {notification_id} not found")
+            query = query.where(Notification.id == notification_id)
+        return session.execute(query.values(read_at=duban.clock.now())).rowcount
+
+
+def _view(row: Notification) -> dict:
+    return {"id": row.id, "at": row.at, "kind": row.kind, "title": row.title, "body": row.body,
+            "item_id": row.item_id, "instance_id": row.instance_id, "task_id": row.task_id,
+            "read": row.read_at is not None}
+
+
+def dispatch_mail(duban, limit: int = 200) -> list[int]:
+    """Hand pending e-mails to the workers, and again those a worker took but never finished."""
+    now = duban.clock.now()
+    stale = now - timedelta(seconds=duban.settings.timer_lease_s)
+    with duban.db.transaction() as session:
+        query = select(Notification.id).where(
+            ((Notification.mail_state == "pending") &
+             (Notification.mail_dispatched_at.is_(None) | (Notification.mail_dispatched_at < stale))) |
+            ((Notification.mail_state == "sending") & (Notification.mail_dispatched_at < stale)),
+        ).order_by(Notification.id).limit(limit)
+        if session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids = list(session.scalars(query))
+        if ids:
+            session.execute(update(Notification).where(Notification.id.in_(ids))
+                            .values(mail_state="pending", mail_dispatched_at=now))
+    return ids
+
+
+def send_mail(duban, notification_id: int) -> bool:
+    """Send one notification by SMTP. The row is claimed first, so a repeated delivery sends nothing;
+    the SMTP conversation happens outside any transaction."""
+    settings = duban.settings
+    with duban.db.transaction() as session:
+        claimed = session.execute(update(Notification).where(
+            Notification.id == notification_id, Notification.mail_state == "pending")
+            .values(mail_state="sending", mail_dispatched_at=duban.clock.now(),
+                    mail_attempts=Notification.mail_attempts + 1)).rowcount
+        if not claimed:
+            return False
+        row = session.get(Notification, notification_id)
+        user = session.get(User, row.user_id)
+        message = EmailMessage()
+        message["From"], message["To"] = settings.smtp_sender, user.email
+        message["Subject"] = f"【督办】{row.title}"
+        message.set_content(f"{user.display_name}：\n\n{row.title}\n\n{row.body}\n\n——督办系统")
+        attempts = row.mail_attempts
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
+            smtp.send_message(message)
+        outcome = "sent"
+    except (OSError, smtplib.SMTPException) as error:
+        log.warning("mail for notification %s failed: %s", notification_id, error)
+        outcome = "failed" if attempts >= MAX_MAIL_ATTEMPTS else "pending"
+    with duban.db.transaction() as session:
+        session.execute(update(Notification).where(Notification.id == notification_id)
+                        .values(mail_state=outcome))
+    return outcome == "sent"

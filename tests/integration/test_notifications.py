@@ -1,0 +1,125 @@
+"""Notifications for the people concerned, the 通报批评 record, and e-mail through a real SMTP server."""
+import socket
+import time
+from datetime import datetime
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from engine import services
+from engine.clock import CHINA
+from engine.models import Criticism
+from engine.services import notifications, timers
+from tests.integration.flow import RECEIVE, complete, open_task, through_assignment, unit_done
+
+
+def kinds(duban, actor, unread=False):
+    return [(n["kind"], n["title"]) for n in notifications.list_for(duban, actor, unread)[0]]
+
+
+def move(duban, *when):
+    duban.clock.set(datetime(*when, tzinfo=CHINA))
+    return timers.fire_all_due(duban)
+
+
+def test_new_tasks_reach_their_candidates_only(duban, org):
+    through_assignment(duban, org)
+    assert any(kind == "task" and "签收" in title for kind, title in kinds(duban, org["unit_a"]))
+    assert any(kind == "task" and "签收" in title for kind, title in kinds(duban, org["unit_b"]))
+    assert not any("签收" in title for _, title in kinds(duban, org["office"]))
+    assert kinds(duban, org["discipline"]) == []
+
+
+def test_lights_urges_and_escalation_are_announced(duban, org):
+    item = through_assignment(duban, org)
+    unit_done(duban, org, "unit_a", "fgj")
+    complete(duban, org["unit_b"], "unit_receive", RECEIVE, "czj")
+    move(duban, 2026, 10, 14, 18)
+    assert any(kind == "yellow" and "财政局" in title for kind, title in kinds(duban, org["unit_b"]))
+    move(duban, 2026, 10, 16, 18)
+    assert [k for k, _ in kinds(duban, org["unit_b"])].count("red") == 1
+    assert not any(kind == "red" for kind, _ in kinds(duban, org["unit_a"]))  # 发改局 reported in time
+    urge = open_task(duban, org["office"], "urge")
+    services.complete_task(duban, org["office"], urge["id"], {"notice": "请加快办理", "new_limit": "2026-10-21"})
+    assert any(kind == "urge" for kind, _ in kinds(duban, org["unit_b"]))
+    move(duban, 2026, 10, 21, 18)
+    assert any(kind == "task" and "责任追究" in title for kind, title in kinds(duban, org["discipline"]))
+    assert any(kind == "escalated" for kind, _ in kinds(duban, org["unit_b"]))
+    move(duban, 2026, 10, 22, 9)
+    with duban.db.reading() as session:
+        marks = [(m.unit_id, m.reason) for m in session.scalars(select(Criticism).where(Criticism.item_id == item["id"]))]
+    assert marks == [("czj", "escalated")]
+
+
+def test_reading_notifications(duban, org):
+    through_assignment(duban, org, co_units=())
+    unread = notifications.list_for(duban, org["unit_a"], unread=True)[0]
+    assert unread and notifications.unread_count(duban, org["unit_a"]) == len(unread)
+    notifications.mark_read(duban, org["unit_a"], unread[0]["id"])
+    assert notifications.unread_count(duban, org["unit_a"]) == len(unread) - 1
+    from engine.errors import NotFound
+
+    with pytest.raises(NotFound):
+        notifications.mark_read(duban, org["unit_b"], unread[1 if len(unread) > 1 else 0]["id"])
+    notifications.mark_read(duban, org["unit_a"])
+    assert notifications.unread_count(duban, org["unit_a"]) == 0
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()
+
+
+def test_mail_goes_out_once_through_smtp(duban_sqlite, org_sqlite, smtp_server, tmp_path):
+    from dataclasses import replace
+
+    port, inbox = smtp_server
+    duban = duban_sqlite
+    duban.settings = replace(duban.settings, smtp_host="127.0.0.1", smtp_port=port)
+    through_assignment(duban, org_sqlite, co_units=())
+    pending = notifications.dispatch_mail(duban)
+    assert pending
+    for notification_id in pending:
+        assert notifications.send_mail(duban, notification_id)
+        assert not notifications.send_mail(duban, notification_id)  # a second delivery sends nothing
+    deadline = time.monotonic() + 5
+    while len(inbox.messages) < len(pending) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(inbox.messages) == len(pending)
+    recipients = {r for rcpts, _ in inbox.messages for r in rcpts}
+    assert "unit_a@duban.local" in recipients
+    assert any("=E3=80=90=E7=9D=A3=E5=8A=9E=E3=80=91" in body or "督办" in body for _, body in inbox.messages)
+    assert notifications.dispatch_mail(duban) == []
+
+
+def test_mail_to_a_dead_server_is_retried_later(duban_sqlite, org_sqlite):
+    from dataclasses import replace
+
+    duban = duban_sqlite
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    duban.settings = replace(duban.settings, smtp_host="127.0.0.1", smtp_port=dead_port, timer_lease_s=10)
+    through_assignment(duban, org_sqlite, co_units=())
+    [first, *_] = notifications.dispatch_mail(duban)
+    assert not notifications.send_mail(duban, first)
+    assert first not in notifications.dispatch_mail(duban)     # not before the lease
+    duban.clock.advance(seconds=11)
+    assert first in notifications.dispatch_mail(duban)         # then again
