@@ -121,6 +121,10 @@ def validate(schema: dict | None, submitted, options: dict | None = None, curren
             continue
         if present:
             _assign(cleaned, key, value)
+        elif not _lookup(current or {}, key)[0]:
+            # As form-js submits every field: an optional field left out is empty, not undefined,
+            # so expressions that read it see None (or [] / False), never a NameError.
+            _assign(cleaned, key, field.get("defaultValue", _EMPTY.get(field["type"])))
     if errors:
         raise FormInvalid("the form has invalid fields", errors)
     return cleaned
@@ -140,6 +144,9 @@ def _assign(data: dict, key: str, value) -> None:
     for part in parts[:-1]:
         data = data.setdefault(part, {})
     data[parts[-1]] = value
+
+
+_EMPTY = {"checkbox": False, "checklist": [], "taglist": []}
 
 
 def _empty(value) -> bool:

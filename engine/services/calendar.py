@@ -130,7 +130,7 @@ def year(duban, year_number: int) -> dict:
         rows = session.scalars(select(CalendarDay).where(
             CalendarDay.day >= date(year_number, 1, 1), CalendarDay.day <= date(year_number, 12, 31))
             .order_by(CalendarDay.day))
-        days = [{"date": r.day.isoformat(), "workday": r.workday, "note": r.note, "source": r.source} for r in rows]
+        days = [{"date": r.day, "workday": r.workday, "note": r.note, "source": r.source} for r in rows]
     return {"year": year_number, "loaded": year_number in calendar.loaded_years, "days": days}
 
 

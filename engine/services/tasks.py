@@ -116,7 +116,7 @@ def complete_task(duban, actor: Actor, task_id: str, data: dict) -> dict:
             if not can_work(actor, task):
                 raise Forbidden("this task belongs to another role, unit or person")
             form = ctx.definition.forms.get(task.form_key) if task.form_key else None
-            cleaned = formjs.validate(form, data, _options(session, form))
+            cleaned = formjs.validate(form, data, _options(session, form), task.input)
             ctx.hooks.before_complete(ctx, task, cleaned)
             run = process.load(ctx)
             run.complete(task.id, cleaned)

@@ -150,3 +150,34 @@ def test_the_whole_path_over_http(server):
     assert done[0] == ("office", "draft_opinion") and done[-1] == ("office", "feedback") and len(done) == 10
     status, ledger = people["office"].call("GET", f"/api/v1/items/{item['id']}")
     assert ledger["status"] == "closed"
+
+
+def test_embedded_worker_urges_a_unit_whose_deadline_passes(server):
+    """Without Redis, `duban run`'s own scheduler thread fires the deadline timer: 催办 reaches the office."""
+    base, _ = server
+    people = {name: login(base, name) for name in ("office", "leader", "unit_b")}
+    soon = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 5))
+    status, item = people["office"].call("POST", "/api/v1/items", {"title": "限时事项", "deadline": soon})
+    assert status == 201, item
+
+    def complete(user, element, data):
+        status, tasks = people[user].call("GET", f"/api/v1/tasks?instance_id={item['instance_id']}")
+        found = next(t for t in tasks if t["element_id"] == element)
+        status, body = people[user].call("POST", f"/api/v1/tasks/{found['id']}/complete", {"data": data})
+        assert status == 200, body
+
+    complete("office", "draft_opinion", {"lead_unit": "czj", "opinion": "急办"})
+    complete("leader", "leader_approval", {"decision": "approve"})
+    complete("office", "assign", {"notice": "交办通知单"})
+    complete("unit_b", "unit_receive", {"first_responsible": "局长", "responsible": "科长", "handler": "科员",
+                                        "committed_date": soon[:10]})
+    waited = time.monotonic() + 40
+    while time.monotonic() < waited:
+        _, tasks = people["office"].call("GET", f"/api/v1/tasks?instance_id={item['instance_id']}")
+        urges = [t for t in tasks if t["element_id"] == "urge"]
+        if urges:
+            break
+        time.sleep(0.3)
+    assert [(t["element_id"], t["unit"]) for t in urges] == [("urge", "czj")]
+    _, ledger = people["office"].call("GET", f"/api/v1/items/{item['id']}")
+    assert ledger["light"] == "red"

@@ -102,3 +102,9 @@ def test_camunda_form_fields_become_a_form_js_schema():
     assert kinds == {"name": "textfield", "count": "number", "ok": "checkbox", "kind": "select", "day": "datetime"}
     with pytest.raises(FormInvalid):
         forms.validate(schema, {})
+
+
+def test_optional_fields_left_out_are_empty_as_form_js_submits_them():
+    cleaned = forms.validate(SCHEMA, {"name": "abc", "signed": True}, OPTIONS, current={"note": "已填"})
+    assert cleaned == {"name": "abc", "signed": True, "code": None, "mail": None, "count": None,
+                       "decision": None, "unit": None, "others": [], "day": None}  # `note` keeps its value

@@ -212,3 +212,41 @@ def test_openapi_documents_every_endpoint(client):
                  "/api/v1/items", "/api/v1/items/{item_id}", "/api/v1/tasks", "/api/v1/tasks/{task_id}",
                  "/api/v1/tasks/{task_id}/claim", "/api/v1/tasks/{task_id}/complete", "/api/v1/messages"):
         assert path in paths, path
+
+
+def test_notifications_over_http(as_):
+    item = as_("office").post("/api/v1/items", json={"title": "通知事项"}).json
+    office = as_("office")
+    count = office.get("/api/v1/notifications/unread-count").json["count"]
+    assert count >= 1  # the 拟办 task reached the office
+    listed = office.get("/api/v1/notifications?unread=1")
+    assert listed.status_code == 200 and len(listed.json) == count
+    assert any(item["title"] in n["title"] + n.get("body", "") for n in listed.json)
+    first = listed.json[0]["id"]
+    assert_error(as_("leader").post(f"/api/v1/notifications/{first}/read"), 404)
+    assert office.post(f"/api/v1/notifications/{first}/read").status_code == 200
+    assert office.get("/api/v1/notifications/unread-count").json["count"] == count - 1
+    office.post("/api/v1/notifications/read-all")
+    assert office.get("/api/v1/notifications/unread-count").json["count"] == 0
+    assert as_("unit_a").get("/api/v1/notifications").json == []
+
+
+def test_calendar_and_recalculate_over_http(as_):
+    year = as_("unit_a").get("/api/v1/calendar/2026").json
+    assert year["loaded"] and any(d["date"] == "2026-10-01" and not d["workday"] for d in year["days"])
+    assert_error(as_("office").client.put("/api/v1/calendar/days", headers=as_("office").headers,
+                                          json={"date": "2026-12-21", "workday": False, "note": "x"}), 403)
+    changed = as_("admin").client.put("/api/v1/calendar/days", headers=as_("admin").headers,
+                                      json={"date": "2026-12-21", "workday": False, "note": "地方假日"})
+    assert changed.status_code == 200, changed.json
+    assert not next(d for d in as_("admin").get("/api/v1/calendar/2026").json["days"]
+                    if d["date"] == "2026-12-21")["workday"]
+    upload = as_("admin").post("/api/v1/calendar/import", data={"file": (io.BytesIO(
+        "2027:\n  holidays: [2027-01-01]\n  workdays: [2027-02-07]\n".encode()), "2027.yaml")}, content_type="multipart/form-data")
+    assert upload.status_code == 200, upload.json
+    assert as_("admin").get("/api/v1/calendar/2027").json["loaded"]
+    bad = as_("admin").post("/api/v1/calendar/import", data={"file": (io.BytesIO(b"\xff\xfe"), "x.csv")},
+                            content_type="multipart/form-data")
+    assert_error(bad, 422)
+    assert_error(as_("office").post("/api/v1/admin/recalculate"), 403)
+    assert as_("admin").post("/api/v1/admin/recalculate").status_code == 200
