@@ -3,15 +3,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Front-end libraries from npm (package-lock.json), copied into web/static/vendor/; never committed.
+ASSETS := web/static/vendor/.built
+# Browser tests drive Debian's chromium through Playwright's Python package (never `playwright install`).
+CHROMIUM := /usr/bin/chromium
 export DUBAN_VAR_DIR ?= var
 
 # Tests talk to real services: PostgreSQL (database `test`) and Redis on this machine.
 export DUBAN_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export DUBAN_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test test-unit test-workflow test-integration test-web bench lock clean
+.PHONY: install assets browser run test test-unit test-workflow test-integration test-web bench lock clean
 
-install: $(STAMP)
+install: $(STAMP) $(ASSETS)
 
 $(STAMP): setup.cfg constraints.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -19,13 +23,30 @@ $(STAMP): setup.cfg constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
+assets: $(ASSETS)
+
+$(ASSETS): package.json package-lock.json tools/vendor_assets.py
+	npm ci --no-audit --no-fund --ignore-scripts
+	$(PYTHON) tools/vendor_assets.py
+	touch $(ASSETS)
+
+browser:
+	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+	  echo "$(CHROMIUM) is missing: install Debian's chromium (sudo apt-get install chromium); the browser tests need it" >&2; \
+	  exit 1; \
+	fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y --no-install-recommends chromium || { apt-get update && apt-get install -y --no-install-recommends chromium; }; \
+	test -x $(CHROMIUM) || { echo "apt-get did not install $(CHROMIUM)" >&2; exit 1; }
+
 run: install
 	$(BIN)/duban db upgrade
 	$(BIN)/duban deploy bpmn/*.bpmn
 	$(BIN)/duban seed-demo
 	$(BIN)/duban run --host 127.0.0.1 --port 5000
 
-test: install
+test: install browser
 	$(BIN)/pytest -q
 
 test-unit: install
@@ -37,7 +58,7 @@ test-workflow: install
 test-integration: install
 	$(BIN)/pytest -q tests/integration
 
-test-web: install
+test-web: install browser
 	$(BIN)/pytest -q tests/web
 
 bench: install
@@ -51,4 +72,4 @@ lock:
 	rm -rf .lockenv
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules web/static/vendor

@@ -136,15 +136,23 @@ def _call(base, method, path, body=None, token=None):
 
 
 def extra_measures() -> dict:
-    """Measures beyond the happy path, {name: (value, unit)}: timer firing (PostgreSQL and Redis)."""
+    """Measures beyond the happy path, {name: (value, unit)}: timer firing (PostgreSQL and Redis), the
+    ledger and inbox p95 at 100,000 items (PostgreSQL)."""
     import os
 
     from workers.broker import ping
 
-    from . import timers
+    from . import ledger, timers
 
+    results = {}
     postgres, redis_url = os.environ.get("DUBAN_TEST_POSTGRES_URL"), os.environ.get("DUBAN_TEST_REDIS_URL")
     if not (postgres and redis_url and reachable(postgres) and ping(redis_url)):
         print("timers not measured: PostgreSQL and Redis are needed")
-        return {}
-    return timers.measures(postgres, redis_url)
+    else:
+        results.update(timers.measures(postgres, redis_url))
+    # The ledger and the inbox at 100,000 items (PostgreSQL only).
+    if postgres and reachable(postgres):
+        results.update(ledger.measures(postgres))
+    else:
+        print("ledger not measured: PostgreSQL is needed")
+    return results

@@ -7,9 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
 
-from .domain.roles import ADMIN, DESIGNER, DISCIPLINE, OFFICE, SUPERVISORS, UNIT
-from .models import HumanTask, Item, ItemUnit
+from .domain.roles import ADMIN, DESIGNER, DISCIPLINE, OFFICE, SUPERVISORS, SYSTEM_ADMINS, UNIT
+from .models import HumanTask, Item, ItemDesignee, ItemUnit
+
+# 保密: a `secret` item exists only for the people designated on it and for administrators.
+SECRET = "secret"
+# 公示 (seed 001 7、): the public board shows `public` items only (`internal` ones circulate inside
+# government), and only once assigned: from 交办 on, the units and their persons are settled.
+PUBLIC = "public"
+PUBLISHED_STATUSES = ("in_progress", "signoff", "feedback", "closed")
 
 
 @dataclass(frozen=True)
@@ -26,8 +34,37 @@ class Actor:
         return any(role in self.roles for role in roles)
 
 
+def cleared(actor: Actor, item=Item):
+    """A WHERE clause on Item (or an alias of it): not secret, or this person is designated on it
+    (or administers)."""
+    if actor.has(*SYSTEM_ADMINS):
+        return true()
+    return or_(item.classification != SECRET, exists(select(ItemDesignee.id).where(
+        ItemDesignee.item_id == item.id, ItemDesignee.user_id == actor.id)))
+
+
+def is_cleared(actor: Actor, item: Item) -> bool:
+    return (item.classification != SECRET or actor.has(*SYSTEM_ADMINS)
+            or any(d.user_id == actor.id for d in item.designees))
+
+
+def user_cleared(user_id: int, roles, item: Item | None) -> bool:
+    """For notifications: whether a user (by id and roles) may hear of this item at all."""
+    return (item is None or item.classification != SECRET or any(r in SYSTEM_ADMINS for r in roles)
+            or any(d.user_id == user_id for d in item.designees))
+
+
+def items_published():
+    """A WHERE clause on Item: what the public board (公示) shows to anyone, signed in or not."""
+    return and_(Item.classification == PUBLIC, Item.status.in_(PUBLISHED_STATUSES))
+
+
 def items_visible(actor: Actor):
     """A WHERE clause on Item: the ledger rows this person may know about."""
+    return and_(cleared(actor), _taking_part(actor))
+
+
+def _taking_part(actor: Actor):
     if actor.has(*SUPERVISORS):
         return true()
     clauses = []
@@ -41,6 +78,8 @@ def items_visible(actor: Actor):
 
 
 def can_see_item(actor: Actor, item: Item) -> bool:
+    if not is_cleared(actor, item):
+        return False
     if actor.has(*SUPERVISORS):
         return True
     if actor.has(UNIT) and any(part.unit_id == actor.unit_id for part in item.units):
@@ -60,7 +99,9 @@ def tasks_workable(actor: Actor):
     if actor.has(UNIT) and actor.unit_id:
         by_role.append(and_(HumanTask.role == UNIT, HumanTask.unit_id == actor.unit_id))
     candidate = and_(HumanTask.assignee.is_(None), or_(*by_role)) if by_role else false()
-    return and_(HumanTask.state == "open", or_(HumanTask.assignee == actor.username, candidate))
+    secret = aliased(Item)  # the inbox query may join Item itself
+    hidden = exists(select(secret.id).where(secret.id == HumanTask.item_id, ~cleared(actor, secret)))
+    return and_(HumanTask.state == "open", or_(HumanTask.assignee == actor.username, candidate), ~hidden)
 
 
 def is_candidate(actor: Actor, task: HumanTask) -> bool:

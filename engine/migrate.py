@@ -17,5 +17,5 @@ def config(db) -> Config:
     return cfg
 
 
-def upgrade(db, revision: str = "head") -> None:
+def upgrade(db, revision: str = "heads") -> None:
     command.upgrade(config(db), revision)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
@@ -11,9 +12,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -157,6 +161,8 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_tasks_open_role_unit", "state", "role", "unit_id"),
         Index("ix_tasks_assignee_state", "assignee", "state"),
+        # The inbox's first page: open tasks in due order, read in index order instead of sorted.
+        Index("ix_tasks_state_due", "state", "due_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -203,6 +209,8 @@ class HistoryEntry(Base):
     """Who did what, when, with which data: append-only."""
 
     __tablename__ = "history"
+    # 文书 numbers count the year's documents of a kind: the steps completed (engine/services/documents.py).
+    __table_args__ = (Index("ix_history_element_action_at", "element_id", "action", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
@@ -220,7 +228,16 @@ class Item(Base):
     """A supervision item (督办事项): one row of the ledger (台账)."""
 
     __tablename__ = "items"
-    __table_args__ = (Index("ix_items_status_deadline", "status", "deadline"),)
+    __table_args__ = (
+        Index("ix_items_status_deadline", "status", "deadline"),
+        # The ledger sorted or filtered by deadline or registration date (0004_ledger_indexes).
+        Index("ix_items_deadline", "deadline"),
+        Index("ix_items_created_at", "created_at"),
+        # Unfinished items by their own deadline: the light of items that have no units yet.
+        Index("ix_items_open_deadline", "deadline",
+              postgresql_where=text("status NOT IN ('closed', 'rejected', 'terminated')"),
+              sqlite_where=text("status NOT IN ('closed', 'rejected', 'terminated')")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), unique=True)
@@ -242,6 +259,10 @@ class Item(Base):
     units: Mapped[list["ItemUnit"]] = relationship(
         back_populates="item", cascade="all, delete-orphan", order_by="ItemUnit.id", lazy="selectin"
     )
+    # 保密: for a `secret` item, the only people (besides administrators) who may know of it.
+    designees: Mapped[list["ItemDesignee"]] = relationship(
+        cascade="all, delete-orphan", order_by="ItemDesignee.id", lazy="selectin"
+    )
 
 
 class ItemUnit(Base):
@@ -251,6 +272,11 @@ class ItemUnit(Base):
     __table_args__ = (
         UniqueConstraint("item_id", "unit_id"),
         Index("ix_item_units_unit_deadline", "unit_id", "deadline"),
+        Index("ix_item_units_unit_item", "unit_id", "item_id"),
+        # The light filter (engine/services/ledger.py): parts not yet reported, by effective deadline.
+        Index("ix_item_units_open_deadline", text("coalesce(urge_limit, deadline)"),
+              postgresql_where=text("reported_at IS NULL AND accepted_at IS NULL"),
+              sqlite_where=text("reported_at IS NULL AND accepted_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -332,3 +358,209 @@ class Criticism(Base):
     reason: Mapped[str] = mapped_column(String(40))  # escalated | late | manual
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
+
+
+class AuditRecord(Base):
+    """One entry of the security audit log (安全审计日志): append-only and hash-chained.
+
+    `hash` is sha256(prev_hash + the record's canonical JSON), so changing, inserting or removing
+    a row breaks the chain at that row (engine/services/audit.py verifies it). The application
+    never updates or deletes these rows; only retention pruning of records over six months old does.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_actor", "actor"),
+        Index("ix_audit_log_action", "action"),
+    )
+
+    # Given by the writer (the previous id + 1) under the chain's lock, so ids have no gaps and two
+    # writers that somehow read the same last row collide on the key instead of forking the chain.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict | None]
+    ip: Mapped[str | None] = mapped_column(String(45))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ItemDesignee(Base):
+    """A person designated for a confidential item (保密: 指定专人在指定范围内办理)."""
+
+    __tablename__ = "item_designees"
+    __table_args__ = (UniqueConstraint("item_id", "user_id"), Index("ix_item_designees_user", "user_id", "item_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    added_by: Mapped[str | None] = mapped_column(String(64))
+    added_at: Mapped[datetime]
+
+    user: Mapped["User"] = relationship(lazy="joined")
+
+
+class Extension(Base):
+    """A unit's request to extend its deadline (延期申请) and the leader's decision on it."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (Index("ix_extensions_item_unit", "item_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    # The 延期申请 process instance that carries the leader's review.
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    head: Mapped[str] = mapped_column(String(100))  # the unit head who signed the request
+    old_deadline: Mapped[datetime]
+    requested_deadline: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))  # pending | approved | refused | withdrawn
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime]
+    granted_deadline: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class AssessmentRule(Base):
+    """A 考核 scoring rule: the points (加分 +, 减分 −) one event is worth; system administrators edit them.
+
+    The events and their default points are engine/services/assessment.py's (`DEFAULT_RULES`); a
+    code without a row here scores its default, so an emptied table still scores.
+    """
+
+    __tablename__ = "assessment_rules"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    points: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime | None]
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Praise(Base):
+    """领导表扬: a leader praises one unit's work on one item (once per item and unit), feeding 考核."""
+
+    __tablename__ = "praises"
+    __table_args__ = (UniqueConstraint("item_id", "unit_id"), Index("ix_praises_unit_at", "unit_id", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    by: Mapped[str] = mapped_column(String(64))  # the leader's username
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime]
+
+
+class Bulletin(Base):
+    """督查通报: one issued bulletin (.docx kept here, so issuing it is one transaction)."""
+
+    __tablename__ = "bulletins"
+    __table_args__ = (UniqueConstraint("year", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(10))  # 2026-10 (a month) or 2026-Q4 (a quarter)
+    year: Mapped[int] = mapped_column(Integer)  # of issue: the 〔2026〕 of the number
+    seq: Mapped[int] = mapped_column(Integer)  # 第N期 within that year
+    number: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[dict]  # the counts printed in it
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class ProgressReport(Base):
+    """月度进展 (002 三(二)): one unit's report on one item for one month.
+
+    Editable while its month runs, read-only after (engine/services/progress.py refuses). Every
+    change keeps the version it replaces in `history`, so a report is never changed silently.
+    """
+
+    __tablename__ = "progress_reports"
+    __table_args__ = (UniqueConstraint("item_id", "unit_id", "month"),
+                      Index("ix_progress_reports_month_unit", "month", "unit_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM, Beijing time
+    text: Mapped[str] = mapped_column(Text)
+    percent: Mapped[int] = mapped_column(Integer)  # 0-100, the unit's own estimate
+    problems: Mapped[str] = mapped_column(Text, default="")
+    next_steps: Mapped[str] = mapped_column(Text, default="")
+    reported_by: Mapped[str] = mapped_column(String(64))
+    reported_at: Mapped[datetime]
+    first_reported_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Earlier versions, oldest first: {text, percent, problems, next_steps, reported_by, reported_at, version}.
+    history: Mapped[list]
+
+
+class ProgressReminder(Base):
+    """A month-end reminder sent to one unit for one month; the unique key makes it at most one."""
+
+    __tablename__ = "progress_reminders"
+    __table_args__ = (UniqueConstraint("unit_id", "month"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    month: Mapped[str] = mapped_column(String(7))
+    missing: Mapped[int] = mapped_column(Integer)  # reports the unit still owed when reminded
+    sent_at: Mapped[datetime]
+
+
+class Checklist(Base):
+    """六有 (003): a unit's checklist for an assigned item, each point with a note or attachment name."""
+
+    __tablename__ = "checklists"
+    __table_args__ = (UniqueConstraint("item_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    plan: Mapped[bool] = mapped_column(Boolean, default=False)  # 有落实方案
+    plan_note: Mapped[str] = mapped_column(String(500), default="")
+    measures: Mapped[bool] = mapped_column(Boolean, default=False)  # 有具体措施
+    measures_note: Mapped[str] = mapped_column(String(500), default="")
+    ledger: Mapped[bool] = mapped_column(Boolean, default=False)  # 有目标台账
+    ledger_note: Mapped[str] = mapped_column(String(500), default="")
+    leader: Mapped[bool] = mapped_column(Boolean, default=False)  # 有责任领导
+    leader_note: Mapped[str] = mapped_column(String(500), default="")
+    tasks: Mapped[bool] = mapped_column(Boolean, default=False)  # 有明确任务
+    tasks_note: Mapped[str] = mapped_column(String(500), default="")
+    report: Mapped[bool] = mapped_column(Boolean, default=False)  # 有情况报告
+    report_note: Mapped[str] = mapped_column(String(500), default="")
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+class SourceReply(Base):
+    """省长信箱, 人大建议, 政协提案: who asked, the reply they got, and how satisfied they were.
+
+    Corrections keep the replaced values in `history` (the targets — reply rate, on-time rate,
+    satisfaction — are reported upwards, so their figures must not change silently).
+    """
+
+    __tablename__ = "source_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), unique=True)
+    requester_name: Mapped[str] = mapped_column(String(100))  # 来信人 / 代表 / 委员
+    requester_contact: Mapped[str] = mapped_column(String(200), default="")
+    reply_text: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None]
+    replied_by: Mapped[str | None] = mapped_column(String(64))  # who recorded the reply
+    satisfaction: Mapped[str | None] = mapped_column(String(20))  # satisfied | basically_satisfied | dissatisfied
+    satisfaction_on: Mapped[date | None] = mapped_column(Date)  # when the requester said so
+    satisfaction_by: Mapped[str | None] = mapped_column(String(64))
+    satisfaction_note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime]
+    history: Mapped[list]

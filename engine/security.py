@@ -29,14 +29,18 @@ def verify_password(stored: str, password: str) -> bool:
         return False
 
 
-def password_problems(password: str) -> list[str]:
-    """等保 complexity: at least 8 characters from at least three of: lower, upper, digits, symbols."""
+def password_problems(password: str, username: str | None = None) -> list[str]:
+    """等保 complexity (口令复杂度): at least 8 characters from at least three of: lower, upper, digits,
+    symbols; and not the username inside it. Returns what is wrong, empty when the password will do."""
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
         problems.append(f"at least {MIN_PASSWORD_LENGTH} characters")
     classes = sum(bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]"))
     if classes < 3:
         problems.append("characters of at least three kinds (lower case, upper case, digits, symbols)")
+    # Names shorter than three letters would forbid half the alphabet and add no safety.
+    if username and len(username) >= 3 and username.lower() in password.lower():
+        problems.append("must not contain the username")
     return problems
 
 

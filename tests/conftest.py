@@ -178,7 +178,7 @@ def bpmn_bundle(*names: str) -> tuple[dict, dict]:
 
 def seed(context) -> "Org":
     services.seed_demo(context)
-    services.deploy(context, *bpmn_bundle("duban_main.bpmn"))
+    services.deploy(context, *bpmn_bundle("duban_main.bpmn", "duban_extension.bpmn"))
     return Org(context)
 
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app, jsonify, request
 from sqlalchemy import text
 
 from engine.bootstrap import Duban, bootstrap
 from engine.config import Settings
 
-from . import api, errors
+from . import api, errors, pages
+from .auth import check_csrf
 
 
 def create_app(settings: Settings | None = None, duban: Duban | None = None) -> Flask:
@@ -24,11 +25,29 @@ def create_app(settings: Settings | None = None, duban: Duban | None = None) -> 
     )
     app.json.ensure_ascii = False
     app.extensions["duban"] = duban
+    app.before_request(check_csrf)
+    app.after_request(_security_headers)
     api.register(app)
+    pages.register(app)
     errors.register(app)  # after the API, so our JSON error shape replaces flask-smorest's
     app.add_url_rule("/healthz", "healthz", _healthz)
     logging.getLogger("waitress").setLevel(logging.INFO)
     return app
+
+
+def _security_headers(response):
+    """Pages load only this server's scripts and cannot be framed (clickjacking); no sniffing."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        # form-js and bpmn-js set inline styles, hence 'unsafe-inline' for styles only.
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                                    "frame-ancestors 'none'; form-action 'self'")
+    if response.mimetype == "text/html" or request.path.startswith("/api"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def _healthz():

@@ -8,6 +8,8 @@ from werkzeug.exceptions import HTTPException
 
 from engine import errors
 
+from .pages.common import page_error_response
+
 log = logging.getLogger(__name__)
 
 STATUS = {
@@ -45,12 +47,14 @@ def _wants_json() -> bool:
 def register(app) -> None:
     @app.errorhandler(errors.DubanError)
     def _duban_error(error):
+        if not _wants_json():
+            return page_error_response(status_of(error), error.message, error)
         return error_response(status_of(error), error.code, error.message, error.details)
 
     @app.errorhandler(HTTPException)
     def _http_error(error):
         if not _wants_json():
-            return error
+            return page_error_response(error.code or 500, error.description or error.name)
         details = []
         data = getattr(error, "data", None) or {}
         messages = data.get("messages") if isinstance(data, dict) else None
@@ -70,4 +74,4 @@ def register(app) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
             return error_response(500, "internal_error", "an internal error occurred; it has been logged")
-        return "服务器内部错误，已记录。", 500
+        return page_error_response(500, "服务器内部错误，已记录，请稍后再试。")

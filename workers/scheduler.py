@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from engine.services import notifications, timers
+from engine.services import notifications, progress, timers
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,11 @@ class TimerScheduler:
             self.actors.fire_timers.send(instance_id)
         for notification_id in notifications.dispatch_mail(self.duban):
             self.actors.send_mail.send(notification_id)
+        try:
+            # 月度进展: the month-end reminder (once per unit and month; off those days it reads nothing).
+            progress.remind_monthly_progress(self.duban)
+        except Exception:  # noqa: BLE001 - a failed reminder must not hold up the timers; the next tick retries
+            log.exception("monthly progress reminder failed")
         return len(instance_ids)
 
     def run(self) -> None:

@@ -240,6 +240,37 @@ class Runtime:
             while len(self._live) > self._live_size:
                 self._live.popitem(last=False)
 
+    def migration_problems(self, run: "ProcessRun", definition) -> list[str]:
+        """Why the instance cannot move to `definition` (empty when it can): every element its
+        workflow has reached must exist, by id, in the new version (as Camunda maps activities)."""
+        spec, subprocesses = self.specs(definition.id, definition.key, definition.files)
+        problems = []
+        for workflow, target in _workflows_and_targets(run.workflow, spec, subprocesses):
+            if target is None:
+                problems.append(f"subprocess '{workflow.spec.name}' does not exist in the new version")
+                continue
+            missing = sorted({t.task_spec.name for t in workflow.get_tasks(skip_subprocesses=True)
+                              if t.task_spec.name not in target.task_specs})
+            problems.extend(f"element '{name}' does not exist in the new version" for name in missing)
+        return problems
+
+    def migrate(self, run: "ProcessRun", definition) -> None:
+        """Re-point the workflow's tasks at the new version's elements of the same id; nothing reruns."""
+        if self.migration_problems(run, definition):
+            raise ProcessError("the instance cannot be migrated to this version")
+        spec, subprocesses = self.specs(definition.id, definition.key, definition.files)
+        for workflow, target in _workflows_and_targets(run.workflow, spec, subprocesses):
+            workflow.spec = target
+            rerouted = []
+            for task in list(workflow.tasks.values()):
+                new_spec = target.task_specs[task.task_spec.name]
+                if task.has_state(TaskState.DEFINITE_MASK) and _outputs(task.task_spec) != _outputs(new_spec):
+                    rerouted.append(task)
+                task.task_spec = new_spec
+            for task in rerouted:
+                _repredict(task)
+        run.workflow.subprocess_specs = subprocesses
+
     def _engine(self, functions: dict) -> SandboxedScriptEngine:
         return SandboxedScriptEngine(functions, clock=self.clock)
 
@@ -274,8 +305,9 @@ class ProcessRun:
                 if steps > MAX_ENGINE_STEPS:
                     raise ProcessError(f"the process ran more than {MAX_ENGINE_STEPS} automatic steps "
                                        "without waiting for anyone: it loops")
-                self.log.passed.append(task.task_spec.bpmn_id)
                 spec = task.task_spec
+                if spec.bpmn_id:  # SpiffWorkflow's own joins and start have none
+                    self.log.passed.append(spec.bpmn_id)
                 if timers.timer_of(spec) is not None and spec.bpmn_id:
                     self.log.fired_timers.append(FiredTimer(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id,
                                                             _unit_of(task)))
@@ -303,6 +335,7 @@ class ProcessRun:
         with _spiff_errors():
             task.set_data(**data)
             task.run()
+        self.log.passed.append(task.task_spec.bpmn_id)
         self._advance(refresh_first=False)
 
     def waiting_messages(self) -> list[str]:
@@ -391,6 +424,25 @@ class ProcessRun:
             return self.workflow.get_task_from_id(UUID(task_id))
         except (ValueError, SpiffWorkflowException, KeyError):
             return None
+
+
+def _workflows_and_targets(workflow, spec, subprocesses):
+    """The top workflow and each running subprocess, with the spec each would have in a new version."""
+    yield workflow, spec
+    for sub in workflow.subprocesses.values():
+        yield sub, subprocesses.get(sub.spec.name)
+
+
+def _outputs(task_spec) -> list[str]:
+    return sorted(output.name for output in task_spec.outputs)
+
+
+def _repredict(task) -> None:
+    """A waiting task whose way out changed: forget the path predicted from the old version."""
+    for child in list(task.children):
+        if not child.triggered and child.has_state(TaskState.FUTURE | TaskState.PREDICTED_MASK):
+            task.workflow._remove_task(child.id)
+    task.task_spec._predict(task, mask=TaskState.DEFINITE_MASK | TaskState.PREDICTED_MASK)
 
 
 def _unit_of(task) -> str | None:

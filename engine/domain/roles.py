@@ -7,6 +7,10 @@ UNIT = "unit"
 DISCIPLINE = "discipline"
 DESIGNER = "designer"
 ADMIN = "admin"
+# 三员分立 (等保 2.0 level 3): system, security and audit administration are three people's work.
+SYSADMIN = "sysadmin"
+SECADMIN = "secadmin"
+AUDITADMIN = "auditadmin"
 
 ROLES = {
     OFFICE: "督查室",
@@ -15,6 +19,9 @@ ROLES = {
     DISCIPLINE: "纪委",
     DESIGNER: "流程设计员",
     ADMIN: "系统管理员",
+    SYSADMIN: "系统管理员",
+    SECADMIN: "安全管理员",
+    AUDITADMIN: "安全审计员",
 }
 
 # Roles a lane (or camunda:candidateGroups) can hand work to.
@@ -26,6 +33,11 @@ _ALIASES = {
     "承办单位": UNIT, "责任单位": UNIT, "handling unit": UNIT, "handler": UNIT,
     "纪委": DISCIPLINE, "纪委监委": DISCIPLINE, "监察局": DISCIPLINE, "discipline commission": DISCIPLINE,
 }
+
+# System work (users, units, calendar, deployments): the demo's `admin` is a system administrator too.
+SYSTEM_ADMINS = (ADMIN, SYSADMIN)
+# No one holds roles from two of these groups: the three administrators check one another.
+SEPARATED_DUTIES = (SYSTEM_ADMINS, (SECADMIN,), (AUDITADMIN,))
 
 # Supervisors see every (non-secret) item; others see the items they take part in.
 SUPERVISORS = (OFFICE, LEADER, ADMIN)

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from ..access import Actor
 from ..calendar import official_days
 from ..domain.items import OPEN_STATUSES, deadline_for
-from ..domain.roles import ADMIN
+from ..domain.roles import SYSTEM_ADMINS
 from ..errors import Forbidden, InvalidInput
 from ..models import CalendarDay, CalendarYear, Item
-from . import process
+from . import audit, process
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +103,14 @@ def _parse_csv(text: str) -> tuple[dict, set]:
 
 def import_days(duban, text: str, name: str = "holidays", actor: Actor | None = None) -> dict:
     """Load a holidays file (a new year's notice); then recompute the provisional deadlines it settles."""
-    if actor is not None and not actor.has(ADMIN):
+    if actor is not None and not actor.has(*SYSTEM_ADMINS):
         raise Forbidden("only administrators change the calendar")
     days, years = parse_days(text, name)
     with duban.db.transaction() as session:
         changed = _store_days(session, days, years, "file", duban.clock.now(),
                               actor.username if actor else None, replace=True)
+        audit.append(session, actor.username if actor else None, "calendar.import", f"file:{name}",
+                     {"days": len(days), "years": sorted(years), "changed": changed}, at=duban.clock.now())
     duban.calendar_store.invalidate()
     recalculated = recalculate(duban, only_provisional=True) if changed else {"items": 0}
     return {"days": len(days), "years": sorted(years), "changed": changed, **recalculated}
@@ -116,10 +118,12 @@ def import_days(duban, text: str, name: str = "holidays", actor: Actor | None = 
 
 def set_day(duban, actor: Actor, day: date, workday: bool, note: str = "") -> dict:
     """An administrator's correction of one day; open deadlines are recomputed."""
-    if not actor.has(ADMIN):
+    if not actor.has(*SYSTEM_ADMINS):
         raise Forbidden("only administrators change the calendar")
     with duban.db.transaction() as session:
         _store_days(session, {day: (workday, note)}, set(), "admin", duban.clock.now(), actor.username, replace=True)
+        audit.append(session, actor.username, "calendar.set_day", f"day:{day.isoformat()}",
+                     {"workday": workday, "note": note}, at=duban.clock.now())
     duban.calendar_store.invalidate()
     return {"day": day.isoformat(), "workday": workday, **recalculate(duban)}
 
@@ -136,7 +140,7 @@ def year(duban, year_number: int) -> dict:
 
 def recalculate(duban, actor: Actor | None = None, only_provisional: bool = False) -> dict:
     """Recompute the deadlines and due times of open items (after a calendar change), item by item."""
-    if actor is not None and not actor.has(ADMIN):
+    if actor is not None and not actor.has(*SYSTEM_ADMINS):
         raise Forbidden("only administrators recalculate deadlines")
     with duban.db.reading() as session:
         query = select(Item.id).where(Item.status.in_(OPEN_STATUSES), Item.instance_id.is_not(None))

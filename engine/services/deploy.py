@@ -6,9 +6,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ..access import Actor
 from ..bpmn.runtime import compile_bundle
-from ..domain.roles import ADMIN, DESIGNER
+from ..domain.roles import DESIGNER, SYSTEM_ADMINS
 from ..errors import Conflict, Forbidden, NotFound
 from ..models import Definition, Instance
+from . import audit
 
 
 def deploy(duban, files: dict, forms: dict, actor: Actor | None = None) -> list[dict]:
@@ -16,7 +17,7 @@ def deploy(duban, files: dict, forms: dict, actor: Actor | None = None) -> list[
 
     Identical content makes no new version; running instances keep the version they started on.
     """
-    if actor is not None and not actor.has(DESIGNER, ADMIN):
+    if actor is not None and not actor.has(DESIGNER, *SYSTEM_ADMINS):
         raise Forbidden("only process designers and administrators deploy processes")
     with duban.db.reading() as session:
         resolve = lambda key: _latest_files(session, key)  # noqa: E731
@@ -26,9 +27,38 @@ def deploy(duban, files: dict, forms: dict, actor: Actor | None = None) -> list[
         with duban.db.transaction() as session:
             for process in compiled:
                 results.append(_store(duban, session, process, actor))
+                audit.append(session, actor.username if actor else None, "definition.deploy",
+                             f"definition:{process.key}", {k: results[-1][k] for k in ("version", "created")},
+                             at=duban.clock.now())
     except IntegrityError:
         raise Conflict("another deployment of the same process happened at the same moment; deploy again") from None
     return results
+
+
+def validate(duban, files: dict, forms: dict, actor: Actor) -> list[dict]:
+    """Check without deploying (the modeler's 验证): DeploymentInvalid naming each element, or a
+    summary per process with its warnings."""
+    if not actor.has(DESIGNER, *SYSTEM_ADMINS):
+        raise Forbidden("only process designers and administrators validate processes")
+    with duban.db.reading() as session:
+        resolve = lambda key: _latest_files(session, key)  # noqa: E731
+        compiled = compile_bundle(files, forms, duban.settings.max_bpmn_bytes, resolve)
+    return [{"key": p.key, "name": p.name, "warnings": p.warnings} for p in compiled]
+
+
+def definition_forms(duban, key: str, version: int | None = None) -> dict:
+    """The form-js schemas of a version, by form id (what the modeler's form editor opens)."""
+    with duban.db.reading() as session:
+        return _definition(session, key, version).forms
+
+
+def _definition(session, key: str, version: int | None) -> Definition:
+    query = select(Definition).where(Definition.key == key)
+    query = query.where(Definition.version == version) if version else query.order_by(Definition.version.desc())
+    definition = session.scalars(query.limit(1)).one_or_none()
+    if definition is None:
+        raise NotFound(f"no process definition '{key}'" + (f" version {version}" if version else ""))
+    return definition
 
 
 def _latest(session, key: str) -> Definition | None:
@@ -81,14 +111,14 @@ def list_definitions(duban, all_versions: bool = False) -> list[dict]:
         return [definition_summary(row, running.get(row.id, 0)) for row in rows]
 
 
+def latest_version(duban, key: str) -> int | None:
+    with duban.db.reading() as session:
+        return session.scalar(select(func.max(Definition.version)).where(Definition.key == key))
+
+
 def definition_xml(duban, key: str, version: int | None = None) -> str:
     with duban.db.reading() as session:
-        query = select(Definition).where(Definition.key == key)
-        query = query.where(Definition.version == version) if version else query.order_by(Definition.version.desc())
-        definition = session.scalars(query.limit(1)).one_or_none()
-        if definition is None:
-            raise NotFound(f"no process definition '{key}'" + (f" version {version}" if version else ""))
-        return _own_file(definition)
+        return _own_file(_definition(session, key, version))
 
 
 def _own_file(definition: Definition) -> str:

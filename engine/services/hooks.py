@@ -16,6 +16,10 @@ class Hooks:
     def functions(self, ctx) -> dict:
         return {}
 
+    def item_of(self, ctx):
+        """The item an instance serves when it is not the item's own instance (None: none)."""
+        return None
+
     def before_complete(self, ctx, task, data: dict) -> None:
         """Check a submission beyond its form and record its effects; raise FormInvalid to refuse."""
 

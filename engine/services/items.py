@@ -1,15 +1,15 @@
 """Supervision items (督办事项): 立项 and the ledger (台账)."""
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
-from ..access import Actor, can_see_item, items_visible
+from ..access import SECRET, Actor, can_see_item
 from ..domain.items import CATEGORIES, CLASSIFICATIONS, SOURCES, deadline_for
 from ..domain.main_process import KEY as MAIN_KEY
-from ..domain.roles import ADMIN, OFFICE
-from ..errors import Forbidden, InvalidInput, NotFound
-from ..models import Item, Unit
-from . import process, views
+from ..domain.roles import ADMIN, OFFICE, SYSTEM_ADMINS
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..models import Item, ItemDesignee, Unit, User
+from . import audit, ledger, process, views
 from .instances import latest_definition
 
 MAX_TITLE = 500
@@ -36,6 +36,7 @@ def register_item(duban, actor: Actor, fields: dict) -> dict:
             deadline_explicit=bool(values.get("deadline")), deadline_provisional=deadline.provisional, status="drafting", created_by=actor.username,
             created_at=ctx.now,
         )
+        item.designees = _designees(session, actor, values, ctx.now)
         session.add(item)
         session.flush()
         ctx.item = item
@@ -49,6 +50,45 @@ def register_item(duban, actor: Actor, fields: dict) -> dict:
     return get_item(duban, actor, item_id)
 
 
+def _designees(session, actor: Actor, values: dict, now) -> list[ItemDesignee]:
+    """保密: a secret item's designated people, the registering person among them."""
+    if values["classification"] != SECRET:
+        return []
+    names = list(dict.fromkeys([actor.username, *values["designees"]]))
+    users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(names), User.active.is_(True)))}
+    unknown = [name for name in names if name not in users]
+    if unknown:
+        raise InvalidInput(f"designees: no such user: {', '.join(unknown)}",
+                           [{"field": "designees", "message": f"no such user: {name}"} for name in unknown])
+    return [ItemDesignee(user_id=users[name].id, added_by=actor.username, added_at=now) for name in names]
+
+
+def designate(duban, actor: Actor, item_id: int, username: str, remove: bool = False) -> dict:
+    """Add (or remove) a designated person of a secret item: its designated office staff or an administrator."""
+    with duban.db.transaction() as session:
+        item = session.get(Item, item_id)
+        if item is None or not can_see_item(actor, item):
+            raise NotFound(f"item {item_id} not found")
+        if item.classification != SECRET:
+            raise Conflict("only secret items have designated people")
+        if not actor.has(OFFICE, ADMIN, *SYSTEM_ADMINS):
+            raise Forbidden("only the office's designated staff and administrators designate people")
+        user = session.scalars(select(User).where(User.username == username, User.active.is_(True))).one_or_none()
+        if user is None:
+            raise InvalidInput(f"no such user: {username}", [{"field": "username", "message": "no such user"}])
+        current = {d.user_id: d for d in item.designees}
+        if remove:
+            if user.id == actor.id and not actor.has(*SYSTEM_ADMINS):
+                raise Conflict("you cannot remove yourself; ask another designated person or an administrator")
+            if user.id in current:
+                item.designees.remove(current[user.id])
+        elif user.id not in current:
+            item.designees.append(ItemDesignee(user_id=user.id, added_by=actor.username, added_at=duban.clock.now()))
+        audit.append(session, actor.username, "item.undesignate" if remove else "item.designate",
+                     f"item:{item_id}", {"username": username}, at=duban.clock.now())
+    return get_item(duban, actor, item_id)
+
+
 def _checked(fields: dict) -> dict:
     errors = []
     title = (fields.get("title") or "").strip()
@@ -59,7 +99,13 @@ def _checked(fields: dict) -> dict:
     content = fields.get("content") or ""
     if len(content) > MAX_CONTENT:
         errors.append({"field": "content", "message": f"at most {MAX_CONTENT} characters"})
-    values = {"title": title, "content": content, "deadline": fields.get("deadline")}
+    designees = fields.get("designees") or []
+    if isinstance(designees, str):
+        designees = [name.strip() for name in designees.replace("，", ",").split(",") if name.strip()]
+    if not isinstance(designees, list) or not all(isinstance(name, str) for name in designees):
+        errors.append({"field": "designees", "message": "a list of usernames"})
+        designees = []
+    values = {"title": title, "content": content, "deadline": fields.get("deadline"), "designees": designees}
     for name, allowed, default in (("source", SOURCES, "other"), ("category", CATEGORIES, "normal"),
                                    ("classification", CLASSIFICATIONS, "internal")):
         value = fields.get(name) or default
@@ -79,25 +125,9 @@ def get_item(duban, actor: Actor, item_id: int) -> dict:
         return views.item(item, duban, duban.clock.now(), _unit_names(session))
 
 
-def list_items(duban, actor: Actor, status=None, unit=None, source=None, category=None, text=None,
-               page: int = 1, per_page: int = 50) -> tuple[list[dict], int]:
-    with duban.db.reading() as session:
-        query = select(Item).where(items_visible(actor))
-        if status:
-            query = query.where(Item.status == status)
-        if source:
-            query = query.where(Item.source == source)
-        if category:
-            query = query.where(Item.category == category)
-        if unit:
-            query = query.where(Item.units.any(unit_id=unit))
-        if text:
-            pattern = f"%{text}%"
-            query = query.where(or_(Item.title.like(pattern), Item.content.like(pattern)))
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = session.scalars(query.order_by(Item.id.desc()).offset((page - 1) * per_page).limit(per_page))
-        now, names = duban.clock.now(), _unit_names(session)
-        return [views.item(row, duban, now, names) for row in rows], total
+def list_items(duban, actor: Actor, page: int = 1, per_page: int = 50, **filters) -> tuple[list[dict], int]:
+    """The ledger (台账): filters as in ledger.LedgerFilter (status, unit, light, text, sort...)."""
+    return ledger.list_items(duban, actor, ledger.LedgerFilter(**filters), page, per_page)
 
 
 def _unit_names(session) -> dict:

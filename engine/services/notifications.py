@@ -11,9 +11,9 @@ import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from ..access import Actor
+from ..access import Actor, user_cleared
 from ..domain.roles import UNIT
 from ..errors import NotFound
 from ..models import Notification, User, UserRole
@@ -35,8 +35,8 @@ def notify(ctx, users, kind: str, title: str, body: str = "", task_id: str | Non
     mail = bool(ctx.duban.settings.smtp_host)
     seen = set()
     for user in users:
-        if user.id in seen:
-            continue
+        if user.id in seen or not user_cleared(user.id, user.roles, ctx.item):
+            continue  # 保密: nobody hears of a secret item they are not designated for
         seen.add(user.id)
         ctx.session.add(Notification(
             user_id=user.id, at=ctx.now, kind=kind, title=title[:500], body=body,
@@ -63,8 +63,8 @@ def list_for(duban, actor: Actor, unread: bool = False, page: int = 1, per_page:
 
 def unread_count(duban, actor: Actor) -> int:
     with duban.db.reading() as session:
-        return len(list(session.scalars(select(Notification.id).where(
-            Notification.user_id == actor.id, Notification.read_at.is_(None)))))
+        return session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.user_id == actor.id, Notification.read_at.is_(None)))
 
 
 def mark_read(duban, actor: Actor, notification_id: int | None = None) -> int:

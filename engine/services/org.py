@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..domain.roles import ADMIN, DESIGNER, DISCIPLINE, LEADER, OFFICE, UNIT
+from ..domain.roles import ADMIN, AUDITADMIN, DESIGNER, DISCIPLINE, LEADER, OFFICE, SECADMIN, UNIT
 from ..models import Unit, User, UserRole
 from ..security import hash_password
 
@@ -30,6 +30,9 @@ DEMO_USERS = [
     ("discipline", "县纪委 赵主任", DISCIPLINE, "xjw"),
     ("designer", "县委办 流程设计员", DESIGNER, "xwb"),
     ("admin", "县委办 系统管理员", ADMIN, "xwb"),
+    # 三员分立: the security and audit administrators beside the system administrator `admin`.
+    ("secadmin", "县委办 安全管理员", SECADMIN, "xwb"),
+    ("auditor", "县委办 安全审计员", AUDITADMIN, "xwb"),
 ]
 
 
@@ -55,7 +58,9 @@ def seed_demo(duban, password: str = DEMO_PASSWORD) -> dict:
                 session.add(Unit(id=unit_id, name=name, kind=kind, sort=sort))
                 created["units"] += 1
         session.flush()
-        # The demo users share one password: hash it once (argon2 is slow on purpose).
+        # The demo users share one password: hash it once (argon2 is slow on purpose). It is set
+        # here without the complexity rule (`duban-demo` has two kinds of character): a demo
+        # convenience; real passwords go through users.set_password, which enforces it.
         password_hash = None
         for username, display, role, unit_id in DEMO_USERS:
             if session.scalars(select(User).where(User.username == username)).one_or_none() is not None:

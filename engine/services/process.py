@@ -25,6 +25,11 @@ _HOOKS = {main_process.KEY: main_process.HOOKS}
 _DEFAULT_HOOKS = Hooks()
 
 
+def register_hooks(key: str, hooks: Hooks) -> None:
+    """Give the processes deployed under `key` their engine-side functions, checks and effects."""
+    _HOOKS[key] = hooks
+
+
 @dataclass
 class ProcessContext:
     """One operation's view of the world: the session, the clock's reading, who acts, on what."""
@@ -58,7 +63,8 @@ def lock_instance(ctx: ProcessContext, instance_id: int) -> Instance:
     if instance is None:
         raise NotFound(f"instance {instance_id} not found")
     ctx.instance, ctx.definition = instance, definitions.record(ctx.duban, ctx.session, instance.definition_id)
-    ctx.item = ctx.item or ctx.session.scalars(select(Item).where(Item.instance_id == instance.id)).one_or_none()
+    ctx.item = (ctx.item or ctx.session.scalars(select(Item).where(Item.instance_id == instance.id)).one_or_none()
+                or ctx.hooks.item_of(ctx))
     return instance
 
 
@@ -73,8 +79,8 @@ def start(ctx: ProcessContext, definition: Definition, data: dict) -> Instance:
     ctx.session.add(instance)
     ctx.session.flush()
     ctx.instance = instance
-    if ctx.item is not None:
-        ctx.item.instance_id = instance.id
+    if ctx.item is not None and ctx.item.instance_id is None:
+        ctx.item.instance_id = instance.id  # the item's own instance (not one serving it, as an extension)
     record(ctx, "started", data=data)
     save(ctx, run)
     return instance

@@ -1,12 +1,13 @@
 """Tasks (待办): the inbox, one task with its form, claiming and completing."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import forms as formjs
-from ..access import Actor, can_see_instance, can_work, is_candidate, tasks_workable
-from ..errors import Forbidden, NotFound, StaleInstance, TaskAlreadyCompleted
+from ..domain.items import light
+from ..access import Actor, can_see_instance, can_work, is_candidate, is_cleared, tasks_workable
+from ..errors import Conflict, Forbidden, NotFound, StaleInstance, TaskAlreadyCompleted
 from ..models import HumanTask, Instance, Item, Unit
 from . import definitions, org, process, views
 
@@ -15,16 +16,31 @@ def list_tasks(duban, actor: Actor, instance_id: int | None = None, scope: str |
                page: int = 1, per_page: int = 50) -> tuple[list[dict], int]:
     """Open tasks the caller may work on: their own, their unit's, their role's."""
     with duban.db.reading() as session:
-        query = select(HumanTask, Unit.name).outerjoin(Unit, Unit.id == HumanTask.unit_id).where(tasks_workable(actor))
+        where = [tasks_workable(actor)]
         if instance_id is not None:
-            query = query.where(HumanTask.instance_id == instance_id)
+            where.append(HumanTask.instance_id == instance_id)
         if scope == "mine":
-            query = query.where(HumanTask.assignee == actor.username)
+            where.append(HumanTask.assignee == actor.username)
         elif scope == "unit":
-            query = query.where(HumanTask.unit_id == actor.unit_id)
-        rows = session.execute(query.order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)).all()
-        page_rows = rows[(page - 1) * per_page: page * per_page]
-        return [views.task(row, {row.unit_id: name}) for row, name in page_rows], len(rows)
+            where.append(HumanTask.unit_id == actor.unit_id)
+        # Counted and cut in SQL (an inbox of thousands is never loaded whole); ties broken by id.
+        total = session.scalar(select(func.count()).select_from(HumanTask).where(*where))
+        page = max(page, 1)
+        query = (select(HumanTask, Unit.name, Item.title).outerjoin(Unit, Unit.id == HumanTask.unit_id)
+                 .outerjoin(Item, Item.id == HumanTask.item_id).where(*where)
+                 .order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id))
+        rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
+        now = duban.clock.now()
+        return [_with_light(duban, now, views.task(row, {row.unit_id: name}), title)
+                for row, name, title in rows], total
+
+
+def _with_light(duban, now, task: dict, item_title: str | None) -> dict:
+    """The inbox row: the item it serves and how close its due date is (green/yellow/red)."""
+    task["item_title"] = item_title
+    task["light"] = light(duban.calendar, task["due_at"], now, duban.settings.yellow_workdays) \
+        if task["due_at"] else "green"
+    return task
 
 
 def get_task(duban, actor: Actor, task_id: str) -> dict:
@@ -33,7 +49,9 @@ def get_task(duban, actor: Actor, task_id: str) -> dict:
         task = _visible_task(session, actor, task_id)
         instance = session.get(Instance, task.instance_id)
         definition = definitions.record(duban, session, instance.definition_id)
-        result = views.task(task, _unit_names(session))
+        item = session.get(Item, task.item_id) if task.item_id else None
+        result = _with_light(duban, duban.clock.now(), views.task(task, _unit_names(session)),
+                             item.title if item else None)
         result["form"] = definition.forms.get(task.form_key) if task.form_key else None
         result["data"] = _form_data(session, task) if task.state == "open" else (task.data or {})
         result["can_work"] = task.state == "open" and can_work(actor, task)
@@ -57,10 +75,12 @@ def _visible_task(session, actor: Actor, task_id: str) -> HumanTask:
     task = session.get(HumanTask, task_id)
     if task is None:
         raise NotFound(f"task {task_id} not found")
+    item = session.get(Item, task.item_id) if task.item_id else None
+    if item is not None and not is_cleared(actor, item):
+        raise NotFound(f"task {task_id} not found")  # 保密: it does not exist for this person
     if is_candidate(actor, task):
         return task
     instance = session.get(Instance, task.instance_id)
-    item = session.scalars(select(Item).where(Item.instance_id == task.instance_id)).one_or_none()
     if not can_see_instance(actor, instance, item):
         raise NotFound(f"task {task_id} not found")
     return task
@@ -77,10 +97,16 @@ def claim_task(duban, actor: Actor, task_id: str) -> dict:
             raise TaskAlreadyCompleted(f"task {task_id} is claimed by {task.assignee}")
         task.assignee, task.claimed_at = actor.username, duban.clock.now()
         ctx = process.context(duban, session, actor)
-        process.lock_instance(ctx, task.instance_id)
+        _workable(process.lock_instance(ctx, task.instance_id))
         process.record(ctx, "claimed", element_id=task.element_id, task_id=task.id, name=task.name,
                        unit_id=task.unit_id)
     return get_task(duban, actor, task_id)
+
+
+def _workable(instance: Instance) -> None:
+    # An incident (error) stops only the failed step; people may go on with their tasks.
+    if instance.status not in ("running", "error"):
+        raise Conflict(f"the instance is {instance.status}: its tasks cannot be worked now")
 
 
 def unclaim_task(duban, actor: Actor, task_id: str) -> dict:
@@ -106,7 +132,7 @@ def complete_task(duban, actor: Actor, task_id: str, data: dict) -> dict:
         with duban.db.transaction() as session:
             ctx = process.context(duban, session, actor)
             task = _visible_task(session, actor, task_id)
-            process.lock_instance(ctx, task.instance_id)
+            _workable(process.lock_instance(ctx, task.instance_id))
             if session.bind.dialect.name != "sqlite":
                 # Read again under the instance lock: another transaction may have completed it meanwhile.
                 # (SQLite's BEGIN IMMEDIATE already made this transaction the only writer.)

@@ -7,15 +7,15 @@ RECEIVE = {"first_responsible": "局长", "responsible": "科长", "handler": "�
 REPORT = {"summary": "已按要求办结", "approved_by_deputy": True}
 
 
-def open_task(duban, actor, element: str, unit: str | None = None) -> dict:
-    tasks, _ = services.list_tasks(duban, actor)
+def open_task(duban, actor, element: str, unit: str | None = None, instance_id: int | None = None) -> dict:
+    tasks, _ = services.list_tasks(duban, actor, instance_id=instance_id)
     matching = [t for t in tasks if t["element_id"] == element and (unit is None or t["unit"] == unit)]
     assert matching, f"{actor.username} has no open {element}; has {[t['element_id'] for t in tasks]}"
     return matching[0]
 
 
-def complete(duban, actor, element: str, data: dict, unit: str | None = None) -> dict:
-    task = open_task(duban, actor, element, unit)
+def complete(duban, actor, element: str, data: dict, unit: str | None = None, instance_id: int | None = None) -> dict:
+    task = open_task(duban, actor, element, unit, instance_id)
     services.complete_task(duban, actor, task["id"], data)
     return task
 

@@ -108,7 +108,7 @@ def test_deploying_over_http(as_):
     assert (response.json["key"], response.json["version"]) == ("sample", 1)
     again = as_("designer").post("/api/v1/definitions", data=_sample_files(), content_type="multipart/form-data")
     assert (again.json["version"], again.json["created"]) == (1, False)
-    assert {d["key"] for d in as_("office").get("/api/v1/definitions").json} == {"duban_main", "sample"}
+    assert {d["key"] for d in as_("office").get("/api/v1/definitions").json} == {"duban_main", "duban_extension", "sample"}
     xml = as_("office").get("/api/v1/definitions/sample/xml")
     assert xml.status_code == 200 and xml.mimetype == "application/xml" and b'id="sample"' in xml.data
     assert_error(as_("office").get("/api/v1/definitions/nothing/xml"), 404, "not_found")
@@ -250,3 +250,23 @@ def test_calendar_and_recalculate_over_http(as_):
     assert_error(bad, 422)
     assert_error(as_("office").post("/api/v1/admin/recalculate"), 403)
     assert as_("admin").post("/api/v1/admin/recalculate").status_code == 200
+
+
+def test_validating_without_deploying_and_reading_forms(as_):
+    files = {"file": (io.BytesIO(process(chain(user_task(1, 'camunda:formRef="simple"')),
+                                         lanes=lane("office", "督查室", "e1"))), "p.bpmn"),
+             "forms": (io.BytesIO(SIMPLE_FORM), "simple.form")}
+    checked = as_("designer").post("/api/v1/definitions/validate", data=files, content_type="multipart/form-data")
+    assert checked.status_code == 200 and checked.json[0]["key"] == "sample"
+    assert as_("designer").get("/api/v1/definitions/sample/xml").status_code == 404  # nothing was deployed
+    outside = {"file": (io.BytesIO(process(chain(user_task(1, 'camunda:formRef="simple"'), user_task(2)),
+                                           lanes=lane("office", "督查室", "e1"))), "p.bpmn"),
+               "forms": (io.BytesIO(SIMPLE_FORM), "simple.form")}
+    refused = assert_error(as_("designer").post("/api/v1/definitions/validate", data=outside,
+                                                content_type="multipart/form-data"), 422)
+    assert any(d.get("element") == "e2" for d in refused["details"])
+    assert_error(as_("unit_a").post("/api/v1/definitions/validate", data={
+        "file": (io.BytesIO(b"<x/>"), "p.bpmn")}, content_type="multipart/form-data"), 403)
+    forms = as_("office").get("/api/v1/definitions/duban_main/forms")
+    assert forms.status_code == 200 and "draft_opinion" in forms.json["forms"]
+    assert_error(as_("office").get("/api/v1/definitions/nothing/forms"), 404)

@@ -2,11 +2,21 @@
 from __future__ import annotations
 
 from flask_smorest import Api
+from flask_smorest.pagination import PaginationMetadataSchema
+from werkzeug.routing import IntegerConverter
 
-from . import auth, calendar, definitions, instances, items, messages, notifications, org, tasks
+from . import admin, auth, calendar, definitions, docs, instances, items, messages, notifications, org, tasks
+from . import input_guard
+from . import stats
+from . import documents, public
+from . import assessment, bulletins
+from . import progress, replies
+from .schemas import ErrorSchema
 
 BLUEPRINTS = (auth.blp, org.blp, definitions.blp, instances.blp, items.blp, tasks.blp, messages.blp,
-              notifications.blp, calendar.blp, calendar.recalc)
+              notifications.blp, calendar.blp, calendar.recalc, admin.blp, admin.me_blp, admin.audit_blp,
+              stats.blp, documents.blp, public.blp, assessment.blp, assessment.praise_blp, bulletins.blp,
+              progress.blp, replies.blp)
 
 
 def register(app) -> Api:
@@ -22,8 +32,29 @@ def register(app) -> Api:
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
     })
-    api = Api(app)
-    api.ERROR_SCHEMA = None
+    # `<int:...>` in every route stops at what an SQL INTEGER holds: larger ids are 404s, not overflows.
+    app.url_map.converters["int"] = SqlInteger
+    app.before_request(input_guard.reject_nul)  # every request: NUL in text is a 422, not a PostgreSQL 500
+    api = DubanApi(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")
+    docs.register(app)  # /api/docs: Swagger UI from web/static/vendor/swagger-ui/ (make assets), no CDN
     return api
+
+
+class SqlInteger(IntegerConverter):
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+class DubanApi(Api):
+    # Documents our error shape ({"error", "message", "details"}, web/errors.py) as the default
+    # response of every operation instead of flask-smorest's own; set before Api.__init__ uses it.
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_pagination_header(self):
+        # X-Pagination carries JSON text: OpenAPI 3 describes that with `content`, not an object `schema`.
+        self.spec.components.header("PAGINATION", {
+            "description": "Pagination metadata (JSON)",
+            "content": {"application/json": {"schema": PaginationMetadataSchema}},
+        }, lazy=True)

@@ -19,13 +19,14 @@ class Token(MethodView):
     @blp.doc(security=[])
     def post(self, credentials):
         """Exchange a username and password for a bearer token"""
-        who = services.login(duban(), credentials["username"], credentials["password"])
-        token, expires = services.issue_token(duban(), who)
+        who = services.login(duban(), credentials["username"], credentials["password"], ip=request.remote_addr)
+        token, expires = services.issue_token(duban(), who, ip=request.remote_addr)
         return {"token": token, "expires_at": expires}
 
     @blp.response(204)
+    @blp.doc(security=[{"bearer": []}, {}])  # without a (valid) token there is nothing to revoke: still 204
     def delete(self):
         """Revoke the bearer token of this request (sign out)"""
         header = request.headers.get("Authorization", "")
         if header.startswith("Bearer "):
-            services.revoke_token(duban(), header[len("Bearer "):].strip())
+            services.revoke_token(duban(), header[len("Bearer "):].strip(), ip=request.remote_addr)

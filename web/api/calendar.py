@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 
+from engine.domain.roles import SYSTEM_ADMINS
 from engine.errors import Forbidden, InvalidInput
 from engine.services import calendar
 
@@ -13,7 +14,7 @@ from .schemas import CalendarDaySchema, CalendarFile, CalendarYearSchema, Recalc
 blp = authenticated_blueprint("calendar", __name__, "Working-day calendar (工作日历)", "/calendar")
 
 
-@blp.route("/<int:year>")
+@blp.route("/<int(min=1, max=9999):year>")  # what datetime.date holds
 class Year(MethodView):
     @blp.response(200, CalendarYearSchema)
     def get(self, year):
@@ -56,6 +57,6 @@ class Recalculate(MethodView):
     def post(self):
         """Recompute the deadlines and timers of every open item (as after a calendar change)"""
         who = actor()
-        if not who.has("admin"):
+        if not who.has(*SYSTEM_ADMINS):
             raise Forbidden("only administrators recalculate deadlines")
         return calendar.recalculate(duban(), who)

@@ -23,8 +23,12 @@ def authenticated_blueprint(name: str, import_name: str, description: str, url_p
     return blp
 
 
+# Any page past this is past the end of any list; it keeps OFFSET inside SQL's 64-bit integers.
+MAX_PAGE = 10**9
+
+
 def paged(pagination_parameters, fetch):
     """Run `fetch(page, per_page)` -> (rows, total) under flask-smorest's pagination."""
-    rows, total = fetch(pagination_parameters.page, pagination_parameters.page_size)
+    rows, total = fetch(min(pagination_parameters.page, MAX_PAGE), pagination_parameters.page_size)
     pagination_parameters.item_count = total
     return rows

@@ -5,10 +5,12 @@ from flask import Response, request
 from flask.views import MethodView
 
 from engine import services
+from engine.services.deploy import definition_forms, validate
 from engine.errors import InvalidInput
 
 from .common import actor, authenticated_blueprint, duban
-from .schemas import DefinitionQuery, DefinitionSchema, DeployedSchema, DeployFiles, XmlQuery
+from .schemas import (DefinitionQuery, DefinitionSchema, DeployedSchema, DeployFiles, FormsSchema, ValidatedSchema,
+                      XmlQuery)
 
 blp = authenticated_blueprint("definitions", __name__, "Process definitions (流程定义)", "/definitions")
 
@@ -27,13 +29,39 @@ class Definitions(MethodView):
     @blp.alt_response(422, description="The file cannot be deployed; details name the element")
     def post(self, _files):
         """Deploy BPMN (multipart `file`, with the `forms` it references)"""
-        files = {f.filename or f"upload-{i}.bpmn": f.read() for i, f in enumerate(request.files.getlist("file"))}
-        forms = {f.filename or f"form-{i}.form": f.read() for i, f in enumerate(request.files.getlist("forms"))}
-        if not files:
-            raise InvalidInput("send the BPMN file as multipart field 'file'", [{"field": "file", "message": "required"}])
+        files, forms = _uploads()
         results = services.deploy(duban(), files, forms, actor())
         first = results[0]
         return {**first, "processes": results}
+
+
+def _uploads() -> tuple[dict, dict]:
+    files = {f.filename or f"upload-{i}.bpmn": f.read() for i, f in enumerate(request.files.getlist("file"))}
+    forms = {f.filename or f"form-{i}.form": f.read() for i, f in enumerate(request.files.getlist("forms"))}
+    if not files:
+        raise InvalidInput("send the BPMN file as multipart field 'file'", [{"field": "file", "message": "required"}])
+    return files, forms
+
+
+@blp.route("/validate")
+class Validate(MethodView):
+    @blp.arguments(DeployFiles, location="files")
+    @blp.response(200, ValidatedSchema(many=True))
+    @blp.alt_response(422, description="What would stop the deployment; details name the element")
+    def post(self, _files):
+        """Check BPMN and its forms as a deployment would, without deploying (the modeler's 验证)"""
+        files, forms = _uploads()
+        return validate(duban(), files, forms, actor())
+
+
+@blp.route("/<string:key>/forms")
+class DefinitionForms(MethodView):
+    @blp.arguments(XmlQuery, location="query")
+    @blp.response(200, FormsSchema)
+    def get(self, query, key):
+        """The form-js schemas of the latest version (or ?version=N), by form id"""
+        actor()
+        return {"forms": definition_forms(duban(), key, query.get("version"))}
 
 
 @blp.route("/<string:key>/xml")

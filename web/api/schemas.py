@@ -1,9 +1,18 @@
 """Request and response schemas of the HTTP API (they are also its OpenAPI documentation)."""
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import Schema, fields, validate
 
-from engine.domain.items import CATEGORIES, CLASSIFICATIONS, SOURCES
+from engine.domain.items import CATEGORIES, CLASSIFICATIONS, LIGHTS, SOURCES, STATUSES
+from engine.services.ledger import SORT_KEYS
+
+LEDGER_SORTS = [prefix + key for key in SORT_KEYS for prefix in ("", "-")]
+LEDGER_DAYS = validate.Range(min=date(1900, 1, 1), max=date(9998, 12, 31))
+
+# Identifiers and versions a request names: beyond an SQL INTEGER they are invalid input (422), not overflows.
+SQL_ID = validate.Range(min=1, max=2**31 - 1)
 
 
 class ErrorSchema(Schema):
@@ -68,7 +77,7 @@ class DeployedSchema(Schema):
 
 
 class XmlQuery(Schema):
-    version = fields.Integer(validate=validate.Range(min=1))
+    version = fields.Integer(validate=SQL_ID)
 
 
 class StartRequest(Schema):
@@ -100,6 +109,8 @@ class TaskSchema(Schema):
     completed_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
     form_key = fields.String(allow_none=True)
+    item_title = fields.String(allow_none=True)
+    light = fields.String(metadata={"description": "green, yellow (due within the warning days) or red (overdue)"})
 
 
 class TaskDetailSchema(TaskSchema):
@@ -109,7 +120,7 @@ class TaskDetailSchema(TaskSchema):
 
 
 class TaskQuery(Schema):
-    instance_id = fields.Integer()
+    instance_id = fields.Integer(validate=SQL_ID)
     scope = fields.String(validate=validate.OneOf(["mine", "unit", "role"]))
 
 
@@ -160,10 +171,36 @@ class InstanceSchema(Schema):
 
 class InstanceDetailSchema(InstanceSchema):
     data = fields.Dict()
-    trail = fields.List(fields.String(), metadata={"description": "elements passed, in order"})
+    trail = fields.List(fields.String(allow_none=True),
+                        metadata={"description": "elements passed, in order (null: an engine-internal step)"})
     tasks = fields.List(fields.Nested(TaskSchema))
     timers = fields.List(fields.Nested(TimerSchema))
     history = fields.List(fields.Nested(HistorySchema))
+
+
+class ValidatedSchema(Schema):
+    key = fields.String()
+    name = fields.String()
+    warnings = fields.List(fields.Raw())
+
+
+class FormsSchema(Schema):
+    forms = fields.Dict(keys=fields.String(), values=fields.Dict(), metadata={"description": "form id: form-js schema"})
+
+
+class ReasonRequest(Schema):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class MigrationRequest(Schema):
+    version = fields.Integer(load_default=None, allow_none=True, validate=SQL_ID)
+
+
+class MigrationCheckSchema(Schema):
+    from_version = fields.Integer()
+    to_version = fields.Integer()
+    compatible = fields.Boolean()
+    problems = fields.List(fields.String())
 
 
 class ItemRequest(Schema):
@@ -173,6 +210,14 @@ class ItemRequest(Schema):
     category = fields.String(load_default="normal", validate=validate.OneOf(list(CATEGORIES)))
     classification = fields.String(load_default="internal", validate=validate.OneOf(list(CLASSIFICATIONS)))
     deadline = fields.String(metadata={"description": "ISO date or datetime; computed from category if absent"})
+    designees = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list,
+                            validate=validate.Length(max=100),
+                            metadata={"description": "secret items: usernames of the designated people "
+                                                     "(the registering person is always one)"})
+
+
+class DesigneeRequest(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
 class ItemUnitSchema(Schema):
@@ -212,17 +257,29 @@ class ItemSchema(Schema):
     lead_unit = fields.String(allow_none=True)
     units = fields.List(fields.Nested(ItemUnitSchema))
     persons = fields.List(fields.Dict())
+    designees = fields.List(fields.String(), metadata={"description": "secret items: the designated people"})
     created_by = fields.String()
     created_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
 
 
 class ItemQuery(Schema):
-    status = fields.String()
-    unit = fields.String()
-    source = fields.String()
-    category = fields.String()
-    text = fields.String(validate=validate.Length(max=200))
+    """The ledger's filters (engine/services/ledger.py); dates are Beijing days, both ends included."""
+
+    status = fields.String(validate=validate.OneOf(list(STATUSES)))
+    unit = fields.String(validate=validate.Length(max=64), metadata={"description": "any of the item's units"})
+    source = fields.String(validate=validate.OneOf(list(SOURCES)))
+    category = fields.String(validate=validate.OneOf(list(CATEGORIES)))
+    classification = fields.String(validate=validate.OneOf(list(CLASSIFICATIONS)))
+    light = fields.String(validate=validate.OneOf(list(LIGHTS)),
+                          metadata={"description": "green, yellow (预警) or red (超期), as each item shows"})
+    registered_from = fields.Date(data_key="from", validate=LEDGER_DAYS, metadata={"description": "立项 on or after"})
+    registered_to = fields.Date(data_key="to", validate=LEDGER_DAYS, metadata={"description": "立项 on or before"})
+    deadline_from = fields.Date(validate=LEDGER_DAYS, metadata={"description": "deadline on or after"})
+    deadline_to = fields.Date(validate=LEDGER_DAYS, metadata={"description": "deadline on or before"})
+    text = fields.String(validate=validate.Length(max=200), metadata={"description": "in the title or content"})
+    sort = fields.String(validate=validate.OneOf(LEDGER_SORTS),
+                         metadata={"description": "id, created_at, deadline, title or status; '-' first: descending"})
 
 
 class HealthSchema(Schema):
@@ -234,7 +291,8 @@ class HealthSchema(Schema):
 class MessageRequest(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     data = fields.Dict(keys=fields.String(), load_default=dict)
-    instance_id = fields.Integer(metadata={"description": "deliver to this instance; omit to start processes"})
+    instance_id = fields.Integer(validate=SQL_ID,
+                                 metadata={"description": "deliver to this instance; omit to start processes"})
 
 
 class MessageResult(Schema):
@@ -285,3 +343,30 @@ class RecalculateResult(Schema):
     days = fields.Integer()
     years = fields.List(fields.Integer())
     changed = fields.Integer()
+
+
+class ExtensionRequest(Schema):
+    unit = fields.String(load_default=None, metadata={"description": "the unit asking (default: the caller's)"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    head = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                         metadata={"description": "the unit head who signed the request"})
+    head_signed = fields.Boolean(required=True, metadata={"description": "must be true: 经单位负责人审签"})
+    new_deadline = fields.String(required=True, metadata={"description": "ISO date or datetime asked for"})
+
+
+class ExtensionSchema(Schema):
+    id = fields.Integer()
+    item_id = fields.Integer()
+    unit = fields.String()
+    instance_id = fields.Integer(allow_none=True)
+    reason = fields.String()
+    head = fields.String()
+    old_deadline = fields.DateTime()
+    requested_deadline = fields.DateTime()
+    granted_deadline = fields.DateTime(allow_none=True)
+    status = fields.String(metadata={"description": "pending, approved or refused"})
+    requested_by = fields.String()
+    requested_at = fields.DateTime()
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    comment = fields.String()

@@ -1,0 +1,203 @@
+"""督查通报 bulletins: the office issues a monthly or quarterly bulletin (.docx) drawn from the ledger.
+
+002 四(五) "督查室将定期发出督查情况通报"; 001 8、 "月检查、季通报、年考核"; 001 10、 and 002 六 name
+the 通报表彰 and 通报批评 a bulletin carries. A period is a month (`2026-10`) or a quarter (`2026-Q4`)
+in Beijing time; a period still running is reported as of now (the document says so).
+
+**What it counts** (units' parts 承办任务 are `ItemUnit` rows; the definitions are the dashboard's):
+
+- 新立项 registered: items created (立项) in the period, except those the leader rejected (不予立项).
+- 办结 completed: parts whose report was accepted in the period; 按期 on time when the report came on or
+  before the part's deadline (extensions included, not the urge limit), else 逾期办结.
+- 逾期未办结 overdue: parts overdue at the period's end (or now): their deadline — the urge limit once
+  urged — had passed with no report, and the item was neither closed nor ended. As far as timestamps
+  tell: a report returned and re-submitted later counts from its last submission.
+- 催办 urged, 移送纪委 escalated: parts urged / referred to 纪委 in the period.
+- 表扬 commended: leaders' praises (`Praise`) in the period; 通报批评 criticised: `Criticism` rows in it.
+
+**保密.** A bulletin is circulated to the office, the leaders and the units, beyond any secret item's
+designated scope, so secret items are left out entirely: never named, and not counted either (a count
+that differed from its list would betray them). Who issues it does not change this.
+
+Issued bulletins are stored with their .docx in the database (one transaction: numbered, stored and
+audited together). Numbers run per year of issue: 〔2026〕第1期, 第2期, ...
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from ..access import SECRET, Actor
+from ..clock import CHINA
+from ..domain.roles import LEADER, OFFICE
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..models import Bulletin, Criticism, Item, ItemUnit, Praise, Unit, User
+from . import audit, bulletin_docx
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+MIN_YEAR, MAX_YEAR = 2000, 2100
+_PERIOD = re.compile(r"^(\d{4})-(?:(0[1-9]|1[0-2])|Q([1-4]))$")
+_QUARTERS = "一二三四"
+_ATTEMPTS = 3  # two offices issuing at the same instant collide on the number; the later one renumbers
+Part = aliased(ItemUnit, name="part")
+
+
+@dataclass(frozen=True)
+class Period:
+    code: str  # 2026-10 | 2026-Q4
+    label: str  # 2026年10月 | 2026年第四季度
+    start: datetime
+    end: datetime  # exclusive
+
+
+def parse_period(text: str) -> Period:
+    """A month `YYYY-MM` or a quarter `YYYY-Qn`, bounded in Beijing time; InvalidInput otherwise."""
+    match = _PERIOD.match((text or "").strip())
+    if not match or not MIN_YEAR <= int(match.group(1)) <= MAX_YEAR:
+        raise InvalidInput("period: a month (2026-10) or a quarter (2026-Q4)",
+                           [{"field": "period", "message": "a month YYYY-MM or a quarter YYYY-Qn, 2000 to 2100"}])
+    year = int(match.group(1))
+    if match.group(2):
+        first, months, label = int(match.group(2)), 1, f"{year}年{int(match.group(2))}月"
+    else:
+        quarter = int(match.group(3))
+        first, months, label = 3 * quarter - 2, 3, f"{year}年第{_QUARTERS[quarter - 1]}季度"
+    after = first + months
+    end = datetime(year + (after > 12), (after - 1) % 12 + 1, 1, tzinfo=CHINA)
+    return Period(match.group(0), label, datetime(year, first, 1, tzinfo=CHINA), end)
+
+
+def _may_read(actor: Actor) -> None:
+    if not actor.has(OFFICE, LEADER):
+        raise Forbidden("督查通报 are for the supervision office and leaders")
+
+
+def generate(duban, actor: Actor, period: str) -> dict:
+    """Issue the bulletin of a period: gather the facts, number it, store its .docx, audit it."""
+    if not actor.has(OFFICE):
+        raise Forbidden("only the supervision office issues 督查通报")
+    span = parse_period(period)
+    now = duban.clock.now()
+    if span.start > now:
+        raise InvalidInput(f"{span.label} has not begun", [{"field": "period", "message": "in the future"}])
+    for _ in range(_ATTEMPTS):
+        try:
+            return _issue(duban, actor, span, now)
+        except IntegrityError:  # (year, seq) taken by a bulletin issued at the same moment: renumber
+            continue
+    raise Conflict("other bulletins kept taking this number; try again")
+
+
+def _issue(duban, actor: Actor, span: Period, now: datetime) -> dict:
+    with duban.db.transaction() as session:
+        cutoff = min(span.end, now)
+        facts = _facts(session, duban.calendar, span, cutoff)
+        year = now.astimezone(CHINA).year
+        seq = (session.scalar(select(func.max(Bulletin.seq)).where(Bulletin.year == year)) or 0) + 1
+        number = f"〔{year}〕第{seq}期"
+        issuer = session.scalar(select(Unit.name).where(Unit.kind == "office").order_by(Unit.sort)) or "督查室"
+        title = f"{span.label}督查督办工作情况通报"
+        content = bulletin_docx.render(title=title, number=number, issuer=issuer, issued_at=now, period=span,
+                                       cutoff=cutoff, facts=facts)
+        row = Bulletin(period=span.code, year=year, seq=seq, number=number, title=title,
+                       summary=facts["counts"], content=content, created_by=actor.username, created_at=now)
+        session.add(row)
+        session.flush()
+        audit.append(session, actor.username, "bulletin.issue", f"bulletin:{row.id}",
+                     {"period": span.code, "number": number}, at=now)
+        return _view(row)
+
+
+def list_bulletins(duban, actor: Actor) -> list[dict]:
+    """Issued bulletins, newest first."""
+    _may_read(actor)
+    with duban.db.reading() as session:
+        return [_view(row) for row in session.scalars(
+            select(Bulletin).order_by(Bulletin.created_at.desc(), Bulletin.id.desc()))]
+
+
+def document(duban, actor: Actor, bulletin_id: int) -> tuple[str, bytes]:
+    """(file name, .docx bytes) of an issued bulletin."""
+    _may_read(actor)
+    with duban.db.reading() as session:
+        row = session.get(Bulletin, bulletin_id)
+        if row is None:
+            raise NotFound(f"bulletin {bulletin_id} not found")
+        return f"督查通报{row.number}.docx", row.content
+
+
+def _view(row: Bulletin) -> dict:
+    return {"id": row.id, "period": row.period, "number": row.number, "title": row.title,
+            "summary": row.summary, "created_by": row.created_by, "created_at": row.created_at}
+
+
+# ---- the facts -----------------------------------------------------------------------------------------
+
+def _in(column, span: Period):
+    return and_(column >= span.start, column < span.end)
+
+
+def _public():
+    return Item.classification != SECRET
+
+
+def _facts(session, calendar, span: Period, cutoff: datetime) -> dict:
+    part_rows = _part_rows(session)
+    completed = part_rows(_in(Part.accepted_at, span), Part.accepted_at)
+    for row in completed:
+        row["on_time"] = (row["reported_at"] or row["accepted_at"]) <= row["deadline"]
+    overdue = part_rows(_overdue_at(cutoff), _due_at(cutoff))
+    for row in overdue:
+        row["due_at"] = row["urge_limit"] if row["urged_at"] and row["urged_at"] < cutoff else row["deadline"]
+        row["overdue_workdays"] = calendar.workdays_between(row["due_at"], cutoff)
+    urged = part_rows(_in(Part.urged_at, span), Part.urged_at)
+    escalated = part_rows(_in(Part.escalated_at, span), Part.escalated_at)
+    praised = [dict(r._mapping) for r in session.execute(
+        select(Item.id.label("item_id"), Item.title, Praise.unit_id.label("unit"), Unit.name.label("unit_name"),
+               func.coalesce(User.display_name, Praise.by).label("by"), Praise.note, Praise.at)
+        .join(Item, Item.id == Praise.item_id).join(Unit, Unit.id == Praise.unit_id)
+        .outerjoin(User, User.username == Praise.by).where(_public(), _in(Praise.at, span))
+        .order_by(Praise.at, Praise.id))]
+    criticised = [dict(r._mapping) for r in session.execute(
+        select(Item.id.label("item_id"), Item.title, Criticism.unit_id.label("unit"), Unit.name.label("unit_name"),
+               Criticism.reason, Criticism.note, Criticism.created_at.label("at"))
+        .join(Item, Item.id == Criticism.item_id).join(Unit, Unit.id == Criticism.unit_id)
+        .where(_public(), _in(Criticism.created_at, span)).order_by(Criticism.created_at, Criticism.id))]
+    registered = session.scalar(select(func.count(Item.id)).where(
+        _public(), _in(Item.created_at, span), Item.status != "rejected"))
+    on_time = sum(1 for row in completed if row["on_time"])
+    counts = {"registered": registered, "completed": len(completed), "on_time": on_time,
+              "late": len(completed) - on_time, "overdue": len(overdue), "urged": len(urged),
+              "escalated": len(escalated), "praised": len(praised), "criticised": len(criticised),
+              "commended_units": len({r["unit"] for r in praised}),
+              "criticised_units": len({r["unit"] for r in criticised})}
+    return {"counts": counts, "completed": completed, "overdue": overdue, "urged": urged,
+            "escalated": escalated, "praised": praised, "criticised": criticised}
+
+
+def _part_rows(session):
+    def rows(condition, order) -> list[dict]:
+        query = (select(Item.id.label("item_id"), Item.title, Part.unit_id.label("unit"),
+                        Unit.name.label("unit_name"), Part.role, Part.deadline, Part.reported_at,
+                        Part.accepted_at, Part.urged_at, Part.urge_limit, Part.escalated_at)
+                 .join(Item, Item.id == Part.item_id).join(Unit, Unit.id == Part.unit_id)
+                 .where(_public(), condition).order_by(order, Item.id, Part.id))
+        return [dict(r._mapping) for r in session.execute(query)]
+    return rows
+
+
+def _due_at(cutoff: datetime):
+    """A part's limit as it stood at `cutoff`: the urge limit if urged by then, else its deadline."""
+    urged = and_(Part.urged_at.is_not(None), Part.urged_at < cutoff)
+    return case((urged, Part.urge_limit), else_=Part.deadline)
+
+
+def _overdue_at(cutoff: datetime):
+    not_yet = lambda column: or_(column.is_(None), column > cutoff)  # noqa: E731
+    return and_(Item.created_at < cutoff, Item.status.not_in(("rejected", "terminated")), _due_at(cutoff) < cutoff,
+                not_yet(Part.reported_at), not_yet(Part.accepted_at), not_yet(Item.closed_at))

@@ -1,0 +1,199 @@
+"""延期申请: a unit asks for more time in writing, signed by its head; a leader decides.
+
+The request starts a small process of its own (`duban_extension`, bpmn/duban_extension.bpmn) so the
+leader finds it in the inbox like any task. Approval moves the unit's deadline — or, once the unit
+has been urged, its urge limit — and recomputes the main instance's timers in the same
+transaction, so the reminder, the 催办 and the escalation to 纪委 all follow.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..access import Actor, can_see_item
+from ..clock import CHINA
+from ..domain.items import limit_from
+from ..domain.roles import UNIT
+from ..errors import Conflict, Forbidden, FormInvalid, InvalidInput, NotFound
+from ..models import Extension, Item, Unit
+from . import process
+from .hooks import Hooks
+from .instances import latest_definition
+from .notifications import notify, people
+
+KEY = "duban_extension"
+MAX_REASON = 5000
+
+
+def request_extension(duban, actor: Actor, item_id: int, fields: dict) -> dict:
+    """The unit's written request (reason, its head's signature, the deadline it asks for)."""
+    with duban.db.transaction() as session:
+        item = session.get(Item, item_id)
+        if item is None or not can_see_item(actor, item):
+            raise NotFound(f"item {item_id} not found")
+        unit_id = fields.get("unit") or actor.unit_id
+        if not (actor.has(UNIT) and actor.unit_id == unit_id):
+            raise Forbidden("only the unit itself asks for an extension of its deadline")
+        part = next((p for p in item.units if p.unit_id == unit_id), None)
+        if part is None or item.status not in ("in_progress",):
+            raise Conflict("this unit has no deadline running on this item")
+        if part.accepted_at is not None:
+            raise Conflict("this unit's work is already accepted")
+        if session.scalars(select(Extension.id).where(Extension.item_id == item_id, Extension.unit_id == unit_id,
+                                                      Extension.status == "pending")).first():
+            raise Conflict("a request for this unit is already waiting for the leader")
+        now = duban.clock.now()
+        current = part.urge_limit or part.deadline
+        wanted = _checked(duban, fields, current, now)
+        extension = Extension(item_id=item_id, unit_id=unit_id, reason=fields["reason"].strip(),
+                              head=fields["head"].strip(), old_deadline=current, requested_deadline=wanted,
+                              status="pending", requested_by=actor.username, requested_at=now, comment="")
+        session.add(extension)
+        session.flush()
+        ctx = process.context(duban, session, actor)
+        ctx.item = item
+        instance = process.start(ctx, latest_definition(session, KEY), {
+            "item_id": item.id, "extension_id": extension.id, "title": item.title, "unit": unit_id,
+            "unit_name": _unit_name(session, unit_id), "reason": extension.reason,
+            "head": extension.head, "current_deadline": current.isoformat(),
+            "requested_deadline": wanted.isoformat(), "current_deadline_text": _text(current),
+            "requested_deadline_text": _text(wanted)})
+        extension.instance_id = instance.id
+        _record_on_item(duban, session, actor, item, "extension_requested", unit_id,
+                        {"reason": extension.reason, "head": extension.head, "requested": wanted.isoformat()})
+        extension_id = extension.id
+    return get_extension(duban, actor, extension_id)
+
+
+def _checked(duban, fields: dict, current: datetime, now: datetime) -> datetime:
+    errors = []
+    reason, head = (fields.get("reason") or "").strip(), (fields.get("head") or "").strip()
+    if not reason:
+        errors.append({"field": "reason", "message": "required: the written reason"})
+    elif len(reason) > MAX_REASON:
+        errors.append({"field": "reason", "message": f"at most {MAX_REASON} characters"})
+    if not head or len(head) > 100:
+        errors.append({"field": "head", "message": "required: the unit head who signed the request"})
+    if fields.get("head_signed") is not True:
+        errors.append({"field": "head_signed", "message": "the request must be signed off by the unit's head"})
+    wanted = None
+    try:
+        wanted = limit_from(duban.calendar, str(fields.get("new_deadline") or ""))
+    except ValueError:
+        errors.append({"field": "new_deadline", "message": "must be an ISO 8601 date or datetime"})
+    if wanted is not None and wanted <= max(current, now):
+        errors.append({"field": "new_deadline", "message": "must be later than the current deadline"})
+    if errors:
+        raise InvalidInput(f"{errors[0]['field']}: {errors[0]['message']}", errors)
+    return wanted
+
+
+def list_extensions(duban, actor: Actor, item_id: int) -> list[dict]:
+    with duban.db.reading() as session:
+        item = session.get(Item, item_id)
+        if item is None or not can_see_item(actor, item):
+            raise NotFound(f"item {item_id} not found")
+        rows = session.scalars(select(Extension).where(Extension.item_id == item_id).order_by(Extension.id))
+        return [_view(row) for row in rows]
+
+
+def get_extension(duban, actor: Actor, extension_id: int) -> dict:
+    with duban.db.reading() as session:
+        row = session.get(Extension, extension_id)
+        item = session.get(Item, row.item_id) if row else None
+        if row is None or not can_see_item(actor, item):
+            raise NotFound(f"extension {extension_id} not found")
+        return _view(row)
+
+
+def _view(row: Extension) -> dict:
+    return {"id": row.id, "item_id": row.item_id, "unit": row.unit_id, "instance_id": row.instance_id,
+            "reason": row.reason, "head": row.head, "old_deadline": row.old_deadline,
+            "requested_deadline": row.requested_deadline, "granted_deadline": row.granted_deadline,
+            "status": row.status, "requested_by": row.requested_by, "requested_at": row.requested_at,
+            "decided_by": row.decided_by, "decided_at": row.decided_at, "comment": row.comment}
+
+
+def _text(moment: datetime) -> str:
+    return f"{moment.astimezone(CHINA):%Y-%m-%d %H:%M}"
+
+
+def _unit_name(session, unit_id: str) -> str:
+    unit = session.get(Unit, unit_id)
+    return unit.name if unit else unit_id
+
+
+def _record_on_item(duban, session, actor, item: Item, action: str, unit_id: str, data: dict) -> None:
+    """The request and the decision belong to the item's own history too."""
+    ctx = process.context(duban, session, actor)
+    ctx.item = item
+    process.lock_instance(ctx, item.instance_id)
+    process.record(ctx, action, unit_id=unit_id, name="延期申请", data=data)
+
+
+class ExtensionHooks(Hooks):
+    """The 延期申请 process: its item, the leader's decision checked and applied."""
+
+    def item_of(self, ctx):
+        item_id = (ctx.instance.data or {}).get("item_id") if ctx.instance else None
+        return ctx.session.get(Item, item_id) if item_id else None
+
+    def before_complete(self, ctx, task, data: dict) -> None:
+        if task.element_id != "extension_review":
+            return
+        extension = self._extension(ctx)
+        if extension.status != "pending":
+            raise Conflict("this request has already been decided")
+        granted = extension.requested_deadline
+        if data.get("decision") == "approve" and data.get("approved_deadline"):
+            try:
+                granted = limit_from(ctx.duban.calendar, data["approved_deadline"])
+            except ValueError:
+                raise FormInvalid("the form has invalid fields", [
+                    {"field": "approved_deadline", "message": "must be an ISO 8601 date"}]) from None
+            if granted <= extension.old_deadline:
+                raise FormInvalid("the form has invalid fields", [
+                    {"field": "approved_deadline", "message": "must be later than the current deadline"}])
+        extension.decided_by, extension.decided_at = ctx.actor.username, ctx.now
+        extension.comment = data.get("comment") or ""
+        if data.get("decision") == "approve":
+            extension.status, extension.granted_deadline = "approved", granted
+            _apply(ctx, extension)
+        else:
+            extension.status = "refused"
+            _record_on_item(ctx.duban, ctx.session, ctx.actor, ctx.item, "extension_refused", extension.unit_id,
+                            {"comment": extension.comment})
+        notify(ctx, people(ctx.session, UNIT, extension.unit_id), "extension",
+               f"延期申请{'已同意' if extension.status == 'approved' else '未同意'}：“{ctx.item.title}”",
+               f"新的办理期限：{_text(extension.granted_deadline)}" if extension.granted_deadline else extension.comment)
+
+    def _extension(self, ctx) -> Extension:
+        extension = ctx.session.get(Extension, (ctx.instance.data or {}).get("extension_id"))
+        if extension is None:
+            raise NotFound("the extension request of this task is gone")
+        return extension
+
+
+def _apply(ctx, extension: Extension) -> None:
+    """Move the unit's deadline (or its urge limit, once urged) and everything timed from it."""
+    item, granted = ctx.item, extension.granted_deadline
+    main = process.context(ctx.duban, ctx.session, ctx.actor)
+    main.item = item
+    process.lock_instance(main, item.instance_id)
+    part = next(p for p in item.units if p.unit_id == extension.unit_id)
+    if part.urge_limit is not None:
+        part.urge_limit = granted  # urged already: the escalation to 纪委 waits for the new limit
+    else:
+        part.deadline = granted  # the reminder and the 催办 follow the deadline
+    main.hooks.deadlines_moved(main)
+    if main.instance.status in ("running", "error", "suspended"):
+        run = process.load(main)
+        run.recalculate_timers()
+        process.record(main, "extension_approved", unit_id=extension.unit_id, name="延期申请",
+                       data={"granted": granted.isoformat(), "was": extension.old_deadline.isoformat()})
+        process.save(main, run)
+
+
+HOOKS = ExtensionHooks()
+process.register_hooks(KEY, HOOKS)

@@ -1,0 +1,71 @@
+"""A live Duban (waitress on a free port, SQLite) and Debian's chromium driven by Playwright.
+
+Never a downloaded browser: chromium comes from `apt-get install chromium` (`make browser`).
+Screenshots go to var/screenshots/ and CI keeps them as artifacts.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, seed
+from web import create_app
+
+CHROMIUM = os.environ.get("DUBAN_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = ROOT / "var" / "screenshots"
+# Chromium's own calls home are refused on closed networks; these keep it quiet and fast.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture
+def live(duban_sqlite):
+    """The demo organisation served over HTTP; yields (base URL, engine context, Org)."""
+    from waitress.server import create_server
+
+    org = seed(duban_sqlite)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = create_server(create_app(duban=duban_sqlite), host="127.0.0.1", port=port, threads=6)
+    threading.Thread(target=server.run, daemon=True).start()
+    yield f"http://127.0.0.1:{port}", duban_sqlite, org
+    # The daemon thread ends with the test run; closing waitress under its own loop only logs noise.
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_page(chromium, request):
+    """open_page(viewport=None) -> a fresh page in its own context (its own cookies)."""
+    contexts = []
+
+    def opener(width=1280, height=900):
+        context = chromium.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
+                                       timezone_id="Asia/Shanghai")
+        context.set_default_timeout(15000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

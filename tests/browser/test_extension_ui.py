@@ -1,0 +1,42 @@
+"""延期申请 in a real browser: the unit asks on the item page, the leader approves in the inbox,
+the item shows the new deadline."""
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from engine import services
+from tests.browser.conftest import screenshot
+from tests.browser.test_handlers_ui import Person
+from tests.integration.flow import through_assignment
+
+
+def test_a_unit_asks_for_more_time_and_the_leader_grants_it(live, open_page):
+    base, duban, org = live
+    item = through_assignment(duban, org)
+    unit = Person(open_page, base, "unit_a")
+    page = unit.page
+    page.goto(f"{base}/items/{item['id']}")
+    page.get_by_text("申请延期", exact=True).click()
+    page.get_by_role("button", name="提交延期申请").click()  # empty: refused, nothing saved
+    expect(page.locator(".extension-form .field-error").first).to_be_visible()
+    assert services.list_extensions(duban, org["office"], item["id"]) == []
+    page.get_by_label("申请理由（书面说明）").fill("需会商财政资金安排")
+    page.get_by_role("textbox", name="单位负责人").fill("李局长")
+    page.get_by_label("已经单位负责人审签").check()
+    page.get_by_label("申请延至").fill("2026-10-30")
+    page.get_by_role("button", name="提交延期申请").click()
+    expect(page.locator("#extensions .extension-status")).to_contain_text("待审批")
+
+    leader = Person(open_page, base, "leader")
+    leader.open_task("延期审批")
+    expect(leader.page.locator("#form")).to_contain_text("需会商财政资金安排")
+    leader.pick("同意延期")
+    screenshot(leader.page, "10-extension-review")
+    leader.submit()
+
+    page.goto(f"{base}/items/{item['id']}")
+    expect(page.locator("#extensions .extension-status")).to_contain_text("已同意")
+    expect(page.locator("#extensions .extension-status")).to_contain_text("2026-10-30")
+    parts = {p["unit"]: p["deadline"].date().isoformat()
+             for p in services.get_item(duban, org["office"], item["id"])["units"]}
+    assert parts["fgj"] == "2026-10-30"

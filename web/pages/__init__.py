@@ -1,0 +1,57 @@
+"""The handlers' pages (server-rendered, in Chinese): sign-in, inbox, task forms, 立项, items.
+
+Views are thin: they read the signed-in actor, call a service, render a template. Refusals from
+the services (403, 404) become HTML error pages; a missing or lapsed session goes to /login.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+from flask import Blueprint
+
+from engine.clock import CHINA
+
+from ..auth import csrf_token, optional_actor
+from . import account, admin, dashboard, extensions, instances, items, modeler, notifications, tasks
+from . import documents, public
+from . import assessment, bulletins
+from . import progress
+from .common import LIGHTS, page_error_response
+
+bp = Blueprint("pages", __name__)
+for module in (account, admin, tasks, items, extensions, instances, modeler, notifications, dashboard, documents, public,
+               assessment, bulletins, progress):
+    module.routes(bp)
+
+
+ACTIONS = {"started": "启动", "completed": "办理", "timer_fired": "到期", "claimed": "领取", "message": "收到消息",
+           "incident": "出错", "task_cancelled": "撤销", "task_created": "生成任务", "suspended": "挂起", "resumed": "恢复",
+           "terminated": "终止", "retried": "重试", "migrated": "迁移版本", "completed_instance": "流程结束",
+           "extension_requested": "申请延期", "extension_approved": "同意延期", "extension_refused": "不同意延期"}
+
+
+def register(app) -> None:
+    app.register_blueprint(bp)
+    app.add_template_filter(_local, "local")
+    app.add_template_filter(_pager, "pager")
+
+    @app.context_processor
+    def _page_globals():
+        return {"me": optional_actor(), "csrf_token": csrf_token, "LIGHTS": LIGHTS, "ACTIONS": ACTIONS}
+
+
+def _local(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A time as Beijing time (deadlines are Beijing working days, whatever the server's zone)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(CHINA).strftime(fmt)
+
+
+def _pager(args, page: int) -> str:
+    return urlencode({**args.to_dict(), "page": page})
+
+
+__all__ = ["register", "page_error_response"]

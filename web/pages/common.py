@@ -1,0 +1,33 @@
+"""What every page view needs: the signed-in actor, services, error pages."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from flask import redirect, render_template, request, url_for
+
+from engine.errors import AuthenticationFailed
+
+from ..auth import SessionExpired, current_actor, duban  # noqa: F401 - re-exported for the page modules
+
+LIGHTS = {"green": "正常", "yellow": "临期", "red": "逾期"}
+ERROR_TITLES = {400: "请求有误", 403: "无权访问", 404: "未找到", 405: "不支持的操作", 409: "操作冲突",
+                413: "内容过大", 422: "输入有误", 500: "服务器内部错误"}
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths: a login link must not send the user to another site."""
+    if not target:
+        return url_for("pages.inbox")
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("pages.inbox")
+    return target
+
+
+def page_error_response(status: int, message: str, error=None):
+    """An HTML error page; an unauthenticated visitor is sent to sign in instead."""
+    if isinstance(error, AuthenticationFailed) or status == 401:
+        reason = message if isinstance(error, SessionExpired) else None
+        return redirect(url_for("pages.login", next=request.full_path.rstrip("?"), reason=reason))
+    title = ERROR_TITLES.get(status, "出错了")
+    return render_template("error.html", status=status, title=title, message=message), status

@@ -1,0 +1,33 @@
+"""The designers' modeler (流程设计): edit BPMN with bpmn-js and forms with form-js, validate, deploy."""
+from __future__ import annotations
+
+from flask import render_template, request
+
+from engine import services
+from engine.domain.roles import DESIGNER, SYSTEM_ADMINS
+from engine.errors import Forbidden
+from engine.services.deploy import definition_forms
+
+from .common import current_actor, duban
+
+BLANK_KEY = "new_process"
+
+
+def routes(bp) -> None:
+    bp.add_url_rule("/modeler", "modeler", modeler)
+
+
+def modeler():
+    actor = current_actor()
+    if not actor.has(DESIGNER, *SYSTEM_ADMINS):
+        raise Forbidden("只有流程设计员和系统管理员可以设计流程")
+    versions = services.list_definitions(duban(), all_versions=True)
+    key = request.args.get("key")
+    version = request.args.get("version", type=int)
+    if key:
+        xml = services.definition_xml(duban(), key, version)
+        forms = definition_forms(duban(), key, version)
+    else:
+        xml, forms = None, {}
+    return render_template("modeler.html", versions=versions, key=key or BLANK_KEY, version=version, xml=xml,
+                           forms=forms)

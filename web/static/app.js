@@ -1,0 +1,38 @@
+// Every signed-in page: the unread badge and the inbox refresh themselves without a reload.
+(function () {
+  "use strict";
+  var REFRESH_MS = 30000;
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  window.duban = { csrf: csrf };
+
+  function refreshBadge() {
+    var badge = document.getElementById("unread");
+    if (!badge) return;
+    fetch(badge.dataset.countUrl, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (!body) return;
+        badge.textContent = body.count;
+        badge.hidden = body.count === 0;
+      })
+      .catch(function () {});
+  }
+
+  function refreshInbox() {
+    var table = document.getElementById("inbox");
+    if (!table) return;
+    fetch(table.dataset.refresh, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (html === null) return;
+        table.querySelector("tbody").innerHTML = html;
+        var total = document.getElementById("task-total");
+        if (total) total.textContent = table.querySelectorAll("tbody tr[data-task]").length;
+      })
+      .catch(function () {});
+  }
+
+  window.dubanRefresh = function () { refreshBadge(); refreshInbox(); };
+  refreshBadge();
+  setInterval(window.dubanRefresh, REFRESH_MS);
+})();

@@ -1,0 +1,79 @@
+// The task page: render the form-js schema, submit to the API, show the server's field errors inline.
+(function () {
+  "use strict";
+  var container = document.getElementById("form");
+  var schema = JSON.parse(document.getElementById("form-schema").textContent);
+  var data = JSON.parse(document.getElementById("form-data").textContent);
+  var taskId = container.dataset.task;
+  var canWork = container.dataset.canWork === "true";
+  var errorBox = document.getElementById("errors");
+  var MESSAGES = { "required": "此项必填", "expected an object": "表单数据格式有误" };
+  var form = null;
+
+  function say(message) {
+    errorBox.textContent = message;
+    errorBox.hidden = !message;
+  }
+
+  function post(path, body) {
+    return fetch(path, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": window.duban.csrf },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (json) { return { status: r.status, body: json }; });
+    });
+  }
+
+  function showFieldErrors(details) {
+    // form-js keeps errors by field id; the server names fields by key.
+    var errors = {};
+    var registry = form.get("formFieldRegistry");
+    details.forEach(function (d) {
+      registry.getAll().forEach(function (field) {
+        if (field.key === d.field) errors[field.id] = [MESSAGES[d.message] || d.message];
+      });
+    });
+    form._setState({ errors: errors });
+  }
+
+  function submit() {
+    var result = form.submit();
+    if (Object.keys(result.errors).length) {
+      say("请检查标红的字段。");
+      return;
+    }
+    say("");
+    document.getElementById("submit").disabled = true;
+    post("/api/v1/tasks/" + taskId + "/complete", { data: result.data }).then(function (answer) {
+      document.getElementById("submit").disabled = false;
+      if (answer.status === 200) {
+        window.location.href = "/tasks?done=" + encodeURIComponent(taskId);
+        return;
+      }
+      say(answer.body.message || ("提交失败（" + answer.status + "）"));
+      if (answer.body.details && answer.body.details.length) showFieldErrors(answer.body.details);
+    });
+  }
+
+  function claim() {
+    post("/api/v1/tasks/" + taskId + "/claim").then(function (answer) {
+      if (answer.status === 200) {
+        document.getElementById("assignee").textContent = answer.body.assignee;
+        document.getElementById("claim").remove();
+      } else {
+        say(answer.body.message || "领取失败");
+      }
+    });
+  }
+
+  var schemaToShow = schema || { type: "default", components: [{ type: "text", text: "此任务无需填写表单，直接提交即可。" }] };
+  form = new FormViewer.Form({ container: container });
+  form.importSchema(schemaToShow, data).then(function () {
+    if (!canWork) form.setProperty("readOnly", true);
+  }).catch(function (error) { say("表单无法显示：" + error.message); });
+  var submitButton = document.getElementById("submit");
+  if (submitButton) submitButton.addEventListener("click", submit);
+  var claimButton = document.getElementById("claim");
+  if (claimButton) claimButton.addEventListener("click", claim);
+})();
