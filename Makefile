@@ -31,13 +31,13 @@ $(ASSETS): package.json package-lock.json tools/vendor_assets.py
 	touch $(ASSETS)
 
 browser:
-	@if [ -x $(CHROMIUM) ]; then exit 0; fi; \
+	@if [ -x $(CHROMIUM) ] && fc-list :lang=zh 2>/dev/null | grep -q .; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \
-	  echo "$(CHROMIUM) is missing: install Debian's chromium (sudo apt-get install chromium); the browser tests need it" >&2; \
+	  echo "the browser tests need Debian's chromium and CJK fonts: sudo apt-get install chromium fonts-noto-cjk" >&2; \
 	  exit 1; \
 	fi; \
 	export DEBIAN_FRONTEND=noninteractive; \
-	apt-get install -y --no-install-recommends chromium || { apt-get update && apt-get install -y --no-install-recommends chromium; }; \
+	apt-get install -y --no-install-recommends chromium fonts-noto-cjk || { apt-get update && apt-get install -y --no-install-recommends chromium fonts-noto-cjk; }; \
 	test -x $(CHROMIUM) || { echo "apt-get did not install $(CHROMIUM)" >&2; exit 1; }
 
 run: install

@@ -233,7 +233,9 @@ class Item(Base):
         # The ledger sorted or filtered by deadline or registration date (0004_ledger_indexes).
         Index("ix_items_deadline", "deadline"),
         Index("ix_items_created_at", "created_at"),
-        # Unfinished items by their own deadline: the light of items that have no units yet.
+        # Secret items are few: the inbox's count finds them here rather than reading every item.
+        Index("ix_items_classification", "classification"),
+        # Unfinished items by their own deadline: where the ledger's light filter starts (services/ledger.py).
         Index("ix_items_open_deadline", "deadline",
               postgresql_where=text("status NOT IN ('closed', 'rejected', 'terminated')"),
               sqlite_where=text("status NOT IN ('closed', 'rejected', 'terminated')")),

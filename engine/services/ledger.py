@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, bindparam, exists, false, func, not_, or_, select, text, union_all
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, bindparam, exists, false, func, not_, or_, select, text
 
 from ..access import Actor, items_visible
 from ..calendar import MAX_SPAN_DAYS, WorkCalendar
@@ -110,25 +109,10 @@ def list_items(duban, actor: Actor, filters: LedgerFilter | None = None, page: i
         without_jit(session)
         now = duban.clock.now()
         query = select(Item).where(*conditions(duban, actor, filters, now))
-        rows, total = (_page_counted_once if filters.light else _page)(session, query, filters.sort, page, per_page)
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.scalars(query.order_by(*order(filters.sort)).offset((page - 1) * per_page).limit(per_page))
         names = unit_names(session)
         return [views.item(row, duban, now, names) for row in rows], total
-
-
-def _page(session, query, sort: str, page: int, per_page: int) -> tuple[list, int]:
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(*order(sort)).offset((page - 1) * per_page).limit(per_page))
-    return list(rows), total
-
-
-def _page_counted_once(session, query, sort: str, page: int, per_page: int) -> tuple[list, int]:
-    """The page and the total from one pass: a light's id set is costly to build, so not twice."""
-    found = session.execute(query.with_only_columns(Item.id, func.count().over()).order_by(*order(sort))
-                            .offset((page - 1) * per_page).limit(per_page)).all()
-    if not found:  # past the last page: nothing to count alongside
-        return [], session.scalar(select(func.count()).select_from(query.subquery()))
-    by_id = {row.id: row for row in session.scalars(select(Item).where(Item.id.in_([i for i, _ in found])))}
-    return [by_id[item_id] for item_id, _ in found], found[0][1]
 
 
 def conditions(duban, actor: Actor, filters: LedgerFilter, now: datetime) -> list:
@@ -190,45 +174,34 @@ def light_clause(light: str, calendar: WorkCalendar, now: datetime, yellow_workd
     An item's parts are its units (deadline = urge_limit or deadline; done once reported or
     accepted), or, with no units yet, the item itself; closed, rejected and terminated items are
     green; otherwise the item shows its worst part: red past a deadline, yellow inside the window.
-    Written as `id IN (...)` over the open parts, so PostgreSQL reads them through the partial index
-    ix_item_units_open_deadline and semi-joins, instead of testing 100,000 items one by one.
+
+    Each test is written so that PostgreSQL checks it item by item against small hashed sets (the
+    open parts, read through the partial index ix_item_units_open_deadline) and index probes, in
+    time linear in the items it reads. A semi-join against a UNION of ids was faster on average but
+    the planner underestimates such a union and, under LIMIT, chose nested loops over it that took
+    15 s (bench/ledger.py, sorted by registration date).
     """
-    unfinished = _unfinished(Item)
-    red = _items_with_part(lambda deadline: deadline < now)
-    yellow = _items_with_part(lambda deadline: in_yellow_window(deadline, calendar, now, yellow_workdays))
+    # Written out (not bound), so the planner can always match ix_items_open_deadline's predicate.
+    unfinished = Item.status.not_in(bindparam("finished", list(FINISHED), expanding=True, literal_execute=True))
+    red = _has_part(lambda deadline: deadline < now)
+    yellow = _has_part(lambda deadline: in_yellow_window(deadline, calendar, now, yellow_workdays))
     if light == "red":
-        return and_(unfinished, Item.id.in_(union_all(*red)))
+        return and_(unfinished, red)
     if light == "yellow":
-        # An item with a yellow part has parts, so it is red only through an open part past its deadline.
-        return and_(unfinished, Item.id.in_(union_all(*yellow)),
-                    not_(Item.id.in_(_open_parts(lambda deadline: deadline < now))))
-    # One flat UNION ALL: SQLite refuses a union nested inside another.
-    return or_(not_(unfinished), not_(Item.id.in_(union_all(*red, *yellow))))
+        return and_(unfinished, not_(red), yellow)
+    return or_(not_(unfinished), and_(not_(red), not_(yellow)))
 
 
-def _open_parts(condition):
-    """Ids of items with a unit part not yet reported whose deadline meets `condition`."""
+def _has_part(condition):
+    """The item has an open part meeting `condition`: one of its units' (not reported, by its
+    deadline or urge limit), or, when it has no units, the item itself (by its own deadline)."""
     deadline = func.coalesce(ItemUnit.urge_limit, ItemUnit.deadline)
-    return select(ItemUnit.item_id).where(ItemUnit.reported_at.is_(None), ItemUnit.accepted_at.is_(None),
-                                          condition(deadline))
-
-
-def _items_with_part(condition) -> list:
-    """Two selects (to UNION ALL) of the ids of items with a part meeting `condition`: a unit's open part, or the item itself when it
-    has no units (the caller leaves out finished items, whose light is always green)."""
-    bare = aliased(Item)
-    # Probed item by item: PostgreSQL would rather hash every part of every item for NOT EXISTS, and
-    # that costs several times more (bench/ledger.py); a scalar subquery is never turned into a join.
-    no_parts = select(ItemUnit.item_id).where(ItemUnit.item_id == bare.id).limit(1).scalar_subquery().is_(None)
-    return [
-        _open_parts(condition),
-        select(bare.id).where(_unfinished(bare), condition(bare.deadline), no_parts),
-    ]
-
-
-def _unfinished(item):
-    """status NOT IN ('closed', ...) written out, so the planner matches ix_items_open_deadline's predicate."""
-    return item.status.not_in(bindparam("finished", list(FINISHED), expanding=True, literal_execute=True))
+    open_parts = select(ItemUnit.item_id).where(ItemUnit.reported_at.is_(None), ItemUnit.accepted_at.is_(None),
+                                                condition(deadline))
+    # A scalar subquery is probed item by item (through the (item_id, unit_id) key) and only for
+    # items whose own deadline qualifies; NOT EXISTS would hash every part of every item first.
+    no_parts = select(ItemUnit.item_id).where(ItemUnit.item_id == Item.id).limit(1).scalar_subquery().is_(None)
+    return or_(Item.id.in_(open_parts), and_(condition(Item.deadline), no_parts))
 
 
 def in_yellow_window(deadline, calendar: WorkCalendar, now: datetime, workdays: int):

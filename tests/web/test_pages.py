@@ -155,3 +155,22 @@ def test_inbox_fragment_and_notifications(app):
     assert page.status_code == 200 and "片段事项" in page.text
     assert office.post("/notifications/read").status_code == 302
     assert office.client.get("/api/v1/notifications/unread-count").json["count"] == 0
+
+
+def test_a_leader_praises_a_unit_from_the_item_page(app, duban_sqlite):
+    from engine import services
+    from tests.conftest import Org
+    from tests.integration.flow import through_assignment
+
+    item = through_assignment(duban_sqlite, Org(duban_sqlite))
+    leader = Browser(app, "leader")
+    page = leader.get(f"/items/{item['id']}")
+    assert "领导表扬" in page.text
+    assert "领导表扬" not in Browser(app, "office").get(f"/items/{item['id']}").text
+    done = leader.post(f"/items/{item['id']}/praise", {"unit": "fgj", "note": "工作扎实"})
+    assert "praised=fgj" in done.headers["Location"]
+    again = leader.post(f"/items/{item['id']}/praise", {"unit": "fgj"})
+    assert "praise_error=" in again.headers["Location"]
+    assert Browser(app, "office").post(f"/items/{item['id']}/praise", {"unit": "fgj"}).status_code == 403
+    lines = services.assessment.unit_lines(duban_sqlite, Org(duban_sqlite)["office"], 2026, "fgj")["lines"]
+    assert any("工作扎实" in line["detail"] for line in lines)

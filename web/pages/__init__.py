@@ -13,15 +13,13 @@ from flask import Blueprint
 from engine.clock import CHINA
 
 from ..auth import csrf_token, optional_actor
-from . import account, admin, dashboard, extensions, instances, items, modeler, notifications, tasks
-from . import documents, public
-from . import assessment, bulletins
-from . import progress
+from . import (account, admin, assessment, bulletins, dashboard, documents, extensions, instances, items, modeler,
+               notifications, praise, progress, public, tasks)
 from .common import LIGHTS, page_error_response
 
 bp = Blueprint("pages", __name__)
-for module in (account, admin, tasks, items, extensions, instances, modeler, notifications, dashboard, documents, public,
-               assessment, bulletins, progress):
+for module in (account, admin, tasks, items, extensions, praise, instances, modeler, notifications, dashboard, documents,
+               public, assessment, bulletins, progress):
     module.routes(bp)
 
 

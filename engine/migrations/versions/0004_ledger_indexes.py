@@ -3,7 +3,7 @@
 Measured with `make bench` (bench/ledger.py): the ledger sorted or filtered by deadline or
 registration date, by one unit, by light (parts not yet reported by effective deadline, a partial
 expression index; unfinished items by their own deadline, a partial index), and the inbox's first
-page in due order.
+page in due order and its count (which leaves out secret items the reader is not cleared for).
 
 Revision ID: 0004
 Revises: 0003
@@ -25,6 +25,7 @@ def upgrade() -> None:
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.create_index('ix_items_deadline', ['deadline'], unique=False)
         batch_op.create_index('ix_items_created_at', ['created_at'], unique=False)
+        batch_op.create_index('ix_items_classification', ['classification'], unique=False)
         batch_op.create_index('ix_items_open_deadline', ['deadline'], unique=False,
                               postgresql_where=sa.text(OPEN_ITEMS), sqlite_where=sa.text(OPEN_ITEMS))
     with op.batch_alter_table('item_units', schema=None) as batch_op:
@@ -43,5 +44,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_item_units_unit_item')
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.drop_index('ix_items_open_deadline')
+        batch_op.drop_index('ix_items_classification')
         batch_op.drop_index('ix_items_created_at')
         batch_op.drop_index('ix_items_deadline')
