@@ -83,12 +83,6 @@ def actor_for_token(duban, token: str) -> Actor:
         return actor_of(user)
 
 
-def actor_for_user_id(duban, user_id: int) -> Actor | None:
-    with duban.db.reading() as session:
-        user = session.get(User, user_id)
-        return actor_of(user) if user is not None and user.active else None
-
-
 def revoke_token(duban, token: str, ip: str | None = None) -> None:
     with duban.db.transaction() as session:
         row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).one_or_none()
