@@ -262,8 +262,9 @@ class Item(Base):
         back_populates="item", cascade="all, delete-orphan", order_by="ItemUnit.id", lazy="selectin"
     )
     # 保密: for a `secret` item, the only people (besides administrators) who may know of it.
+    # Loaded on first use: only secret items ever read it (access checks the classification first).
     designees: Mapped[list["ItemDesignee"]] = relationship(
-        cascade="all, delete-orphan", order_by="ItemDesignee.id", lazy="selectin"
+        cascade="all, delete-orphan", order_by="ItemDesignee.id", lazy="select"
     )
 
 
