@@ -10,10 +10,14 @@ from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.orm import aliased
 
 from .domain.roles import ADMIN, DESIGNER, DISCIPLINE, OFFICE, SUPERVISORS, SYSTEM_ADMINS, UNIT
+from .errors import NotFound
 from .models import HumanTask, Item, ItemDesignee, ItemUnit
 
 # 保密: a `secret` item exists only for the people designated on it and for administrators.
 SECRET = "secret"
+# The item of a task, aliased once (the inbox query may join Item itself; one alias keeps the
+# statement cache warm instead of building a new alias per query).
+_TASK_ITEM = aliased(Item, name="task_item")
 # 公示 (seed 001 7、): the public board shows `public` items only (`internal` ones circulate inside
 # government), and only once assigned: from 交办 on, the units and their persons are settled.
 PUBLIC = "public"
@@ -77,6 +81,14 @@ def _taking_part(actor: Actor):
     return or_(*clauses) if clauses else false()
 
 
+def visible_item(session, actor: Actor, item_id: int) -> Item:
+    """The item if this person may know of it; otherwise NotFound (404), as if it did not exist."""
+    item = session.get(Item, item_id)
+    if item is None or not can_see_item(actor, item):
+        raise NotFound(f"item {item_id} not found")
+    return item
+
+
 def can_see_item(actor: Actor, item: Item) -> bool:
     if not is_cleared(actor, item):
         return False
@@ -99,8 +111,7 @@ def tasks_workable(actor: Actor):
     if actor.has(UNIT) and actor.unit_id:
         by_role.append(and_(HumanTask.role == UNIT, HumanTask.unit_id == actor.unit_id))
     candidate = and_(HumanTask.assignee.is_(None), or_(*by_role)) if by_role else false()
-    secret = aliased(Item)  # the inbox query may join Item itself
-    hidden = exists(select(secret.id).where(secret.id == HumanTask.item_id, ~cleared(actor, secret)))
+    hidden = exists(select(_TASK_ITEM.id).where(_TASK_ITEM.id == HumanTask.item_id, ~cleared(actor, _TASK_ITEM)))
     return and_(HumanTask.state == "open", or_(HumanTask.assignee == actor.username, candidate), ~hidden)
 
 

@@ -27,7 +27,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ..access import Actor
+from ..access import Actor, visible_item
 from ..clock import CHINA
 from ..errors import Conflict
 from ..models import HistoryEntry, Item
@@ -45,7 +45,7 @@ _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 def archive_item(duban, actor: Actor, item_id: int) -> tuple[str, bytes]:
     """(file name, zip bytes) of a finished item's archive; the audit log records that it was made."""
     with duban.db.reading() as session:
-        item = documents.visible_item(session, actor, item_id)
+        item = visible_item(session, actor, item_id)
         if item.status not in ARCHIVABLE:
             raise Conflict(f"立卷归档 is for closed or terminated items; item {item_id} is {item.status}")
         now = duban.clock.now()

@@ -49,7 +49,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.orm import aliased
 
-from ..access import Actor, can_see_item, items_visible
+from ..access import Actor, items_visible, visible_item
 from ..clock import CHINA
 from ..domain.roles import LEADER, SUPERVISORS, SYSTEM_ADMINS, UNIT
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -150,9 +150,7 @@ def praise(duban, actor: Actor, item_id: int, unit_id: str, note: str = "") -> d
         raise InvalidInput(f"note: at most {MAX_NOTE} characters", [{"field": "note", "message": "too long"}])
     now = duban.clock.now()
     with duban.db.transaction() as session:
-        item = session.get(Item, item_id)
-        if item is None or not can_see_item(actor, item):
-            raise NotFound(f"item {item_id} not found")
+        item = visible_item(session, actor, item_id)
         if unit_id not in {part.unit_id for part in item.units}:
             raise InvalidInput(f"unit {unit_id!r} takes no part in this item",
                                [{"field": "unit", "message": "not a unit of this item"}])

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..access import Actor, can_see_item
+from ..access import Actor, visible_item
 from ..domain.roles import UNIT
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound
-from ..models import Checklist, Item, Unit
+from ..errors import Conflict, Forbidden, InvalidInput
+from ..models import Checklist, Unit
 from . import audit
 
 # 六有, in the order of the source document (003), under one English identifier each.
@@ -30,9 +30,7 @@ WRITABLE = ("in_progress", "signoff", "feedback")
 def put_checklist(duban, actor: Actor, item_id: int, fields: dict) -> dict:
     """The caller's unit sets its 六有 for the item: every point ticked or not, with its note."""
     with duban.db.transaction() as session:
-        item = session.get(Item, item_id)
-        if item is None or not can_see_item(actor, item):
-            raise NotFound(f"item {item_id} not found")
+        item = visible_item(session, actor, item_id)
         unit_id = fields.get("unit") or actor.unit_id
         if not (actor.has(UNIT) and actor.unit_id and unit_id == actor.unit_id):
             raise Forbidden("only the unit itself fills in its 六有 checklist")
@@ -75,9 +73,7 @@ def _checked(fields: dict) -> dict:
 def list_checklists(duban, actor: Actor, item_id: int) -> list[dict]:
     """One checklist per unit of the item, in the item's order (lead first); blank where not filled."""
     with duban.db.reading() as session:
-        item = session.get(Item, item_id)
-        if item is None or not can_see_item(actor, item):
-            raise NotFound(f"item {item_id} not found")
+        item = visible_item(session, actor, item_id)
         rows = {c.unit_id: c for c in session.scalars(select(Checklist).where(Checklist.item_id == item_id))}
         names = dict(session.execute(select(Unit.id, Unit.name)).all())
         return [_view(item_id, part.unit_id, names.get(part.unit_id, part.unit_id), part.role, rows.get(part.unit_id))

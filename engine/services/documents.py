@@ -28,7 +28,7 @@ from docx.opc.part import XmlPart
 from docx.oxml.ns import qn
 from sqlalchemy import func, select
 
-from ..access import Actor, can_see_item
+from ..access import Actor, visible_item
 from ..clock import CHINA
 from ..domain.items import SOURCES, limit_from
 from ..domain.main_process import KEY as MAIN_KEY
@@ -78,13 +78,6 @@ def render_document(duban, actor: Actor, item_id: int, doc_id: int) -> tuple[dic
             raise NotFound(f"document {doc_id} of item {item_id} not found")
         listing = describe(session, item, entry)
         return listing, fill(template_bytes(duban, listing["kind"]), values(duban, session, item, entry, listing))
-
-
-def visible_item(session, actor: Actor, item_id: int) -> Item:
-    item = session.get(Item, item_id)
-    if item is None or not can_see_item(actor, item):
-        raise NotFound(f"item {item_id} not found")
-    return item
 
 
 def documents_of(session, item: Item) -> list[dict]:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ..access import Actor, can_see_item
+from ..access import Actor, can_see_item, visible_item
 from ..clock import CHINA
 from ..domain.items import limit_from
 from ..domain.roles import UNIT
@@ -29,9 +29,7 @@ MAX_REASON = 5000
 def request_extension(duban, actor: Actor, item_id: int, fields: dict) -> dict:
     """The unit's written request (reason, its head's signature, the deadline it asks for)."""
     with duban.db.transaction() as session:
-        item = session.get(Item, item_id)
-        if item is None or not can_see_item(actor, item):
-            raise NotFound(f"item {item_id} not found")
+        item = visible_item(session, actor, item_id)
         unit_id = fields.get("unit") or actor.unit_id
         if not (actor.has(UNIT) and actor.unit_id == unit_id):
             raise Forbidden("only the unit itself asks for an extension of its deadline")
@@ -91,9 +89,7 @@ def _checked(duban, fields: dict, current: datetime, now: datetime) -> datetime:
 
 def list_extensions(duban, actor: Actor, item_id: int) -> list[dict]:
     with duban.db.reading() as session:
-        item = session.get(Item, item_id)
-        if item is None or not can_see_item(actor, item):
-            raise NotFound(f"item {item_id} not found")
+        visible_item(session, actor, item_id)
         rows = session.scalars(select(Extension).where(Extension.item_id == item_id).order_by(Extension.id))
         return [_view(row) for row in rows]
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..access import SECRET, Actor, can_see_item
+from ..access import SECRET, Actor, visible_item
 from ..domain.items import CATEGORIES, CLASSIFICATIONS, SOURCES, deadline_for
 from ..domain.main_process import KEY as MAIN_KEY
 from ..domain.roles import ADMIN, OFFICE, SYSTEM_ADMINS
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import Item, ItemDesignee, Unit, User
 from . import audit, ledger, process, views
 from .instances import latest_definition
@@ -66,9 +66,7 @@ def _designees(session, actor: Actor, values: dict, now) -> list[ItemDesignee]:
 def designate(duban, actor: Actor, item_id: int, username: str, remove: bool = False) -> dict:
     """Add (or remove) a designated person of a secret item: its designated office staff or an administrator."""
     with duban.db.transaction() as session:
-        item = session.get(Item, item_id)
-        if item is None or not can_see_item(actor, item):
-            raise NotFound(f"item {item_id} not found")
+        item = visible_item(session, actor, item_id)
         if item.classification != SECRET:
             raise Conflict("only secret items have designated people")
         if not actor.has(OFFICE, ADMIN, *SYSTEM_ADMINS):
@@ -119,9 +117,7 @@ def _checked(fields: dict) -> dict:
 
 def get_item(duban, actor: Actor, item_id: int) -> dict:
     with duban.db.reading() as session:
-        item = session.get(Item, item_id)
-        if item is None or not can_see_item(actor, item):
-            raise NotFound(f"item {item_id} not found")
+        item = visible_item(session, actor, item_id)
         return views.item(item, duban, duban.clock.now(), _unit_names(session))
 
 

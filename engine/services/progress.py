@@ -25,11 +25,11 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from ..access import Actor, can_see_item, items_visible, user_cleared
+from ..access import Actor, items_visible, user_cleared, visible_item
 from ..calendar import WORKDAY_START
 from ..clock import CHINA
 from ..domain.roles import SUPERVISORS, UNIT
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import Checklist, HumanTask, Item, ItemUnit, ProgressReminder, ProgressReport, Unit
 from . import audit, process
 from .checklists import CHECKS
@@ -105,9 +105,7 @@ def put_report(duban, actor: Actor, item_id: int, month: str, fields: dict) -> d
 
 
 def _put(duban, session, actor: Actor, item_id: int, month: str, fields: dict) -> int:
-    item = session.get(Item, item_id)
-    if item is None or not can_see_item(actor, item):
-        raise NotFound(f"item {item_id} not found")
+    item = visible_item(session, actor, item_id)
     unit_id = fields.get("unit") or actor.unit_id
     if not (actor.has(UNIT) and actor.unit_id and unit_id == actor.unit_id):
         raise Forbidden("only the unit itself reports its progress")
@@ -177,9 +175,7 @@ def list_reports(duban, actor: Actor, item_id: int, month: str | None = None) ->
     if month is not None:
         month = parse_month(month)
     with duban.db.reading() as session:
-        item = session.get(Item, item_id)
-        if item is None or not can_see_item(actor, item):
-            raise NotFound(f"item {item_id} not found")
+        visible_item(session, actor, item_id)
         query = (select(ProgressReport).join(Unit, Unit.id == ProgressReport.unit_id)
                  .where(ProgressReport.item_id == item_id).order_by(ProgressReport.month.desc(), Unit.sort, Unit.id))
         if month is not None:

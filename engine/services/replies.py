@@ -19,11 +19,11 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, case, func, or_, select
 
-from ..access import Actor, can_see_item, items_visible
+from ..access import Actor, items_visible, visible_item
 from ..clock import CHINA
 from ..domain.items import SOURCES, parse_when
 from ..domain.roles import ADMIN, DISCIPLINE, OFFICE, SUPERVISORS, UNIT
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import Item, SourceReply
 from . import audit
 from .stats import period
@@ -34,9 +34,7 @@ MAX_TEXT = 20_000
 
 
 def _item_for_office(session, actor: Actor, item_id: int) -> Item:
-    item = session.get(Item, item_id)
-    if item is None or not can_see_item(actor, item):
-        raise NotFound(f"item {item_id} not found")
+    item = visible_item(session, actor, item_id)
     if not actor.has(OFFICE, ADMIN):
         raise Forbidden("only the supervision office records replies and satisfaction")
     if item.source not in REPLY_SOURCES:
@@ -122,7 +120,7 @@ def put_satisfaction(duban, actor: Actor, item_id: int, fields: dict) -> dict:
     now = duban.clock.now()
     today = now.astimezone(CHINA).date()
     with duban.db.transaction() as session:
-        item = _item_for_office(session, actor, item_id)
+        _item_for_office(session, actor, item_id)
         row = session.scalars(select(SourceReply).where(SourceReply.item_id == item_id).with_for_update()).one_or_none()
         if row is None or row.replied_at is None:
             raise Conflict("record the reply before the requester's satisfaction with it")
@@ -169,9 +167,7 @@ def _snapshot(row: SourceReply, changed: list, by: str, now: datetime) -> dict:
 def get_reply(duban, actor: Actor, item_id: int) -> dict:
     """The item's requester, reply and satisfaction (all empty while nothing is recorded)."""
     with duban.db.reading() as session:
-        item = session.get(Item, item_id)
-        if item is None or not can_see_item(actor, item):
-            raise NotFound(f"item {item_id} not found")
+        item = visible_item(session, actor, item_id)
         row = session.scalars(select(SourceReply).where(SourceReply.item_id == item_id)).one_or_none()
         view = _view(row) if row else _view(SourceReply(item_id=item_id, requester_name="", requester_contact="",
                                                         satisfaction_note="", history=[]))

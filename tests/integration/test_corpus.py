@@ -3,7 +3,6 @@
 Each supported diagram is deployed and run to completion through the services, as a user would
 through the API; each unsupported one is refused at deploy with a message naming what and where.
 """
-from datetime import timedelta
 
 import pytest
 

@@ -3,7 +3,7 @@ Excel export read back, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -15,7 +15,7 @@ from engine.clock import CHINA
 from engine.domain.items import light as domain_light
 from engine.errors import InvalidInput
 from engine.models import Item, ItemUnit
-from engine.services import export, ledger
+from engine.services import export
 from engine.services.ledger import LedgerFilter, yellow_ranges
 
 US = timedelta(microseconds=1)

@@ -5,7 +5,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
-from engine.migrate import MIGRATIONS, config
+from engine.migrate import config
 from engine.models import Base
 
 

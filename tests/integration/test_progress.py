@@ -8,7 +8,6 @@ from datetime import datetime
 
 import pytest
 
-from engine import services
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import Notification, ProgressReminder, ProgressReport
 from engine.services import progress
@@ -170,7 +169,7 @@ def test_a_past_month_is_read_as_it_stood_at_its_end(duban, org):
 
 def test_the_month_end_reminder_goes_out_once_per_unit(duban, org):
     first = through_assignment(duban, org, title="重点项目建设")  # 发改局 + 财政局
-    second = through_assignment(duban, org, co_units=(), title="营商环境优化")  # 发改局
+    through_assignment(duban, org, co_units=(), title="营商环境优化")  # 发改局
     progress.put_report(duban, org["unit_b"], first["id"], "2026-09", REPORT)  # 财政局 owes nothing more
 
     duban.clock.set(datetime(2026, 9, 29, 16, 0))  # not the last working day

@@ -20,7 +20,7 @@ from engine import services
 from engine.clock import SystemClock
 from engine.models import Criticism, HistoryEntry, HumanTask, Item
 from tests.conftest import make_duban, seed
-from tests.integration.flow import RECEIVE, REPORT, complete, open_task, unit_done
+from tests.integration.flow import RECEIVE, REPORT, complete, open_task
 
 LEASE_S = 3
 

@@ -5,7 +5,7 @@ from sqlalchemy import text
 from engine import security
 from engine.models import User, UserRole
 from tests.conftest import seed
-from tests.web.test_api import Caller, assert_error
+from tests.web.test_api import assert_error
 from web import create_app
 
 STRONG = "Ch4nge-me!"
@@ -23,23 +23,6 @@ def app(duban_sqlite):
     app = create_app(duban=duban_sqlite)
     app.config["TESTING"] = True
     return app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def as_(client):
-    cache = {}
-
-    def caller(username):
-        if username not in cache:
-            cache[username] = Caller(client, username)
-        return cache[username]
-
-    return caller
 
 
 def call(caller, method, path, body=None):

@@ -1,9 +1,9 @@
 """三员分立 pages: the auditor reads the chained log, the security administrator manages roles,
 locks and passwords, everyone changes their own password."""
-from tests.web.test_pages import Browser, app  # noqa: F401 - the fixture
+from tests.web.test_pages import Browser
 
 
-def test_the_auditor_sees_sign_ins_and_an_intact_chain(app):  # noqa: F811
+def test_the_auditor_sees_sign_ins_and_an_intact_chain(app):
     Browser(app, "office")
     Browser(app).login("office", "wrong-password")
     page = Browser(app, "auditor").get("/audit?action=auth.*")
@@ -13,7 +13,7 @@ def test_the_auditor_sees_sign_ins_and_an_intact_chain(app):  # noqa: F811
     assert Browser(app, "admin").get("/audit").status_code == 403
 
 
-def test_the_auditor_sees_a_broken_chain(app, duban_sqlite):  # noqa: F811
+def test_the_auditor_sees_a_broken_chain(app, duban_sqlite):
     Browser(app, "office")
     with duban_sqlite.db.engine.begin() as connection:
         connection.exec_driver_sql("UPDATE audit_log SET actor = 'someone' WHERE id = 1")
@@ -21,7 +21,7 @@ def test_the_auditor_sees_a_broken_chain(app, duban_sqlite):  # noqa: F811
     assert "哈希链在第 1 条记录处断开" in page.text
 
 
-def test_the_security_administrator_grants_revokes_and_unlocks(app):  # noqa: F811
+def test_the_security_administrator_grants_revokes_and_unlocks(app):
     for _ in range(5):
         Browser(app).login("unit_a", "wrong-password")
     assert Browser(app).login("unit_a").status_code == 401  # locked
@@ -41,7 +41,7 @@ def test_the_security_administrator_grants_revokes_and_unlocks(app):  # noqa: F8
     assert sec.post("/admin/users/unit_b", {"action": "grant", "role": "unit"}, csrf=False).status_code == 403
 
 
-def test_changing_ones_own_password(app):  # noqa: F811
+def test_changing_ones_own_password(app):
     me = Browser(app, "leader")
     assert me.get("/account/password").status_code == 200
     mismatch = me.post("/account/password", {"old_password": "duban-demo", "new_password": "Ab3$efgh",

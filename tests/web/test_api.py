@@ -3,22 +3,7 @@ import io
 
 import pytest
 
-from tests.conftest import seed
 from tests.samples import SIMPLE_FORM, chain, lane, process, user_task
-from web import create_app
-
-
-@pytest.fixture
-def app(duban_sqlite):
-    seed(duban_sqlite)
-    app = create_app(duban=duban_sqlite)
-    app.config["TESTING"] = True
-    return app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 class Caller:
@@ -33,18 +18,6 @@ class Caller:
 
     def post(self, path, **kwargs):
         return self.client.post(path, headers=self.headers, **kwargs)
-
-
-@pytest.fixture
-def as_(client):
-    cache = {}
-
-    def caller(username):
-        if username not in cache:
-            cache[username] = Caller(client, username)
-        return cache[username]
-
-    return caller
 
 
 def assert_error(response, status, code=None):

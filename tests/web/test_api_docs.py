@@ -7,25 +7,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
-
-from tests.conftest import seed
-from web import create_app
 
 VENDOR = Path(__file__).resolve().parents[2] / "web" / "static" / "vendor"
-
-
-@pytest.fixture
-def app(duban_sqlite):
-    seed(duban_sqlite)
-    app = create_app(duban=duban_sqlite)
-    app.config["TESTING"] = True
-    return app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 class _Refs(HTMLParser):

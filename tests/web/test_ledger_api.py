@@ -12,18 +12,8 @@ import pytest
 from openpyxl import load_workbook
 
 from engine.services.export import XLSX
-from tests.conftest import seed
 from tests.integration.test_ledger import add_item
 from tests.web.test_pages import Browser
-from web import create_app
-
-
-@pytest.fixture
-def app(duban_sqlite):
-    seed(duban_sqlite)
-    app = create_app(duban=duban_sqlite)
-    app.config["TESTING"] = True
-    return app
 
 
 @pytest.fixture

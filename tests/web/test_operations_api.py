@@ -1,9 +1,9 @@
 """Administrative actions on instances over HTTP, and their refusals (403, 404, 409, 422)."""
 from engine import services
-from tests.web.test_api import Caller, assert_error, app, client  # noqa: F401 - fixtures
+from tests.web.test_api import Caller, assert_error
 
 
-def test_operations_over_http(app, client, duban_sqlite):  # noqa: F811
+def test_operations_over_http(app, client, duban_sqlite):
     admin, office = Caller(client, "admin"), Caller(client, "office")
     item = office.post("/api/v1/items", json={"title": "运维事项"}).json
     path = f"/api/v1/instances/{item['instance_id']}"

@@ -1,19 +1,6 @@
 """The handlers' pages through Flask's test client: sessions, CSRF, idle timeout, refusals as pages."""
 import re
 
-import pytest
-
-from tests.conftest import seed
-from web import create_app
-
-
-@pytest.fixture
-def app(duban_sqlite):
-    seed(duban_sqlite)
-    app = create_app(duban=duban_sqlite)
-    app.config["TESTING"] = True
-    return app
-
 
 def csrf_of(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)

@@ -62,14 +62,6 @@ EXCLUDED_CHECKS = [positive_data_acceptance]
 
 
 @pytest.fixture
-def app(duban_sqlite):
-    seed(duban_sqlite)
-    app = create_app(duban=duban_sqlite)
-    app.config["TESTING"] = True
-    return app
-
-
-@pytest.fixture
 def api_schema(app):
     return schemathesis.openapi.from_wsgi("/api/openapi.json", app, config=CONFIG)
 

@@ -1,7 +1,7 @@
 """延期申请 from the item page: the unit asks; the leader decides in the inbox (/tasks)."""
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import redirect, request, url_for
 
 from engine import services
 from engine.errors import InvalidInput
