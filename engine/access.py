@@ -10,7 +10,7 @@ from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.orm import aliased
 
 from .domain.roles import ADMIN, DESIGNER, DISCIPLINE, OFFICE, SUPERVISORS, SYSTEM_ADMINS, UNIT
-from .errors import NotFound
+from .errors import Forbidden, NotFound
 from .models import HumanTask, Item, ItemDesignee, ItemUnit
 
 # 保密: a `secret` item exists only for the people designated on it and for administrators.
@@ -87,6 +87,17 @@ def visible_item(session, actor: Actor, item_id: int) -> Item:
     if item is None or not can_see_item(actor, item):
         raise NotFound(f"item {item_id} not found")
     return item
+
+
+def own_part(actor: Actor, item: Item, unit_id: str | None, doing: str) -> ItemUnit:
+    """The part the caller's own unit has in an item: a unit speaks only for itself (Forbidden otherwise)."""
+    unit_id = unit_id or actor.unit_id
+    if not (actor.has(UNIT) and actor.unit_id and unit_id == actor.unit_id):
+        raise Forbidden(f"only the unit itself {doing}")
+    part = next((p for p in item.units if p.unit_id == unit_id), None)
+    if part is None:
+        raise Forbidden("your unit takes no part in this item")
+    return part
 
 
 def can_see_item(actor: Actor, item: Item) -> bool:

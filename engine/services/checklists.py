@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..access import Actor, visible_item
-from ..domain.roles import UNIT
-from ..errors import Conflict, Forbidden, InvalidInput
+from ..access import Actor, own_part, visible_item
+from ..errors import Conflict, InvalidInput
 from ..models import Checklist, Unit
 from . import audit
 
@@ -31,12 +30,7 @@ def put_checklist(duban, actor: Actor, item_id: int, fields: dict) -> dict:
     """The caller's unit sets its 六有 for the item: every point ticked or not, with its note."""
     with duban.db.transaction() as session:
         item = visible_item(session, actor, item_id)
-        unit_id = fields.get("unit") or actor.unit_id
-        if not (actor.has(UNIT) and actor.unit_id and unit_id == actor.unit_id):
-            raise Forbidden("only the unit itself fills in its 六有 checklist")
-        part = next((p for p in item.units if p.unit_id == unit_id), None)
-        if part is None:
-            raise Forbidden("your unit takes no part in this item")
+        unit_id = own_part(actor, item, fields.get("unit"), "fills in its 六有 checklist").unit_id
         if item.status not in WRITABLE:
             raise Conflict("the 六有 checklist is kept while the item is assigned and not yet closed")
         values = _checked(fields)

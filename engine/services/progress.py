@@ -25,7 +25,7 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from ..access import Actor, items_visible, user_cleared, visible_item
+from ..access import Actor, items_visible, own_part, user_cleared, visible_item
 from ..calendar import WORKDAY_START
 from ..clock import CHINA
 from ..domain.roles import SUPERVISORS, UNIT
@@ -106,12 +106,8 @@ def put_report(duban, actor: Actor, item_id: int, month: str, fields: dict) -> d
 
 def _put(duban, session, actor: Actor, item_id: int, month: str, fields: dict) -> int:
     item = visible_item(session, actor, item_id)
-    unit_id = fields.get("unit") or actor.unit_id
-    if not (actor.has(UNIT) and actor.unit_id and unit_id == actor.unit_id):
-        raise Forbidden("only the unit itself reports its progress")
-    part = next((p for p in item.units if p.unit_id == unit_id), None)
-    if part is None:
-        raise Forbidden("your unit takes no part in this item")
+    part = own_part(actor, item, fields.get("unit"), "reports its progress")
+    unit_id = part.unit_id
     now = duban.clock.now()
     current = month_of(now)
     if month < current:

@@ -39,18 +39,12 @@ class ProgressVersionSchema(Schema):
     reported_at = fields.DateTime()
 
 
-class ProgressSchema(Schema):
+class ProgressSchema(ProgressVersionSchema):
     id = fields.Integer()
     item_id = fields.Integer()
     unit = fields.String()
     unit_name = fields.String()
     month = fields.String(metadata=MONTH)
-    text = fields.String()
-    percent = fields.Integer()
-    problems = fields.String()
-    next_steps = fields.String()
-    reported_by = fields.String()
-    reported_at = fields.DateTime()
     first_reported_at = fields.DateTime()
     version = fields.Integer(metadata={"description": "1 for the first report, +1 per correction"})
     history = fields.List(fields.Nested(ProgressVersionSchema),
