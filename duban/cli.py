@@ -44,7 +44,7 @@ def _import_holidays_file(duban) -> None:
     if not path:
         return
     try:
-        result = calendar.import_days(duban, Path(path).read_text(encoding="utf-8"), Path(path).name)
+        result = calendar.import_days(duban, calendar.read_days_file(Path(path)), Path(path).name)
     except (OSError, DubanError) as error:
         click.echo(f"warning: DUBAN_HOLIDAYS_FILE {path} not loaded: {error}", err=True)
         return
@@ -64,7 +64,7 @@ def calendar_import(file):
     from engine.services import calendar
 
     try:
-        result = calendar.import_days(bootstrap(), file.read_text(encoding="utf-8"), file.name)
+        result = calendar.import_days(bootstrap(), calendar.read_days_file(file), file.name)
     except DubanError as error:
         click.echo(f"error: {error.message}", err=True)
         sys.exit(2)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from .domain.roles import ADMIN, DESIGNER, DISCIPLINE, OFFICE, SUPERVISORS, SYSTEM_ADMINS, UNIT
 from .errors import Forbidden, NotFound
-from .models import HumanTask, Item, ItemDesignee, ItemUnit
+from .models import Extension, HumanTask, Instance, Item, ItemDesignee, ItemUnit, Notification
+from .texts import text
 
 # 保密: a `secret` item exists only for the people designated on it and for administrators.
 SECRET = "secret"
@@ -22,6 +23,18 @@ _TASK_ITEM = aliased(Item, name="task_item")
 # government), and only once assigned: from 交办 on, the units and their persons are settled.
 PUBLIC = "public"
 PUBLISHED_STATUSES = ("in_progress", "signoff", "feedback", "closed")
+# The item an instance serves, through the table that ties the two: the item's own instance (督办,
+# items.instance_id) and its 延期申请 instances (extensions.instance_id). Every rule on instances,
+# their tasks, incidents and counts resolves an instance to its item through these links (here and
+# in the engine's ctx.item, hooks.Hooks.item_of); a new process that serves an item adds its link
+# here and is covered everywhere. Aliases keep these subqueries apart from an outer query's Item.
+_ITEM_LINKS = (
+    (aliased(Item, name="linked_item"), "id"),
+    (aliased(Extension, name="linked_extension"), "item_id"),
+)
+_SERVED_ITEM = aliased(Item, name="served_item")
+_TASK_INSTANCE = aliased(Instance, name="task_instance")
+_NOTIFIED_ITEM = aliased(Item, name="notified_item")
 
 
 @dataclass(frozen=True)
@@ -63,29 +76,32 @@ def items_published():
     return and_(Item.classification == PUBLIC, Item.status.in_(PUBLISHED_STATUSES))
 
 
-def items_visible(actor: Actor):
-    """A WHERE clause on Item: the ledger rows this person may know about."""
-    return and_(cleared(actor), _taking_part(actor))
+def items_visible(actor: Actor, item=Item):
+    """A WHERE clause on Item (or an alias of it): the ledger rows this person may know about."""
+    return and_(cleared(actor, item), _taking_part(actor, item))
 
 
-def _taking_part(actor: Actor):
+def _taking_part(actor: Actor, item=Item):
     if actor.has(*SUPERVISORS):
         return true()
     clauses = []
     if actor.has(UNIT) and actor.unit_id:
         clauses.append(exists(select(ItemUnit.id).where(
-            ItemUnit.item_id == Item.id, ItemUnit.unit_id == actor.unit_id)))
+            ItemUnit.item_id == item.id, ItemUnit.unit_id == actor.unit_id)))
     if actor.has(DISCIPLINE):
         clauses.append(exists(select(ItemUnit.id).where(
-            ItemUnit.item_id == Item.id, ItemUnit.escalated_at.is_not(None))))
+            ItemUnit.item_id == item.id, ItemUnit.escalated_at.is_not(None))))
     return or_(*clauses) if clauses else false()
 
 
 def visible_item(session, actor: Actor, item_id: int) -> Item:
-    """The item if this person may know of it; otherwise NotFound (404), as if it did not exist."""
-    item = session.get(Item, item_id)
-    if item is None or not can_see_item(actor, item):
-        raise NotFound(f"item {item_id} not found")
+    """The item if this person may know of it; otherwise NotFound (404), as if it did not exist.
+
+    One query decides, the same for a missing and a hidden item: neither the answer nor its timing
+    tells a secret item from no item (the item's units and designees load only once it is visible)."""
+    item = session.scalars(select(Item).where(Item.id == item_id, items_visible(actor))).one_or_none()
+    if item is None:
+        raise NotFound(text("item.not_found", id=item_id))
     return item
 
 
@@ -110,10 +126,78 @@ def can_see_item(actor: Actor, item: Item) -> bool:
     return actor.has(DISCIPLINE) and any(part.escalated_at for part in item.units)
 
 
-def can_see_instance(actor: Actor, instance, item: Item | None) -> bool:
-    if item is not None:
-        return can_see_item(actor, item)
-    return actor.has(ADMIN, DESIGNER, OFFICE) or instance.started_by == actor.username
+def served_item_id(instance_id):
+    """SQL: the id of the item that the instance `instance_id` (a column or a value) serves; NULL if none."""
+    # correlate_except: the instance column belongs to the enclosing query at whatever depth (auto-
+    # correlation only looks one level up, and these sit inside EXISTS clauses).
+    return func.coalesce(*(select(getattr(link, item_id)).where(link.instance_id == instance_id)
+                           .correlate_except(link).scalar_subquery() for link, item_id in _ITEM_LINKS))
+
+
+def instance_item(session, instance_id: int) -> Item | None:
+    """The item an instance serves (its own, or the one its 延期申请 is about); None if it serves none."""
+    return session.scalars(select(Item).where(Item.id == served_item_id(instance_id))).one_or_none()
+
+
+def _serves_uncleared(actor: Actor, instance_id):
+    """SQL: the instance `instance_id` serves an item this person is not cleared for."""
+    return exists(select(_SERVED_ITEM.id).where(
+        _SERVED_ITEM.id == served_item_id(instance_id), ~cleared(actor, _SERVED_ITEM)))
+
+
+def instances_cleared(actor: Actor, instance=Instance):
+    """A WHERE clause on Instance: 保密 alone. An instance serving a secret item exists only for the
+    item's designated people and administrators, as the item does."""
+    if actor.has(*SYSTEM_ADMINS):
+        return true()
+    return ~_serves_uncleared(actor, instance.id)
+
+
+def instances_visible(actor: Actor, instance=Instance):
+    """A WHERE clause on Instance (or an alias): the instances this person may open. One that serves
+    an item is seen as its item is (items_visible); any other by the office, designers and
+    administrators, and by whoever started it."""
+    item_id = served_item_id(instance.id)
+    serving_visible = exists(select(_SERVED_ITEM.id).where(
+        _SERVED_ITEM.id == item_id, items_visible(actor, _SERVED_ITEM)))
+    without_item = true() if actor.has(ADMIN, DESIGNER, OFFICE) else instance.started_by == actor.username
+    return or_(serving_visible, and_(item_id.is_(None), without_item))
+
+
+def instances_monitored(actor: Actor):
+    """A WHERE clause on Instance: the monitor's list (/instances). Supervisors and designers watch
+    every instance they are cleared for; everyone else the instances they may open."""
+    if actor.has(*SUPERVISORS, DESIGNER):
+        return instances_cleared(actor)
+    return instances_visible(actor)
+
+
+def visible_instance(session, actor: Actor, instance_id: int) -> Instance:
+    """The instance if this person may open it; otherwise NotFound (404), in one query whether it is
+    missing or hidden (the same answer in the same time)."""
+    return _one_instance(session, instance_id, instances_visible(actor))
+
+
+def cleared_instance(session, actor: Actor, instance_id: int) -> Instance:
+    """The instance unless it serves an item this person is not cleared for (then, as when it is
+    missing, NotFound): for actions whose rights are checked by role, such as messages."""
+    return _one_instance(session, instance_id, instances_cleared(actor))
+
+
+def _one_instance(session, instance_id: int, clause) -> Instance:
+    instance = session.scalars(select(Instance).where(Instance.id == instance_id, clause)).one_or_none()
+    if instance is None:
+        raise NotFound(text("instance.not_found", id=instance_id))
+    return instance
+
+
+def notifications_cleared(actor: Actor):
+    """A WHERE clause on Notification: what a person still may read. Checked on every read, not only
+    when sent, so news of a secret item disappears for someone whose designation is removed."""
+    if actor.has(*SYSTEM_ADMINS):
+        return true()
+    return ~exists(select(_NOTIFIED_ITEM.id).where(
+        _NOTIFIED_ITEM.id == Notification.item_id, ~cleared(actor, _NOTIFIED_ITEM)))
 
 
 def tasks_workable(actor: Actor):
@@ -124,6 +208,30 @@ def tasks_workable(actor: Actor):
     candidate = and_(HumanTask.assignee.is_(None), or_(*by_role)) if by_role else false()
     hidden = exists(select(_TASK_ITEM.id).where(_TASK_ITEM.id == HumanTask.item_id, ~cleared(actor, _TASK_ITEM)))
     return and_(HumanTask.state == "open", or_(HumanTask.assignee == actor.username, candidate), ~hidden)
+
+
+def tasks_visible(actor: Actor):
+    """A WHERE clause on HumanTask: the tasks this person may open, open or done. None of an instance
+    serving an item they are not cleared for; their own (their role's, their unit's, assigned to
+    them); and the others of an instance they may open, except that a unit sees only its own unit's
+    tasks."""
+    through_instance = false() if _only_a_unit(actor) else exists(select(_TASK_INSTANCE.id).where(
+        _TASK_INSTANCE.id == HumanTask.instance_id, instances_visible(actor, _TASK_INSTANCE)))
+    cleared_for = true() if actor.has(*SYSTEM_ADMINS) else ~_serves_uncleared(actor, HumanTask.instance_id)
+    return and_(cleared_for, or_(_fits(actor), through_instance))
+
+
+def _only_a_unit(actor: Actor) -> bool:
+    return actor.has(UNIT) and not actor.has(*SUPERVISORS, DISCIPLINE)
+
+
+def _fits(actor: Actor):
+    """SQL: is_candidate."""
+    clauses = [and_(HumanTask.role.is_(None), HumanTask.assignee == actor.username)]
+    clauses += [HumanTask.role == role for role in actor.roles if role != UNIT]
+    if actor.has(UNIT) and actor.unit_id:
+        clauses.append(and_(HumanTask.role == UNIT, HumanTask.unit_id == actor.unit_id))
+    return or_(*clauses)
 
 
 def is_candidate(actor: Actor, task: HumanTask) -> bool:

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import event
 
-from .bpmn.runtime import Runtime
+from .bpmn.isolation import IsolatedRuntime, Limits
 from .calendar import WorkCalendar
 from .calendar_store import CalendarStore
 from .clock import SystemClock
@@ -20,7 +20,7 @@ class Duban:
     settings: Settings
     db: Database
     clock: object
-    runtime: Runtime
+    runtime: IsolatedRuntime
     calendar_store: object
     # Deployed definitions by id (immutable once deployed, so read once per process).
     definitions: dict = field(default_factory=dict)
@@ -35,12 +35,22 @@ def bootstrap(settings: Settings | None = None, clock=None, db: Database | None 
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     db = db or Database(settings.database_url)
-    runtime = Runtime(clock)
+    runtime = IsolatedRuntime(clock, limits(settings))
     _keep_live_workflows(db, runtime)
+    from .services import audit  # here, not at the top: the services import this module
+
+    audit.bind(db, settings)  # the audit chain's key and anchor file (not in the database)
     return Duban(settings=settings, db=db, clock=clock, runtime=runtime, calendar_store=CalendarStore(db))
 
 
-def _keep_live_workflows(db: Database, runtime: Runtime) -> None:
+def limits(settings: Settings) -> Limits:
+    """The budgets of one engine step, from the settings."""
+    return Limits(cpu_s=settings.step_cpu_s, memory_mb=settings.step_memory_mb, wall_s=settings.step_wall_s,
+                  processes=settings.step_processes, max_value_bytes=settings.max_value_bytes,
+                  max_data_bytes=settings.max_data_bytes, max_state_bytes=settings.max_state_bytes)
+
+
+def _keep_live_workflows(db: Database, runtime: IsolatedRuntime) -> None:
     """Saved workflows go to the runtime's cache only once their transaction has committed."""
 
     @event.listens_for(db.sessions, "after_commit")

@@ -11,11 +11,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from .clock import CHINA
+from .texts import text
 
 # Office hours of government units; a deadline is the close of its last working day.
 WORKDAY_START = time(8, 30)
 WORKDAY_END = time(17, 30)
 MAX_SPAN_DAYS = 3660
+# Most working days one call counts (about 14 years): each costs a loop step, and the count may come
+# from a process script, so an absurd one is refused rather than looped through.
+MAX_WORKDAYS = 3660
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,7 @@ class WorkCalendar:
 
     def add_workdays(self, start: datetime, count: int) -> Deadline:
         """The close of the `count`-th working day after `start`'s day (which is not counted)."""
-        if count < 0:
-            raise ValueError("count must not be negative")
+        _check_count(count)
         day = _local_day(start)
         provisional = False
         for _ in range(count):
@@ -75,6 +78,7 @@ class WorkCalendar:
 
     def subtract_workdays(self, moment: datetime, count: int) -> datetime:
         """The same time of day `count` working days earlier (for 预警 before a deadline)."""
+        _check_count(count)
         local = moment.astimezone(CHINA)
         day = local.date()
         for _ in range(count):
@@ -110,6 +114,11 @@ class WorkCalendar:
             day += timedelta(days=1)
             count += self.is_workday(day)
         return sign * count
+
+
+def _check_count(count: int) -> None:
+    if not 0 <= count <= MAX_WORKDAYS:
+        raise ValueError(text("calendar.workdays_range", limit=MAX_WORKDAYS))
 
 
 def _local_day(moment: datetime) -> date:

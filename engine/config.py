@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -15,6 +17,22 @@ def _float(env, name, default):
 def _int(env, name, default):
     value = env.get(name)
     return int(value) if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    """What a deployed process may ask of the engine: checked at deploy, and again at run time for
+    what only an expression can say (see `engine_limits()`)."""
+
+    # A repeating timer (R/PT1M) fires at most this often; a shorter literal cycle is refused at deploy.
+    min_timer_cycle_s: float = 60.0
+    # Most instances one multi-instance activity may create (a literal above it is refused at deploy).
+    max_multi_instance: int = 1000
+
+    @classmethod
+    def from_env(cls, env) -> "EngineLimits":
+        return cls(min_timer_cycle_s=_float(env, "DUBAN_MIN_TIMER_CYCLE_S", 60.0),
+                   max_multi_instance=_int(env, "DUBAN_MAX_MULTI_INSTANCE", 1000))
 
 
 @dataclass(frozen=True)
@@ -31,19 +49,44 @@ class Settings:
     holidays_file: str | None = None
     # Largest BPMN file accepted at deploy; real diagrams are well under 1 MB.
     max_bpmn_bytes: int = 2 * 1024 * 1024
+    # Largest task submission or set of start variables (its JSON, UTF-8); larger is a 422.
+    max_submission_bytes: int = 256 * 1024
     # Working days before a deadline at which an item turns yellow (预警).
     yellow_workdays: int = 2
     token_ttl_hours: int = 12
     session_idle_minutes: int = 30
+    # Session cookies are always `Secure` (HTTPS behind a proxy that does not say so); without it,
+    # they are `Secure` when the request came over HTTPS.
+    secure_cookies: bool = False
+    # Key of the audit chain's HMAC; empty: derived from secret_key. Kept out of the database, so
+    # whoever can write the database cannot re-seal a record they changed.
+    audit_key: str = ""
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_sender: str = "duban@localhost"
+    # Each engine step (scripts, expressions, the engine's own work) runs in a child process under
+    # these budgets; over one, the step stops and nothing of it is stored (an incident).
+    step_cpu_s: float = 2.0
+    step_memory_mb: int = 256
+    step_wall_s: float = 15.0
+    step_processes: int = 2
+    # Largest single variable, all variables, and whole saved state an instance may have after a step.
+    max_value_bytes: int = 256 * 1024
+    max_data_bytes: int = 1024 * 1024
+    max_state_bytes: int = 16 * 1024 * 1024
+    # What a deployed process may ask of the engine (EngineLimits): shortest timer cycle, most instances.
+    min_timer_cycle_s: float = EngineLimits.min_timer_cycle_s
+    max_multi_instance: int = EngineLimits.max_multi_instance
     extra: dict = field(default_factory=dict)
 
     @property
     def embedded(self) -> bool:
         """No Redis: the worker and the timer scheduler run inside the web process."""
         return not self.redis_url
+
+    @property
+    def limits(self) -> EngineLimits:
+        return EngineLimits(min_timer_cycle_s=self.min_timer_cycle_s, max_multi_instance=self.max_multi_instance)
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
@@ -61,18 +104,56 @@ class Settings:
             timer_lease_s=_float(env, "DUBAN_TIMER_LEASE_S", 60.0),
             holidays_file=env.get("DUBAN_HOLIDAYS_FILE") or None,
             max_bpmn_bytes=_int(env, "DUBAN_MAX_BPMN_BYTES", 2 * 1024 * 1024),
+            max_submission_bytes=_int(env, "DUBAN_MAX_SUBMISSION_BYTES", 256 * 1024),
             yellow_workdays=_int(env, "DUBAN_YELLOW_WORKDAYS", 2),
             token_ttl_hours=_int(env, "DUBAN_TOKEN_TTL_HOURS", 12),
             session_idle_minutes=_int(env, "DUBAN_SESSION_IDLE_MINUTES", 30),
+            secure_cookies=(env.get("DUBAN_SECURE_COOKIES") or "").strip().lower() in ("1", "true", "yes", "on"),
+            audit_key=env.get("DUBAN_AUDIT_KEY") or "",
             smtp_host=env.get("DUBAN_SMTP_HOST") or None,
             smtp_port=_int(env, "DUBAN_SMTP_PORT", 25),
             smtp_sender=env.get("DUBAN_SMTP_SENDER") or "duban@localhost",
+            step_cpu_s=_float(env, "DUBAN_STEP_CPU_S", 2.0),
+            step_memory_mb=_int(env, "DUBAN_STEP_MEMORY_MB", 256),
+            step_wall_s=_float(env, "DUBAN_STEP_WALL_S", 15.0),
+            step_processes=_int(env, "DUBAN_STEP_PROCESSES", 2),
+            max_value_bytes=_int(env, "DUBAN_MAX_VALUE_BYTES", 256 * 1024),
+            max_data_bytes=_int(env, "DUBAN_MAX_DATA_BYTES", 1024 * 1024),
+            max_state_bytes=_int(env, "DUBAN_MAX_STATE_BYTES", 16 * 1024 * 1024),
+            **vars(EngineLimits.from_env(env)),
         )
         values.update(overrides)
         settings = cls(**values)
         if not settings.secret_key:
             settings = settings.with_(secret_key=_stored_secret(settings.var_dir))
         return settings
+
+
+# The limits in force inside `using_limits` (a deploy, an engine step under its installation's settings).
+_LIMITS_IN_USE: ContextVar = ContextVar("duban_engine_limits", default=None)
+_process_limits: EngineLimits | None = None
+
+
+def engine_limits() -> EngineLimits:
+    """The limits in force. Engine steps may run in any process (web, worker, a child of either),
+    so without a deploy under way they come from this process's environment, read once."""
+    global _process_limits
+    in_use = _LIMITS_IN_USE.get()
+    if in_use is not None:
+        return in_use
+    if _process_limits is None:
+        _process_limits = EngineLimits.from_env(os.environ)
+    return _process_limits
+
+
+@contextmanager
+def using_limits(limits: EngineLimits):
+    """Check and run with `limits` inside the block (a deploy under its installation's settings)."""
+    token = _LIMITS_IN_USE.set(limits)
+    try:
+        yield limits
+    finally:
+        _LIMITS_IN_USE.reset(token)
 
 
 def _stored_secret(var_dir: Path) -> str:

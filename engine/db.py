@@ -1,13 +1,21 @@
 """The database: one SQLAlchemy engine per process, one transaction per state change."""
 from __future__ import annotations
 
+import functools
+import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from .errors import WriteConflict
+
+# How often an engine operation is run again after another writer got in first (SQLite).
+WRITE_ATTEMPTS = 5
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -38,9 +46,12 @@ def _sqlite_engine(url, **kwargs) -> Engine:
     def _on_begin(connection):
         # A deferred transaction that later writes fails at once with "database is locked"
         # when another writer got there first; taking the write lock up front makes it wait.
-        # Read-only sessions stay deferred so that, under WAL, they never wait for writers.
-        readonly = connection.get_execution_options().get("duban_readonly")
-        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        # Read-only sessions stay deferred so that, under WAL, they never wait for writers, and so
+        # do engine steps: they run a designer's code before they write and must not hold the
+        # write lock meanwhile (a conflict then surfaces as WriteConflict and the step reruns).
+        options = connection.get_execution_options()
+        deferred = options.get("duban_readonly") or options.get("duban_deferred")
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -54,6 +65,9 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(
             self.engine.execution_options(duban_readonly=True), expire_on_commit=False
+        )
+        self._step_sessions = sessionmaker(
+            self.engine.execution_options(duban_deferred=True), expire_on_commit=False
         )
 
     @property
@@ -71,6 +85,26 @@ class Database:
             session.close()
 
     @contextmanager
+    def step(self) -> Iterator[Session]:
+        """A unit of work that runs process code before it writes (an engine step).
+
+        On SQLite it takes the write lock at its first write, not at BEGIN, so other requests
+        write while the step computes; if another writer committed meanwhile, the write fails and
+        WriteConflict tells the caller (see `retrying`) to run the operation again. PostgreSQL
+        needs none of this: steps lock only their instance's row.
+        """
+        session = self._step_sessions()
+        try:
+            with session.begin():
+                yield session
+        except OperationalError as error:
+            if _is_locked(error):
+                raise WriteConflict("另一操作同时修改了数据，请重试") from None
+            raise
+        finally:
+            session.close()
+
+    @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session for queries; nothing it does is committed."""
         session = self._read_sessions()
@@ -82,3 +116,33 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _is_locked(error: OperationalError) -> bool:
+    return isinstance(error.orig, sqlite3.OperationalError) and "locked" in str(error.orig)
+
+
+def retrying(operation):
+    """Run an operation that uses `Database.step()` again when it lost a write race (SQLite)."""
+
+    @functools.wraps(operation)
+    def run(*args, **kwargs):
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return operation(*args, **kwargs)
+            except WriteConflict:
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    return run
+
+
+def next_id(session: Session, model) -> int:
+    """The id for a new row of `model`, taken without writing (so an engine step can name its
+    item before it writes anything). PostgreSQL hands it out from the sequence; on SQLite a
+    competing insert makes this transaction's write fail and the operation rerun (see `step`)."""
+    table = model.__table__
+    if session.bind.dialect.name == "postgresql":
+        return session.scalar(text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))"), {"table": table.name})
+    return (session.scalar(select(func.max(table.c.id))) or 0) + 1

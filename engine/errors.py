@@ -67,6 +67,12 @@ class StaleInstance(Conflict):
     code = "stale_version"
 
 
+class WriteConflict(StaleInstance):
+    """Raised when an engine step's write lost the race to another writer (SQLite); the step reruns."""
+
+    code = "write_conflict"
+
+
 class ProcessError(DubanError):
     """Raised when a process cannot continue: an expression fails, a script is refused (an incident)."""
 

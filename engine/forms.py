@@ -7,10 +7,14 @@ variables (a task with no form takes named variables, as Camunda's generic form 
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import date, datetime, time
 
+import re2
+
+from . import texts, untrusted
 from .errors import FormInvalid
 
 INPUT_TYPES = {"textfield", "textarea", "number", "checkbox", "checklist", "radio", "select",
@@ -30,11 +34,16 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{5,19}$")
 
 
 def load(text: str | bytes, name: str = "form") -> dict:
-    """Parse a .form file; raises ValueError with a readable reason."""
+    """Parse a .form file (UTF-8, with or without BOM, or UTF-16/32); raises ValueError with a readable reason."""
     try:
-        schema = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ValueError(f"{name} is not valid JSON: {error}") from None
+        schema = untrusted.parse_json(text)
+    except untrusted.TooDeep:
+        raise ValueError(texts.text("form.too_deep", name=name, limit=untrusted.MAX_JSON_DEPTH)) from None
+    except untrusted.Unreadable as error:
+        raise ValueError(f"{name}: {error}") from None
+    unstorable = untrusted.unstorable(schema)
+    if unstorable:
+        raise ValueError(texts.text("form.unstorable", name=name, path=unstorable[0] or "JSON", problem=unstorable[1]))
     problems = check_schema(schema)
     if problems:
         raise ValueError(f"{name}: " + "; ".join(problems))
@@ -82,13 +91,42 @@ def _check_component(component, keys) -> list[str]:
             problems.append(f"field '{key}': valuesExpression (FEEL) is not supported; use values or valuesKey")
         elif not component.get("valuesKey") and not isinstance(component.get("values"), list):
             problems.append(f"field '{key}' needs values or a valuesKey")
-    pattern = (component.get("validate") or {}).get("pattern")
+    rules = component.get("validate") or {}
+    if not isinstance(rules, dict):
+        return problems + [texts.text("form.validate_not_object", field=key)]
+    pattern = rules.get("pattern")
     if pattern:
         try:
-            re.compile(pattern)
-        except re.error as error:
-            problems.append(f"field '{key}': pattern {pattern!r} is not a valid regular expression ({error})")
+            compile_pattern(pattern)
+        except ValueError as error:
+            problems.append(texts.text("form.pattern_unsupported", field=key, pattern=untrusted.cap(str(pattern), 100),
+                                       reason=error))
     return problems
+
+
+# JavaScript's \uXXXX and \u{X...} (what form-js patterns are written in) as RE2 writes them: \x{...}.
+_JS_UNICODE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u(?:\{([0-9A-Fa-f]{1,6})\}|([0-9A-Fa-f]{4}))")
+
+
+def compile_pattern(pattern):
+    """A form field's `validate.pattern` compiled with RE2, which matches in time linear in the text:
+    Python's backtracking `re` takes seconds on `^(a+)+$` against 25 characters, with the instance
+    locked. Patterns RE2 cannot run (backreferences, lookaround) raise ValueError with its reason."""
+    if not isinstance(pattern, str):
+        raise ValueError(texts.text("form.pattern_not_text"))
+    return _compiled(pattern)
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(pattern: str):
+    options = re2.Options()
+    options.log_errors = False
+    source = _JS_UNICODE_ESCAPE.sub(lambda m: f"{m.group(1)}\\x{{{m.group(2) or m.group(3)}}}", pattern)
+    try:
+        return re2.compile(source, options)
+    except re2.error as error:
+        reason = error.args[0] if error.args else error
+        raise ValueError(reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)) from None
 
 
 def fields(schema: dict | None) -> list[dict]:
@@ -173,8 +211,11 @@ def _check_text(field, value, rules, _options):
         raise ValueError(f"must be at most {limit} characters")
     if rules.get("minLength") and len(value) < int(rules["minLength"]):
         raise ValueError(f"must be at least {rules['minLength']} characters")
-    if rules.get("pattern") and not re.search(rules["pattern"], value):
-        raise ValueError(rules.get("patternErrorMessage") or f"must match {rules['pattern']}")
+    unstorable = untrusted.unstorable(value)
+    if unstorable:
+        raise ValueError(unstorable[1])
+    if rules.get("pattern") and not compile_pattern(rules["pattern"]).search(value):
+        raise ValueError(rules.get("patternErrorMessage") or texts.text("form.pattern_mismatch", pattern=rules["pattern"]))
     kind = rules.get("validationType")
     if kind == "email" and not _EMAIL.match(value):
         raise ValueError("must be an e-mail address")

@@ -76,6 +76,10 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # Someone else set the password (a reset): the user changes it before doing anything else.
+    password_change_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Who set it, until the user replaces it: 三员分立 keeps that person from also granting roles.
+    password_set_by: Mapped[str | None] = mapped_column(String(64))
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
     role_rows: Mapped[list["UserRole"]] = relationship(
@@ -92,10 +96,13 @@ class UserRole(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The security administrator who granted it (None: seeded or migrated): they may not also set
+    # this account's password (三员分立).
+    granted_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiToken(Base):
-    """A bearer token; only its SHA-256 is stored."""
+    """A bearer token, or the token behind a browser session; only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"
 
@@ -104,6 +111,10 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    # "bearer" (API clients) or "session" (a browser's cookie): a session's token also lapses after
+    # DUBAN_SESSION_IDLE_MINUTES without use, counted here on the server, whoever presents it.
+    kind: Mapped[str] = mapped_column(String(16), default="bearer", server_default="bearer")
+    last_seen_at: Mapped[datetime | None]
 
 
 class Definition(Base):

@@ -10,7 +10,7 @@ from engine.bootstrap import Duban, bootstrap
 from engine.config import Settings
 
 from . import api, errors, pages
-from .auth import check_csrf
+from .auth import SessionCookies, check_csrf
 
 
 def create_app(settings: Settings | None = None, duban: Duban | None = None) -> Flask:
@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, duban: Duban | None = None) -> 
     )
     app.json.ensure_ascii = False
     app.extensions["duban"] = duban
+    app.session_interface = SessionCookies()  # `Secure` over HTTPS
     app.before_request(check_csrf)
     app.after_request(_security_headers)
     api.register(app)

@@ -2,26 +2,51 @@
 
 A browser session holds a server-side token (the same kind the API issues), so signing out or an
 administrator's revocation ends it at once, and it lapses after DUBAN_SESSION_IDLE_MINUTES without
-a request. Cookie-authenticated requests that change anything must carry the session's CSRF token
-(form field `csrf_token` or header `X-CSRF-Token`); bearer requests need none, as no browser sends
-that header on its own.
+a request: the server counts that on the token, so a copied cookie (or its token sent as a bearer
+token) lapses too. The cookie is `Secure` when the request came over HTTPS, or always with
+DUBAN_SECURE_COOKIES. Cookie-authenticated requests that change anything must carry the session's
+CSRF token (form field `csrf_token` or header `X-CSRF-Token`); bearer requests need none, as no
+browser sends that header on its own.
+
+Someone whose password was set by another person (a reset) must change it first: until then every
+API call answers 403 `password_change_required` and every page leads to /account/password, except
+changing the password and signing out.
 """
 from __future__ import annotations
 
 import secrets
 
-from flask import current_app, g, request, session
+from flask import abort, current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 
 from engine import services
 from engine.errors import AuthenticationFailed, Forbidden
+from engine.services.auth import SESSION, SessionIdle
+from engine.texts import text
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 # Pages that take a form before anyone is signed in (login CSRF is still checked).
 ANONYMOUS_FORMS = {"/login"}
+# What someone who must change their password may still do: change it, and sign out.
+WHILE_PASSWORD_CHANGE = {"password.OwnPassword", "auth.Token", "pages.password", "pages.logout"}
 
 
 class SessionExpired(AuthenticationFailed):
     """Raised when a browser session has been idle longer than DUBAN_SESSION_IDLE_MINUTES."""
+
+
+class PasswordChangeRequired(Forbidden):
+    """Raised when the caller's password was set by someone else and is not changed yet (403)."""
+
+    code = "password_change_required"
+
+
+class SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed session cookie, `Secure` over HTTPS (or always, with DUBAN_SECURE_COOKIES)."""
+
+    def get_cookie_secure(self, app) -> bool:
+        return bool(super().get_cookie_secure(app) or app.extensions["duban"].settings.secure_cookies
+                    or request.is_secure)
 
 
 def duban():
@@ -34,46 +59,65 @@ def _bearer() -> str | None:
 
 
 def current_actor():
-    """The caller, or AuthenticationFailed (401)."""
+    """The caller, or AuthenticationFailed (401); PasswordChangeRequired (403, or for a page a
+    redirect to /account/password) while their password, set by someone else, is not changed."""
+    actor = _signed_in()
+    if g.get("password_change_required") and request.endpoint not in WHILE_PASSWORD_CHANGE:
+        if not request.path.startswith("/api"):
+            abort(redirect(url_for("pages.password")))
+        raise PasswordChangeRequired(text("auth.password_change_required"))
+    return actor
+
+
+def optional_actor():
+    """The signed-in caller, or None (for page decoration: no password-change check)."""
+    try:
+        return _signed_in()
+    except AuthenticationFailed:
+        return None
+
+
+def current_token() -> str | None:
+    """The token this request came with: the bearer token, else the session's."""
+    return _bearer() or session.get("token")
+
+
+def _signed_in():
     actor = getattr(g, "actor", None)
     if actor is not None:
         return actor
     token = _bearer()
     if token:
-        g.actor = services.actor_for_token(duban(), token)
-        return g.actor
-    if session.get("token"):
-        g.actor = _session_actor()
-        return g.actor
-    raise AuthenticationFailed("sign in first: send Authorization: Bearer <token>")
+        caller = services.auth.caller_for_token(duban(), token)
+    elif session.get("token"):
+        caller = _session_caller()
+    else:
+        raise AuthenticationFailed(text("auth.sign_in_first"))
+    g.actor, g.password_change_required = caller.actor, caller.password_change_required
+    return g.actor
 
 
-def optional_actor():
-    """The signed-in caller, or None."""
-    try:
-        return current_actor()
-    except AuthenticationFailed:
-        return None
-
-
-def _session_actor():
+def _session_caller():
     now = duban().clock.now().timestamp()
     idle = duban().settings.session_idle_minutes * 60
     if now - session.get("seen", 0) > idle:
         end_session()
-        raise SessionExpired("会话已超时，请重新登录")
+        raise SessionExpired(text("auth.session_idle"))
     try:
-        actor = services.actor_for_token(duban(), session["token"])
+        caller = services.auth.caller_for_token(duban(), session["token"])
+    except SessionIdle as error:
+        session.clear()
+        raise SessionExpired(error.message) from None
     except AuthenticationFailed:
         session.clear()
         raise
     session["seen"] = now
-    return actor
+    return caller
 
 
 def begin_session(actor, ip: str | None = None) -> None:
     """Sign the browser in: a fresh session (no fixation), a server-side token, a new CSRF token."""
-    token, _ = services.issue_token(duban(), actor, ip=ip)
+    token, _ = services.issue_token(duban(), actor, ip=ip, kind=SESSION)
     session.clear()
     session.permanent = False
     session.update(token=token, seen=duban().clock.now().timestamp(), csrf=secrets.token_urlsafe(32))

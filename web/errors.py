@@ -6,7 +6,7 @@ import logging
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from engine import errors
+from engine import errors, untrusted
 
 from .pages.common import page_error_response
 
@@ -32,8 +32,19 @@ def status_of(error: errors.DubanError) -> int:
     return 400
 
 
+# At most this many details: a form or a deployment with thousands of faults needs only the first ones.
+MAX_DETAILS = 50
+
+
+def capped_details(details) -> list:
+    """The first MAX_DETAILS details, each text in them cut to untrusted.MAX_MESSAGE_CHARS."""
+    return [{key: untrusted.cap(value) if isinstance(value, str) else value for key, value in detail.items()}
+            if isinstance(detail, dict) else untrusted.cap(detail) for detail in (details or [])[:MAX_DETAILS]]
+
+
 def error_response(status: int, code: str, message: str, details=None):
-    response = jsonify({"error": code, "message": message, "details": details or []})
+    # Capped here, once: an error's text may come from a script's exception or echo what was sent.
+    response = jsonify({"error": code, "message": untrusted.cap(message), "details": capped_details(details)})
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="duban"'
@@ -73,5 +84,5 @@ def register(app) -> None:
     def _unexpected(error):
         log.exception("unhandled error on %s %s", request.method, request.path)
         if _wants_json():
-            return error_response(500, "internal_error", "an internal error occurred; it has been logged")
+            return error_response(500, "internal_error", "服务器内部错误，已记录，请稍后再试。")
         return page_error_response(500, "服务器内部错误，已记录，请稍后再试。")

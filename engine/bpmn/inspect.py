@@ -10,7 +10,10 @@ import re
 from dataclasses import dataclass, field
 
 from .. import forms as formjs
+from ..config import engine_limits
 from ..domain.roles import LANE_ROLES, role_for_lane
+from ..texts import text
+from .timers import literal_cycle_interval
 from .xml import BPMN, CAMUNDA, NS, SPIFF, ZEEBE, label, local
 
 HUMAN_TASKS = ("userTask", "manualTask")
@@ -69,12 +72,14 @@ class Inspection:
     errors: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
 
-    def problem(self, bucket: list, filename: str, element, message: str) -> None:
+    def problem(self, bucket: list, filename: str, element, message: str, rule: str | None = None) -> None:
+        """Record a problem; `rule` names the limit broken (`timer-min-cycle`), for designers to look up."""
         bucket.append({
             "file": filename,
             "element": element.get("id") if element is not None else None,
             "line": element.sourceline if element is not None else None,
             "message": f"{label(element)}: {message}" if element is not None else message,
+            "rule": rule,
         })
 
 
@@ -159,6 +164,8 @@ def _inspect_element(filename, element, info, lanes, has_lanes, catalogue, resul
                            "the script runs as Python")
     elif kind in ("timeDate", "timeDuration", "timeCycle"):
         _check_language(filename, element, result, "timer")
+        if kind == "timeCycle":
+            _check_cycle(filename, element, result)
     elif kind == "multiInstanceLoopCharacteristics":
         _check_multi_instance(filename, element, result)
     elif kind == "callActivity":
@@ -172,6 +179,7 @@ def _inspect_element(filename, element, info, lanes, has_lanes, catalogue, resul
 
 def _check_multi_instance(filename, element, result) -> None:
     owner = element.getparent()
+    _check_cardinality(filename, element, owner, result)
     if element.get(f"{{{CAMUNDA}}}collection"):
         result.problem(result.errors, filename, owner,
                        "Camunda-style multi-instance (camunda:collection) is not supported; "
@@ -182,6 +190,48 @@ def _check_multi_instance(filename, element, result) -> None:
         result.problem(result.errors, filename, owner,
                        f"collects output item '{output.get('id')}' from each instance, but a {local(owner)} "
                        "sets no data: remove bpmn:outputDataItem or use a script or user task")
+
+
+def _check_cycle(filename, element, result) -> None:
+    """Limits of repeating timers written as literals; a cycle an expression gives is stretched to
+    the minimum at run time instead (engine/bpmn/timers.py)."""
+    cycle = (element.text or "").strip()
+    interval = literal_cycle_interval(cycle)
+    if interval is None:
+        return
+    event, minimum = _event_of(element), engine_limits().min_timer_cycle_s
+    if interval.total_seconds() < minimum:
+        result.problem(result.errors, filename, event, text(
+            "limit.timer_min_cycle", cycle=cycle, interval=f"{interval.total_seconds():g}", minimum=f"{minimum:g}"),
+            rule="timer-min-cycle")
+    elif cycle.strip("\"'").upper().startswith("R/") and _non_interrupting(event):
+        result.problem(result.warnings, filename, event,
+                       text("limit.timer_unbounded_cycle", cycle=cycle), rule="timer-unbounded-cycle")
+
+
+def _event_of(definition):
+    """The event a timer belongs to (its timerEventDefinition may have an id of its own, which the
+    diagram does not show)."""
+    node = definition.getparent()
+    while node is not None and not local(node).endswith("Event"):
+        node = node.getparent()
+    return node if node is not None else _owner(definition)
+
+
+def _non_interrupting(event) -> bool:
+    if local(event) == "boundaryEvent":
+        return event.get("cancelActivity") == "false"
+    return local(event) == "startEvent" and event.get("isInterrupting") == "false"
+
+
+def _check_cardinality(filename, element, owner, result) -> None:
+    """A literal loopCardinality above the maximum; an expression is checked at run time (parser.py)."""
+    cardinality = element.find("bpmn:loopCardinality", NS)
+    literal = (cardinality.text or "").strip() if cardinality is not None else ""
+    limit = engine_limits().max_multi_instance
+    if re.fullmatch(r"[0-9]+", literal) and (len(literal) > 18 or int(literal) > limit):
+        result.problem(result.errors, filename, owner,
+                       text("limit.multi_instance_max", count=literal, limit=limit), rule="multi-instance-max")
 
 
 def _check_language(filename, element, result, what) -> None:

@@ -1,5 +1,8 @@
-"""Turning checked BPMN documents into SpiffWorkflow specs, with our timers and the sandbox's checks."""
+"""Turning checked BPMN documents into SpiffWorkflow specs, with our timers, the sandbox's checks and
+multi-instance activities bounded by the installation's maximum."""
 from __future__ import annotations
+
+from collections.abc import Sized
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
@@ -8,7 +11,11 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 
+from ..config import engine_limits
+from ..errors import ProcessError
+from ..texts import text
 from . import sandbox, timers
 
 
@@ -21,7 +28,8 @@ class SpecError(ValueError):
         self.element, self.filename, self.line = element, filename, line
 
     def as_detail(self) -> dict:
-        return {"file": self.filename, "element": self.element, "line": self.line, "message": str(self)}
+        return {"file": self.filename, "element": self.element, "line": self.line, "message": str(self),
+                "rule": None}
 
 
 class DubanParser(SpiffBpmnParser):
@@ -89,6 +97,40 @@ def _prepare_task_spec(task_spec) -> None:
         for expression in (task_spec.cardinality, task_spec.condition):
             if expression:
                 sandbox.check(expression)
+        # As with timers, our subclass: it counts the instances an expression asks for before making them.
+        task_spec.__class__ = _BOUNDED.get(type(task_spec), type(task_spec))
     if isinstance(task_spec, StandardLoopTask) and task_spec.condition:
         sandbox.check(task_spec.condition)
 
+
+def _refuse_too_many(spec, my_task, count) -> None:
+    """A multi-instance activity stops (an incident) rather than create more instances than the
+    installation allows: what an expression or a collection says is only known at run time."""
+    limit = engine_limits().max_multi_instance
+    if isinstance(count, int) and count > limit:
+        inner = my_task.workflow.spec.task_specs.get(spec.task_spec)  # the activity, which has the name
+        element = getattr(inner, "bpmn_name", None) or spec.bpmn_id
+        raise ProcessError(text("limit.multi_instance_run", element=element, count=count, limit=limit))
+
+
+class _BoundedParallel(ParallelMultiInstanceTask):
+    def create_children(self, my_task):
+        if self.data_input is None:
+            _refuse_too_many(self, my_task, my_task.workflow.script_engine.evaluate(my_task, self.cardinality))
+        elif self.data_input.exists(my_task) and isinstance(self.data_input.get(my_task), Sized):
+            _refuse_too_many(self, my_task, len(self.data_input.get(my_task)))
+        super().create_children(my_task)
+
+
+class _BoundedSequential(SequentialMultiInstanceTask):
+    def init_remaining_items(self, my_task):
+        remaining = super().init_remaining_items(my_task)
+        _refuse_too_many(self, my_task, len(remaining))
+        return remaining
+
+    def get_next_index(self, my_task):
+        _refuse_too_many(self, my_task, my_task.internal_data.get("cardinality"))
+        return super().get_next_index(my_task)
+
+
+_BOUNDED = {ParallelMultiInstanceTask: _BoundedParallel, SequentialMultiInstanceTask: _BoundedSequential}

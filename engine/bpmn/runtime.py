@@ -185,6 +185,13 @@ class Runtime:
         self._live_size = live_size
         self._lock = threading.Lock()
         self._serializer = StateSerializer()
+        # Told the name of each element as a step reaches it (the step process reports it, so a
+        # step stopped for its budget names where it was).
+        self.watch = None
+
+    def has_specs(self, definition_id) -> bool:
+        with self._lock:
+            return definition_id in self._specs
 
     def specs(self, definition_id: int, key: str, files: dict):
         with self._lock:
@@ -274,6 +281,10 @@ class Runtime:
     def _engine(self, functions: dict) -> SandboxedScriptEngine:
         return SandboxedScriptEngine(functions, clock=self.clock)
 
+    def attach(self, run: "ProcessRun", functions: dict) -> None:
+        """Give a workflow already in memory the sandbox with this operation's functions."""
+        run.workflow.script_engine = self._engine(functions)
+
     def dumps(self, workflow) -> str:
         return self._serializer.dumps(workflow)
 
@@ -286,8 +297,9 @@ class ProcessRun:
         self.workflow = workflow
         self.log = StepLog()
 
-    def set_functions(self, functions: dict) -> None:
-        self.workflow.script_engine.environment.functions = dict(functions)
+    def _watch(self, spec) -> None:
+        if self.runtime.watch is not None:
+            self.runtime.watch(spec.bpmn_name or spec.bpmn_id)
 
     # -- changing state -------------------------------------------------------------------
     def advance(self) -> None:
@@ -307,6 +319,7 @@ class ProcessRun:
                                        "without waiting for anyone: it loops")
                 spec = task.task_spec
                 if spec.bpmn_id:  # SpiffWorkflow's own joins and start have none
+                    self._watch(spec)
                     self.log.passed.append(spec.bpmn_id)
                 if timers.timer_of(spec) is not None and spec.bpmn_id:
                     self.log.fired_timers.append(FiredTimer(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id,
@@ -332,6 +345,7 @@ class ProcessRun:
         if task is None:
             raise ProcessError(f"task {task_id} is not waiting for anyone")
         self.log = StepLog()
+        self._watch(task.task_spec)
         with _spiff_errors():
             task.set_data(**data)
             task.run()
@@ -409,6 +423,14 @@ class ProcessRun:
                 views.append(TimerView(id=str(task.id), element_id=spec.bpmn_id,
                                        name=spec.bpmn_name or spec.bpmn_id, due_at=due, unit=_unit_of(task)))
         return views
+
+    def task_data(self):
+        """The data dicts a saved state carries forward: the workflow's and each open task's."""
+        yield self.workflow.data
+        for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+            yield task.data
+        if self.workflow.last_task is not None:
+            yield self.workflow.last_task.data
 
     def data(self) -> dict:
         if self.completed:

@@ -6,6 +6,11 @@ Ours read the clock of the workflow's script engine, accept the industry's liter
 None as "not scheduled yet": it is evaluated again at the next refresh (a deadline that only
 exists after an urge, say). `recalculate` forgets the stored value so a moved deadline moves
 its timer.
+
+A repeating timer never fires more often than the installation's minimum cycle
+(DUBAN_MIN_TIMER_CYCLE_S): a shorter literal is refused at deploy, a shorter cycle that an
+expression gives is stretched to it, and a cycle that fell behind fires once, not once per
+interval missed.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from SpiffWorkflow.util.task import TaskState
 
 from ..clock import CHINA
+from ..config import engine_limits
 
 _DURATION = re.compile(r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
                        r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$", re.I)
@@ -76,6 +82,24 @@ def parse_literal(text: str):
         raise TimerSpecError(f"'{text}' is not a valid ISO 8601 time: {error}") from None
 
 
+def literal_cycle_interval(text: str | None) -> timedelta | None:
+    """The interval of a cycle written as a literal (`R/PT1M`, quoted or not); None for anything
+    else (an expression, or a value `normalise_expression` refuses with its own message)."""
+    text = (text or "").strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
+    if not _CYCLE.match(text):
+        return None
+    try:
+        return timedelta(seconds=_parse_cycle(text, datetime(2000, 1, 1, tzinfo=timezone.utc))["duration"])
+    except Exception:  # noqa: BLE001 - a malformed cycle is reported by normalise_expression
+        return None
+
+
+def min_cycle() -> timedelta:
+    return timedelta(seconds=engine_limits().min_timer_cycle_s)
+
+
 def to_datetime(value) -> datetime:
     """An aware UTC datetime from what an expression gave; dates and naive times are Beijing time."""
     if isinstance(value, datetime):
@@ -100,24 +124,29 @@ def _duration(value, start: datetime) -> timedelta:
     return TimerEventDefinition.get_timedelta_from_start(parsed, start)
 
 
-def _parse_cycle(text: str, now: datetime) -> dict:
+def _parse_cycle(text: str, now: datetime, minimum: timedelta = timedelta(0)) -> dict:
+    """{cycles (-1: without end), next, duration in seconds}; an interval under `minimum` is stretched."""
     parts = text.strip().upper().split("/")
     cycles = int(parts[0][1:]) if parts[0][1:] else -1
     if len(parts) == 2:
-        interval = _duration(parts[1], now)
+        interval = _interval(_duration(parts[1], now), minimum)
         start = now + interval
     elif len(parts) == 3 and parts[1].startswith("P"):
         end = to_datetime(parts[2])
-        interval = _duration(parts[1], end)
+        interval = _interval(_duration(parts[1], end), minimum)
         start = end - interval
     elif len(parts) == 3:
         start = to_datetime(parts[1])
-        interval = _duration(parts[2], start)
+        interval = _interval(_duration(parts[2], start), minimum)
     else:
         raise TimerSpecError(f"'{text}' is not an ISO 8601 repeating interval")
+    return {"cycles": cycles, "next": start.isoformat(), "duration": interval.total_seconds()}
+
+
+def _interval(interval: timedelta, minimum: timedelta) -> timedelta:
     if interval.total_seconds() <= 0:
         raise TimerSpecError("a repeating timer needs a positive interval")
-    return {"cycles": cycles, "next": start.isoformat(), "duration": interval.total_seconds()}
+    return max(interval, minimum)
 
 
 def _now(my_task) -> datetime:
@@ -175,7 +204,7 @@ class ClockedCycle(CycleTimerEventDefinition):
             return None
         if not isinstance(value, str) or not _CYCLE.match(value.strip()):
             raise TimerSpecError(f"a cycle timer needs an ISO 8601 repeating interval like R3/PT1H, not {value!r}")
-        return _parse_cycle(value, _now(my_task))
+        return _parse_cycle(value, _now(my_task), min_cycle())
 
     def cycle_complete(self, my_task):
         value = my_task._get_internal_data("event_value")
@@ -183,19 +212,28 @@ class ClockedCycle(CycleTimerEventDefinition):
             value = self.schedule(my_task)
             if value is None:
                 return False
-        ready = False
-        if value["cycles"] != 0:
-            upcoming = datetime.fromisoformat(value["next"])
-            if upcoming <= _now(my_task):
-                value = dict(value, next=(upcoming + timedelta(seconds=value["duration"])).isoformat(),
-                             cycles=value["cycles"] - 1)
-                ready = True
-        else:
+        if value["cycles"] == 0:
             my_task.internal_data.pop("event_value", None)
             my_task.internal_data["event_fired"] = True
             return False
+        upcoming, now = datetime.fromisoformat(value["next"]), _now(my_task)
+        ready = upcoming <= now
+        if ready:
+            value = _fire_cycle(value, upcoming, now)
         my_task._set_internal_data(event_value=value)
         return ready
+
+
+def _fire_cycle(value: dict, upcoming: datetime, now: datetime) -> dict:
+    """The cycle after one firing at `now`. Each firing of a non-interrupting boundary timer starts a
+    token, so the intervals missed while nothing ran (the service down, a clock moved on) are one
+    firing, not one each; they still count against the repetitions, so the cycle ends when its
+    schedule said. The interval is the installation's minimum at least, whatever was stored."""
+    interval = max(timedelta(seconds=value["duration"]), min_cycle())
+    due = (now - upcoming) // interval + 1  # the firings the schedule held up to now
+    cycles = value["cycles"] if value["cycles"] < 0 else max(value["cycles"] - due, 0)
+    return dict(value, next=(upcoming + due * interval).isoformat(), cycles=cycles,
+                duration=interval.total_seconds())
 
 
 _CLOCKED = {

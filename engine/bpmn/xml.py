@@ -1,9 +1,12 @@
-"""Reading untrusted BPMN XML: size-limited, no DTDs, no entities, no network."""
+"""Reading untrusted BPMN XML: size-limited, no DTDs, no entities, no network; any encoding as UTF-8."""
 from __future__ import annotations
 
+import codecs
 import re
 
 from lxml import etree
+
+from ..texts import text
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -15,6 +18,13 @@ NS = {"bpmn": BPMN, "bpmndi": BPMNDI, "camunda": CAMUNDA, "zeebe": ZEEBE, "spiff
       "xsi": XSI}
 
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.I)
+# Byte order marks, longest first (UTF-32 LE begins with UTF-16 LE's).
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+# "<?" without a BOM, as XML 1.0 appendix F tells UTF-16 and UTF-32 apart from ASCII-compatible encodings.
+_BOMLESS = ((b"<\0\0\0", "utf-32-le"), (b"\0\0\0<", "utf-32-be"), (b"<\0?\0", "utf-16-le"),
+            (b"\0<\0?", "utf-16-be"))
+_DECLARED = re.compile(r"""^(<\?xml[^>]*?\bencoding\s*=\s*)(["'])([A-Za-z][A-Za-z0-9._-]*)\2""")
 
 
 class XmlRefused(ValueError):
@@ -32,12 +42,51 @@ def _parser() -> etree.XMLParser:
     )
 
 
+def as_utf8(data: bytes | str, max_bytes: int) -> bytes:
+    """The document as UTF-8 bytes declaring UTF-8, whatever it was written in.
+
+    Modelling tools on Windows write UTF-16 with a byte order mark, or a Chinese code page (GBK,
+    GB18030) named in the XML declaration. Everything after this (the DOCTYPE check, lxml, the text
+    stored with the definition) then reads one encoding. XmlRefused when the bytes do not decode.
+    """
+    if isinstance(data, str):
+        return _declaring_utf8(data.removeprefix("\ufeff")).encode("utf-8")
+    if len(data) > max_bytes:
+        raise XmlRefused(text("input.bpmn_too_large", size=len(data), limit=max_bytes))
+    encoding, body = _encoding_of(data)
+    try:
+        # Only text encodings: Python's codecs also name bytes-to-bytes ones (zlib, base64, hex).
+        if not codecs.lookup(encoding)._is_text_encoding:
+            raise LookupError(encoding)
+        decoded = codecs.decode(body, encoding)
+    except LookupError:
+        raise XmlRefused(text("input.bpmn_unknown_encoding", encoding=encoding)) from None
+    except UnicodeDecodeError as error:
+        raise XmlRefused(text("input.bpmn_encoding", encoding=encoding, reason=error.reason)) from None
+    return _declaring_utf8(decoded.removeprefix("\ufeff")).encode("utf-8")
+
+
+def _encoding_of(data: bytes) -> tuple[str, bytes]:
+    """(encoding, bytes without the BOM): a BOM, else UTF-16/32 by shape, else the declared encoding."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding, data[len(bom):]
+    for start, encoding in _BOMLESS:
+        if data.startswith(start):
+            return encoding, data
+    declared = _DECLARED.match(data[:200].decode("latin-1"))
+    return (declared.group(3) if declared else "utf-8"), data
+
+
+def _declaring_utf8(document: str) -> str:
+    return _DECLARED.sub(lambda m: f"{m.group(1)}{m.group(2)}UTF-8{m.group(2)}", document, count=1)
+
+
 def load(data: bytes | str, max_bytes: int) -> etree._Element:
     """The root element of a BPMN document, or XmlRefused saying why not."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
+    data = as_utf8(data, max_bytes)
     if len(data) > max_bytes:
-        raise XmlRefused(f"file is {len(data)} bytes; the limit is {max_bytes}")
+        raise XmlRefused(text("input.bpmn_too_large", size=len(data), limit=max_bytes))
     if _DOCTYPE.search(data):
         # DTDs bring entity expansion (billion laughs) and external entities (XXE); BPMN needs neither.
         raise XmlRefused("DOCTYPE and ENTITY declarations are not allowed in BPMN files")

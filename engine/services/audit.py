@@ -1,22 +1,37 @@
-"""The security audit log (安全审计日志): append-only, hash-chained, read by the audit administrator.
+"""The security audit log (安全审计日志): append-only, keyed hash chain, read by the audit administrator.
 
 等保 2.0 level 3 asks for audit records that cannot be altered unnoticed and are kept at least six
-months. Each record carries sha256(previous hash + its own canonical JSON), so changing, inserting
-or removing a row breaks the chain from that row on; `verify` finds the first broken row.
+months. Each record carries HMAC-SHA256(key, previous hash + its own canonical JSON). The key is not
+in the database (DUBAN_AUDIT_KEY, or derived from DUBAN_SECRET_KEY), so whoever can write the
+database can change a row but not re-seal it and the rows after it: `verify` finds the first
+broken row. Deleting the newest rows leaves an intact but shorter chain; so the chain's head is
+also written outside the database after each commit, as a line of `$DUBAN_VAR_DIR/audit-anchor.log`
+(appended with O_APPEND, so several processes share it; make it append-only with `chattr +a`) and
+of the `engine.services.audit` log, and `verify` compares the database with that file's last head.
 
 Writers call `append()` inside their own transaction. The record is chained when that transaction
 commits (a `before_commit` hook): the hook takes the chain's lock, reads the last hash once and
-inserts what the transaction queued. So a transaction that rolls back leaves no record, and the
-lock is held only for the last moment of a transaction, not through a workflow step. On PostgreSQL
-the lock is a transaction-level advisory lock; on SQLite, BEGIN IMMEDIATE already made the
-transaction the only writer. Should both ever be missing, ids given as "last id + 1" make a second
-writer fail on the primary key rather than fork the chain.
+inserts what the transaction queued; the head goes to the anchor file after the commit, outside the
+lock, one line per transaction. So a transaction that rolls back leaves no record, and the lock is
+held only for the last moment of a transaction, not through a workflow step. On PostgreSQL the lock
+is a transaction-level advisory lock; on SQLite, BEGIN IMMEDIATE already made the transaction the
+only writer. Should both ever be missing, ids given as "last id + 1" make a second writer fail on the
+primary key rather than fork the chain.
+
+Records written before the chain was keyed (plain SHA-256) stay verifiable: the anchor file's first
+line names the head the keyed chain started from, and only records up to it may carry such a hash.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
+import os
+import weakref
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.orm import Session
@@ -25,6 +40,9 @@ from ..access import Actor
 from ..domain.roles import AUDITADMIN
 from ..errors import Forbidden, InvalidInput
 from ..models import AuditRecord
+from ..texts import text as message
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 # 等保: audit records are kept at least six months; pruning refuses anything younger.
@@ -32,7 +50,49 @@ RETENTION = timedelta(days=183)
 # pg_advisory_xact_lock key of the chain: "dubanAUD" as a big-endian 64-bit integer.
 _LOCK_KEY = int.from_bytes(b"dubanAUD", "big")
 _PENDING = "duban_audit"
+_WRITTEN = "duban_audit_head"
 PRUNED = "audit.pruned"
+ANCHOR_FILE = "audit-anchor.log"
+# verify reads this much of the anchor file's end: heads are appended in commit order, give or take
+# the few transactions that commit at the same moment, so the newest head is always among them.
+_ANCHOR_TAIL = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Keeper:
+    """What seals and anchors one database's chain: the HMAC key and the anchor file."""
+
+    key: bytes
+    anchor: Path
+
+
+# The keeper of each database engine, set by bootstrap (`bind`); the commit hook finds it there.
+_KEEPERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def bind(db, settings) -> Keeper:
+    """Seal and anchor the audit records written through `db` with this installation's key and file."""
+    keeper = Keeper(key=chain_key(settings), anchor=Path(settings.var_dir) / ANCHOR_FILE)
+    _KEEPERS[db.engine] = keeper
+    return keeper
+
+
+def chain_key(settings) -> bytes:
+    """DUBAN_AUDIT_KEY, else a key derived from the secret key (never the secret key itself)."""
+    if settings.audit_key:
+        return settings.audit_key.encode()
+    return hmac.new(settings.secret_key.encode(), b"duban audit chain", hashlib.sha256).digest()
+
+
+def _keeper_of(bind) -> Keeper:
+    # A session bound to a connection names its engine; read and engine-step sessions are bound
+    # to an OptionEngine, which wraps the Engine.
+    engine = getattr(bind, "engine", bind)
+    engine = getattr(engine, "_proxied", engine)
+    keeper = _KEEPERS.get(engine)
+    if keeper is None:
+        raise RuntimeError("audit records need the chain's key: build the context with engine.bootstrap()")
+    return keeper
 
 
 def append(session: Session, actor: str | None, action: str, target: str | None, detail: dict | None = None,
@@ -54,10 +114,20 @@ def canonical(value) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def record_hash(prev_hash: str, record: AuditRecord) -> str:
+def record_hash(key: bytes, prev_hash: str, record: AuditRecord) -> str:
+    """The record's seal: HMAC-SHA256 over the previous hash and the record's canonical JSON."""
+    return hmac.new(key, _sealed_text(prev_hash, record), hashlib.sha256).hexdigest()
+
+
+def unkeyed_hash(prev_hash: str, record: AuditRecord) -> str:
+    """How records were hashed before the chain was keyed (anyone can compute it)."""
+    return hashlib.sha256(_sealed_text(prev_hash, record)).hexdigest()
+
+
+def _sealed_text(prev_hash: str, record: AuditRecord) -> bytes:
     body = {"id": record.id, "at": record.at.astimezone(timezone.utc).isoformat(), "actor": record.actor,
             "action": record.action, "target": record.target, "detail": record.detail, "ip": record.ip}
-    return hashlib.sha256((prev_hash + canonical(body)).encode()).hexdigest()
+    return (prev_hash + canonical(body)).encode()
 
 
 def _cut(value: str | None, length: int) -> str | None:
@@ -69,18 +139,53 @@ def _chain_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
+    keeper = _keeper_of(session.get_bind())
     session.flush()  # the transaction's own writes first: the lock below then covers only our inserts
-    last_id, last_hash = _lock_head(session)
+    last_id, last_hash = start = _lock_head(session)
     for fields in pending:
         last_id += 1
         record = AuditRecord(id=last_id, prev_hash=last_hash, **fields)
-        record.hash = last_hash = record_hash(last_hash, record)
+        record.hash = last_hash = record_hash(keeper.key, last_hash, record)
         session.add(record)
+    session.info[_WRITTEN] = (keeper, start, (last_id, last_hash))
+
+
+@event.listens_for(Session, "after_commit")
+def _anchor_committed(session: Session) -> None:
+    written = session.info.pop(_WRITTEN, None)
+    if written:
+        _anchor(*written)
 
 
 @event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_WRITTEN, None)
+
+
+def _anchor(keeper: Keeper, start: tuple[int, str], head: tuple[int, str]) -> None:
+    """Append the committed head to the anchor file and the log. One write() on an O_APPEND file:
+    lines of several processes never interleave. The commit stands whatever happens here."""
+    line = f"{head[0]} {head[1]}\n"
+    log.info("audit chain head %s %s", *head)
+    try:
+        fd = os.open(keeper.anchor, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    except FileNotFoundError:
+        keeper.anchor.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(keeper.anchor, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    except OSError as error:
+        log.error("audit anchor %s not written: %s", keeper.anchor, error)
+        return
+    try:
+        if os.fstat(fd).st_size == 0:
+            # A new file: it starts with the head the keyed chain continues (records up to it may be unkeyed).
+            line = f"start {start[0]} {start[1]}\n" + line
+            log.warning("audit anchor %s started at record %s", keeper.anchor, start[0])
+        os.write(fd, line.encode())
+    except OSError as error:
+        log.error("audit anchor %s not written: %s", keeper.anchor, error)
+    finally:
+        os.close(fd)
 
 
 def _lock_head(session: Session) -> tuple[int, str]:
@@ -92,24 +197,86 @@ def _lock_head(session: Session) -> tuple[int, str]:
     return (head.id, head.hash) if head else (0, GENESIS)
 
 
-def verify(duban) -> int | None:
-    """The id of the first record whose chain is broken (changed, inserted or removed), else None."""
-    return _walk(duban)[0]
+@dataclass(frozen=True)
+class Anchor:
+    """What the anchor file says: the head the keyed chain started from, and the newest head."""
+
+    exists: bool
+    start: tuple[int, str] | None = None
+    head: tuple[int, str] | None = None
+
+    def points(self) -> dict[int, str]:
+        return dict(p for p in (self.start, self.head) if p is not None)
 
 
-def _walk(duban) -> tuple[int | None, int, str]:
-    """(first broken id or None, records read, last hash), reading the chain in id order."""
+def read_anchor(path: Path) -> Anchor:
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline().decode(errors="replace").split()
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - _ANCHOR_TAIL))
+            tail = handle.read().decode(errors="replace").splitlines()
+    except FileNotFoundError:
+        return Anchor(exists=False)
+    start = _point(first[1:]) if first[:1] == ["start"] else None
+    heads = [point for point in map(_point, (line.split() for line in tail)) if point]
+    return Anchor(exists=True, start=start, head=max(heads, default=None))
+
+
+def _point(words: list[str]) -> tuple[int, str] | None:
+    # A line cut by a crash, or the start line, is not a head.
+    if len(words) != 2 or not words[0].isdigit() or len(words[1]) != 64:
+        return None
+    return int(words[0]), words[1]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What `verify` found: intact or not, the first record that fails, and why."""
+
+    intact: bool
+    broken_at: int | None
+    records: int
+    last_hash: str
+    anchored: int | None
+    problem: str | None = None
+
+
+def verify(duban) -> Verdict:
+    """Walk the chain in id order: each record must point to the one before and carry its seal, the
+    records the anchor file names must carry the hashes it names, and none it names may be missing."""
+    keeper = _keeper_of(duban.db.engine)
+    anchor = read_anchor(keeper.anchor)
+    anchored, last_id = anchor.points(), 0
     with duban.db.reading() as session:
-        anchor = _prune_anchor(session)
+        pruned = _prune_anchor(session)
         rows = session.scalars(select(AuditRecord).order_by(AuditRecord.id).execution_options(yield_per=1000))
         count, prev_hash = 0, None
         for row in rows:
             count += 1
-            expected = prev_hash if prev_hash is not None else (GENESIS if row.id == 1 else anchor.get(row.id))
-            if row.prev_hash != expected or row.hash != record_hash(row.prev_hash, row):
-                return row.id, count, row.hash
-            prev_hash = row.hash
-        return None, count, prev_hash or GENESIS
+            expected = prev_hash if prev_hash is not None else (GENESIS if row.id == 1 else pruned.get(row.id))
+            if row.prev_hash != expected or not _sealed(keeper, anchor, row):
+                return _broken(row, count, anchor, message("audit.changed", id=row.id))
+            if anchored.get(row.id, row.hash) != row.hash:
+                return _broken(row, count, anchor, message("audit.anchor_mismatch", id=row.id))
+            prev_hash, last_id = row.hash, row.id
+    head = anchor.head[0] if anchor.head else None
+    if head is not None and head > last_id:
+        return Verdict(False, last_id + 1, count, prev_hash or GENESIS, head,
+                       message("audit.cut", anchored=head, last=last_id))
+    if count and not anchor.exists:
+        return Verdict(False, None, count, prev_hash, None, message("audit.anchor_missing", path=keeper.anchor))
+    return Verdict(True, None, count, prev_hash or GENESIS, head)
+
+
+def _sealed(keeper: Keeper, anchor: Anchor, row: AuditRecord) -> bool:
+    if hmac.compare_digest(row.hash, record_hash(keeper.key, row.prev_hash, row)):
+        return True
+    # Written before the chain was keyed: only up to the head the anchor file started from.
+    return bool(anchor.start and row.id <= anchor.start[0] and row.hash == unkeyed_hash(row.prev_hash, row))
+
+
+def _broken(row: AuditRecord, count: int, anchor: Anchor, problem: str) -> Verdict:
+    return Verdict(False, row.id, count, row.hash, anchor.head[0] if anchor.head else None, problem)
 
 
 def _prune_anchor(session) -> dict:
@@ -121,17 +288,37 @@ def _prune_anchor(session) -> dict:
     return {latest.detail.get("first_kept"): latest.detail.get("anchor")}
 
 
-def report(duban, actor: Actor) -> dict:
-    """What the audit administrator sees of `verify`: intact or not, where it breaks, how many records."""
+def report(duban, actor: Actor, ip: str | None = None) -> dict:
+    """What the audit administrator sees of `verify`; the verification is itself recorded."""
     _require_auditor(actor)
-    broken_at, count, last_hash = _walk(duban)
-    return {"intact": broken_at is None, "broken_at": broken_at, "records": count, "last_hash": last_hash}
+    verdict = verify(duban)
+    record(duban, actor, "audit.verify", "audit_log", {"intact": verdict.intact, "broken_at": verdict.broken_at,
+                                                       "records": verdict.records}, ip)
+    return {"intact": verdict.intact, "broken_at": verdict.broken_at, "records": verdict.records,
+            "last_hash": verdict.last_hash, "anchored": verdict.anchored, "problem": verdict.problem}
 
 
-def list_records(duban, actor: Actor, page: int = 1, size: int = 50, filters: dict | None = None
-                 ) -> tuple[list[dict], int]:
-    """Audit records, newest first; filters: actor, action (`instance.*` for a prefix), target, since."""
+def record(duban, actor: Actor | str | None, action: str, target: str | None, detail: dict | None = None,
+           ip: str | None = None) -> None:
+    """One record in a transaction of its own: for what changes nothing else (a read, an export)."""
+    name = actor.username if isinstance(actor, Actor) else actor
+    with duban.db.transaction() as session:
+        append(session, name, action, target, detail, ip, at=duban.clock.now())
+
+
+def list_records(duban, actor: Actor, page: int = 1, size: int = 50, filters: dict | None = None,
+                 ip: str | None = None) -> tuple[list[dict], int]:
+    """Audit records, newest first; filters: actor, action (`instance.*` for a prefix), target, since.
+
+    The auditor's reading is itself recorded (after the page is read, so it is not on that page)."""
     _require_auditor(actor)
+    result = _records(duban, page, size, filters)
+    asked = {key: value for key, value in (filters or {}).items() if value not in (None, "")}
+    record(duban, actor, "audit.read", "audit_log", {"filters": asked, "page": page}, ip)
+    return result
+
+
+def _records(duban, page: int, size: int, filters: dict | None) -> tuple[list[dict], int]:
     query = select(AuditRecord)
     for name, value in (filters or {}).items():
         if value in (None, ""):
@@ -157,7 +344,7 @@ def _require_auditor(actor: Actor) -> None:
     # 三员分立: only the audit administrator reads the log; the system and security administrators
     # are among those it watches.
     if not actor.has(AUDITADMIN):
-        raise Forbidden("only the audit administrator (安全审计员) reads the audit log")
+        raise Forbidden(message("audit.only_auditor"))
 
 
 def prune(duban, before: datetime) -> int:
@@ -168,8 +355,8 @@ def prune(duban, before: datetime) -> int:
     """
     now = duban.clock.now()
     if before > now - RETENTION:
-        raise InvalidInput("audit records are kept at least six months (183 days)",
-                           [{"field": "before", "message": f"must be on or before {(now - RETENTION).date()}"}])
+        raise InvalidInput(message("audit.retention"), [{"field": "before", "message": message(
+            "audit.retention_before", date=(now - RETENTION).date())}])
     with duban.db.transaction() as session:
         last_id = session.scalar(select(func.max(AuditRecord.id)))
         young = session.scalar(select(func.min(AuditRecord.id)).where(AuditRecord.at >= before))

@@ -1,20 +1,39 @@
-"""Signing in (登录): passwords with lockout, bearer tokens, and who the caller is."""
+"""Signing in (登录): passwords with lockout, bearer tokens and sessions, and who the caller is."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from ..access import Actor
 from ..errors import AuthenticationFailed
 from ..models import ApiToken, User
-from ..security import new_token, token_digest, verify_password
+from ..security import new_token, token_digest, verify_nothing, verify_password
+from ..texts import text
 from . import audit
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
-WRONG = "wrong username or password"
-LOCKED = "the account is locked after repeated failures; try again later"
+# The same answer for an unknown username and a wrong password: it must not tell which it was.
+WRONG = text("auth.wrong")
+LOCKED = text("auth.locked", minutes=int(LOCKOUT.total_seconds() // 60))
+BEARER, SESSION = "bearer", "session"
+# A session's last use is written at most this often (a write per request would be a write per page
+# view): the idle timeout is exact to within this.
+SEEN_EVERY = timedelta(minutes=1)
+
+
+class SessionIdle(AuthenticationFailed):
+    """Raised when a session's token was not used for longer than DUBAN_SESSION_IDLE_MINUTES."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who presented a token, and whether they must change their password before anything else."""
+
+    actor: Actor
+    password_change_required: bool
 
 
 def actor_of(user: User) -> Actor:
@@ -33,54 +52,104 @@ def login(duban, username: str, password: str, ip: str | None = None) -> Actor:
 
 
 def _check_credentials(duban, username: str, password: str, ip: str | None) -> tuple[Actor | None, str]:
+    # The password is checked before the write transaction (argon2 is slow on purpose: SQLite's
+    # write lock is not held meanwhile), and for an unknown username against a hash of nothing, so
+    # that the time taken tells an unknown username from a wrong password no more than the answer.
     # Returns rather than raises a refusal, so that the failure count and audit record it writes are committed.
+    stored = stored_hash(duban, username)
+    matches = verify_password(stored, password) if stored else verify_nothing(password)
     now = duban.clock.now()
     with duban.db.transaction() as session:
-        user = session.scalars(select(User).where(User.username == username)).one_or_none()
-        actor, action, why = _judge(user, password, now)
+        user = session.scalars(select(User).where(User.username == username).with_for_update()).one_or_none()
+        if user is not None and user.password_hash != stored:  # changed in between: check the new one
+            matches = verify_password(user.password_hash, password)
+        actor, action, why = _judge(user, matches, now)
         audit.append(session, username, action, f"user:{username}", {"reason": why} if why else None, ip, at=now)
         return actor, (LOCKED if action == "auth.login_refused" else WRONG)
 
 
-def _judge(user: User | None, password: str, now) -> tuple[Actor | None, str, str | None]:
+def stored_hash(duban, username: str) -> str | None:
+    with duban.db.reading() as session:
+        return session.scalar(select(User.password_hash).where(User.username == username))
+
+
+def _judge(user: User | None, matches: bool, now) -> tuple[Actor | None, str, str | None]:
     """(actor or None, audit action, why refused): the callers see only WRONG or LOCKED, the auditor more."""
     if user is None:
         return None, "auth.login_failed", "unknown user"
     if not user.active:
         return None, "auth.login_failed", "account disabled"
-    if user.locked_until and user.locked_until > now:
+    if is_locked(user, now):
         return None, "auth.login_refused", "account locked"
-    if not verify_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until, user.failed_logins = now + LOCKOUT, 0
-            return None, "auth.lockout", f"wrong password {MAX_FAILURES} times: locked until {user.locked_until}"
-        return None, "auth.login_failed", "wrong password"
+    if not matches:
+        lockout = count_failure(user, now)
+        return None, ("auth.lockout" if lockout else "auth.login_failed"), lockout or "wrong password"
     user.failed_logins, user.locked_until = 0, None
     return actor_of(user), "auth.login", None
 
 
-def issue_token(duban, actor: Actor, ip: str | None = None) -> tuple[str, object]:
+def is_locked(user: User, now) -> bool:
+    return bool(user.locked_until and user.locked_until > now)
+
+
+def count_failure(user: User, now) -> str | None:
+    """One more wrong password (at sign-in or when changing one's own); the fifth locks the account.
+    Returns what the audit record says of the lockout, or None when it did not lock."""
+    user.failed_logins += 1
+    if user.failed_logins < MAX_FAILURES:
+        return None
+    user.locked_until, user.failed_logins = now + LOCKOUT, 0
+    return f"wrong password {MAX_FAILURES} times: locked until {user.locked_until}"
+
+
+def issue_token(duban, actor: Actor, ip: str | None = None, kind: str = BEARER) -> tuple[str, object]:
+    """A new bearer token, or (kind SESSION) the token behind a browser session."""
     token = new_token()
     now = duban.clock.now()
     expires = now + timedelta(hours=duban.settings.token_ttl_hours)
     with duban.db.transaction() as session:
         session.execute(delete(ApiToken).where(ApiToken.expires_at < now))
-        session.add(ApiToken(user_id=actor.id, token_hash=token_digest(token), created_at=now, expires_at=expires))
-        audit.append(session, actor.username, "token.issue", f"user:{actor.username}",
-                     {"expires_at": expires.isoformat()}, ip, at=now)
+        session.add(ApiToken(user_id=actor.id, token_hash=token_digest(token), created_at=now, expires_at=expires,
+                             kind=kind, last_seen_at=now if kind == SESSION else None))
+        detail = {"expires_at": expires.isoformat()} | ({"kind": kind} if kind != BEARER else {})
+        audit.append(session, actor.username, "token.issue", f"user:{actor.username}", detail, ip, at=now)
     return token, expires
 
 
 def actor_for_token(duban, token: str) -> Actor:
+    return caller_for_token(duban, token).actor
+
+
+def caller_for_token(duban, token: str) -> Caller:
+    """Who holds this token; AuthenticationFailed when it is unknown, expired, or a session's token
+    unused for longer than DUBAN_SESSION_IDLE_MINUTES (however it is presented: cookie or header)."""
+    now = duban.clock.now()
     with duban.db.reading() as session:
         row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).one_or_none()
-        if row is None or row.expires_at <= duban.clock.now():
-            raise AuthenticationFailed("the token is invalid or has expired")
+        if row is None or row.expires_at <= now:
+            raise AuthenticationFailed(text("auth.token_invalid"))
         user = session.get(User, row.user_id)
         if user is None or not user.active:
-            raise AuthenticationFailed("the account is disabled")
-        return actor_of(user)
+            raise AuthenticationFailed(text("auth.disabled"))
+        caller = Caller(actor_of(user), user.password_change_required)
+        token_id, kind, last_seen = row.id, row.kind, row.last_seen_at or row.created_at
+    if kind == SESSION:
+        _keep_session(duban, token_id, last_seen, now, caller.actor.username)
+    return caller
+
+
+def _keep_session(duban, token_id: int, last_seen, now, username: str) -> None:
+    """End a session idle too long (on the server: a copied cookie or token lapses as well), else
+    note that it was used."""
+    if now - last_seen > timedelta(minutes=duban.settings.session_idle_minutes):
+        with duban.db.transaction() as session:
+            if session.execute(delete(ApiToken).where(ApiToken.id == token_id)).rowcount:
+                audit.append(session, username, "token.idle_expired", f"user:{username}",
+                             {"last_seen_at": last_seen.isoformat()}, at=now)
+        raise SessionIdle(text("auth.session_idle"))
+    if now - last_seen >= SEEN_EVERY:
+        with duban.db.transaction() as session:
+            session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_seen_at=now))
 
 
 def revoke_token(duban, token: str, ip: str | None = None) -> None:

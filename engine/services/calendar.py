@@ -10,6 +10,7 @@ import csv
 import io
 import logging
 from datetime import date
+from pathlib import Path
 
 import yaml
 from sqlalchemy import select
@@ -20,9 +21,15 @@ from ..domain.items import OPEN_STATUSES, deadline_for
 from ..domain.roles import SYSTEM_ADMINS
 from ..errors import Forbidden, InvalidInput
 from ..models import CalendarDay, CalendarYear, Item
+from ..texts import text
 from . import audit, process
 
 log = logging.getLogger(__name__)
+
+# A year's notice is a few hundred bytes; a century of days fits many times over.
+MAX_HOLIDAYS_BYTES = 256 * 1024
+# {year: {holidays: [day]}} or {days: [{date: day}]}: three levels; a little room for comments' sake.
+MAX_YAML_DEPTH = 6
 
 
 def _store_days(session, days: dict, years: set, source: str, now, actor: str | None, replace: bool) -> int:
@@ -58,15 +65,75 @@ def sync_official(duban) -> list[int]:
     return new_years
 
 
-def parse_days(text: str, name: str = "holidays") -> tuple[dict, set]:
+def read_days_file(path: Path) -> str:
+    """A holidays file's text (DUBAN_HOLIDAYS_FILE, `duban calendar import`), refused unread when too large."""
+    with path.open("rb") as handle:
+        return days_text(handle.read(MAX_HOLIDAYS_BYTES + 1), path.name)
+
+
+def days_text(data: bytes, name: str = "holidays") -> str:
+    """Uploaded bytes as text: at most MAX_HOLIDAYS_BYTES of UTF-8 (a BOM, as Windows Notepad writes, is fine)."""
+    if len(data) > MAX_HOLIDAYS_BYTES:
+        _refuse(name, text("calendar.too_large", limit=MAX_HOLIDAYS_BYTES))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        _refuse(name, text("calendar.not_utf8"))
+
+
+def _refuse(name: str, message: str):
+    raise InvalidInput(f"{name}: {message}", [{"field": "file", "message": message}])
+
+
+def parse_days(content: str, name: str = "holidays") -> tuple[dict, set]:
     """Read a holidays file: YAML ({year: {holidays: [...], workdays: [...]}} or {days: [...]}) or CSV
     (date,workday,note). Returns ({date: (workday, note)}, years it publishes)."""
+    if len(content) > MAX_HOLIDAYS_BYTES:
+        _refuse(name, text("calendar.too_large", limit=MAX_HOLIDAYS_BYTES))
     try:
-        if name.endswith(".csv") or text.lstrip().lower().startswith("date,"):
-            return _parse_csv(text)
-        return _parse_yaml(yaml.safe_load(text) or {})
-    except (ValueError, TypeError, KeyError, yaml.YAMLError) as error:
-        raise InvalidInput(f"{name}: {error}", [{"field": "file", "message": str(error)}]) from None
+        if name.endswith(".csv") or content.lstrip().lower().startswith("date,"):
+            return _parse_csv(content)
+        return _parse_yaml(_load_yaml(content) or {})
+    except _YamlRefused as refused:
+        _refuse(name, str(refused))
+    except yaml.YAMLError as error:
+        _refuse(name, text("calendar.yaml_invalid", reason=error))
+    except (ValueError, TypeError, KeyError) as error:
+        _refuse(name, str(error))
+
+
+class _YamlRefused(ValueError):
+    """Raised when a YAML file uses what a holidays file never needs and a hostile one abuses."""
+
+
+class _HolidaysLoader(yaml.SafeLoader):
+    """safe_load without anchors and aliases, and with little nesting.
+
+    An alias repeats a node without copying it, so 478 bytes of nested aliases describe billions of
+    entries ("billion laughs"): reading them took 9 s and 820 MB. A holidays file needs neither.
+    """
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _YamlRefused(text("calendar.yaml_alias", line=event.start_mark.line + 1))
+        if self.depth >= MAX_YAML_DEPTH:
+            raise _YamlRefused(text("calendar.yaml_too_deep", limit=MAX_YAML_DEPTH, line=event.start_mark.line + 1))
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _load_yaml(content: str):
+    loader = _HolidaysLoader(content)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 def _as_date(value) -> date:

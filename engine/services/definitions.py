@@ -16,6 +16,7 @@ class DefinitionRecord:
     files: dict
     forms: dict
     elements: dict
+    checksum: str = ""
 
 
 def record(duban, session, definition_id: int) -> DefinitionRecord:
@@ -25,6 +26,7 @@ def record(duban, session, definition_id: int) -> DefinitionRecord:
     row = session.get(Definition, definition_id)
     if row is None:
         raise NotFound(f"definition {definition_id} not found")
-    cached = DefinitionRecord(row.id, row.key, row.version, row.name, row.files, row.forms, row.elements)
+    cached = DefinitionRecord(row.id, row.key, row.version, row.name, row.files, row.forms, row.elements,
+                              row.checksum)
     duban.definitions[definition_id] = cached
     return cached

@@ -4,8 +4,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..access import Actor
+from ..access import Actor, instances_cleared
+from ..bpmn import xml
 from ..bpmn.runtime import compile_bundle
+from ..config import using_limits
 from ..domain.roles import DESIGNER, SYSTEM_ADMINS
 from ..errors import Conflict, Forbidden, NotFound
 from ..models import Definition, Instance
@@ -19,9 +21,11 @@ def deploy(duban, files: dict, forms: dict, actor: Actor | None = None) -> list[
     """
     if actor is not None and not actor.has(DESIGNER, *SYSTEM_ADMINS):
         raise Forbidden("only process designers and administrators deploy processes")
-    with duban.db.reading() as session:
+    # Checked under this installation's limits (shortest timer cycle, most instances, ...).
+    with duban.db.reading() as session, using_limits(duban.settings.limits):
         resolve = lambda key: _latest_files(session, key)  # noqa: E731
-        compiled = compile_bundle(files, forms, duban.settings.max_bpmn_bytes, resolve)
+        compiled = compile_bundle(_as_utf8(files, duban.settings.max_bpmn_bytes), forms,
+                                  duban.settings.max_bpmn_bytes, resolve)
     results = []
     try:
         with duban.db.transaction() as session:
@@ -40,10 +44,24 @@ def validate(duban, files: dict, forms: dict, actor: Actor) -> list[dict]:
     summary per process with its warnings."""
     if not actor.has(DESIGNER, *SYSTEM_ADMINS):
         raise Forbidden("only process designers and administrators validate processes")
-    with duban.db.reading() as session:
+    # Checked under this installation's limits (shortest timer cycle, most instances, ...).
+    with duban.db.reading() as session, using_limits(duban.settings.limits):
         resolve = lambda key: _latest_files(session, key)  # noqa: E731
-        compiled = compile_bundle(files, forms, duban.settings.max_bpmn_bytes, resolve)
+        compiled = compile_bundle(_as_utf8(files, duban.settings.max_bpmn_bytes), forms,
+                                  duban.settings.max_bpmn_bytes, resolve)
     return [{"key": p.key, "name": p.name, "warnings": p.warnings} for p in compiled]
+
+
+def _as_utf8(files: dict, max_bytes: int) -> dict:
+    """The BPMN files as UTF-8: tools on Windows write UTF-16 (with a BOM) or GBK, and a definition is
+    stored as text. A file that cannot be decoded stays as it was, for the checks to report by name."""
+    readable = {}
+    for name, data in files.items():
+        try:
+            readable[name] = xml.as_utf8(data, max_bytes)
+        except xml.XmlRefused:
+            readable[name] = data
+    return readable
 
 
 def definition_forms(duban, key: str, version: int | None = None) -> dict:
@@ -94,10 +112,13 @@ def definition_summary(definition: Definition, running: int = 0) -> dict:
             "running_instances": running, "warnings": definition.warnings}
 
 
-def list_definitions(duban, all_versions: bool = False) -> list[dict]:
+def list_definitions(duban, all_versions: bool = False, actor: Actor | None = None) -> list[dict]:
+    """The deployed versions with their running instances: for a caller (`actor`), only the instances
+    they are cleared for are counted (保密: a secret item's instance is in no count)."""
     with duban.db.reading() as session:
+        counted = [Instance.status == "running"] + ([instances_cleared(actor)] if actor else [])
         running = dict(session.execute(
-            select(Instance.definition_id, func.count()).where(Instance.status == "running")
+            select(Instance.definition_id, func.count()).where(*counted)
             .group_by(Instance.definition_id)).all())
         query = select(Definition).order_by(Definition.key, Definition.version.desc())
         rows = list(session.scalars(query))

@@ -11,12 +11,14 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ..access import Actor, can_see_item, visible_item
+from ..access import Actor, items_visible, visible_item
+from ..db import next_id, retrying
 from ..clock import CHINA
 from ..domain.items import limit_from
 from ..domain.roles import UNIT
 from ..errors import Conflict, Forbidden, FormInvalid, InvalidInput, NotFound
 from ..models import Extension, Item, Unit
+from ..texts import text
 from . import process
 from .hooks import Hooks
 from .instances import latest_definition
@@ -26,9 +28,10 @@ KEY = "duban_extension"
 MAX_REASON = 5000
 
 
+@retrying
 def request_extension(duban, actor: Actor, item_id: int, fields: dict) -> dict:
     """The unit's written request (reason, its head's signature, the deadline it asks for)."""
-    with duban.db.transaction() as session:
+    with duban.db.step() as session:
         item = visible_item(session, actor, item_id)
         unit_id = fields.get("unit") or actor.unit_id
         if not (actor.has(UNIT) and actor.unit_id == unit_id):
@@ -47,8 +50,7 @@ def request_extension(duban, actor: Actor, item_id: int, fields: dict) -> dict:
         extension = Extension(item_id=item_id, unit_id=unit_id, reason=fields["reason"].strip(),
                               head=fields["head"].strip(), old_deadline=current, requested_deadline=wanted,
                               status="pending", requested_by=actor.username, requested_at=now, comment="")
-        session.add(extension)
-        session.flush()
+        extension.id = next_id(session, Extension)  # written after the start step (see db.step)
         ctx = process.context(duban, session, actor)
         ctx.item = item
         instance = process.start(ctx, latest_definition(session, KEY), {
@@ -58,6 +60,7 @@ def request_extension(duban, actor: Actor, item_id: int, fields: dict) -> dict:
             "requested_deadline": wanted.isoformat(), "current_deadline_text": _text(current),
             "requested_deadline_text": _text(wanted)})
         extension.instance_id = instance.id
+        session.add(extension)
         _record_on_item(duban, session, actor, item, "extension_requested", unit_id,
                         {"reason": extension.reason, "head": extension.head, "requested": wanted.isoformat()})
         extension_id = extension.id
@@ -96,10 +99,11 @@ def list_extensions(duban, actor: Actor, item_id: int) -> list[dict]:
 
 def get_extension(duban, actor: Actor, extension_id: int) -> dict:
     with duban.db.reading() as session:
-        row = session.get(Extension, extension_id)
-        item = session.get(Item, row.item_id) if row else None
-        if row is None or not can_see_item(actor, item):
-            raise NotFound(f"extension {extension_id} not found")
+        # One query for a missing and a hidden request alike (保密: the same answer in the same time).
+        row = session.scalars(select(Extension).join(Item, Item.id == Extension.item_id).where(
+            Extension.id == extension_id, items_visible(actor))).one_or_none()
+        if row is None:
+            raise NotFound(text("extension.not_found", id=extension_id))
         return _view(row)
 
 
@@ -129,11 +133,9 @@ def _record_on_item(duban, session, actor, item: Item, action: str, unit_id: str
 
 
 class ExtensionHooks(Hooks):
-    """The 延期申请 process: its item, the leader's decision checked and applied."""
-
-    def item_of(self, ctx):
-        item_id = (ctx.instance.data or {}).get("item_id") if ctx.instance else None
-        return ctx.session.get(Item, item_id) if item_id else None
+    """The 延期申请 process: the leader's decision checked and applied. Its item is the one its
+    extension row names (access.instance_item, the generic Hooks.item_of), never the instance's data,
+    which the process's own scripts could change."""
 
     def before_complete(self, ctx, task, data: dict) -> None:
         if task.element_id != "extension_review":

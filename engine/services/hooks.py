@@ -4,10 +4,13 @@ Any deployed process gets the generic functions; `duban_main` also gets the 督�
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+from ..access import instance_item
 from ..bpmn.timers import ARMED_AT
+from ..calendar import MAX_WORKDAYS
 from ..clock import CHINA
+from ..texts import text
 
 
 class Hooks:
@@ -17,8 +20,9 @@ class Hooks:
         return {}
 
     def item_of(self, ctx):
-        """The item an instance serves when it is not the item's own instance (None: none)."""
-        return None
+        """The item an instance serves when it is not the item's own instance (None: none): the one
+        rule of access.instance_item, so the engine and every clearance check agree on it."""
+        return instance_item(ctx.session, ctx.instance.id) if ctx.instance else None
 
     def before_complete(self, ctx, task, data: dict) -> None:
         """Check a submission beyond its form and record its effects; raise FormInvalid to refuse."""
@@ -34,12 +38,18 @@ class Hooks:
 
 
 def generic_functions(ctx) -> dict:
-    """Offered to every expression: working-day arithmetic on the engine's clock."""
+    """Offered to every expression: working-day arithmetic on the engine's clock. A script may call
+    them with anything, so each checks its argument and costs little whatever it is given."""
     calendar = ctx.duban.calendar
 
     def workdays(count):
-        """The close of the `count`-th working day after the timer was armed (or now), as ISO text."""
-        return calendar.add_workdays(ARMED_AT.get() or ctx.now, int(count)).at.isoformat()
+        """The close of the `count`-th working day after the timer was armed (or now), as ISO text;
+        a negative count counts back."""
+        days, start = _workday_count(count), ARMED_AT.get() or ctx.now
+        if days >= 0:
+            return calendar.add_workdays(start, days).at.isoformat()
+        earlier = calendar.subtract_workdays(start, -days).astimezone(CHINA).date()
+        return calendar.end_of(earlier).isoformat()
 
     def now():
         return ctx.now.astimezone(CHINA).isoformat()
@@ -48,6 +58,33 @@ def generic_functions(ctx) -> dict:
         return ctx.now.astimezone(CHINA).date().isoformat()
 
     def is_workday(day):
-        return calendar.is_workday(date.fromisoformat(str(day)[:10]))
+        return calendar.is_workday(_day(day))
 
     return {"workdays": workdays, "now": now, "today": today, "is_workday": is_workday}
+
+
+def _workday_count(count) -> int:
+    """A count of working days from a script: a whole number within ±MAX_WORKDAYS (each day counted
+    is a step of a loop, and a script once asked for 1 900 000 of them eight times over)."""
+    try:
+        days = int(count)
+    except (TypeError, ValueError, OverflowError):
+        days = None
+    if days is None or isinstance(count, bool) or abs(days) > MAX_WORKDAYS:
+        raise ValueError(text("function.workdays_range", limit=MAX_WORKDAYS))
+    return days
+
+
+def _day(value) -> date:
+    """A day from a script: a date, a datetime (its own date) or ISO text beginning with one."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            pass
+    shown = repr(value[:20]) if isinstance(value, str) else type(value).__name__
+    raise ValueError(text("function.is_workday_day", value=shown))

@@ -1,14 +1,19 @@
 """Supervision items (督办事项): 立项 and the ledger (台账)."""
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from sqlalchemy import select
 
 from ..access import SECRET, Actor, visible_item
+from ..db import next_id, retrying
 from ..domain.items import CATEGORIES, CLASSIFICATIONS, SOURCES, deadline_for
 from ..domain.main_process import KEY as MAIN_KEY
 from ..domain.roles import ADMIN, OFFICE, SYSTEM_ADMINS
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import Item, ItemDesignee, Unit, User
+from ..texts import text
 from . import audit, ledger, process, views
 from .instances import latest_definition
 
@@ -21,7 +26,12 @@ def register_item(duban, actor: Actor, fields: dict) -> dict:
     if not actor.has(OFFICE, ADMIN):
         raise Forbidden("only the supervision office registers items")
     values = _checked(fields)
-    with duban.db.transaction() as session:
+    return _register(duban, actor, values)
+
+
+@retrying
+def _register(duban, actor: Actor, values: dict) -> dict:
+    with duban.db.step() as session:
         ctx = process.context(duban, session, actor)
         try:
             deadline = deadline_for(duban.calendar, values["category"], ctx.now, values.get("deadline"))
@@ -37,8 +47,9 @@ def register_item(duban, actor: Actor, fields: dict) -> dict:
             created_at=ctx.now,
         )
         item.designees = _designees(session, actor, values, ctx.now)
-        session.add(item)
-        session.flush()
+        # The id comes first and the row after the start step: nothing is written while the
+        # process's own code runs (a competing insert makes this step's write fail and rerun).
+        item.id = next_id(session, Item)
         ctx.item = item
         data = {
             "item_id": item.id, "title": item.title, "content": item.content, "source": item.source,
@@ -94,6 +105,8 @@ def _checked(fields: dict) -> dict:
         errors.append({"field": "title", "message": "required"})
     elif len(title) > MAX_TITLE:
         errors.append({"field": "title", "message": f"at most {MAX_TITLE} characters"})
+    elif problem := title_problem(title):
+        errors.append({"field": "title", "message": problem})
     content = fields.get("content") or ""
     if len(content) > MAX_CONTENT:
         errors.append({"field": "content", "message": f"at most {MAX_CONTENT} characters"})
@@ -113,6 +126,31 @@ def _checked(fields: dict) -> dict:
     if errors:
         raise InvalidInput(f"{errors[0]['field']}: {errors[0]['message']}", errors)
     return values
+
+
+# Bidirectional embeddings, overrides (U+202A–U+202E) and isolates (U+2066–U+2069) reorder what follows
+# them: a title could show its words in another order in the ledger, a notice or an export ("Trojan
+# Source"). Ordinary right-to-left text needs none of them.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Characters that show nothing but are not whitespace: fillers that render as blank.
+_BLANK_FILLERS = {"\u115f", "\u1160", "\u3164", "\uffa0", "\u2800"}
+
+
+def title_problem(title: str) -> str | None:
+    """Why a title cannot stand in the ledger (Chinese), or None: it must show at least one visible
+    character (not only zero-width ones such as U+200B–U+200D, U+2060, U+FEFF) and hold no
+    bidirectional override or isolate."""
+    if _BIDI_CONTROLS.search(title):
+        return text("input.title_bidi")
+    if all(_invisible(char) for char in title):
+        return text("input.title_invisible")
+    return None
+
+
+def _invisible(char: str) -> bool:
+    # Cf: format characters (zero-width space/joiners, word joiner, BOM, soft hyphen...); Z*: spaces;
+    # Cc: controls; Mn/Me: marks, which draw nothing without a base character.
+    return unicodedata.category(char) in {"Cf", "Cc", "Zs", "Zl", "Zp", "Mn", "Me"} or char in _BLANK_FILLERS
 
 
 def get_item(duban, actor: Actor, item_id: int) -> dict:

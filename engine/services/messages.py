@@ -4,7 +4,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from .. import forms as formjs
-from ..access import Actor
+from ..access import Actor, cleared_instance
+from ..db import retrying
 from ..domain.roles import ADMIN, DESIGNER, OFFICE
 from ..errors import Conflict, Forbidden, NotFound, ProcessError
 from ..models import Definition
@@ -43,8 +44,12 @@ def _starting_on(session, name: str) -> list[Definition]:
     return [d for d in latest.values() if name in d.elements.get("message_starts", [])]
 
 
+@retrying
 def _deliver(duban, actor, instance_id, name, payload) -> None:
-    with duban.db.transaction() as session:
+    with duban.db.step() as session:
+        # 保密 before anything else: an instance serving a secret item answers as a missing one (404),
+        # never with its state (409).
+        cleared_instance(session, actor, instance_id)
         ctx = process.context(duban, session, actor)
         instance = process.lock_instance(ctx, instance_id)
         if instance.status != "running":

@@ -13,10 +13,11 @@ from email.message import EmailMessage
 
 from sqlalchemy import func, select, update
 
-from ..access import Actor, user_cleared
+from ..access import Actor, notifications_cleared, user_cleared
 from ..domain.roles import UNIT
 from ..errors import NotFound
-from ..models import Notification, User, UserRole
+from ..models import Item, Notification, User, UserRole
+from ..texts import text
 
 log = logging.getLogger(__name__)
 MAX_MAIL_ATTEMPTS = 5
@@ -54,7 +55,7 @@ def candidates(session, task) -> list[User]:
 
 def list_for(duban, actor: Actor, unread: bool = False, page: int = 1, per_page: int = 50):
     with duban.db.reading() as session:
-        query = select(Notification).where(Notification.user_id == actor.id)
+        query = select(Notification).where(Notification.user_id == actor.id, notifications_cleared(actor))
         if unread:
             query = query.where(Notification.read_at.is_(None))
         rows = list(session.scalars(query.order_by(Notification.id.desc())))
@@ -64,7 +65,7 @@ def list_for(duban, actor: Actor, unread: bool = False, page: int = 1, per_page:
 def unread_count(duban, actor: Actor) -> int:
     with duban.db.reading() as session:
         return session.scalar(select(func.count()).select_from(Notification).where(
-            Notification.user_id == actor.id, Notification.read_at.is_(None)))
+            Notification.user_id == actor.id, Notification.read_at.is_(None), notifications_cleared(actor)))
 
 
 def mark_read(duban, actor: Actor, notification_id: int | None = None) -> int:
@@ -72,9 +73,10 @@ def mark_read(duban, actor: Actor, notification_id: int | None = None) -> int:
     with duban.db.transaction() as session:
         query = update(Notification).where(Notification.user_id == actor.id, Notification.read_at.is_(None))
         if notification_id is not None:
-            if session.get(Notification, notification_id) is None or \
-                    session.get(Notification, notification_id).user_id != actor.id:
-                raise NotFound(f"notification {notification_id} not found")
+            own = session.scalar(select(Notification.id).where(
+                Notification.id == notification_id, Notification.user_id == actor.id, notifications_cleared(actor)))
+            if own is None:
+                raise NotFound(text("notification.not_found", id=notification_id))
             query = query.where(Notification.id == notification_id)
         return session.execute(query.values(read_at=duban.clock.now())).rowcount
 
@@ -117,6 +119,9 @@ def send_mail(duban, notification_id: int) -> bool:
             return False
         row = session.get(Notification, notification_id)
         user = session.get(User, row.user_id)
+        if not user_cleared(user.id, user.roles, session.get(Item, row.item_id) if row.item_id else None):
+            row.mail_state = "none"  # 保密: no longer designated since the step; nothing is sent
+            return False
         message = EmailMessage()
         message["From"], message["To"] = settings.smtp_sender, user.email
         message["Subject"] = f"【督办】{row.title}"

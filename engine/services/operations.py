@@ -9,7 +9,8 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..access import Actor
+from ..access import Actor, cleared_instance
+from ..db import retrying
 from ..domain.roles import SYSTEM_ADMINS
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError, StaleInstance
 from ..models import Definition, HumanTask, Item, Timer
@@ -32,10 +33,16 @@ def _check(actor: Actor) -> None:
 
 
 def _locked(ctx, instance_id: int, action: str):
-    instance = process.lock_instance(ctx, instance_id)
+    instance = _cleared_and_locked(ctx, instance_id)
     if instance.status not in ALLOWED_FROM[action]:
         raise Conflict(f"cannot {action} an instance that is {instance.status}")
     return instance
+
+
+def _cleared_and_locked(ctx, instance_id: int):
+    # 保密: an instance serving a secret item does not exist for an operator not cleared for it (404).
+    cleared_instance(ctx.session, ctx.actor, instance_id)
+    return process.lock_instance(ctx, instance_id)
 
 
 def _reason(reason: str | None) -> str:
@@ -92,13 +99,7 @@ def retry(duban, actor: Actor, instance_id: int) -> dict:
     """重试: run the failed step again (after its cause was fixed, e.g. a calendar or data change)."""
     _check(actor)
     try:
-        with duban.db.transaction() as session:
-            ctx = process.context(duban, session, actor)
-            _locked(ctx, instance_id, "retry")
-            run = process.load(ctx)
-            run.advance()
-            process.record(ctx, "retried")
-            process.save(ctx, run)  # clears the incident
+        _retry(duban, actor, instance_id)
     except ProcessError as error:
         raise ProcessError(f"the step failed again: {error.message}") from None
     except StaleDataError:
@@ -106,12 +107,23 @@ def retry(duban, actor: Actor, instance_id: int) -> dict:
     return get_instance(duban, actor, instance_id)
 
 
+@retrying
+def _retry(duban, actor: Actor, instance_id: int) -> None:
+    with duban.db.step() as session:
+        ctx = process.context(duban, session, actor)
+        _locked(ctx, instance_id, "retry")
+        run = process.load(ctx)
+        run.advance()
+        process.record(ctx, "retried")
+        process.save(ctx, run)  # clears the incident
+
+
 def migration_check(duban, actor: Actor, instance_id: int, version: int | None = None) -> dict:
     """Whether the instance can move to `version` (default: the latest), and why not."""
     _check(actor)
     with duban.db.transaction() as session:
         ctx = process.context(duban, session, actor)
-        instance = process.lock_instance(ctx, instance_id)
+        instance = _cleared_and_locked(ctx, instance_id)
         target = _target(session, instance, version)
         problems = duban.runtime.migration_problems(process.load(ctx), target)
         return {"from_version": ctx.definition.version, "to_version": target.version, "problems": problems,

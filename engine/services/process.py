@@ -47,7 +47,17 @@ class ProcessContext:
         return _HOOKS.get(self.definition.key if self.definition else None, _DEFAULT_HOOKS)
 
     def functions(self) -> dict:
-        return {**generic_functions(self), **self.hooks.functions(self)}
+        """The engine functions a step's scripts may call. They run here, during the step, and
+        never flush: a flush would take SQLite's write lock while the designer's code runs."""
+        offered = {**generic_functions(self), **self.hooks.functions(self)}
+        return {name: _without_flush(self.session, function) for name, function in offered.items()}
+
+
+def _without_flush(session: Session, function):
+    def call(*args, **kwargs):
+        with session.no_autoflush:
+            return function(*args, **kwargs)
+    return call
 
 
 def context(duban: Duban, session: Session, actor: Actor | None = None) -> ProcessContext:
@@ -70,7 +80,9 @@ def lock_instance(ctx: ProcessContext, instance_id: int) -> Instance:
 
 def start(ctx: ProcessContext, definition: Definition, data: dict) -> Instance:
     definition = ctx.definition = definitions.record(ctx.duban, ctx.session, definition.id)
-    run = ctx.duban.runtime.start(definition, data, ctx.functions())
+    run = ctx.duban.runtime.start(definition, data, ctx.functions())  # before any write (see db.step)
+    if ctx.item is not None:
+        ctx.session.add(ctx.item)
     instance = Instance(
         definition_id=definition.id, definition_key=definition.key, status="running", state="",
         data={}, trail=[], started_by=ctx.actor.username if ctx.actor else None,

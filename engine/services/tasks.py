@@ -6,9 +6,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import forms as formjs
 from ..domain.items import light
-from ..access import Actor, can_see_instance, can_work, is_candidate, is_cleared, tasks_workable
+from ..access import Actor, can_work, is_candidate, tasks_visible, tasks_workable
 from ..errors import Conflict, Forbidden, NotFound, StaleInstance, TaskAlreadyCompleted
 from ..models import HumanTask, Instance, Item, Unit
+from ..texts import text
+from ..db import retrying
 from . import definitions, org, process, views
 
 
@@ -72,17 +74,11 @@ def _options(session, form: dict | None) -> dict:
 
 
 def _visible_task(session, actor: Actor, task_id: str) -> HumanTask:
-    task = session.get(HumanTask, task_id)
+    """The task if this person may open it (access.tasks_visible), else NotFound: one query whether it
+    is missing or hidden, so neither the answer nor its timing tells a secret item's task apart."""
+    task = session.scalars(select(HumanTask).where(HumanTask.id == task_id, tasks_visible(actor))).one_or_none()
     if task is None:
-        raise NotFound(f"task {task_id} not found")
-    item = session.get(Item, task.item_id) if task.item_id else None
-    if item is not None and not is_cleared(actor, item):
-        raise NotFound(f"task {task_id} not found")  # 保密: it does not exist for this person
-    if is_candidate(actor, task):
-        return task
-    instance = session.get(Instance, task.instance_id)
-    if not can_see_instance(actor, instance, item):
-        raise NotFound(f"task {task_id} not found")
+        raise NotFound(text("task.not_found", id=task_id))
     return task
 
 
@@ -126,16 +122,17 @@ def _task_for_change(session, actor: Actor, task_id: str) -> HumanTask:
     return task
 
 
+@retrying
 def complete_task(duban, actor: Actor, task_id: str, data: dict) -> dict:
     """Validate the submission against the task's form, complete it, and move the process on."""
     try:
-        with duban.db.transaction() as session:
+        with duban.db.step() as session:
             ctx = process.context(duban, session, actor)
             task = _visible_task(session, actor, task_id)
             _workable(process.lock_instance(ctx, task.instance_id))
             if session.bind.dialect.name != "sqlite":
                 # Read again under the instance lock: another transaction may have completed it meanwhile.
-                # (SQLite's BEGIN IMMEDIATE already made this transaction the only writer.)
+                # (On SQLite a competing commit makes this step's write fail, and it reruns.)
                 session.refresh(task)
             if task.state != "open":
                 raise TaskAlreadyCompleted(f"task {task_id} is already {task.state}")

@@ -14,6 +14,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm.exc import StaleDataError
 
+from .. import untrusted
+from ..db import retrying
 from ..errors import NotFound, ProcessError
 from ..models import Instance, Timer
 from . import process
@@ -45,20 +47,7 @@ def dispatch_due(duban, limit: int = 1000) -> list[int]:
 def fire(duban, instance_id: int) -> int:
     """Fire every due timer of one instance; returns how many fired (0 on a repeated delivery)."""
     try:
-        with duban.db.transaction() as session:
-            ctx = process.context(duban, session)
-            try:
-                instance = process.lock_instance(ctx, instance_id)
-            except NotFound:
-                return 0
-            if instance.status != "running":
-                return 0
-            run = process.load(ctx)
-            run.advance()
-            if not run.log.fired_timers and not run.log.passed:
-                return 0
-            process.save(ctx, run)
-            return len(run.log.fired_timers)
+        return _fire(duban, instance_id)
     except ProcessError as error:
         record_incident(duban, instance_id, str(error))
         return 0
@@ -67,8 +56,27 @@ def fire(duban, instance_id: int) -> int:
         return 0
 
 
+@retrying
+def _fire(duban, instance_id: int) -> int:
+    with duban.db.step() as session:
+        ctx = process.context(duban, session)
+        try:
+            instance = process.lock_instance(ctx, instance_id)
+        except NotFound:
+            return 0
+        if instance.status != "running":
+            return 0
+        run = process.load(ctx)
+        run.advance()
+        if not run.log.fired_timers and not run.log.passed:
+            return 0
+        process.save(ctx, run)
+        return len(run.log.fired_timers)
+
+
 def record_incident(duban, instance_id: int, message: str) -> None:
     """A step that cannot run puts the instance in error (an incident) until someone retries it."""
+    message = untrusted.cap(message)  # a script's exception text may be megabytes; every list shows it
     log.warning("instance %s: %s", instance_id, message)
     with duban.db.transaction() as session:
         ctx = process.context(duban, session)

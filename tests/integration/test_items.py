@@ -53,9 +53,10 @@ def test_units_work_only_their_own_tasks(duban, org):
     through_assignment(duban, org)
     task_a = open_task(duban, org["unit_a"], "unit_receive", "fgj")
     assert [t["unit"] for t in services.list_tasks(duban, org["unit_b"])[0]] == ["czj"]
-    # a co-unit of the same item may see the lead unit's task but not work it
-    assert services.get_task(duban, org["unit_b"], task_a["id"])["can_work"] is False
-    with pytest.raises(Forbidden):
+    # a co-unit of the same item neither sees the lead unit's task nor works it: units see their own
+    with pytest.raises(NotFound):
+        services.get_task(duban, org["unit_b"], task_a["id"])
+    with pytest.raises(NotFound):
         services.complete_task(duban, org["unit_b"], task_a["id"], RECEIVE)
     # a unit with no part in the item does not learn the task exists
     outsider = org.add_user("unit_c", "unit", "jyj")

@@ -34,7 +34,8 @@ def register(app) -> Api:
     })
     # `<int:...>` in every route stops at what an SQL INTEGER holds: larger ids are 404s, not overflows.
     app.url_map.converters["int"] = SqlInteger
-    app.before_request(input_guard.reject_nul)  # every request: NUL in text is a 422, not a PostgreSQL 500
+    # Every request: over-deep JSON, NUL or lone surrogates in text are a 422, not a 500 further on.
+    app.before_request(input_guard.reject_unreadable)
     api = DubanApi(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint, url_prefix=f"/api/v1{blueprint.url_prefix or ''}")

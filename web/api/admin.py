@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 from engine.domain.roles import ROLES
 from engine.services import audit, users
 
+from ..auth import current_token
 from .common import actor, authenticated_blueprint, duban, paged
 
 blp = authenticated_blueprint("users", __name__, "Users and roles (用户与角色, 三员分立)", "/admin/users")
@@ -67,6 +68,9 @@ class VerifySchema(Schema):
     broken_at = fields.Integer(allow_none=True, metadata={"description": "id of the first record that fails"})
     records = fields.Integer()
     last_hash = fields.String(metadata={"description": "keep it elsewhere: a later cut of the log shows against it"})
+    anchored = fields.Integer(allow_none=True, metadata={
+        "description": "the newest record the anchor file outside the database names (var/audit-anchor.log)"})
+    problem = fields.String(allow_none=True, metadata={"description": "what is wrong, in Chinese; null when intact"})
 
 
 @blp.route("")
@@ -108,7 +112,8 @@ class Password(MethodView):
     @blp.arguments(PasswordRequest)
     @blp.response(204)
     def post(self, body, username):
-        """Set another user's password; their tokens are revoked (security administrator)"""
+        """Set another user's password, to be changed at their next sign-in; their tokens are revoked
+        (security administrator; not of the three administrators, nor of an account it granted a role to)"""
         users.set_password(duban(), actor(), username, body["password"], ip=request.remote_addr)
 
 
@@ -117,9 +122,9 @@ class OwnPassword(MethodView):
     @me_blp.arguments(OwnPasswordRequest)
     @me_blp.response(204)
     def post(self, body):
-        """Change the caller's own password, proving the current one"""
+        """Change the caller's own password, proving the current one; their other tokens and sessions end"""
         users.change_own_password(duban(), actor(), body["old_password"], body["new_password"],
-                                  ip=request.remote_addr)
+                                  ip=request.remote_addr, keep_token=current_token())
 
 
 @audit_blp.route("")
@@ -130,12 +135,12 @@ class AuditLog(MethodView):
     def get(self, query, pagination_parameters):
         """Audit records, newest first (audit administrator)"""
         return paged(pagination_parameters, lambda page, size: audit.list_records(
-            duban(), actor(), page, size, query))
+            duban(), actor(), page, size, query, ip=request.remote_addr))
 
 
 @audit_blp.route("/verify")
 class Verify(MethodView):
     @audit_blp.response(200, VerifySchema)
     def get(self):
-        """Check the hash chain of the whole log (audit administrator)"""
-        return audit.report(duban(), actor())
+        """Check the keyed hash chain of the whole log and its anchor outside the database (audit administrator)"""
+        return audit.report(duban(), actor(), ip=request.remote_addr)

@@ -38,14 +38,14 @@ class Import(MethodView):
     @blp.response(200, RecalculateResult)
     def post(self, _files):
         """Load a year's notice (YAML or CSV); provisional deadlines it settles are recomputed"""
+        if not actor().has(*SYSTEM_ADMINS):  # before reading what was sent
+            raise Forbidden("only administrators change the calendar")
         upload = request.files.get("file")
         if upload is None:
             raise InvalidInput("send the file as multipart field 'file'", [{"field": "file", "message": "required"}])
-        try:
-            text = upload.read().decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput("the file is not UTF-8 text", [{"field": "file", "message": "not UTF-8"}]) from None
-        return calendar.import_days(duban(), text, upload.filename or "holidays", actor())
+        name = upload.filename or "holidays"
+        text = calendar.days_text(upload.read(calendar.MAX_HOLIDAYS_BYTES + 1), name)
+        return calendar.import_days(duban(), text, name, actor())
 
 
 recalc = authenticated_blueprint("recalculate", __name__, "Administration (管理)", "/admin")

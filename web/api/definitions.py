@@ -21,8 +21,7 @@ class Definitions(MethodView):
     @blp.response(200, DefinitionSchema(many=True))
     def get(self, query):
         """Deployed process definitions (latest versions, or all with all_versions=true)"""
-        actor()
-        return services.list_definitions(duban(), query["all_versions"])
+        return services.list_definitions(duban(), query["all_versions"], actor())
 
     @blp.arguments(DeployFiles, location="files")
     @blp.response(201, DeployedSchema)

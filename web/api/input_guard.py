@@ -1,46 +1,48 @@
-"""Refuse NUL characters (U+0000) in what a request sends, before anything reaches the database.
+"""Refuse what a request sends that no service could handle, before anything reaches the database.
 
-PostgreSQL's text columns cannot hold NUL, so a title, a note, a unit filter or a form field with one
-would otherwise end as a 500 ("PostgreSQL text fields cannot contain NUL (0x00) bytes"). Checked for
-every request (API and pages): the path's parameters, the query string, form fields, the JSON body.
-Uploaded files are left to their parsers (XML, YAML and CSV reject NUL themselves).
+Checked for every request (API and pages), each with a 422 naming the field, in Chinese:
+- a JSON body nested deeper than engine.untrusted.MAX_JSON_DEPTH (Python's decoder raises
+  RecursionError at ~1000 levels; anything that walks the value later would too);
+- NUL characters (U+0000) anywhere: PostgreSQL's text columns cannot hold them;
+- lone UTF-16 surrogates (a JSON "\\ud800" escape): no database can encode them as UTF-8.
+The path's parameters, the query string, form fields and the JSON body are all looked at. Uploaded
+files are left to their parsers (XML, YAML, CSV and form files refuse such text themselves).
 """
 from __future__ import annotations
 
 from flask import request
 from werkzeug.exceptions import UnprocessableEntity
 
-MESSAGE = "must not contain NUL characters (U+0000)"
+from engine import untrusted
 
 
-def _find_nul(value) -> str | None:
-    """The dotted path of the first string (or key) holding a NUL, walking without recursion."""
-    stack = [("", value)]
-    while stack:
-        path, current = stack.pop()
-        if isinstance(current, str):
-            if "\x00" in current:
-                return path
-        elif isinstance(current, dict):
-            for key, item in current.items():
-                name = f"{path}.{key}" if path else str(key)
-                if isinstance(key, str) and "\x00" in key:
-                    return name
-                stack.append((name, item))
-        elif isinstance(current, (list, tuple)):
-            stack.extend((f"{path}[{i}]" if path else f"[{i}]", item) for i, item in enumerate(current))
-    return None
-
-
-def reject_nul() -> None:
+def reject_unreadable() -> None:
     sources = [("path", request.view_args or {}), ("query", request.args.to_dict(flat=False))]
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         sources.append(("form", request.form.to_dict(flat=False)))
     if request.is_json:
-        sources.append(("json", request.get_json(silent=True)))
+        sources.append(("json", _json_body()))
     for location, values in sources:
-        field = _find_nul(values)
-        if field is not None:
-            error = UnprocessableEntity(f"{field}: {MESSAGE}")
-            error.data = {"messages": {location: {field.split("[")[0]: [MESSAGE]}}}
-            raise error
+        found = untrusted.unstorable(values)
+        if found is not None:
+            field, problem = found
+            raise _refusal(location, field or None, problem)
+
+
+def _json_body():
+    """The parsed JSON body; None when it is not JSON at all (the endpoint's own parser says so)."""
+    data = request.get_data(cache=True)
+    if not data:
+        return None
+    try:
+        return untrusted.parse_json(data)
+    except untrusted.TooDeep as error:
+        raise _refusal("json", None, str(error)) from None
+    except untrusted.Unreadable:
+        return None  # not JSON: the endpoint's parser answers as it always did
+
+
+def _refusal(location: str, field: str | None, problem: str) -> UnprocessableEntity:
+    error = UnprocessableEntity(f"{field}: {problem}" if field else problem)
+    error.data = {"messages": {location: {(field.split("[")[0] if field else None): [problem]}}}
+    return error

@@ -1,18 +1,46 @@
 """Request and response schemas of the HTTP API (they are also its OpenAPI documentation)."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
-from marshmallow import Schema, fields, validate
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, validate
 
+from engine.config import Settings
 from engine.domain.items import CATEGORIES, CLASSIFICATIONS, LIGHTS, SOURCES, STATUSES
 from engine.services.ledger import SORT_KEYS
+from engine.texts import text
 
 LEDGER_SORTS = [prefix + key for key in SORT_KEYS for prefix in ("", "-")]
 LEDGER_DAYS = validate.Range(min=date(1900, 1, 1), max=date(9998, 12, 31))
 
 # Identifiers and versions a request names: beyond an SQL INTEGER they are invalid input (422), not overflows.
 SQL_ID = validate.Range(min=1, max=2**31 - 1)
+
+
+class Submission(fields.Dict):
+    """Task data or process variables: a JSON object of at most DUBAN_MAX_SUBMISSION_BYTES (as UTF-8 JSON).
+
+    Checked before any service runs, so an oversized submission changes nothing and never holds a lock.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(keys=fields.String(), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+                   .encode("utf-8", "surrogatepass"))
+        limit = _max_submission_bytes()
+        if size > limit:
+            raise ValidationError(text("input.submission_too_large", size=size, limit=limit))
+        return value
+
+
+def _max_submission_bytes() -> int:
+    duban = current_app.extensions.get("duban")
+    return duban.settings.max_submission_bytes if duban else Settings.max_submission_bytes
 
 
 class ErrorSchema(Schema):
@@ -82,7 +110,7 @@ class XmlQuery(Schema):
 
 class StartRequest(Schema):
     definition_key = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    data = fields.Dict(keys=fields.String(), load_default=dict)
+    data = Submission(load_default=dict)
 
 
 class InstanceQuery(Schema):
@@ -125,7 +153,7 @@ class TaskQuery(Schema):
 
 
 class CompleteRequest(Schema):
-    data = fields.Dict(keys=fields.String(), required=True)
+    data = Submission(required=True)
 
 
 class CompletedSchema(Schema):
@@ -290,7 +318,7 @@ class HealthSchema(Schema):
 
 class MessageRequest(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    data = fields.Dict(keys=fields.String(), load_default=dict)
+    data = Submission(load_default=dict)
     instance_id = fields.Integer(validate=SQL_ID,
                                  metadata={"description": "deliver to this instance; omit to start processes"})
 

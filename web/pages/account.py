@@ -26,9 +26,7 @@ def login():
     try:
         actor = services.login(duban(), username, request.form.get("password", ""), ip=request.remote_addr)
     except AuthenticationFailed as error:
-        message = ("账号已因多次登录失败被锁定，请稍后再试" if "locked" in error.message
-                   else "用户名或密码错误")
-        return render_template("login.html", next=target, error=message, username=username), 401
+        return render_template("login.html", next=target, error=error.message, username=username), 401
     begin_session(actor, ip=request.remote_addr)
     return redirect(target)
 

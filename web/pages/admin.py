@@ -1,12 +1,13 @@
 """三员分立 pages: the audit log (安全审计员), users and roles (安全管理员), one's own password."""
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, url_for
 
 from engine.domain.roles import ROLES
 from engine.errors import DubanError, InvalidInput
 from engine.services import audit, users
 
+from ..auth import current_token
 from .common import current_actor, duban
 
 
@@ -21,9 +22,9 @@ def audit_log():
     actor = current_actor()
     filters = {key: request.args.get(key) or None for key in ("actor", "action", "target")}
     page = max(request.args.get("page", 1, type=int), 1)
-    rows, total = audit.list_records(duban(), actor, page, 100, filters)
+    rows, total = audit.list_records(duban(), actor, page, 100, filters, ip=request.remote_addr)
     return render_template("audit.html", records=rows, total=total, page=page, filters=filters,
-                           chain=audit.report(duban(), actor))
+                           chain=audit.report(duban(), actor, ip=request.remote_addr))
 
 
 def user_list():
@@ -66,8 +67,10 @@ def own_password():
         else:
             try:
                 users.change_own_password(duban(), actor, request.form.get("old_password", ""),
-                                          request.form.get("new_password", ""), ip=request.remote_addr)
+                                          request.form.get("new_password", ""), ip=request.remote_addr,
+                                          keep_token=current_token())
                 done = True
             except InvalidInput as error:
                 errors = {d.get("field"): d.get("message") for d in error.details} or {None: error.message}
-    return render_template("password.html", errors=errors, done=done), 422 if errors else 200
+    required = bool(g.get("password_change_required")) and not done
+    return render_template("password.html", errors=errors, done=done, required=required), 422 if errors else 200

@@ -5,6 +5,7 @@ from urllib.parse import urlparse
 
 from flask import redirect, render_template, request, url_for
 
+from engine import untrusted
 from engine.errors import AuthenticationFailed
 
 from ..auth import SessionExpired, current_actor, duban  # noqa: F401 - re-exported for the page modules
@@ -30,4 +31,4 @@ def page_error_response(status: int, message: str, error=None):
         reason = message if isinstance(error, SessionExpired) else None
         return redirect(url_for("pages.login", next=request.full_path.rstrip("?"), reason=reason))
     title = ERROR_TITLES.get(status, "出错了")
-    return render_template("error.html", status=status, title=title, message=message), status
+    return render_template("error.html", status=status, title=title, message=untrusted.cap(message)), status

@@ -21,7 +21,7 @@ def modeler():
     actor = current_actor()
     if not actor.has(DESIGNER, *SYSTEM_ADMINS):
         raise Forbidden("只有流程设计员和系统管理员可以设计流程")
-    versions = services.list_definitions(duban(), all_versions=True)
+    versions = services.list_definitions(duban(), all_versions=True, actor=actor)
     key = request.args.get("key")
     version = request.args.get("version", type=int)
     if key:

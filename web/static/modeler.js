@@ -35,11 +35,21 @@
       items.forEach(function (d) {
         var li = document.createElement("li");
         li.textContent = (d.element ? "[" + d.element + "] " : "") + d.message;
+        if (d.rule) li.appendChild(ruleTag(d.rule));
         if (d.element) { li.dataset.element = d.element; li.className = "jump"; }
         list.appendChild(li);
       });
       problems.appendChild(list);
     }
+  }
+
+  // The limit a problem breaks (timer-min-cycle, multi-instance-max, ...), as the README names it.
+  function ruleTag(rule) {
+    var tag = document.createElement("span");
+    tag.className = "rule";
+    tag.dataset.rule = rule;
+    tag.textContent = "规则 " + rule;
+    return tag;
   }
 
   function clearMarks() {
@@ -57,7 +67,8 @@
       marked.push(d.element);
       var note = document.createElement("div");
       note.className = "problem-note";
-      note.textContent = d.message;
+      if (d.rule) note.appendChild(ruleTag(d.rule));
+      note.appendChild(document.createTextNode(d.message));
       overlays.add(d.element, "problem", { position: { bottom: -6, left: 0 }, html: note });
     });
   }

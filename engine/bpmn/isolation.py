@@ -1,0 +1,619 @@
+"""Engine steps in child processes, each under a budget of CPU time, memory and size.
+
+Scripts and expressions in a diagram are code a designer wrote. Run in the web or worker process,
+one C-level call (`sum(range(3*10**9))`) holds the GIL and freezes every request, and one string
+can take gigabytes. So every step — start, complete, fire timers, deliver a message, recalculate,
+migrate — runs in a child process: the parent sends the request and serves the engine functions
+the step calls (they read the database), the child loads the workflow, runs the step under
+RLIMIT_CPU and RLIMIT_AS, checks the size of what it produced and answers with a snapshot of the
+new state. Over a budget the child is killed (CPU, wall clock) or fails the step (memory, size);
+the parent raises ProcessError naming the element, and the caller's transaction commits nothing.
+
+Children come from a forkserver that has imported SpiffWorkflow already, so replacing a killed
+child costs milliseconds. Each child keeps parsed specs (by content) and the workflows of the
+steps its parent committed, so a step on a warm instance sends neither files nor state.
+"""
+from __future__ import annotations
+
+import ctypes
+import itertools
+import json
+import logging
+import math
+import multiprocessing
+import os
+import resource
+import signal
+import threading
+import time
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from ..errors import ProcessError
+from ..texts import text
+from .runtime import FiredTimer, HumanTaskView, ProcessRun, Runtime, StepLog, TimerView, jsonable
+from .timers import ARMED_AT
+
+log = logging.getLogger(__name__)
+
+_ELEMENT_BYTES = 240
+_TENTATIVE_KEPT = 16
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one step may use. Defaults suit a 2-core machine; settings override them."""
+
+    cpu_s: float = 2.0
+    memory_mb: int = 256
+    # Wall clock of the whole step, the parent's engine functions included: a backstop for a
+    # child that waits instead of computing.
+    wall_s: float = 15.0
+    max_calls: int = 10_000
+    max_value_bytes: int = 256 * 1024
+    max_data_bytes: int = 1024 * 1024
+    max_state_bytes: int = 16 * 1024 * 1024
+    processes: int = 2
+
+
+@dataclass
+class Snapshot:
+    """What a step left, as plain values: everything the parent projects and stores."""
+
+    state: str
+    human_tasks: list
+    timers: list
+    data: dict
+    completed: bool
+    log: StepLog
+    waiting_messages: list
+    problems: list = field(default_factory=list)
+
+
+# -- the parent's side ------------------------------------------------------------------------
+
+class IsolatedRuntime:
+    """The runtime services use: Runtime's interface, each step run by a child process."""
+
+    def __init__(self, clock, limits: Limits | None = None):
+        self.clock = clock
+        self.limits = limits or Limits()
+        self.pool = _pool(self.limits)
+
+    def start(self, definition, data: dict, functions: dict) -> "RemoteRun":
+        run = RemoteRun(self, definition, None, functions, None, None)
+        run._request("start", data=data)
+        return run
+
+    def load(self, definition, state, functions: dict, instance_id=None, version=None) -> "RemoteRun":
+        return RemoteRun(self, definition, state, functions, instance_id, version)
+
+    def keep(self, instance_id: int, version: int, run: "RemoteRun") -> None:
+        """The step's transaction committed: its child may reuse the workflow for the next step."""
+        if run.child is not None and run.token is not None:
+            self.pool.confirm(run.child, run.token, instance_id, version)
+
+    def migration_problems(self, run: "RemoteRun", definition) -> list[str]:
+        run.target = definition
+        run._request("problems", target=_spec_ref(definition))
+        return list(run.snapshot.problems)
+
+    def migrate(self, run: "RemoteRun", definition) -> None:
+        run.target = definition
+        run._request("migrate", target=_spec_ref(definition))
+
+    def warm(self) -> None:
+        """Start the children now rather than on the first step (a server's first request)."""
+        self.pool.warm()
+
+
+class RemoteRun:
+    """A workflow loaded for one operation, living in a child; reads come from its last snapshot."""
+
+    def __init__(self, runtime: IsolatedRuntime, definition, state, functions, instance_id, version):
+        self.runtime = runtime
+        self.definition = definition
+        self._state = state
+        self.functions = functions
+        self.instance_id = instance_id
+        self.version = version
+        self.snapshot: Snapshot | None = None
+        self.target = None  # the definition a migration goes to
+        self.child = None
+        self.token = None
+
+    # -- changing state (one request each) -------------------------------------------------
+    def advance(self) -> None:
+        self._request("advance")
+
+    def complete(self, task_id: str, data: dict) -> None:
+        self._request("complete", task_id=task_id, data=data)
+
+    def send_message(self, name: str, payload: dict) -> None:
+        self._request("message", name=name, payload=payload)
+
+    def recalculate_timers(self) -> None:
+        self._request("recalculate")
+
+    # -- reading state ------------------------------------------------------------------------
+    def _read(self) -> Snapshot:
+        if self.snapshot is None:
+            self._request("inspect")
+        return self.snapshot
+
+    @property
+    def log(self) -> StepLog:
+        return self._read().log
+
+    @property
+    def completed(self) -> bool:
+        return self._read().completed
+
+    def waiting_messages(self) -> list[str]:
+        return list(self._read().waiting_messages)
+
+    def projection(self) -> tuple[list[HumanTaskView], list[TimerView]]:
+        snapshot = self._read()
+        return list(snapshot.human_tasks), list(snapshot.timers)
+
+    def human_tasks(self) -> list[HumanTaskView]:
+        return list(self._read().human_tasks)
+
+    def waiting_timers(self) -> list[TimerView]:
+        return list(self._read().timers)
+
+    def data(self) -> dict:
+        return self._read().data
+
+    def dumps(self) -> str:
+        return self._read().state
+
+    # -- the exchange with a child --------------------------------------------------------------
+    def _request(self, op: str, **args) -> None:
+        request = {
+            "op": op, "args": args, "instance_id": self.instance_id, "version": self.version,
+            "spec": _spec_ref(self.definition), "now": self.runtime.clock.now(),
+            "functions": sorted(self.functions), "base": None,
+        }
+        preferred = self.child
+        if self.snapshot is not None:
+            request["base"] = self.token
+        with self.runtime.pool.child(preferred, self.instance_id) as child:
+            if child is not self.child:
+                request["base"] = None
+            self.snapshot = None
+            self.token, self.snapshot = child.exchange(request, self, self.runtime.limits)
+            self.child = child
+
+    def need(self, what: str):
+        """What a child asks for during a step: the saved state or a definition's files."""
+        if what == "state":
+            return self._state() if callable(self._state) else self._state
+        if what == "files":
+            return self.definition.files
+        if what == "target_files":
+            return self.target.files
+        raise ProcessError(f"a step asked for {what!r}")
+
+    def call(self, name: str, args, kwargs, armed_at):
+        """An engine function a script called, run here where the database is."""
+        token = ARMED_AT.set(armed_at)
+        try:
+            return self.functions[name](*args, **kwargs)
+        finally:
+            ARMED_AT.reset(token)
+
+
+def _spec_ref(definition) -> tuple[str, str]:
+    """A definition's spec identity by content: ids are reused across databases, contents are not."""
+    checksum = getattr(definition, "checksum", None) or _files_digest(definition.files)
+    return definition.key, f"{definition.key}:{checksum}"
+
+
+def _files_digest(files: dict) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    return digest.hexdigest()
+
+
+class _Child:
+    """One child process and the parent's end of its pipe."""
+
+    def __init__(self, context, limits: Limits, index: int):
+        self.index = index
+        self.element = context.Array(ctypes.c_char, _ELEMENT_BYTES, lock=False)
+        self.conn, child_end = context.Pipe(duplex=True)
+        self.process = context.Process(target=_child_main, args=(child_end, self.element, limits),
+                                       name=f"duban-step-{index}", daemon=True)
+        self.process.start()
+        child_end.close()
+        self.pending_keeps: list = []
+        self.busy = False
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def exchange(self, request: dict, run: RemoteRun, limits: Limits):
+        """Send a step and serve the child's questions until it answers; raises ProcessError."""
+        request["keeps"], self.pending_keeps = self.pending_keeps, []
+        self.element.value = b""
+        self.conn.send(("step", request))
+        deadline = time.monotonic() + limits.wall_s
+        calls = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self.conn.poll(remaining):
+                self.kill()
+                raise ProcessError(text("step.wall", element=self._element(), seconds=_seconds(limits.wall_s)))
+            try:
+                message = self.conn.recv()
+            except (EOFError, OSError):
+                raise self._died(limits) from None
+            kind = message[0]
+            if kind == "done":
+                return message[1], message[2]
+            if kind == "failed":
+                if message[1] == "memory":
+                    self.kill()  # its heap may stay large; a fresh child costs little
+                raise ProcessError(_failure(message, limits))
+            if kind == "call":
+                calls += 1
+                if calls > limits.max_calls:
+                    self.kill()
+                    raise ProcessError(text("step.too_many_calls", element=self._element(), limit=limits.max_calls))
+            self.conn.send(_answer(message, run))
+
+    def _died(self, limits: Limits) -> ProcessError:
+        self.process.join(timeout=5)
+        code = self.process.exitcode
+        if code in (-signal.SIGXCPU, -signal.SIGKILL):
+            return ProcessError(text("step.cpu", element=self._element(), seconds=_seconds(limits.cpu_s)))
+        log.error("step process %s ended with code %s", self.process.pid, code)
+        return ProcessError(text("step.crashed", element=self._element()))
+
+    def _element(self) -> str:
+        name = bytes(self.element.value).decode("utf-8", "ignore")
+        return name or text("step.unknown_element")
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+        self.conn.close()
+
+
+def _answer(message, run: RemoteRun):
+    try:
+        if message[0] == "need":
+            return ("value", run.need(message[1]))
+        _, name, args, kwargs, armed_at = message
+        return ("value", run.call(name, args, kwargs, armed_at))
+    except Exception as error:  # noqa: BLE001 - the script sees the function's failure, not the server's
+        message_text = getattr(error, "message", None) or str(error)
+        return ("raise", message_text)
+
+
+def _failure(message, limits: Limits) -> str:
+    _, kind, element, detail = message
+    element = element or text("step.unknown_element")
+    if kind == "memory":
+        return text("step.memory", element=element, megabytes=limits.memory_mb)
+    return detail
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+class _Pool:
+    """The children of one process, shared by its threads (and by every Duban it bootstraps)."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self._context = _context()
+        self._children: list[_Child | None] = [None] * max(1, limits.processes)
+        self._ready = threading.Condition()
+
+    @contextmanager
+    def child(self, preferred: _Child | None, instance_id):
+        child = self._checkout(preferred, instance_id)
+        try:
+            yield child
+        finally:
+            with self._ready:
+                child.busy = False
+                self._ready.notify()
+
+    def _checkout(self, preferred, instance_id) -> _Child:
+        with self._ready:
+            while True:
+                index = self._pick(preferred, instance_id)
+                if index is not None:
+                    break
+                self._ready.wait()
+            child = self._children[index]
+            if child is None or not child.alive:
+                child = self._children[index] = self._spawn(index)
+            child.busy = True
+            return child
+
+    def _pick(self, preferred, instance_id):
+        """An idle slot: the preferred child, the instance's own slot (warm cache), or any."""
+        slots = self._children
+        order = []
+        if preferred is not None and preferred in slots:
+            order.append(slots.index(preferred))
+        if instance_id is not None:
+            order.append(instance_id % len(slots))
+        order.extend(range(len(slots)))
+        return next((i for i in order if slots[i] is None or not slots[i].busy), None)
+
+    def _spawn(self, index: int) -> _Child:
+        return _Child(self._context, self.limits, index)
+
+    def confirm(self, child: _Child, token: int, instance_id: int, version: int) -> None:
+        with self._ready:
+            if self._children[child.index] is child:
+                child.pending_keeps.append((token, instance_id, version))
+
+    def warm(self) -> None:
+        with self._ready:
+            for index, child in enumerate(self._children):
+                if child is None or not child.alive:
+                    self._children[index] = self._spawn(index)
+
+    def close(self) -> None:
+        with self._ready:
+            for child in self._children:
+                if child is not None:
+                    child.kill()
+            self._children = [None] * len(self._children)
+
+
+_POOLS: dict = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(limits: Limits) -> _Pool:
+    with _POOLS_LOCK:
+        key = (os.getpid(), limits)
+        if key not in _POOLS:
+            _POOLS[key] = _Pool(limits)
+        return _POOLS[key]
+
+
+def _context():
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["engine.bpmn.isolation"])
+    return context
+
+
+def shutdown() -> None:
+    """Stop every child of this process (tests, a server's exit)."""
+    with _POOLS_LOCK:
+        for pool in _POOLS.values():
+            pool.close()
+
+
+# -- the child's side --------------------------------------------------------------------------
+
+class _StepClock:
+    """The parent's clock reading for the step under way (tests move time in the parent)."""
+
+    def __init__(self):
+        self.reading = None
+
+    def now(self):
+        return self.reading
+
+
+class _Parent:
+    """The child's end of the pipe: asks the parent for state, files and function values."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def ask(self, message):
+        self.conn.send(message)
+        kind, value = self.conn.recv()
+        if kind == "raise":
+            raise ValueError(value)
+        return value
+
+    def function(self, name: str):
+        def call(*args, **kwargs):
+            return self.ask(("call", name, args, kwargs, ARMED_AT.get()))
+        call.__name__ = name
+        return call
+
+
+def _child_main(conn, element, limits: Limits) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which then closes us
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    os.nice(5)  # a step that burns its budget must not starve the web process's requests
+    parent = _Parent(conn)
+    runtime = Runtime(_StepClock())
+    runtime.watch = lambda name: setattr(element, "value", name.encode("utf-8")[:_ELEMENT_BYTES - 1])
+    tentative: OrderedDict = OrderedDict()
+    tokens = itertools.count(1)
+    while True:
+        try:
+            kind, request = conn.recv()
+        except (EOFError, OSError):
+            return
+        if kind != "step":
+            return
+        _apply_keeps(runtime, tentative, request["keeps"])
+        try:
+            with _budget(limits):
+                run = _step(parent, runtime, tentative, request)
+                snapshot = _snapshot(run, request, limits, element)
+        except MemoryError:
+            conn.send(("failed", "memory", _current(element), ""))
+            continue
+        except ProcessError as error:
+            kind = "memory" if _caused_by(error, MemoryError) else "process"
+            conn.send(("failed", kind, _current(element), error.message))
+            continue
+        token = next(tokens)
+        tentative[token] = (request["instance_id"], run.workflow)
+        while len(tentative) > _TENTATIVE_KEPT:
+            tentative.popitem(last=False)
+        conn.send(("done", token, snapshot))
+
+
+def _apply_keeps(runtime: Runtime, tentative: OrderedDict, keeps: list) -> None:
+    for token, instance_id, version in keeps:
+        entry = tentative.pop(token, None)
+        if entry is not None:
+            runtime.keep(instance_id, version, ProcessRun(runtime, entry[1]))
+
+
+def _step(parent: _Parent, runtime: Runtime, tentative: OrderedDict, request: dict) -> ProcessRun:
+    runtime.clock.reading = request["now"]
+    functions = {name: parent.function(name) for name in request["functions"]}
+    definition = _definition(parent, runtime, request["spec"], "files")
+    op, args = request["op"], request["args"]
+    if op == "start":
+        return runtime.start(definition, args["data"], functions)
+    base = tentative.pop(request["base"], None) if request["base"] is not None else None
+    if base is not None:
+        run = ProcessRun(runtime, base[1])
+        runtime.attach(run, functions)
+    else:
+        run = runtime.load(definition, lambda: parent.ask(("need", "state")), functions,
+                           request["instance_id"], request["version"])
+    if op == "advance":
+        run.advance()
+    elif op == "complete":
+        run.complete(args["task_id"], args["data"])
+    elif op == "message":
+        run.send_message(args["name"], args["payload"])
+    elif op == "recalculate":
+        run.recalculate_timers()
+    elif op == "problems":
+        run.problems = runtime.migration_problems(run, _definition(parent, runtime, args["target"], "target_files"))
+    elif op == "migrate":
+        runtime.migrate(run, _definition(parent, runtime, args["target"], "target_files"))
+    elif op != "inspect":
+        raise ProcessError(f"unknown step {op!r}")
+    return run
+
+
+def _definition(parent: _Parent, runtime: Runtime, spec: tuple, files_key: str):
+    key, spec_id = spec
+    files = None if runtime.has_specs(spec_id) else parent.ask(("need", files_key))
+    return SimpleNamespace(id=spec_id, key=key, files=files)
+
+
+def _snapshot(run: ProcessRun, request: dict, limits: Limits, element) -> Snapshot:
+    """The step's result, refused when it is larger than the limits allow or not storable."""
+    where = _current(element) or text("step.unknown_element")
+    data = run.data()
+    _check_sizes(run, data, limits, where)
+    try:
+        state = run.dumps()
+    except (TypeError, ValueError) as error:
+        raise ProcessError(text("step.value_type", element=where, name=_unstorable(run) or "?",
+                                kind=type(error).__name__)) from None
+    if len(state) > limits.max_state_bytes:
+        raise ProcessError(text("step.state_too_large", element=where, size=len(state),
+                                limit=limits.max_state_bytes))
+    human, timers = run.projection()
+    return Snapshot(state=state, human_tasks=human, timers=timers, data=data, completed=run.completed,
+                    log=run.log, waiting_messages=run.waiting_messages(),
+                    problems=getattr(run, "problems", []))
+
+
+def _check_sizes(run: ProcessRun, data: dict, limits: Limits, where: str) -> None:
+    name = _unstorable(run)
+    if name is not None:
+        raise ProcessError(text("step.value_type", element=where, name=name, kind=_kind_of(run, name)))
+    total = 0
+    for key, value in data.items():
+        size = len(json.dumps(value, ensure_ascii=False, default=str).encode())
+        if size > limits.max_value_bytes:
+            raise ProcessError(text("step.value_too_large", element=where, name=key, size=size,
+                                    limit=limits.max_value_bytes))
+        total += size
+    if total > limits.max_data_bytes:
+        raise ProcessError(text("step.data_too_large", element=where, size=total, limit=limits.max_data_bytes))
+
+
+_STORABLE = (str, int, float, bool, type(None))
+
+
+def _unstorable(run: ProcessRun) -> str | None:
+    """The first variable of the open tasks' data that cannot be stored (bytes, a generator, ...)."""
+    for task_data in run.task_data():
+        for key, value in task_data.items():
+            if not _storable(value):
+                return str(key)
+    return None
+
+
+def _kind_of(run: ProcessRun, name: str) -> str:
+    for task_data in run.task_data():
+        if name in task_data:
+            return type(task_data[name]).__name__
+    return "?"
+
+
+def _storable(value, depth: int = 0) -> bool:
+    if isinstance(value, _STORABLE):
+        return True
+    if depth > 50:
+        return False
+    if isinstance(value, (list, tuple)):
+        return all(_storable(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _storable(v, depth + 1) for k, v in value.items())
+    from datetime import date, datetime, timedelta
+
+    return isinstance(value, (date, datetime, timedelta))
+
+
+def _current(element) -> str:
+    return bytes(element.value).decode("utf-8", "ignore")
+
+
+def _caused_by(error: BaseException, kind: type) -> bool:
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, kind):
+            return True
+        seen.add(id(error))
+        error = getattr(error, "error", None) if isinstance(getattr(error, "error", None), BaseException) \
+            else (error.__cause__ or error.__context__)
+    return False
+
+
+@contextmanager
+def _budget(limits: Limits):
+    """RLIMIT_CPU and RLIMIT_AS for one step: over the CPU limit the kernel ends the process
+    (SIGXCPU), over the memory limit allocation raises MemoryError."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_soft = math.ceil(usage.ru_utime + usage.ru_stime + limits.cpu_s)
+    _, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
+    _, as_hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_soft, cpu_hard))
+    resource.setrlimit(resource.RLIMIT_AS, (_address_space() + limits.memory_mb * 1024 * 1024, as_hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (as_hard, as_hard))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_hard, cpu_hard))
+
+
+def _address_space() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+__all__ = ["IsolatedRuntime", "Limits", "RemoteRun", "Snapshot", "shutdown", "FiredTimer", "jsonable"]

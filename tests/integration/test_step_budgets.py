@@ -1,0 +1,129 @@
+"""Runaway process code is stopped by the step's budget: the step fails, names its element, in
+Chinese, and nothing of it is stored. On SQLite and PostgreSQL (the `duban` fixture runs both)."""
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import services
+from engine.bootstrap import bootstrap
+from engine.config import Settings
+from engine.errors import ProcessError
+from engine.models import HistoryEntry, Instance, Item
+from engine.services import timers
+from tests.samples import chain, lane, process, script_task, user_task
+
+FORM = {"simple.form": b'{"type": "default", "id": "simple", "components": []}'}
+
+
+@pytest.fixture
+def duban(database_url, clock, tmp_path):
+    # A one-second CPU budget keeps the test short; the mechanism is the one of the 2 s default.
+    settings = Settings.from_env({}, var_dir=tmp_path / "var", database_url=database_url,
+                                 secret_key="test-secret", step_cpu_s=1.0, step_wall_s=8.0)
+    context = bootstrap(settings, clock=clock)
+    yield context
+    context.db.dispose()
+
+
+def deploy(duban, org, script: str, key: str = "hostile"):
+    body = chain(user_task(1, 'camunda:formRef="simple"'), script_task(2, script))
+    files = {f"{key}.bpmn": process(body, key=key, lanes=lane("office", "督查室", "e1"))}
+    services.deploy(duban, files, FORM, org["designer"])
+
+
+def run_to_script(duban, org, script: str):
+    """Start the process and complete its task, which runs `script` next."""
+    deploy(duban, org, script)
+    instance = services.start_instance(duban, org["office"], "hostile", {})
+    [task] = instance["tasks"]
+    return instance, task
+
+
+def stored(duban, instance_id):
+    with duban.db.reading() as session:
+        instance = session.get(Instance, instance_id)
+        history = session.scalar(select(func.count()).select_from(HistoryEntry)
+                                 .where(HistoryEntry.instance_id == instance_id))
+        return instance.version, instance.status, history
+
+
+@pytest.mark.parametrize("script, budget", [
+    ("x = sum(range(3 * 10 ** 9))", "CPU 时间预算"),
+    ("x = '%0*d' % (2 * 10 ** 9, 0)", "内存预算"),
+    ("x = f'{0:>2000000000}'", "内存预算"),
+    ("x = 'a'.ljust(2 * 10 ** 9)", "内存预算"),
+    ("x = ''.join(['a' * 10 ** 6 for i in range(3000)])", "内存预算"),
+])
+def test_a_step_over_its_budget_stops_and_stores_nothing(duban, org, script, budget):
+    instance, task = run_to_script(duban, org, script)
+    before = stored(duban, instance["id"])
+    with pytest.raises(ProcessError) as caught:
+        services.complete_task(duban, org["office"], task["id"], {})
+    assert budget in caught.value.message and "脚本2" in caught.value.message
+    assert stored(duban, instance["id"]) == before
+    assert services.get_task(duban, org["office"], task["id"])["state"] == "open"
+
+
+@pytest.mark.parametrize("script, words", [
+    ("x = ['a' * 10 ** 6] * 50", "过大"),
+    ("x = ['a' * 10 ** 5] * 20", "过大"),
+    ("x = b'raw bytes'", "不是可保存的数据"),
+    ("x = (i for i in range(3))", "不是可保存的数据"),
+    ("x = ValueError('kept')", "不是可保存的数据"),
+])
+def test_data_too_large_or_not_storable_is_refused(duban, org, script, words):
+    instance, task = run_to_script(duban, org, script)
+    before = stored(duban, instance["id"])
+    with pytest.raises(ProcessError) as caught:
+        services.complete_task(duban, org["office"], task["id"], {})
+    assert words in caught.value.message and "“x”" in caught.value.message
+    assert stored(duban, instance["id"]) == before
+
+
+def test_the_service_goes_on_after_a_runaway_step(duban, org):
+    instance, task = run_to_script(duban, org, "x = sum(range(3 * 10 ** 9))")
+    with pytest.raises(ProcessError):
+        services.complete_task(duban, org["office"], task["id"], {})
+    # The next step (a fresh child replaces the killed one) and an ordinary item both work.
+    item = services.register_item(duban, org["office"], {"title": "之后的事项"})
+    assert item["status"] == "drafting"
+    deploy(duban, org, "x = 1 + 1", key="gentle")
+    gentle = services.start_instance(duban, org["office"], "gentle", {})
+    done = services.complete_task(duban, org["office"], gentle["tasks"][0]["id"], {})
+    assert services.get_instance(duban, org["office"], done["instance_id"])["status"] == "completed"
+
+
+def test_a_runaway_timer_path_becomes_an_incident_naming_its_element(duban, org, clock):
+    """A timer path is a background step: over budget, the instance shows an incident in Chinese."""
+    body = (
+        '<bpmn:startEvent id="start" name="开始"/>'
+        '<bpmn:userTask id="wait" name="等待办理" camunda:formRef="simple"/>'
+        '<bpmn:boundaryEvent id="later" name="一小时后" attachedToRef="wait" cancelActivity="false">'
+        '<bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition>'
+        '</bpmn:boundaryEvent>'
+        '<bpmn:scriptTask id="spin" name="失控脚本"><bpmn:script>x = sum(range(3 * 10 ** 9))</bpmn:script>'
+        '</bpmn:scriptTask><bpmn:endEvent id="end1"/><bpmn:endEvent id="end2"/>'
+        '<bpmn:sequenceFlow id="a" sourceRef="start" targetRef="wait"/>'
+        '<bpmn:sequenceFlow id="b" sourceRef="wait" targetRef="end1"/>'
+        '<bpmn:sequenceFlow id="c" sourceRef="later" targetRef="spin"/>'
+        '<bpmn:sequenceFlow id="d" sourceRef="spin" targetRef="end2"/>')
+    files = {"timed.bpmn": process(body, key="timed", lanes=lane("office", "督查室", "wait"))}
+    services.deploy(duban, files, FORM, org["designer"])
+    instance = services.start_instance(duban, org["office"], "timed", {})
+    clock.advance(hours=2)
+    assert timers.fire_all_due(duban) == 0
+    seen = services.get_instance(duban, org["admin"], instance["id"])
+    assert seen["status"] == "error"
+    assert "CPU 时间预算" in seen["error"] and "失控脚本" in seen["error"]
+    # The person's task is still there to work on.
+    assert [t["element_id"] for t in seen["tasks"]] == ["wait"]
+
+
+def test_a_secret_item_is_registered_while_nothing_is_written_during_its_start_step(duban, org):
+    """立项 takes the item's id before its start step and writes after it (SQLite: no write lock held)."""
+    first = services.register_item(duban, org["office"], {"title": "事项一"})
+    second = services.register_item(duban, org["office"], {"title": "事项二"})
+    assert second["id"] > first["id"]
+    with duban.db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Item)) >= 2
+        assert session.get(Item, second["id"]).instance_id == second["instance_id"]
