@@ -105,6 +105,61 @@ def deploy(files):
             click.echo(f"  warning: {warning['message']}", err=True)
 
 
+@main.group("user")
+def user_group():
+    """Accounts, from the server's command line."""
+
+
+@user_group.command("reset-password")
+@click.argument("username")
+@click.option("--password", prompt="new password", hide_input=True, confirmation_prompt=True,
+              help="the new password (asked for when not given)")
+def user_reset_password(username, password):
+    """Set USERNAME's password, to be changed at the next sign-in; unlocks the account and ends its
+    sessions. The only way to reset the three administrators' passwords (三员分立); audited."""
+    from engine.services import users
+
+    try:
+        users.reset_password_on_server(bootstrap(), username, password, operator=_operator())
+    except DubanError as error:
+        click.echo(f"error: {error.message}", err=True)
+        for detail in error.details:
+            click.echo(f"  {detail.get('message')}", err=True)
+        sys.exit(2)
+    click.echo(f"{username}: password reset; it must be changed at the next sign-in")
+
+
+@main.group("audit")
+def audit_group():
+    """The security audit log."""
+
+
+@audit_group.command("verify")
+def audit_verify():
+    """Check the audit log's keyed hash chain and its anchor file; exit status 1 when it is broken."""
+    from engine.services import audit
+
+    duban = bootstrap()
+    verdict = audit.verify(duban)
+    audit.record(duban, _operator(), "audit.verify", "audit_log",
+                 {"intact": verdict.intact, "broken_at": verdict.broken_at, "records": verdict.records})
+    if verdict.intact:
+        click.echo(f"intact: {verdict.records} records, last hash {verdict.last_hash}")
+        return
+    click.echo(f"broken: {verdict.problem}", err=True)
+    sys.exit(1)
+
+
+def _operator() -> str:
+    """Who ran a command, as the audit log names them: `cli:` and the operating-system user."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
 @main.command("seed-demo")
 @click.option("--password", default=None, help="password of every demo user (default: duban-demo)")
 def seed_demo(password):
@@ -126,6 +181,7 @@ def run(host, port, threads):
 
     duban = bootstrap()
     _import_holidays_file(duban)
+    duban.runtime.warm()  # the step processes start now, not on the first request
     app = create_app(duban=duban)
     background = embedded.start(duban) if duban.settings.embedded else None
     mode = "embedded worker and scheduler" if background else f"Redis at {duban.settings.redis_url}"

@@ -42,4 +42,25 @@ def timer_event(n: int, kind: str, text: str) -> str:
             f"<bpmn:{kind}>{text}</bpmn:{kind}></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>")
 
 
+def boundary_timer(kind: str, text: str, cancel: bool = False, attached_to: str = "e1") -> str:
+    """A timer `tick` on an activity's border (its definition has an id, as bpmn.io writes it), leading
+    to a user task `remind`: each firing of a non-interrupting one opens a `remind`."""
+    return (f'<bpmn:boundaryEvent id="tick" name="提醒" cancelActivity="{str(cancel).lower()}" '
+            f'attachedToRef="{attached_to}"><bpmn:timerEventDefinition id="tick_timer">'
+            f"<bpmn:{kind}>{text}</bpmn:{kind}></bpmn:timerEventDefinition></bpmn:boundaryEvent>"
+            '<bpmn:userTask id="remind" name="提醒办理"/><bpmn:endEvent id="reminded"/>'
+            '<bpmn:sequenceFlow id="tick_f1" sourceRef="tick" targetRef="remind"/>'
+            '<bpmn:sequenceFlow id="tick_f2" sourceRef="remind" targetRef="reminded"/>')
+
+
+def multi_instance(n: int, cardinality: str = "", collection: str = "", sequential: bool = False,
+                   script: str = "done = True") -> str:
+    """A script task run once per instance: `cardinality` times, or once per item of `collection`."""
+    loop = (f"<bpmn:loopCardinality>{cardinality}</bpmn:loopCardinality>" if cardinality else
+            f'<bpmn:loopDataInputRef>{collection}</bpmn:loopDataInputRef><bpmn:inputDataItem id="item"/>')
+    return (f'<bpmn:scriptTask id="e{n}" name="逐项{n}"><bpmn:multiInstanceLoopCharacteristics '
+            f'isSequential="{str(sequential).lower()}">{loop}</bpmn:multiInstanceLoopCharacteristics>'
+            f"<bpmn:script>{script}</bpmn:script></bpmn:scriptTask>")
+
+
 SIMPLE_FORM = b'{"type": "default", "id": "simple", "components": [{"type": "textfield", "key": "answer", "validate": {"required": true}}]}'

@@ -21,6 +21,7 @@ def _serve(threads: int) -> None:
     duban = bootstrap()
     if not duban.settings.redis_url:
         raise SystemExit("duban worker needs DUBAN_REDIS_URL (without it, `duban run` works in-process)")
+    duban.runtime.warm()
     broker = make_broker(duban.settings)
     declare(broker, duban)
     worker = dramatiq.Worker(broker, worker_threads=threads)

@@ -16,60 +16,23 @@ steps its parent committed, so a step on a warm instance sends neither files nor
 from __future__ import annotations
 
 import ctypes
-import itertools
-import json
+import hashlib
 import logging
-import math
 import multiprocessing
 import os
-import resource
 import signal
 import threading
 import time
-from collections import OrderedDict
+import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from types import SimpleNamespace
 
 from ..errors import ProcessError
 from ..texts import text
-from .runtime import FiredTimer, HumanTaskView, ProcessRun, Runtime, StepLog, TimerView, jsonable
+from .runtime import HumanTaskView, StepLog, TimerView
+from .step_process import ELEMENT_BYTES, Limits, Snapshot, child_main
 from .timers import ARMED_AT
 
 log = logging.getLogger(__name__)
-
-_ELEMENT_BYTES = 240
-_TENTATIVE_KEPT = 16
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one step may use. Defaults suit a 2-core machine; settings override them."""
-
-    cpu_s: float = 2.0
-    memory_mb: int = 256
-    # Wall clock of the whole step, the parent's engine functions included: a backstop for a
-    # child that waits instead of computing.
-    wall_s: float = 15.0
-    max_calls: int = 10_000
-    max_value_bytes: int = 256 * 1024
-    max_data_bytes: int = 1024 * 1024
-    max_state_bytes: int = 16 * 1024 * 1024
-    processes: int = 2
-
-
-@dataclass
-class Snapshot:
-    """What a step left, as plain values: everything the parent projects and stores."""
-
-    state: str
-    human_tasks: list
-    timers: list
-    data: dict
-    completed: bool
-    log: StepLog
-    waiting_messages: list
-    problems: list = field(default_factory=list)
 
 
 # -- the parent's side ------------------------------------------------------------------------
@@ -81,6 +44,9 @@ class IsolatedRuntime:
         self.clock = clock
         self.limits = limits or Limits()
         self.pool = _pool(self.limits)
+        # Children are shared by every runtime of a process (tests bootstrap many, on several
+        # databases); a child's cached workflows are keyed by runtime and instance.
+        self.scope = uuid.uuid4().hex
 
     def start(self, definition, data: dict, functions: dict) -> "RemoteRun":
         run = RemoteRun(self, definition, None, functions, None, None)
@@ -93,7 +59,7 @@ class IsolatedRuntime:
     def keep(self, instance_id: int, version: int, run: "RemoteRun") -> None:
         """The step's transaction committed: its child may reuse the workflow for the next step."""
         if run.child is not None and run.token is not None:
-            self.pool.confirm(run.child, run.token, instance_id, version)
+            self.pool.confirm(run.child, run.token, (self.scope, instance_id), version)
 
     def migration_problems(self, run: "RemoteRun", definition) -> list[str]:
         run.target = definition
@@ -173,7 +139,7 @@ class RemoteRun:
     # -- the exchange with a child --------------------------------------------------------------
     def _request(self, op: str, **args) -> None:
         request = {
-            "op": op, "args": args, "instance_id": self.instance_id, "version": self.version,
+            "op": op, "args": args, "instance_id": (self.runtime.scope, self.instance_id), "version": self.version,
             "spec": _spec_ref(self.definition), "now": self.runtime.clock.now(),
             "functions": sorted(self.functions), "base": None,
         }
@@ -213,8 +179,6 @@ def _spec_ref(definition) -> tuple[str, str]:
 
 
 def _files_digest(files: dict) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
@@ -226,9 +190,9 @@ class _Child:
 
     def __init__(self, context, limits: Limits, index: int):
         self.index = index
-        self.element = context.Array(ctypes.c_char, _ELEMENT_BYTES, lock=False)
+        self.element = context.Array(ctypes.c_char, ELEMENT_BYTES, lock=False)
         self.conn, child_end = context.Pipe(duplex=True)
-        self.process = context.Process(target=_child_main, args=(child_end, self.element, limits),
+        self.process = context.Process(target=child_main, args=(child_end, self.element, limits),
                                        name=f"duban-step-{index}", daemon=True)
         self.process.start()
         child_end.close()
@@ -357,7 +321,7 @@ class _Pool:
     def _spawn(self, index: int) -> _Child:
         return _Child(self._context, self.limits, index)
 
-    def confirm(self, child: _Child, token: int, instance_id: int, version: int) -> None:
+    def confirm(self, child: _Child, token: int, instance_id: tuple, version: int) -> None:
         with self._ready:
             if self._children[child.index] is child:
                 child.pending_keeps.append((token, instance_id, version))
@@ -390,7 +354,7 @@ def _pool(limits: Limits) -> _Pool:
 
 def _context():
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["engine.bpmn.isolation"])
+    context.set_forkserver_preload(["engine.bpmn.step_process"])
     return context
 
 
@@ -399,221 +363,3 @@ def shutdown() -> None:
     with _POOLS_LOCK:
         for pool in _POOLS.values():
             pool.close()
-
-
-# -- the child's side --------------------------------------------------------------------------
-
-class _StepClock:
-    """The parent's clock reading for the step under way (tests move time in the parent)."""
-
-    def __init__(self):
-        self.reading = None
-
-    def now(self):
-        return self.reading
-
-
-class _Parent:
-    """The child's end of the pipe: asks the parent for state, files and function values."""
-
-    def __init__(self, conn):
-        self.conn = conn
-
-    def ask(self, message):
-        self.conn.send(message)
-        kind, value = self.conn.recv()
-        if kind == "raise":
-            raise ValueError(value)
-        return value
-
-    def function(self, name: str):
-        def call(*args, **kwargs):
-            return self.ask(("call", name, args, kwargs, ARMED_AT.get()))
-        call.__name__ = name
-        return call
-
-
-def _child_main(conn, element, limits: Limits) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which then closes us
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    os.nice(5)  # a step that burns its budget must not starve the web process's requests
-    parent = _Parent(conn)
-    runtime = Runtime(_StepClock())
-    runtime.watch = lambda name: setattr(element, "value", name.encode("utf-8")[:_ELEMENT_BYTES - 1])
-    tentative: OrderedDict = OrderedDict()
-    tokens = itertools.count(1)
-    while True:
-        try:
-            kind, request = conn.recv()
-        except (EOFError, OSError):
-            return
-        if kind != "step":
-            return
-        _apply_keeps(runtime, tentative, request["keeps"])
-        try:
-            with _budget(limits):
-                run = _step(parent, runtime, tentative, request)
-                snapshot = _snapshot(run, request, limits, element)
-        except MemoryError:
-            conn.send(("failed", "memory", _current(element), ""))
-            continue
-        except ProcessError as error:
-            kind = "memory" if _caused_by(error, MemoryError) else "process"
-            conn.send(("failed", kind, _current(element), error.message))
-            continue
-        token = next(tokens)
-        tentative[token] = (request["instance_id"], run.workflow)
-        while len(tentative) > _TENTATIVE_KEPT:
-            tentative.popitem(last=False)
-        conn.send(("done", token, snapshot))
-
-
-def _apply_keeps(runtime: Runtime, tentative: OrderedDict, keeps: list) -> None:
-    for token, instance_id, version in keeps:
-        entry = tentative.pop(token, None)
-        if entry is not None:
-            runtime.keep(instance_id, version, ProcessRun(runtime, entry[1]))
-
-
-def _step(parent: _Parent, runtime: Runtime, tentative: OrderedDict, request: dict) -> ProcessRun:
-    runtime.clock.reading = request["now"]
-    functions = {name: parent.function(name) for name in request["functions"]}
-    definition = _definition(parent, runtime, request["spec"], "files")
-    op, args = request["op"], request["args"]
-    if op == "start":
-        return runtime.start(definition, args["data"], functions)
-    base = tentative.pop(request["base"], None) if request["base"] is not None else None
-    if base is not None:
-        run = ProcessRun(runtime, base[1])
-        runtime.attach(run, functions)
-    else:
-        run = runtime.load(definition, lambda: parent.ask(("need", "state")), functions,
-                           request["instance_id"], request["version"])
-    if op == "advance":
-        run.advance()
-    elif op == "complete":
-        run.complete(args["task_id"], args["data"])
-    elif op == "message":
-        run.send_message(args["name"], args["payload"])
-    elif op == "recalculate":
-        run.recalculate_timers()
-    elif op == "problems":
-        run.problems = runtime.migration_problems(run, _definition(parent, runtime, args["target"], "target_files"))
-    elif op == "migrate":
-        runtime.migrate(run, _definition(parent, runtime, args["target"], "target_files"))
-    elif op != "inspect":
-        raise ProcessError(f"unknown step {op!r}")
-    return run
-
-
-def _definition(parent: _Parent, runtime: Runtime, spec: tuple, files_key: str):
-    key, spec_id = spec
-    files = None if runtime.has_specs(spec_id) else parent.ask(("need", files_key))
-    return SimpleNamespace(id=spec_id, key=key, files=files)
-
-
-def _snapshot(run: ProcessRun, request: dict, limits: Limits, element) -> Snapshot:
-    """The step's result, refused when it is larger than the limits allow or not storable."""
-    where = _current(element) or text("step.unknown_element")
-    data = run.data()
-    _check_sizes(run, data, limits, where)
-    try:
-        state = run.dumps()
-    except (TypeError, ValueError) as error:
-        raise ProcessError(text("step.value_type", element=where, name=_unstorable(run) or "?",
-                                kind=type(error).__name__)) from None
-    if len(state) > limits.max_state_bytes:
-        raise ProcessError(text("step.state_too_large", element=where, size=len(state),
-                                limit=limits.max_state_bytes))
-    human, timers = run.projection()
-    return Snapshot(state=state, human_tasks=human, timers=timers, data=data, completed=run.completed,
-                    log=run.log, waiting_messages=run.waiting_messages(),
-                    problems=getattr(run, "problems", []))
-
-
-def _check_sizes(run: ProcessRun, data: dict, limits: Limits, where: str) -> None:
-    name = _unstorable(run)
-    if name is not None:
-        raise ProcessError(text("step.value_type", element=where, name=name, kind=_kind_of(run, name)))
-    total = 0
-    for key, value in data.items():
-        size = len(json.dumps(value, ensure_ascii=False, default=str).encode())
-        if size > limits.max_value_bytes:
-            raise ProcessError(text("step.value_too_large", element=where, name=key, size=size,
-                                    limit=limits.max_value_bytes))
-        total += size
-    if total > limits.max_data_bytes:
-        raise ProcessError(text("step.data_too_large", element=where, size=total, limit=limits.max_data_bytes))
-
-
-_STORABLE = (str, int, float, bool, type(None))
-
-
-def _unstorable(run: ProcessRun) -> str | None:
-    """The first variable of the open tasks' data that cannot be stored (bytes, a generator, ...)."""
-    for task_data in run.task_data():
-        for key, value in task_data.items():
-            if not _storable(value):
-                return str(key)
-    return None
-
-
-def _kind_of(run: ProcessRun, name: str) -> str:
-    for task_data in run.task_data():
-        if name in task_data:
-            return type(task_data[name]).__name__
-    return "?"
-
-
-def _storable(value, depth: int = 0) -> bool:
-    if isinstance(value, _STORABLE):
-        return True
-    if depth > 50:
-        return False
-    if isinstance(value, (list, tuple)):
-        return all(_storable(v, depth + 1) for v in value)
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _storable(v, depth + 1) for k, v in value.items())
-    from datetime import date, datetime, timedelta
-
-    return isinstance(value, (date, datetime, timedelta))
-
-
-def _current(element) -> str:
-    return bytes(element.value).decode("utf-8", "ignore")
-
-
-def _caused_by(error: BaseException, kind: type) -> bool:
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, kind):
-            return True
-        seen.add(id(error))
-        error = getattr(error, "error", None) if isinstance(getattr(error, "error", None), BaseException) \
-            else (error.__cause__ or error.__context__)
-    return False
-
-
-@contextmanager
-def _budget(limits: Limits):
-    """RLIMIT_CPU and RLIMIT_AS for one step: over the CPU limit the kernel ends the process
-    (SIGXCPU), over the memory limit allocation raises MemoryError."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    cpu_soft = math.ceil(usage.ru_utime + usage.ru_stime + limits.cpu_s)
-    _, cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)
-    _, as_hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_soft, cpu_hard))
-    resource.setrlimit(resource.RLIMIT_AS, (_address_space() + limits.memory_mb * 1024 * 1024, as_hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_AS, (as_hard, as_hard))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_hard, cpu_hard))
-
-
-def _address_space() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-
-
-__all__ = ["IsolatedRuntime", "Limits", "RemoteRun", "Snapshot", "shutdown", "FiredTimer", "jsonable"]

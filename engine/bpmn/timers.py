@@ -268,6 +268,8 @@ def due_at(my_task, definition=None) -> datetime | None:
     if definition is None:
         return None
     value = my_task._get_internal_data("event_value")
+    if value is None and isinstance(definition, ClockedCycle) and my_task._get_internal_data("event_fired", False):
+        return None  # a cycle that has run its repetitions: arming it again would start it over
     if value is None:
         value = definition.schedule(my_task)
         if value is None:

@@ -366,6 +366,8 @@ def xlsx(duban, actor: Actor, year: int) -> bytes:
             cell.font = Font(bold=True)
     out = io.BytesIO()
     book.save(out)
+    audit.record_file(duban, actor, "assessment.export", f"assessment:{year}", out.getvalue(),
+                      units=len(board["units"]), lines=len(lines))
     return out.getvalue()
 
 

@@ -180,7 +180,8 @@ def _anchor(keeper: Keeper, start: tuple[int, str], head: tuple[int, str]) -> No
         if os.fstat(fd).st_size == 0:
             # A new file: it starts with the head the keyed chain continues (records up to it may be unkeyed).
             line = f"start {start[0]} {start[1]}\n" + line
-            log.warning("audit anchor %s started at record %s", keeper.anchor, start[0])
+            if start[0]:  # not a new log: the file was lost, or the log predates keyed chains
+                log.warning("audit anchor %s started anew after record %s", keeper.anchor, start[0])
         os.write(fd, line.encode())
     except OSError as error:
         log.error("audit anchor %s not written: %s", keeper.anchor, error)
@@ -304,6 +305,11 @@ def record(duban, actor: Actor | str | None, action: str, target: str | None, de
     name = actor.username if isinstance(actor, Actor) else actor
     with duban.db.transaction() as session:
         append(session, name, action, target, detail, ip, at=duban.clock.now())
+
+
+def record_file(duban, actor: Actor, action: str, target: str, data: bytes, **detail) -> None:
+    """A file handed out (an export, a download): who took what, with its size and SHA-256."""
+    record(duban, actor, action, target, {**detail, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
 
 
 def list_records(duban, actor: Actor, page: int = 1, size: int = 50, filters: dict | None = None,

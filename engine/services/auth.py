@@ -60,7 +60,7 @@ def _check_credentials(duban, username: str, password: str, ip: str | None) -> t
     matches = verify_password(stored, password) if stored else verify_nothing(password)
     now = duban.clock.now()
     with duban.db.transaction() as session:
-        user = session.scalars(select(User).where(User.username == username).with_for_update()).one_or_none()
+        user = session.scalars(select(User).where(User.username == username).with_for_update(of=User)).one_or_none()
         if user is not None and user.password_hash != stored:  # changed in between: check the new one
             matches = verify_password(user.password_hash, password)
         actor, action, why = _judge(user, matches, now)

@@ -128,7 +128,9 @@ def document(duban, actor: Actor, bulletin_id: int) -> tuple[str, bytes]:
         row = session.get(Bulletin, bulletin_id)
         if row is None:
             raise NotFound(f"bulletin {bulletin_id} not found")
-        return f"督查通报{row.number}.docx", row.content
+        name, content = f"督查通报{row.number}.docx", row.content
+    audit.record_file(duban, actor, "bulletin.download", f"bulletin:{bulletin_id}", content)
+    return name, content
 
 
 def _view(row: Bulletin) -> dict:

@@ -34,6 +34,7 @@ from ..domain.items import SOURCES, limit_from
 from ..domain.main_process import KEY as MAIN_KEY
 from ..errors import NotFound
 from ..models import HistoryEntry, Instance, Item, Unit
+from . import audit
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,10 @@ def render_document(duban, actor: Actor, item_id: int, doc_id: int) -> tuple[dic
         if entry is None or entry.instance_id != item.instance_id or not _is_document(entry):
             raise NotFound(f"document {doc_id} of item {item_id} not found")
         listing = describe(session, item, entry)
-        return listing, fill(template_bytes(duban, listing["kind"]), values(duban, session, item, entry, listing))
+        data = fill(template_bytes(duban, listing["kind"]), values(duban, session, item, entry, listing))
+    audit.record_file(duban, actor, "document.download", f"item:{item_id}", data, document=doc_id,
+                      kind=listing["kind"], number=listing["number"])
+    return listing, data
 
 
 def documents_of(session, item: Item) -> list[dict]:

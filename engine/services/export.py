@@ -19,7 +19,7 @@ from ..access import Actor
 from ..clock import CHINA
 from ..errors import InvalidInput
 from ..models import Item
-from . import ledger, views
+from . import audit, ledger, views
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 50_000
@@ -48,7 +48,10 @@ def items_xlsx(duban, actor: Actor, filters: ledger.LedgerFilter | None = None) 
                                [{"field": "filters", "message": f"{total} rows match; at most {MAX_ROWS}"}])
         names = ledger.unit_names(session)
         rows = session.scalars(query.order_by(*ledger.order(filters.sort)).execution_options(yield_per=500))
-        return _workbook(views.item(row, duban, now, names) for row in rows)
+        data = _workbook(views.item(row, duban, now, names) for row in rows)
+    asked = {name: value for name, value in vars(filters).items() if value is not None}
+    audit.record_file(duban, actor, "ledger.export", "ledger", data, rows=total, filters=asked)
+    return data
 
 
 def _workbook(items) -> bytes:

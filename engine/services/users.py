@@ -160,7 +160,7 @@ def _replace_own(duban, actor: Actor, old_password: str, password_hash: str, ip:
     matches = bool(stored) and verify_password(stored, old_password)
     now = duban.clock.now()
     with duban.db.transaction() as session:
-        user = session.scalars(select(User).where(User.username == actor.username).with_for_update()).one_or_none()
+        user = session.scalars(select(User).where(User.username == actor.username).with_for_update(of=User)).one_or_none()
         if user is None:
             raise NotFound(text("users.not_found", username=actor.username))
         if user.password_hash != stored:
@@ -224,4 +224,5 @@ def _view(user: User, now) -> dict:
     locked = bool(user.locked_until and user.locked_until > now)
     return {"id": user.id, "username": user.username, "display_name": user.display_name, "unit": user.unit_id,
             "roles": user.roles, "active": user.active, "locked": locked,
-            "locked_until": user.locked_until if locked else None}
+            "locked_until": user.locked_until if locked else None,
+            "password_change_required": user.password_change_required}

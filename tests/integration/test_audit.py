@@ -1,4 +1,5 @@
 """The security audit log (安全审计): hash chain, what is recorded, and in which transaction; SQLite and PostgreSQL."""
+import hashlib
 import threading
 from datetime import timedelta
 from types import SimpleNamespace
@@ -47,29 +48,121 @@ def test_the_chain_links_every_record_and_verifies(duban):
     assert rows[0].prev_hash == audit.GENESIS
     assert all(later.prev_hash == earlier.hash for earlier, later in zip(rows, rows[1:]))
     assert rows[0].detail == {"i": 0, "名称": "测试"} and rows[0].ip == "10.0.0.1"
-    assert audit.verify(duban) is None
+    assert audit.verify(duban).intact
 
 
 def test_tampering_is_detected_at_the_changed_row(duban):
     _append(duban, 5)
     _sql(duban, "UPDATE audit_log SET actor = 'mallory' WHERE id = 3")
-    assert audit.verify(duban) == 3
+    assert audit.verify(duban).broken_at == 3
 
 
 def test_a_rehashed_row_breaks_the_next_link(duban):
     _append(duban, 5)
     _sql(duban, "UPDATE audit_log SET action = 'test.other' WHERE id = 2")
     row = _records(duban, id=2)[0]
-    _sql(duban, "UPDATE audit_log SET hash = :h WHERE id = 2", h=audit.record_hash(row.prev_hash, row))
-    assert audit.verify(duban) == 3
+    _sql(duban, "UPDATE audit_log SET hash = :h WHERE id = 2", h=audit.record_hash(_key(duban), row.prev_hash, row))
+    assert audit.verify(duban).broken_at == 3
+
+
+def test_an_edit_resealed_to_the_end_without_the_key_is_detected(duban):
+    """Whoever can write the database (but has not the key) changes a record and re-hashes it and
+    every record after it, as the unkeyed chain allowed."""
+    _append(duban, 5)
+    _sql(duban, "UPDATE audit_log SET actor = 'mallory' WHERE id = 2")
+    _reseal_from(duban, 2, lambda prev, row: audit.unkeyed_hash(prev, row))
+    verdict = audit.verify(duban)
+    assert (verdict.intact, verdict.broken_at) == (False, 2) and "第 2 条" in verdict.problem
+    # With another key (a guess, or DUBAN_SECRET_KEY's derivation from another installation) no better.
+    _reseal_from(duban, 2, lambda prev, row: audit.record_hash(b"guessed key", prev, row))
+    assert audit.verify(duban).broken_at == 2
+
+
+def test_newest_records_cut_off_are_detected(duban):
+    _append(duban, 3)
+    _append(duban, 2)
+    _sql(duban, "DELETE FROM audit_log WHERE id >= 4")
+    verdict = audit.verify(duban)
+    assert (verdict.intact, verdict.broken_at, verdict.records, verdict.anchored) == (False, 4, 3, 5)
+    assert "最新的记录被删除" in verdict.problem
+    _sql(duban, "DELETE FROM audit_log")  # all of it
+    assert audit.verify(duban).broken_at == 1
+
+
+def test_the_head_is_anchored_outside_the_database_after_each_commit(duban):
+    _append(duban, 3)
+    _append(duban, 1)
+    rows = _records(duban)
+    anchor = (duban.settings.var_dir / "audit-anchor.log").read_text().splitlines()
+    # The first line: where the keyed chain starts (a new log: nothing before it); then one line per
+    # transaction, its last record's id and hash.
+    assert anchor == [f"start 0 {audit.GENESIS}", f"3 {rows[2].hash}", f"4 {rows[3].hash}"]
+    with pytest.raises(RuntimeError):
+        with duban.db.transaction() as session:
+            audit.append(session, "tester", "test.event", None, at=duban.clock.now())
+            raise RuntimeError("rolled back: nothing anchored")
+    assert len((duban.settings.var_dir / "audit-anchor.log").read_text().splitlines()) == 3
+    # A replaced last record, even sealed with the key, no longer matches its anchored hash.
+    _sql(duban, "UPDATE audit_log SET hash = :h WHERE id = 4", h="f" * 64)
+    assert audit.verify(duban).broken_at == 4
+
+
+def test_a_missing_anchor_file_is_reported(duban):
+    _append(duban, 2)
+    (duban.settings.var_dir / "audit-anchor.log").unlink()
+    verdict = audit.verify(duban)
+    assert (verdict.intact, verdict.broken_at) == (False, None) and "锚点文件" in verdict.problem
+
+
+def test_the_key_comes_from_duban_audit_key_or_the_secret_key(duban):
+    from engine.config import Settings
+
+    derived = audit.chain_key(duban.settings)
+    assert derived != duban.settings.secret_key.encode() and len(derived) == 32
+    assert audit.chain_key(Settings.from_env({"DUBAN_AUDIT_KEY": "k" * 40}, secret_key="s")) == b"k" * 40
+    assert audit.chain_key(Settings.from_env({}, secret_key="other")) != derived
+    _append(duban, 2)
+    row = _records(duban)[0]
+    assert row.hash == audit.record_hash(derived, audit.GENESIS, row) != audit.unkeyed_hash(audit.GENESIS, row)
+
+
+def test_records_from_before_the_chain_was_keyed_still_verify(duban):
+    """An installation upgraded from the unkeyed chain: the anchor file starts at the head it had."""
+    _append(duban, 3)
+    anchor = duban.settings.var_dir / "audit-anchor.log"
+    anchor.unlink()
+    _reseal_from(duban, 1, lambda prev, row: audit.unkeyed_hash(prev, row))  # as the old version wrote them
+    _append(duban, 2)  # the first keyed records create the anchor file
+    assert anchor.read_text().startswith(f"start 3 {_records(duban)[2].hash}\n")
+    assert audit.verify(duban).intact
+    # After the start, an unkeyed record is a forgery.
+    _reseal_from(duban, 4, lambda prev, row: audit.unkeyed_hash(prev, row))
+    assert audit.verify(duban).broken_at == 4
+
+
+def _key(duban) -> bytes:
+    return audit.chain_key(duban.settings)
+
+
+def _reseal_from(duban, first: int, seal) -> None:
+    """Recompute prev_hash and hash of every record from `first` on with `seal(prev_hash, row)`."""
+    rows = _records(duban)
+    prev = next((r.hash for r in rows if r.id == first - 1), audit.GENESIS)
+    for row in rows:
+        if row.id < first:
+            continue
+        row.prev_hash = prev
+        row.hash = prev = seal(prev, row)
+        _sql(duban, "UPDATE audit_log SET prev_hash = :p, hash = :h WHERE id = :id", p=row.prev_hash, h=row.hash,
+             id=row.id)
 
 
 def test_removed_rows_are_detected(duban):
     _append(duban, 5)
     _sql(duban, "DELETE FROM audit_log WHERE id = 3")
-    assert audit.verify(duban) == 4
+    assert audit.verify(duban).broken_at == 4
     _sql(duban, "DELETE FROM audit_log WHERE id IN (1, 2)")
-    assert audit.verify(duban) == 4  # a cut head: the first row left points nowhere known
+    assert audit.verify(duban).broken_at == 4  # a cut head: the first row left points nowhere known
 
 
 def test_a_rolled_back_transaction_records_nothing(duban):
@@ -79,7 +172,7 @@ def test_a_rolled_back_transaction_records_nothing(duban):
             raise RuntimeError("the use case failed")
     assert _count(duban) == 0
     _append(duban, 1)
-    assert [r.id for r in _records(duban)] == [1] and audit.verify(duban) is None
+    assert [r.id for r in _records(duban)] == [1] and audit.verify(duban).intact
 
 
 def test_sign_ins_are_recorded(duban, org):
@@ -91,7 +184,7 @@ def test_sign_ins_are_recorded(duban, org):
     for _ in range(5):
         with pytest.raises(AuthenticationFailed):
             services.login(duban, "leader", "wrong")
-    with pytest.raises(AuthenticationFailed, match="locked"):
+    with pytest.raises(AuthenticationFailed, match="锁定"):
         services.login(duban, "leader", "duban-demo")
     seen = [(r.actor, r.action, (r.detail or {}).get("reason")) for r in _records(duban)
             if r.action.startswith("auth.")]
@@ -105,7 +198,7 @@ def test_sign_ins_are_recorded(duban, org):
     ]
     assert "locked until" in seen[7][2]
     assert _records(duban, action="auth.login")[0].ip == "192.0.2.7"
-    assert audit.verify(duban) is None
+    assert audit.verify(duban).intact
 
 
 def test_tokens_issued_and_revoked_are_recorded(duban, org):
@@ -132,7 +225,7 @@ def test_a_task_completion_is_recorded_with_the_history_in_one_transaction(duban
     assert done[0].detail["data_sha256"] == audit.digest(submitted)
     # Every history row of every instance has its audit record, and no audit record lacks its row.
     assert len([r for r in _records(duban) if r.action.startswith("instance.")]) == _count(duban, HistoryEntry)
-    assert audit.verify(duban) is None
+    assert audit.verify(duban).intact
 
 
 def test_a_failed_completion_records_nothing(duban, org, monkeypatch):
@@ -155,7 +248,7 @@ def test_a_failed_completion_records_nothing(duban, org, monkeypatch):
     assert _count(duban) == before
     monkeypatch.setattr(process, "save", real_save)
     complete(duban, org["office"], "draft_opinion", {"lead_unit": "fgj", "opinion": "x"})
-    assert _count(duban) > before and audit.verify(duban) is None
+    assert _count(duban) > before and audit.verify(duban).intact
 
 
 def test_deploys_and_calendar_edits_are_recorded(duban, org):
@@ -201,7 +294,11 @@ def test_concurrent_appends_keep_one_chain(duban):
     assert errors == []
     rows = _records(duban)
     assert [r.id for r in rows] == list(range(1, threads_n * rounds * per + 1))
-    assert audit.verify(duban) is None
+    assert audit.verify(duban).intact
+    # One anchor line per transaction (and the start line), none torn, the newest head among them.
+    lines = (duban.settings.var_dir / "audit-anchor.log").read_text().splitlines()
+    assert len(lines) == threads_n * rounds + 1 and all(len(line.split()) == 2 for line in lines[1:])
+    assert f"{rows[-1].id} {rows[-1].hash}" in lines
 
 
 def test_only_the_audit_administrator_reads_the_log(duban, org):
@@ -216,6 +313,45 @@ def test_only_the_audit_administrator_reads_the_log(duban, org):
     assert audit.report(duban, org["auditor"])["intact"] is True
 
 
+def test_the_auditors_own_reads_and_verifications_are_recorded(duban, org):
+    audit.list_records(duban, org["auditor"], 2, 10, {"action": "auth.*", "actor": None}, ip="192.0.2.9")
+    report = audit.report(duban, org["auditor"], ip="192.0.2.9")
+    seen = [(r.actor, r.action, r.target, r.detail, r.ip) for r in _records(duban) if r.action.startswith("audit.")]
+    assert seen == [
+        ("auditor", "audit.read", "audit_log", {"filters": {"action": "auth.*"}, "page": 2}, "192.0.2.9"),
+        ("auditor", "audit.verify", "audit_log", {"intact": True, "broken_at": None, "records": report["records"]},
+         "192.0.2.9"),
+    ]
+    assert audit.verify(duban).intact
+
+
+def test_exports_and_downloads_are_recorded(duban, org):
+    from engine.services import assessment, bulletins, documents, export, ledger
+    from tests.integration.flow import through_assignment
+
+    item = through_assignment(duban, org)
+    ledger_file = export.items_xlsx(duban, org["office"], ledger.LedgerFilter(status="in_progress"))
+    scores_file = assessment.xlsx(duban, org["leader"], 2026)
+    document = documents.list_documents(duban, org["unit_a"], item["id"])[0]
+    _, document_file = documents.render_document(duban, org["unit_a"], item["id"], document["id"])
+    issued = bulletins.generate(duban, org["office"], "2026-09")
+    _, bulletin_file = bulletins.document(duban, org["leader"], issued["id"])
+    handed_out = {r.action: r for r in _records(duban) if r.action.endswith((".export", ".download"))}
+    assert {action: (r.actor, r.target) for action, r in handed_out.items()} == {
+        "ledger.export": ("office", "ledger"),
+        "assessment.export": ("leader", "assessment:2026"),
+        "document.download": ("unit_a", f"item:{item['id']}"),
+        "bulletin.download": ("leader", f"bulletin:{issued['id']}"),
+    }
+    for action, data in (("ledger.export", ledger_file), ("assessment.export", scores_file),
+                         ("document.download", document_file), ("bulletin.download", bulletin_file)):
+        assert handed_out[action].detail["sha256"] == hashlib.sha256(data).hexdigest(), action
+    assert handed_out["ledger.export"].detail["rows"] == 1
+    assert handed_out["ledger.export"].detail["filters"]["status"] == "in_progress"
+    assert handed_out["document.download"].detail["number"] == document["number"]
+    assert audit.verify(duban).intact
+
+
 def test_pruning_keeps_six_months_and_the_chain_verifiable(duban):
     _append(duban, 4)
     duban.clock.advance(days=200)
@@ -225,6 +361,6 @@ def test_pruning_keeps_six_months_and_the_chain_verifiable(duban):
     assert audit.prune(duban, duban.clock.now() - timedelta(days=183)) == 4
     rows = _records(duban)
     assert [r.id for r in rows] == [5, 6, 7] and rows[-1].action == audit.PRUNED
-    assert audit.verify(duban) is None
+    assert audit.verify(duban).intact
     _sql(duban, "DELETE FROM audit_log WHERE id = 5")  # a cut that no pruning recorded
-    assert audit.verify(duban) == 6
+    assert audit.verify(duban).broken_at == 6

@@ -1,6 +1,9 @@
 """Runaway process code is stopped by the step's budget: the step fails, names its element, in
 Chinese, and nothing of it is stored. On SQLite and PostgreSQL (the `duban` fixture runs both)."""
 
+import threading
+import time
+
 import pytest
 from sqlalchemy import func, select
 
@@ -127,3 +130,46 @@ def test_a_secret_item_is_registered_while_nothing_is_written_during_its_start_s
     with duban.db.reading() as session:
         assert session.scalar(select(func.count()).select_from(Item)) >= 2
         assert session.get(Item, second["id"]).instance_id == second["instance_id"]
+
+
+def test_a_huge_multi_instance_is_stopped_by_the_budget(duban, org):
+    """A cardinality from data (10,000 script instances) cannot run for minutes."""
+    body = chain(user_task(1, 'camunda:formRef="simple"'), script_task(2, "n = 10000"),
+                 '<bpmn:scriptTask id="e3" name="逐一处理"><bpmn:multiInstanceLoopCharacteristics>'
+                 '<bpmn:loopCardinality>n</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics>'
+                 '<bpmn:script>y = sum(range(10 ** 5))</bpmn:script></bpmn:scriptTask>')
+    files = {"many.bpmn": process(body, key="many", lanes=lane("office", "督查室", "e1"))}
+    services.deploy(duban, files, FORM, org["designer"])
+    instance = services.start_instance(duban, org["office"], "many", {})
+    before = stored(duban, instance["id"])
+    with pytest.raises(ProcessError):
+        services.complete_task(duban, org["office"], instance["tasks"][0]["id"], {})
+    assert stored(duban, instance["id"]) == before
+
+
+def test_engine_functions_called_without_end_are_stopped(duban, org):
+    instance, task = run_to_script(duban, org, "x = len([today() for i in range(50000)])")
+    with pytest.raises(ProcessError) as caught:
+        services.complete_task(duban, org["office"], task["id"], {})
+    assert "调用引擎函数超过" in caught.value.message
+    assert services.get_task(duban, org["office"], task["id"])["state"] == "open"
+
+
+def test_others_write_while_a_step_runs_process_code(duban, org):
+    """The step holds no write lock while its script runs: 立项 by someone else commits meanwhile."""
+    instance, task = run_to_script(duban, org, "x = sum(range(3 * 10 ** 9))")
+    failures = []
+
+    def hostile():
+        try:
+            services.complete_task(duban, org["office"], task["id"], {})
+        except ProcessError as error:
+            failures.append(error.message)
+
+    worker = threading.Thread(target=hostile)
+    worker.start()
+    time.sleep(0.3)  # let the step reach its script
+    item = services.register_item(duban, org["office"], {"title": "并行立项"})
+    assert worker.is_alive(), "the write waited for the runaway step to end"
+    worker.join()
+    assert item["status"] == "drafting" and "CPU 时间预算" in failures[0]

@@ -2,8 +2,10 @@
 import pytest
 
 from engine.bpmn.runtime import compile_bundle
+from engine.config import EngineLimits, using_limits
 from engine.errors import DeploymentInvalid
-from tests.samples import SIMPLE_FORM, chain, lane, process, script_task, timer_event, user_task
+from tests.samples import (SIMPLE_FORM, boundary_timer, chain, lane, multi_instance, process, script_task,
+                           timer_event, user_task)
 
 LIMIT = 200_000
 
@@ -146,3 +148,74 @@ def test_identical_content_has_the_same_checksum_and_changes_do_not():
     xml = process(chain(user_task(1)))
     assert only(xml)[0].checksum == only(xml)[0].checksum
     assert only(xml)[0].checksum != only(process(chain(user_task(1), user_task(2))))[0].checksum
+
+
+# -- limits: what a process may ask of the engine (README, "Limits of a process") ---------------------
+
+def with_boundary(kind, text, cancel=False):
+    return process(chain(user_task(1)) + boundary_timer(kind, text, cancel))
+
+
+def by_rule(problems, rule):
+    return [p for p in problems if p["rule"] == rule]
+
+
+@pytest.mark.parametrize("cycle,interval", [
+    ("R/PT0.001S", "0.001"), ("R5/PT1S", "1"), ("'R5/PT59S'", "59"), ("R/2026-10-01T00:00:00/PT30S", "30"),
+])
+def test_cycles_shorter_than_the_minimum_are_refused_on_their_event(cycle, interval):
+    error = refused({"p.bpmn": with_boundary("timeCycle", cycle)})
+    [detail] = by_rule(error.details, "timer-min-cycle")
+    assert detail["element"] == "tick"  # the event on the diagram, not its timerEventDefinition
+    assert f"每 {interval} 秒触发一次，短于允许的最小间隔 60 秒" in detail["message"]
+    assert "DUBAN_MIN_TIMER_CYCLE_S" in detail["message"] and detail["message"] in error.message
+
+
+def test_a_short_cycle_is_refused_on_any_timer_event_and_in_every_process():
+    error = refused({"a.bpmn": process(chain(timer_event(1, "timeCycle", "R3/PT10S"))),
+                     "b.bpmn": with_boundary("timeCycle", "R/PT1S", cancel=True).replace(b'"sample"', b'"other"')})
+    assert sorted((d["file"], d["element"]) for d in by_rule(error.details, "timer-min-cycle")) == [
+        ("a.bpmn", "e1"), ("b.bpmn", "tick")]
+
+
+def test_cycles_of_the_minimum_or_longer_deploy_and_endless_non_interrupting_ones_warn():
+    [bounded] = only(with_boundary("timeCycle", "R5/PT1M"))
+    assert by_rule(bounded.warnings, "timer-unbounded-cycle") == []
+    [endless] = only(with_boundary("timeCycle", "R/PT1H"))
+    [warning] = by_rule(endless.warnings, "timer-unbounded-cycle")
+    assert warning["element"] == "tick" and "无限次重复" in warning["message"]
+    [interrupting] = only(with_boundary("timeCycle", "R/PT1H", cancel=True))
+    assert by_rule(interrupting.warnings, "timer-unbounded-cycle") == []
+
+
+def test_a_cycle_from_an_expression_and_a_zero_duration_deploy():
+    # Only the run time knows what `cycle` holds: it is stretched to the minimum there (test_timers.py).
+    only(with_boundary("timeCycle", "cycle"))
+    only(process(chain(timer_event(1, "timeDuration", "PT0S"))))
+
+
+def test_the_minimum_cycle_is_the_installations():
+    with using_limits(EngineLimits(min_timer_cycle_s=1)):
+        only(with_boundary("timeCycle", "R5/PT1S"))
+    with using_limits(EngineLimits(min_timer_cycle_s=3600)):
+        error = refused({"p.bpmn": with_boundary("timeCycle", "R5/PT1M")})
+    assert "短于允许的最小间隔 3600 秒" in by_rule(error.details, "timer-min-cycle")[0]["message"]
+
+
+def test_a_literal_cardinality_above_the_maximum_is_refused_on_its_activity():
+    error = refused({"p.bpmn": process(chain(multi_instance(1, cardinality="10000")))})
+    [detail] = by_rule(error.details, "multi-instance-max")
+    assert detail["element"] == "e1"
+    assert "多实例数量 10000 超过上限 1000" in detail["message"] and "DUBAN_MAX_MULTI_INSTANCE" in detail["message"]
+    huge = refused({"p.bpmn": process(chain(multi_instance(1, cardinality="9" * 5000)))})
+    assert by_rule(huge.details, "multi-instance-max")
+    only(process(chain(multi_instance(1, cardinality="1000"))))
+    only(process(chain(multi_instance(1, cardinality="len(units)"))))  # checked at run time
+    with using_limits(EngineLimits(max_multi_instance=5)):
+        assert by_rule(refused({"p.bpmn": process(chain(multi_instance(1, cardinality="6")))}).details,
+                       "multi-instance-max")
+
+
+def test_every_problem_carries_a_rule_field():
+    error = refused({"p.bpmn": process(chain(user_task(1)), lanes=lane("office", "督查室"))})
+    assert [d["rule"] for d in error.details] == [None]  # a problem that is no limit has none

@@ -1,5 +1,9 @@
 """form-js schemas checked at deploy and submissions validated against them."""
+import json
+import time
+
 import pytest
+import re2
 
 from engine import forms
 from engine.errors import FormInvalid
@@ -67,10 +71,10 @@ def test_schema_problems_are_reported():
         {"type": "textfield", "key": "__class__"}, {"type": "filepicker", "key": "f"},
     ]}
     problems = " | ".join(forms.check_schema(bad))
-    for expected in ("used twice", "unknown type", "needs values", "valuesExpression", "regular expression",
+    for expected in ("used twice", "unknown type", "needs values", "valuesExpression", "字段“e”的校验规则",
                      "needs a key", "file uploads"):
         assert expected in problems
-    with pytest.raises(ValueError, match="not valid JSON"):
+    with pytest.raises(ValueError, match="不是有效的 JSON"):
         forms.load(b"{nope", "x.form")
 
 
@@ -108,3 +112,61 @@ def test_optional_fields_left_out_are_empty_as_form_js_submits_them():
     cleaned = forms.validate(SCHEMA, {"name": "abc", "signed": True}, OPTIONS, current={"note": "已填"})
     assert cleaned == {"name": "abc", "signed": True, "code": None, "mail": None, "count": None,
                        "decision": None, "unit": None, "others": [], "day": None}  # `note` keeps its value
+
+
+def _pattern_form(pattern: str) -> dict:
+    return {"type": "default", "components": [{"type": "textfield", "key": "code", "validate": {"pattern": pattern}}]}
+
+
+def test_patterns_run_on_re2_in_time_linear_in_the_text():
+    """`^(a+)+$` backtracks exponentially in Python's `re` (2 s on 25 characters, with the instance locked)."""
+    assert isinstance(forms.compile_pattern("^(a+)+$"), re2._Regexp)
+    schema = _pattern_form("^(a+)+$")
+    assert forms.check_schema(schema) == []
+    started = time.perf_counter()
+    with pytest.raises(FormInvalid) as caught:
+        forms.validate(schema, {"code": "a" * 5000 + "b"})
+    elapsed = time.perf_counter() - started
+    assert caught.value.details == [{"field": "code", "message": "格式不符合要求（^(a+)+$）"}]
+    assert forms.validate(schema, {"code": "a" * 5000}) == {"code": "a" * 5000}
+    assert elapsed < 0.5  # a guard only: RE2 takes well under a millisecond here
+
+
+@pytest.mark.parametrize("pattern", [r"^(\d)\1$", r"^(?=.*\d).+$", r"^(?!x).*", r"(?<=a)b", r"(?<!a)b", "("])
+def test_patterns_re2_cannot_run_are_refused_naming_the_field(pattern):
+    problems = forms.check_schema(_pattern_form(pattern))
+    assert len(problems) == 1 and problems[0].startswith("字段“code”的校验规则（pattern）"), problems
+    with pytest.raises(ValueError, match="code"):
+        forms.load(json.dumps(_pattern_form(pattern)), "p.form")
+
+
+def test_patterns_as_form_js_writes_them():
+    """JavaScript's \\uXXXX escapes (the usual way to say 'Chinese characters only') work as in the browser."""
+    schema = _pattern_form(r"^[\u4e00-\u9fa5]{2,10}$")
+    assert forms.check_schema(schema) == []
+    assert forms.validate(schema, {"code": "县发改局"}) == {"code": "县发改局"}
+    with pytest.raises(FormInvalid):
+        forms.validate(schema, {"code": "abc"})
+    assert forms.validate(_pattern_form(r"^\\u4e00$"), {"code": "\\u4e00"}) == {"code": "\\u4e00"}
+    assert forms.check_schema({"components": [{"type": "textfield", "key": "a", "validate": "x"}]}) == [
+        "字段“a”的 validate 须为对象"]
+    assert forms.check_schema({"components": [{"type": "textfield", "key": "a", "validate": {"pattern": 5}}]})
+
+
+def test_form_files_nested_too_deep_or_unstorable_are_refused():
+    with pytest.raises(ValueError, match="嵌套超过 32 层"):
+        forms.load('{"components": [%s]}' % ("[" * 1000 + "]" * 1000), "deep.form")
+    nested = {"type": "group", "components": []}
+    for _ in range(20):
+        nested = {"type": "group", "components": [nested]}
+    with pytest.raises(ValueError, match="deep.form 嵌套超过 32 层"):
+        forms.load(json.dumps({"components": [nested]}), "deep.form")
+    with pytest.raises(ValueError, match="U\\+D800"):
+        forms.load('{"components": [{"type": "text", "text": "\\ud800"}]}', "s.form")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-32"])
+def test_form_files_in_any_unicode_encoding_load(encoding):
+    """Windows tools write a BOM, or UTF-16."""
+    text = json.dumps({"type": "default", "components": [{"type": "textfield", "key": "意见"}]}, ensure_ascii=False)
+    assert forms.load(text.encode(encoding), "x.form")["components"][0]["key"] == "意见"

@@ -55,7 +55,7 @@ def test_tokens_and_lockout(client):
     for _ in range(5):
         client.post("/api/v1/auth/token", json={"username": "leader", "password": "wrong"})
     body = assert_error(client.post("/api/v1/auth/token", json={"username": "leader", "password": "duban-demo"}), 401)
-    assert "locked" in body["message"]
+    assert "锁定" in body["message"]
     token = client.post("/api/v1/auth/token", json={"username": "office", "password": "duban-demo"}).json["token"]
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 200
@@ -153,7 +153,8 @@ def test_the_main_path_over_http_with_every_refusal(as_):
     complete("office", "assign", {"notice": "交办通知单"})
 
     receive_a = task_of("unit_a", "unit_receive", "fgj")
-    assert_error(as_("unit_b").post(f"/api/v1/tasks/{receive_a['id']}/complete", json={"data": {}}), 403)
+    # units see only their own unit's tasks: the co-unit's is not there for unit_b
+    assert_error(as_("unit_b").post(f"/api/v1/tasks/{receive_a['id']}/complete", json={"data": {}}), 404)
     claimed = as_("unit_a").post(f"/api/v1/tasks/{receive_a['id']}/claim")
     assert claimed.status_code == 200 and claimed.json["assignee"] == "unit_a"
     receive = {"first_responsible": "局长", "responsible": "科长", "handler": "科员", "committed_date": "2026-10-15"}

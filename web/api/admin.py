@@ -26,6 +26,8 @@ class UserSchema(Schema):
     active = fields.Boolean()
     locked = fields.Boolean(metadata={"description": "locked after repeated failed sign-ins"})
     locked_until = fields.DateTime(allow_none=True)
+    password_change_required = fields.Boolean(metadata={
+        "description": "the password was set by someone else and must be changed at the next sign-in"})
 
 
 class RoleRequest(Schema):

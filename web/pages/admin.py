@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, request, url_for
 
-from engine.domain.roles import ROLES
+from engine.domain.roles import ROLES, SECADMIN
 from engine.errors import DubanError, InvalidInput
 from engine.services import audit, users
 
@@ -31,7 +31,7 @@ def user_list():
     actor = current_actor()
     rows, total = users.list_users(duban(), actor, 1, 500)
     return render_template("users.html", users=rows, total=total, roles=ROLES, message=request.args.get("done"),
-                           error=request.args.get("error"))
+                           error=request.args.get("error"), three_admins=users.THREE_ADMINS)
 
 
 ACTIONS = {
@@ -52,7 +52,9 @@ def user_action(username):
     try:
         ACTIONS[action](actor, username, request.form)
     except DubanError as error:
-        if getattr(error, "code", "") in ("forbidden", "unauthenticated"):
+        # Someone who may not manage users gets the 403 page; the security administrator reads why
+        # an action was refused (三员分立, weak password, ...) above the list.
+        if not actor.has(SECADMIN) or getattr(error, "code", "") == "unauthenticated":
             raise
         return redirect(url_for("pages.users", error=f"{username}：{error.message}"))
     return redirect(url_for("pages.users", done=f"{username}：{DONE[action]}"))
