@@ -47,7 +47,8 @@ def limits(settings: Settings) -> Limits:
     """The budgets of one engine step, from the settings."""
     return Limits(cpu_s=settings.step_cpu_s, memory_mb=settings.step_memory_mb, wall_s=settings.step_wall_s,
                   processes=settings.step_processes, max_value_bytes=settings.max_value_bytes,
-                  max_data_bytes=settings.max_data_bytes, max_state_bytes=settings.max_state_bytes)
+                  max_data_bytes=settings.max_data_bytes, max_state_bytes=settings.max_state_bytes,
+                  engine=settings.limits)
 
 
 def _keep_live_workflows(db: Database, runtime: IsolatedRuntime) -> None:

@@ -27,12 +27,12 @@ class EngineLimits:
     # A repeating timer (R/PT1M) fires at most this often; a shorter literal cycle is refused at deploy.
     min_timer_cycle_s: float = 60.0
     # Most instances one multi-instance activity may create (a literal above it is refused at deploy).
-    max_multi_instance: int = 1000
+    max_multi_instance: int = 200
 
     @classmethod
     def from_env(cls, env) -> "EngineLimits":
         return cls(min_timer_cycle_s=_float(env, "DUBAN_MIN_TIMER_CYCLE_S", 60.0),
-                   max_multi_instance=_int(env, "DUBAN_MAX_MULTI_INSTANCE", 1000))
+                   max_multi_instance=_int(env, "DUBAN_MAX_MULTI_INSTANCE", 200))
 
 
 @dataclass(frozen=True)

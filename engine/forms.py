@@ -214,14 +214,24 @@ def _check_text(field, value, rules, _options):
     unstorable = untrusted.unstorable(value)
     if unstorable:
         raise ValueError(unstorable[1])
-    if rules.get("pattern") and not compile_pattern(rules["pattern"]).search(value):
-        raise ValueError(rules.get("patternErrorMessage") or texts.text("form.pattern_mismatch", pattern=rules["pattern"]))
+    if rules.get("pattern") and not _matches(rules["pattern"], value):
+        raise ValueError(rules.get("patternErrorMessage")
+                         or texts.text("form.pattern_mismatch", pattern=untrusted.cap(str(rules["pattern"]), 100)))
     kind = rules.get("validationType")
     if kind == "email" and not _EMAIL.match(value):
         raise ValueError("must be an e-mail address")
     if kind == "phone" and not _PHONE.match(value):
         raise ValueError("must be a telephone number")
     return value
+
+
+def _matches(pattern, value: str) -> bool:
+    try:
+        program = compile_pattern(pattern)
+    except ValueError as error:
+        # A form deployed before patterns ran on RE2 may hold one it cannot run: say so, never guess.
+        raise ValueError(texts.text("form.pattern_unusable", reason=error)) from None
+    return program.search(value) is not None
 
 
 def _check_number(field, value, rules, _options):

@@ -38,6 +38,7 @@ TEXTS: dict[str, str] = {
                                 "\\1 和前后断言 ?= ?! ?<= ?<! 等写法）",
     "form.pattern_mismatch": "格式不符合要求（{pattern}）",
     "form.pattern_not_text": "校验规则须为文字",
+    "form.pattern_unusable": "表单的校验规则无法使用（{reason}），请流程设计人员修改表单后重新部署",
     "form.validate_not_object": "字段“{field}”的 validate 须为对象",
     "calendar.too_large": "节假日文件超过上限 {limit} 字节",
     "calendar.yaml_alias": "节假日文件不能使用 YAML 锚点和别名（&、*）（第 {line} 行）",
@@ -63,8 +64,8 @@ TEXTS: dict[str, str] = {
     "extension.not_found": "延期申请 {id} 不存在",
     "notification.not_found": "通知 {id} 不存在",
     # -- accounts, sessions and the audit log (engine/services/auth.py, users.py, audit.py, web/auth.py) --
-    "auth.wrong": "用户名或口令错误",
-    "auth.locked": "账号已因多次口令错误被锁定，请 {minutes} 分钟后再试",
+    "auth.wrong": "用户名或密码错误",
+    "auth.locked": "账号已因多次密码错误被锁定，请 {minutes} 分钟后再试",
     "auth.sign_in_first": "请先登录：发送 Authorization: Bearer <令牌>",
     "auth.token_invalid": "令牌无效或已过期，请重新登录",
     "auth.disabled": "账号已停用",

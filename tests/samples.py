@@ -42,13 +42,16 @@ def timer_event(n: int, kind: str, text: str) -> str:
             f"<bpmn:{kind}>{text}</bpmn:{kind}></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>")
 
 
-def boundary_timer(kind: str, text: str, cancel: bool = False, attached_to: str = "e1") -> str:
+REMIND = '<bpmn:userTask id="remind" name="提醒办理"/>'
+
+
+def boundary_timer(kind: str, text: str, cancel: bool = False, attached_to: str = "e1", then: str = REMIND) -> str:
     """A timer `tick` on an activity's border (its definition has an id, as bpmn.io writes it), leading
-    to a user task `remind`: each firing of a non-interrupting one opens a `remind`."""
+    to `then` (id `remind`; by default a user task: each firing of a non-interrupting one opens one)."""
     return (f'<bpmn:boundaryEvent id="tick" name="提醒" cancelActivity="{str(cancel).lower()}" '
             f'attachedToRef="{attached_to}"><bpmn:timerEventDefinition id="tick_timer">'
             f"<bpmn:{kind}>{text}</bpmn:{kind}></bpmn:timerEventDefinition></bpmn:boundaryEvent>"
-            '<bpmn:userTask id="remind" name="提醒办理"/><bpmn:endEvent id="reminded"/>'
+            f'{then}<bpmn:endEvent id="reminded"/>'
             '<bpmn:sequenceFlow id="tick_f1" sourceRef="tick" targetRef="remind"/>'
             '<bpmn:sequenceFlow id="tick_f2" sourceRef="remind" targetRef="reminded"/>')
 

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass, field
 
 from .. import forms as formjs
+from .. import texts
 from ..config import engine_limits
 from ..domain.roles import LANE_ROLES, role_for_lane
-from ..texts import text
 from .timers import literal_cycle_interval
 from .xml import BPMN, CAMUNDA, NS, SPIFF, ZEEBE, label, local
 
@@ -201,12 +201,12 @@ def _check_cycle(filename, element, result) -> None:
         return
     event, minimum = _event_of(element), engine_limits().min_timer_cycle_s
     if interval.total_seconds() < minimum:
-        result.problem(result.errors, filename, event, text(
+        result.problem(result.errors, filename, event, texts.text(
             "limit.timer_min_cycle", cycle=cycle, interval=f"{interval.total_seconds():g}", minimum=f"{minimum:g}"),
             rule="timer-min-cycle")
     elif cycle.strip("\"'").upper().startswith("R/") and _non_interrupting(event):
         result.problem(result.warnings, filename, event,
-                       text("limit.timer_unbounded_cycle", cycle=cycle), rule="timer-unbounded-cycle")
+                       texts.text("limit.timer_unbounded_cycle", cycle=cycle), rule="timer-unbounded-cycle")
 
 
 def _event_of(definition):
@@ -231,7 +231,7 @@ def _check_cardinality(filename, element, owner, result) -> None:
     limit = engine_limits().max_multi_instance
     if re.fullmatch(r"[0-9]+", literal) and (len(literal) > 18 or int(literal) > limit):
         result.problem(result.errors, filename, owner,
-                       text("limit.multi_instance_max", count=literal, limit=limit), rule="multi-instance-max")
+                       texts.text("limit.multi_instance_max", count=literal, limit=limit), rule="multi-instance-max")
 
 
 def _check_language(filename, element, result, what) -> None:

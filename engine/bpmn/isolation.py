@@ -48,9 +48,11 @@ class IsolatedRuntime:
         # databases); a child's cached workflows are keyed by runtime and instance.
         self.scope = uuid.uuid4().hex
 
-    def start(self, definition, data: dict, functions: dict) -> "RemoteRun":
+    def start(self, definition, data: dict, functions: dict, message: tuple | None = None) -> "RemoteRun":
+        """A new instance, run to its first wait; `message` (name, payload) is delivered to it in
+        the same step (a process that starts on a message)."""
         run = RemoteRun(self, definition, None, functions, None, None)
-        run._request("start", data=data)
+        run._request("start", data=data, message=message)
         return run
 
     def load(self, definition, state, functions: dict, instance_id=None, version=None) -> "RemoteRun":

@@ -325,6 +325,7 @@ class ProcessRun:
                     self.log.fired_timers.append(FiredTimer(str(task.id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id,
                                                             _unit_of(task)))
 
+            cycles = self._cycles()
             if refresh_first:
                 self.workflow.refresh_timers()
             # do_engine_steps refreshes timers only after its last step: a timer that fell due then
@@ -333,6 +334,22 @@ class ProcessRun:
                 self.workflow.do_engine_steps(will_complete_task=count)
                 if self.workflow.get_next_task(state=TaskState.READY, manual=False) is None:
                     break
+            self._log_cycles_fired(cycles)
+
+    def _cycles(self) -> dict:
+        """Where each waiting repeating timer stands before a step."""
+        return {task.id: (task, timers.cycle_mark(task)) for task in self.workflow.get_tasks(state=TaskState.WAITING)
+                if timers.cycle_mark(task) is not None}
+
+    def _log_cycles_fired(self, before: dict) -> None:
+        """A repeating timer fires without completing (its branch may start at a person's task, so
+        no engine step runs): it fired when its position moved."""
+        logged = {timer.id for timer in self.log.fired_timers}
+        for task_id, (task, mark) in before.items():
+            spec = task.task_spec
+            if str(task_id) not in logged and timers.cycle_mark(task) != mark and spec.bpmn_id:
+                self.log.fired_timers.append(FiredTimer(str(task_id), spec.bpmn_id, spec.bpmn_name or spec.bpmn_id,
+                                                        _unit_of(task)))
 
     def human_task(self, task_id: str):
         task = self._task(task_id)

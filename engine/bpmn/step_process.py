@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
+from ..config import EngineLimits, using_limits
 from ..errors import ProcessError
 from ..texts import text
 from .runtime import ProcessRun, Runtime, StepLog
@@ -43,6 +44,8 @@ class Limits:
     max_data_bytes: int = 1024 * 1024
     max_state_bytes: int = 16 * 1024 * 1024
     processes: int = 2
+    # The installation's engine limits (timer cycles, multi-instance), in force inside every step.
+    engine: EngineLimits = field(default_factory=EngineLimits)
 
 
 @dataclass
@@ -107,7 +110,7 @@ def child_main(conn, element, limits: Limits) -> None:
             return
         _apply_keeps(runtime, tentative, request["keeps"])
         try:
-            with _budget(limits):
+            with _budget(limits), using_limits(limits.engine):
                 run = _step(parent, runtime, tentative, request)
                 snapshot = _snapshot(run, request, limits, element)
         except MemoryError:
@@ -137,7 +140,10 @@ def _step(parent: _Parent, runtime: Runtime, tentative: OrderedDict, request: di
     definition = _definition(parent, runtime, request["spec"], "files")
     op, args = request["op"], request["args"]
     if op == "start":
-        return runtime.start(definition, args["data"], functions)
+        run = runtime.start(definition, args["data"], functions)
+        if args.get("message"):
+            run.send_message(*args["message"])
+        return run
     base = tentative.pop(request["base"], None) if request["base"] is not None else None
     if base is not None:
         run = ProcessRun(runtime, base[1])

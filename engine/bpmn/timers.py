@@ -286,3 +286,10 @@ def recalculate(my_task) -> None:
         value = my_task._get_internal_data("event_value")
         if not isinstance(value, dict):  # a running cycle keeps its count
             my_task.internal_data.pop("event_value", None)
+
+
+def cycle_mark(my_task):
+    """Where a waiting repeating timer stands (next due time, repetitions left), None for others:
+    a change between two reads means it fired."""
+    value = my_task._get_internal_data("event_value")
+    return (value.get("next"), value.get("cycles")) if isinstance(value, dict) else None

@@ -166,25 +166,27 @@ def _drop_pending(session: Session) -> None:
 def _anchor(keeper: Keeper, start: tuple[int, str], head: tuple[int, str]) -> None:
     """Append the committed head to the anchor file and the log. One write() on an O_APPEND file:
     lines of several processes never interleave. The commit stands whatever happens here."""
-    line = f"{head[0]} {head[1]}\n"
     log.info("audit chain head %s %s", *head)
     try:
-        fd = os.open(keeper.anchor, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    except FileNotFoundError:
-        keeper.anchor.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(keeper.anchor, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        _append_line(keeper.anchor, start, f"{head[0]} {head[1]}\n")
     except OSError as error:
         log.error("audit anchor %s not written: %s", keeper.anchor, error)
-        return
+
+
+def _append_line(path: Path, start: tuple[int, str], line: str) -> None:
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+    try:
+        fd = os.open(path, flags, 0o600)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, flags, 0o600)
     try:
         if os.fstat(fd).st_size == 0:
-            # A new file: it starts with the head the keyed chain continues (records up to it may be unkeyed).
+            # A new file starts with the head the keyed chain continues (records up to it may be unkeyed).
             line = f"start {start[0]} {start[1]}\n" + line
             if start[0]:  # not a new log: the file was lost, or the log predates keyed chains
-                log.warning("audit anchor %s started anew after record %s", keeper.anchor, start[0])
+                log.warning("audit anchor %s started anew after record %s", path, start[0])
         os.write(fd, line.encode())
-    except OSError as error:
-        log.error("audit anchor %s not written: %s", keeper.anchor, error)
     finally:
         os.close(fd)
 
@@ -214,8 +216,9 @@ def read_anchor(path: Path) -> Anchor:
     try:
         with open(path, "rb") as handle:
             first = handle.readline().decode(errors="replace").split()
-            handle.seek(max(0, os.fstat(handle.fileno()).st_size - _ANCHOR_TAIL))
-            tail = handle.read().decode(errors="replace").splitlines()
+            offset = max(0, os.fstat(handle.fileno()).st_size - _ANCHOR_TAIL)
+            handle.seek(offset)
+            tail = handle.read().decode(errors="replace").splitlines()[1 if offset else 0:]  # not a cut line
     except FileNotFoundError:
         return Anchor(exists=False)
     start = _point(first[1:]) if first[:1] == ["start"] else None

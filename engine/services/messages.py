@@ -23,18 +23,20 @@ def send_message(duban, actor: Actor, name: str, data: dict | None = None,
     if instance_id is not None:
         _deliver(duban, actor, instance_id, name, payload)
         return [instance_id]
-    started = []
-    with duban.db.transaction() as session:
-        for definition in _starting_on(session, name):
-            ctx = process.context(duban, session, actor)
-            instance = process.start(ctx, definition, {})
-            run = process.load(ctx)
-            _send(run, name, payload)
-            process.save(ctx, run)
-            started.append(instance.id)
+    started = _start_on(duban, actor, name, payload)
     if not started:
         raise NotFound(f"no deployed process starts on message '{name}'")
     return started
+
+
+@retrying
+def _start_on(duban, actor, name, payload) -> list[int]:
+    with duban.db.step() as session:
+        started = []
+        for definition in _starting_on(session, name):
+            ctx = process.context(duban, session, actor)
+            started.append(process.start(ctx, definition, {}, message=(name, payload)).id)
+        return started
 
 
 def _starting_on(session, name: str) -> list[Definition]:

@@ -78,9 +78,10 @@ def lock_instance(ctx: ProcessContext, instance_id: int) -> Instance:
     return instance
 
 
-def start(ctx: ProcessContext, definition: Definition, data: dict) -> Instance:
+def start(ctx: ProcessContext, definition: Definition, data: dict, message: tuple | None = None) -> Instance:
+    """A new instance of `definition` (started by `message`, (name, payload), when given)."""
     definition = ctx.definition = definitions.record(ctx.duban, ctx.session, definition.id)
-    run = ctx.duban.runtime.start(definition, data, ctx.functions())  # before any write (see db.step)
+    run = ctx.duban.runtime.start(definition, data, ctx.functions(), message)  # before any write (see db.step)
     if ctx.item is not None:
         ctx.session.add(ctx.item)
     instance = Instance(

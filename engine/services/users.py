@@ -160,7 +160,8 @@ def _replace_own(duban, actor: Actor, old_password: str, password_hash: str, ip:
     matches = bool(stored) and verify_password(stored, old_password)
     now = duban.clock.now()
     with duban.db.transaction() as session:
-        user = session.scalars(select(User).where(User.username == actor.username).with_for_update(of=User)).one_or_none()
+        user = session.scalars(select(User).where(User.username == actor.username)
+                               .with_for_update(of=User)).one_or_none()
         if user is None:
             raise NotFound(text("users.not_found", username=actor.username))
         if user.password_hash != stored:

@@ -65,6 +65,35 @@ def test_problems_are_shown_on_the_elements(live, open_page):
     screenshot(page, "09-modeler-problems")
 
 
+def test_a_refused_timer_shows_the_rule_it_breaks_on_its_element(live, open_page):
+    base, _, _ = live
+    page = Person(open_page, base, "designer").page
+    page.goto(f"{base}/modeler")
+    expect(page.locator("#canvas")).to_have_attribute("data-ready", "true")
+    # A task with a reminder every millisecond on its border, modelled through bpmn-js's own API.
+    page.evaluate("""() => {
+        const m = window.dubanModeler.modeler;
+        const modeling = m.get('modeling'), factory = m.get('bpmnFactory');
+        const task = modeling.appendShape(m.get('elementRegistry').get('start'), {type: 'bpmn:UserTask'},
+                                          {x: 320, y: 178});
+        modeling.updateProperties(task, {id: 'wait', name: '等待办理'});
+        const shape = m.get('elementFactory').createShape(
+            {type: 'bpmn:BoundaryEvent', eventDefinitionType: 'bpmn:TimerEventDefinition'});
+        const tick = modeling.createShape(shape, {x: 340, y: 218}, task, {attach: true});
+        modeling.updateProperties(tick, {id: 'tick', name: '催办提醒', cancelActivity: false});
+        tick.businessObject.eventDefinitions[0].timeCycle = factory.create('bpmn:FormalExpression',
+                                                                            {body: 'R/PT0.001S'});
+    }""")
+    page.get_by_role("button", name="验证").click()
+    expect(page.locator("#problems")).to_contain_text("验证未通过")
+    expect(page.locator('.djs-element.invalid[data-element-id="tick"]')).to_have_count(1)
+    note = page.locator('.djs-overlays[data-container-id="tick"] .problem-note')
+    expect(note.locator('.rule[data-rule="timer-min-cycle"]')).to_have_text("规则 timer-min-cycle")
+    expect(note).to_contain_text("短于允许的最小间隔 60 秒")
+    expect(page.locator("#problems li[data-element='tick'] .rule")).to_have_text("规则 timer-min-cycle")
+    screenshot(page, "09b-modeler-rule")
+
+
 def test_only_designers_and_administrators_model(live, open_page):
     base, _, _ = live
     office = Person(open_page, base, "office")

@@ -1,7 +1,9 @@
 """The security audit log (安全审计): hash chain, what is recorded, and in which transaction; SQLite and PostgreSQL."""
 import hashlib
+import multiprocessing
 import threading
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -299,6 +301,40 @@ def test_concurrent_appends_keep_one_chain(duban):
     lines = (duban.settings.var_dir / "audit-anchor.log").read_text().splitlines()
     assert len(lines) == threads_n * rounds + 1 and all(len(line.split()) == 2 for line in lines[1:])
     assert f"{rows[-1].id} {rows[-1].hash}" in lines
+
+
+def _append_from_another_process(url: str, var_dir: str, writer: int, rounds: int) -> None:
+    """A process of its own (a web server, a worker) writing to the same database and anchor file."""
+    from engine.bootstrap import bootstrap
+    from engine.config import Settings
+
+    other = bootstrap(Settings.from_env({}, var_dir=Path(var_dir), database_url=url, secret_key="test-secret"))
+    try:
+        for _ in range(rounds):
+            with other.db.transaction() as session:
+                for _ in range(2):
+                    audit.append(session, f"process{writer}", "test.process", None, at=other.clock.now())
+    finally:
+        other.db.dispose()
+
+
+def test_processes_share_the_chain_and_its_anchor_file(duban):
+    processes_n, rounds = 2, 15
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_append_from_another_process,
+                               args=(duban.db.url, str(duban.settings.var_dir), n, rounds)) for n in range(processes_n)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [worker.exitcode for worker in workers] == [0] * processes_n
+    rows = _records(duban)
+    assert [r.id for r in rows] == list(range(1, processes_n * rounds * 2 + 1))
+    lines = (duban.settings.var_dir / "audit-anchor.log").read_text().splitlines()
+    heads = [line for line in lines if not line.startswith("start ")]  # two processes may both start the file
+    assert lines[0].startswith("start ") and len(heads) == processes_n * rounds
+    assert all(len(line.split()) == 2 for line in heads)
+    assert audit.verify(duban).intact
 
 
 def test_only_the_audit_administrator_reads_the_log(duban, org):

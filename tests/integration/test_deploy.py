@@ -6,6 +6,7 @@ from click.testing import CliRunner
 from duban.cli import main as duban_cli
 from engine import services
 from engine.errors import DeploymentInvalid, Forbidden
+from engine.services.deploy import validate
 from tests.conftest import make_duban
 from tests.samples import SIMPLE_FORM, boundary_timer, chain, lane, multi_instance, process, user_task
 
@@ -85,13 +86,14 @@ def test_limits_refuse_a_deploy_naming_element_and_rule(duban, org):
     assert "短于允许的最小间隔 60 秒" in detail["message"]
     body = chain(user_task(1, 'camunda:formRef="simple"'), multi_instance(2, cardinality="10000"))
     with pytest.raises(DeploymentInvalid) as caught:
-        services.validate(duban, {"p.bpmn": process(body, lanes=lane("office", "督查室", "e1"))}, FORM,
-                          org["designer"])
+        validate(duban, {"p.bpmn": process(body, lanes=lane("office", "督查室", "e1"))}, FORM, org["designer"])
     assert [(d["element"], d["rule"]) for d in caught.value.details] == [("e2", "multi-instance-max")]
     assert not [d for d in services.list_definitions(duban) if d["key"] == "sample"]
 
 
-def test_limits_are_the_installations_settings(database_url, clock, tmp_path, org):
+def test_limits_are_the_installations_settings(duban, database_url, clock, tmp_path, org):
+    with pytest.raises(DeploymentInvalid, match="最小间隔 60 秒"):
+        services.deploy(duban, reminding("R5/PT1S"), FORM, org["designer"])
     patient = make_duban(database_url, clock, tmp_path, min_timer_cycle_s=1, max_multi_instance=20000)
     try:
         [deployed] = services.deploy(patient, reminding("R5/PT1S"), FORM, org["designer"])
@@ -105,6 +107,6 @@ def test_duban_deploy_prints_the_refusal_in_chinese(sqlite_url, tmp_path):
     path.write_bytes(reminding("R5/PT1S")["p.bpmn"])
     (tmp_path / "simple.form").write_bytes(SIMPLE_FORM)
     env = {"DUBAN_DATABASE_URL": sqlite_url, "DUBAN_VAR_DIR": str(tmp_path / "var"), "DUBAN_SECRET_KEY": "x"}
-    result = CliRunner(mix_stderr=False).invoke(duban_cli, ["deploy", str(path)], env=env)
+    result = CliRunner().invoke(duban_cli, ["deploy", str(path)], env=env)
     assert result.exit_code == 2, result.output
     assert "boundaryEvent 'tick' (提醒): 循环定时器“R5/PT1S”每 1 秒触发一次，短于允许的最小间隔 60 秒" in result.stderr

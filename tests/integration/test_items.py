@@ -66,6 +66,12 @@ def test_units_work_only_their_own_tasks(duban, org):
         services.complete_task(duban, outsider, task_a["id"], RECEIVE)
     with pytest.raises(NotFound):
         services.get_item(duban, outsider, task_a["item_id"])
+    # once done, the lead unit's 签收 (its persons, its committed date) is still its own
+    services.complete_task(duban, org["unit_a"], task_a["id"], RECEIVE)
+    with pytest.raises(NotFound):
+        services.get_task(duban, org["unit_b"], task_a["id"])
+    assert services.get_task(duban, org["unit_a"], task_a["id"])["data"]["handler"] == RECEIVE["handler"]
+    assert services.get_task(duban, org["office"], task_a["id"])["data"]["handler"] == RECEIVE["handler"]
 
 
 def test_roles_are_enforced(duban, org):

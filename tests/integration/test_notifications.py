@@ -123,3 +123,31 @@ def test_mail_to_a_dead_server_is_retried_later(duban_sqlite, org_sqlite):
     assert first not in notifications.dispatch_mail(duban)     # not before the lease
     duban.clock.advance(seconds=11)
     assert first in notifications.dispatch_mail(duban)         # then again
+
+
+def test_no_mail_about_a_secret_item_once_the_designation_is_gone(duban, org, smtp_server):
+    """保密 is checked when a mail is sent too, not only when the step wrote it."""
+    from dataclasses import replace
+
+    from engine.models import Notification, User
+    from engine.services.items import designate
+
+    port, inbox = smtp_server
+    duban.settings = replace(duban.settings, smtp_host="127.0.0.1", smtp_port=port)
+    item = services.register_item(duban, org["office"], {"title": "保密邮件事项", "classification": "secret",
+                                                         "designees": ["leader"]})
+    complete(duban, org["office"], "draft_opinion", {"lead_unit": "fgj", "opinion": "办"})
+    with duban.db.reading() as session:
+        leader = session.scalars(select(User).where(User.username == "leader")).one()
+        address = leader.email
+        [waiting] = session.scalars(select(Notification.id).where(
+            Notification.user_id == leader.id, Notification.item_id == item["id"], Notification.mail_state == "pending"))
+    designate(duban, org["office"], item["id"], "leader", remove=True)
+    sent = [n for n in notifications.dispatch_mail(duban) if notifications.send_mail(duban, n)]
+    assert waiting not in sent
+    deadline = time.monotonic() + 5
+    while len(inbox.messages) < len(sent) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert address not in {r for rcpts, _ in inbox.messages for r in rcpts}
+    with duban.db.reading() as session:
+        assert session.get(Notification, waiting).mail_state == "none"

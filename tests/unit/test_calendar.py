@@ -1,11 +1,14 @@
 """Working days on the official schedule (民法典 201/203) and deadlines by category."""
+import time
 from datetime import date, datetime
+from types import SimpleNamespace
 
 import pytest
 
-from engine.calendar import WorkCalendar
+from engine.calendar import MAX_WORKDAYS, WorkCalendar
 from engine.clock import CHINA
 from engine.domain.items import deadline_for, light, limit_from
+from engine.services.hooks import generic_functions
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +85,52 @@ def test_lights(calendar):
     assert light(calendar, deadline, at(2026, 10, 15, 9), 2) == "yellow"
     assert light(calendar, deadline, at(2026, 10, 17, 9), 2) == "red"
     assert light(calendar, deadline, at(2026, 10, 17, 9), 2, done=True) == "green"
+
+
+# -- counts from process scripts: cheap whatever they are (README, "Limits of a process") -------------
+
+@pytest.mark.parametrize("count", [-1, MAX_WORKDAYS + 1, 1_900_000])
+def test_absurd_counts_of_working_days_are_refused(calendar, count):
+    with pytest.raises(ValueError, match=f"工作日天数须在 0 到 {MAX_WORKDAYS} 之间"):
+        calendar.add_workdays(at(2026, 9, 28, 9), count)
+    with pytest.raises(ValueError, match="工作日天数"):
+        calendar.subtract_workdays(at(2026, 9, 28, 9), count)
+
+
+@pytest.fixture
+def functions(calendar):
+    """The functions every process's expressions get, on the engine's clock at 2026-09-28 09:00."""
+    return generic_functions(SimpleNamespace(duban=SimpleNamespace(calendar=calendar), now=at(2026, 9, 28, 9)))
+
+
+@pytest.mark.parametrize("count", [1_900_000, -1_900_000, MAX_WORKDAYS + 1, 10 ** 100, float("inf"),
+                                   float("nan"), "1" * 5000, None, [1], True])
+def test_workdays_refuses_what_is_no_reasonable_count_at_once(functions, count):
+    began = time.monotonic()
+    with pytest.raises(ValueError, match=f"workdays\\(\\) 的天数须在 -{MAX_WORKDAYS} 到 {MAX_WORKDAYS} 之间"):
+        functions["workdays"](count)
+    assert time.monotonic() - began < 0.5  # workdays(1900000) took 6.6 s
+
+
+def test_workdays_counts_forward_and_back(functions):
+    assert functions["workdays"](10) == "2026-10-16T17:30:00+08:00"  # across National Day
+    assert functions["workdays"]("2") == "2026-09-30T17:30:00+08:00"
+    assert functions["workdays"](-1) == "2026-09-24T17:30:00+08:00"  # back over the weekend and 中秋 (09-25)
+    assert functions["workdays"](-2) == "2026-09-23T17:30:00+08:00"
+    assert functions["workdays"](MAX_WORKDAYS) > "2040"
+
+
+@pytest.mark.parametrize("day,expected", [
+    ("2026-10-01", False), ("2026-09-20", True), ("2026-09-25", False), (date(2026, 10, 10), True),
+    (datetime(2026, 10, 3, 12, 0), False), ("2026-10-16T17:30:00+08:00", True),
+])
+def test_is_workday_reads_dates_and_iso_text(functions, day, expected):
+    assert functions["is_workday"](day) is expected
+
+
+@pytest.mark.parametrize("day", ["tomorrow", 20261001, ["2026-10-01"] * 1_000_000, None])
+def test_is_workday_refuses_what_is_no_day_cheaply(functions, day):
+    began = time.monotonic()
+    with pytest.raises(ValueError, match="is_workday\\(\\) 需要一个日期"):
+        functions["is_workday"](day)
+    assert time.monotonic() - began < 0.5

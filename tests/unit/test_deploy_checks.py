@@ -1,9 +1,14 @@
 """What deploy refuses, with a message naming the element, and what it derives."""
+import os
+import subprocess
+import sys
+
 import pytest
 
 from engine.bpmn.runtime import compile_bundle
-from engine.config import EngineLimits, using_limits
+from engine.config import EngineLimits, Settings, using_limits
 from engine.errors import DeploymentInvalid
+from tests.conftest import ROOT
 from tests.samples import (SIMPLE_FORM, boundary_timer, chain, lane, multi_instance, process, script_task,
                            timer_event, user_task)
 
@@ -33,7 +38,7 @@ def test_a_plain_process_compiles_with_roles_and_forms():
     (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]><d>&e;</d>', "DOCTYPE"),
     (b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><lolz>&lol2;</lolz>', "DOCTYPE"),
     (b"<other/>", "not bpmn:definitions"),
-    (b"<x>" + b" " * (LIMIT + 1) + b"</x>", "limit"),
+    (b"<x>" + b" " * (LIMIT + 1) + b"</x>", "超过上限"),
 ])
 def test_hostile_or_broken_xml_is_refused(payload, message):
     error = refused({"bad.bpmn": payload})
@@ -206,10 +211,10 @@ def test_a_literal_cardinality_above_the_maximum_is_refused_on_its_activity():
     error = refused({"p.bpmn": process(chain(multi_instance(1, cardinality="10000")))})
     [detail] = by_rule(error.details, "multi-instance-max")
     assert detail["element"] == "e1"
-    assert "多实例数量 10000 超过上限 1000" in detail["message"] and "DUBAN_MAX_MULTI_INSTANCE" in detail["message"]
+    assert "多实例数量 10000 超过上限 200" in detail["message"] and "DUBAN_MAX_MULTI_INSTANCE" in detail["message"]
     huge = refused({"p.bpmn": process(chain(multi_instance(1, cardinality="9" * 5000)))})
     assert by_rule(huge.details, "multi-instance-max")
-    only(process(chain(multi_instance(1, cardinality="1000"))))
+    only(process(chain(multi_instance(1, cardinality="200"))))
     only(process(chain(multi_instance(1, cardinality="len(units)"))))  # checked at run time
     with using_limits(EngineLimits(max_multi_instance=5)):
         assert by_rule(refused({"p.bpmn": process(chain(multi_instance(1, cardinality="6")))}).details,
@@ -219,3 +224,13 @@ def test_a_literal_cardinality_above_the_maximum_is_refused_on_its_activity():
 def test_every_problem_carries_a_rule_field():
     error = refused({"p.bpmn": process(chain(user_task(1)), lanes=lane("office", "督查室"))})
     assert [d["rule"] for d in error.details] == [None]  # a problem that is no limit has none
+
+
+def test_the_limits_are_read_from_the_environment():
+    env = {"DUBAN_MIN_TIMER_CYCLE_S": "300", "DUBAN_MAX_MULTI_INSTANCE": "50"}
+    assert Settings.from_env(env, secret_key="x").limits == EngineLimits(min_timer_cycle_s=300, max_multi_instance=50)
+    assert Settings(secret_key="x").limits == EngineLimits(min_timer_cycle_s=60, max_multi_instance=200)
+    # A process running engine steps (a worker, a step's child) without a deploy under way reads its own.
+    shown = subprocess.run([sys.executable, "-c", "from engine.config import engine_limits; print(engine_limits())"],
+                           env={**os.environ, **env}, cwd=ROOT, capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "EngineLimits(min_timer_cycle_s=300.0, max_multi_instance=50)"

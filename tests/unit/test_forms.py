@@ -170,3 +170,11 @@ def test_form_files_in_any_unicode_encoding_load(encoding):
     """Windows tools write a BOM, or UTF-16."""
     text = json.dumps({"type": "default", "components": [{"type": "textfield", "key": "意见"}]}, ensure_ascii=False)
     assert forms.load(text.encode(encoding), "x.form")["components"][0]["key"] == "意见"
+
+
+def test_a_pattern_deployed_before_re2_is_a_field_error_not_a_crash():
+    """Forms already deployed may hold a backreference: the field says so, the submission is refused."""
+    with pytest.raises(FormInvalid) as caught:
+        forms.validate(_pattern_form(r"^(\d)\1$"), {"code": "11"})
+    assert caught.value.details[0]["field"] == "code"
+    assert caught.value.details[0]["message"].startswith("表单的校验规则无法使用")

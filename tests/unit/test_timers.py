@@ -8,7 +8,7 @@ from engine.bpmn.runtime import Runtime, compile_bundle
 from engine.bpmn.timers import TimerSpecError, literal_cycle_interval, normalise_expression, to_datetime
 from engine.clock import CHINA, FixedClock
 from engine.config import EngineLimits, using_limits
-from tests.samples import boundary_timer, chain, process, user_task
+from tests.samples import boundary_timer, chain, process, timer_event, user_task
 
 START = datetime(2026, 9, 28, 9, 0, tzinfo=CHINA)
 
@@ -115,3 +115,11 @@ def test_a_cycle_stored_under_a_lower_minimum_is_stretched_to_the_current_one():
     assert reminders.next_due() == START + timedelta(seconds=63)
     assert reminders.at(seconds=62) == 3
     assert reminders.at(seconds=63) == 4
+
+
+@pytest.mark.parametrize("kind,value", [("timeDuration", "PT0S"), ("timeDate", "2000-01-01T00:00:00"),
+                                        ("timeDate", "2026-09-28T08:59:59+08:00")])
+def test_a_zero_duration_or_a_past_date_from_an_expression_fires_at_once(kind, value):
+    [compiled] = compile_bundle({"p.bpmn": process(chain(timer_event(1, kind, "when"), user_task(2)))}, {}, 1_000_000)
+    run = Runtime(FixedClock(START)).start(_Definition(compiled), {"when": value}, {})
+    assert [t.element_id for t in run.human_tasks()] == ["e2"] and run.waiting_timers() == []

@@ -164,3 +164,101 @@ def test_openapi_documents_the_administration_endpoints(client):
             "/api/v1/admin/users/{username}/roles/{role}", "/api/v1/admin/users/{username}/unlock",
             "/api/v1/admin/users/{username}/password", "/api/v1/me/password", "/api/v1/audit",
             "/api/v1/audit/verify"} <= paths
+
+
+# -- 三员分立 for passwords, forced changes, own changes (issue 10, section 3) -----------------------
+
+OTHER = "Zh3ng-Tong!"
+
+
+def _token(client, username, password="duban-demo") -> dict:
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return {"Authorization": f"Bearer {response.json['token']}"}
+
+
+@pytest.mark.parametrize("username", ["admin", "sysadmin", "auditor"])
+def test_the_three_administrators_passwords_are_reset_on_the_command_line_only(client, as_, username):
+    body = assert_error(as_("secadmin").post(f"/api/v1/admin/users/{username}/password", json={"password": STRONG}),
+                        403, "forbidden")
+    assert f"duban user reset-password {username}" in body["message"]
+    assert client.post("/api/v1/auth/token", json={"username": username, "password": "duban-demo"}).status_code == 200
+
+
+def test_no_one_both_gives_an_account_powers_and_sets_its_password(client, as_):
+    sec = as_("secadmin")
+    # What the security administrator did: `admin` to the designer, then its password.
+    assert sec.post("/api/v1/admin/users/designer/roles", json={"role": "admin"}).status_code == 200
+    assert "reset-password" in assert_error(
+        sec.post("/api/v1/admin/users/designer/password", json={"password": STRONG}), 403)["message"]
+    # A business role it granted is enough.
+    assert sec.post("/api/v1/admin/users/discipline/roles", json={"role": "office"}).status_code == 200
+    assert "授予过角色" in assert_error(
+        sec.post("/api/v1/admin/users/discipline/password", json={"password": STRONG}), 403)["message"]
+    # The other order: a password it set, then no role until the owner has changed that password.
+    assert sec.post("/api/v1/admin/users/leader/password", json={"password": STRONG}).status_code == 204
+    assert "口令是你设置的" in assert_error(
+        sec.post("/api/v1/admin/users/leader/roles", json={"role": "office"}), 403)["message"]
+    leader = _token(client, "leader", STRONG)
+    assert client.post("/api/v1/me/password", headers=leader,
+                       json={"old_password": STRONG, "new_password": OTHER}).status_code == 204
+    assert sec.post("/api/v1/admin/users/leader/roles", json={"role": "office"}).status_code == 200
+
+
+def test_a_password_set_by_someone_else_is_changed_before_anything_else(client, as_):
+    assert as_("secadmin").post("/api/v1/admin/users/unit_a/password", json={"password": STRONG}).status_code == 204
+    listed = {u["username"]: u for u in as_("secadmin").get("/api/v1/admin/users?page_size=100").json}
+    assert listed["unit_a"]["password_change_required"] is True
+    assert not any(u["password_change_required"] for name, u in listed.items() if name != "unit_a")  # the demo's
+    unit_a = _token(client, "unit_a", STRONG)
+    for method, path in (("get", "/api/v1/tasks"), ("get", "/api/v1/me"), ("get", "/api/v1/items"),
+                         ("post", "/api/v1/items")):
+        body = assert_error(getattr(client, method)(path, headers=unit_a, json={}), 403, "password_change_required")
+        assert "须先修改口令" in body["message"]
+    # Signing out still works.
+    other = _token(client, "unit_a", STRONG)
+    assert client.delete("/api/v1/auth/token", headers=other).status_code == 204
+    assert_error(client.get("/api/v1/me", headers=other), 401)
+    # Changing it: the same rules, then everything works again.
+    assert_error(client.post("/api/v1/me/password", headers=unit_a,
+                             json={"old_password": STRONG, "new_password": "Password1"}), 422, "invalid_input")
+    assert client.post("/api/v1/me/password", headers=unit_a,
+                       json={"old_password": STRONG, "new_password": OTHER}).status_code == 204
+    assert client.get("/api/v1/tasks", headers=unit_a).status_code == 200
+    listed = {u["username"]: u for u in as_("secadmin").get("/api/v1/admin/users?page_size=100").json}
+    assert listed["unit_a"]["password_change_required"] is False
+
+
+def test_changing_ones_own_password_ends_ones_other_sessions(app, client):
+    from tests.web.test_pages import Browser
+
+    this, another = _token(client, "office"), _token(client, "office")
+    browser = Browser(app, "office")
+    assert browser.get("/tasks").status_code == 200
+    assert client.post("/api/v1/me/password", headers=this,
+                       json={"old_password": "duban-demo", "new_password": STRONG}).status_code == 204
+    assert client.get("/api/v1/me", headers=this).status_code == 200
+    assert_error(client.get("/api/v1/me", headers=another), 401)
+    assert browser.get("/tasks").headers["Location"].startswith("/login")
+    assert _token(client, "leader")  # someone else's sessions are not touched
+
+
+def test_wrong_current_passwords_count_toward_the_lockout(client):
+    office = _token(client, "office")
+    wrong = {"old_password": "not-it", "new_password": STRONG}
+    for _ in range(4):
+        assert assert_error(client.post("/api/v1/me/password", headers=office, json=wrong), 422)[
+            "details"][0]["field"] == "old_password"
+    assert "锁定" in assert_error(client.post("/api/v1/me/password", headers=office, json=wrong), 422)["message"]
+    right = {"old_password": "duban-demo", "new_password": STRONG}
+    assert "锁定" in assert_error(client.post("/api/v1/me/password", headers=office, json=right), 422)["message"]
+    assert "锁定" in assert_error(client.post("/api/v1/auth/token", json={"username": "office",
+                                                                        "password": "duban-demo"}), 401)["message"]
+
+
+def test_sign_in_answers_alike_for_an_unknown_user_and_a_wrong_password(client):
+    unknown = client.post("/api/v1/auth/token", json={"username": "nobody", "password": "Whatever-1"})
+    wrong = client.post("/api/v1/auth/token", json={"username": "office", "password": "Whatever-1"})
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.json == wrong.json == {"error": "unauthenticated", "message": "用户名或密码错误", "details": []}
+    assert unknown.headers["WWW-Authenticate"] == wrong.headers["WWW-Authenticate"]

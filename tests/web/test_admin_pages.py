@@ -1,6 +1,8 @@
 """三员分立 pages: the auditor reads the chained log, the security administrator manages roles,
 locks and passwords, everyone changes their own password."""
-from tests.web.test_pages import Browser
+import re
+
+from tests.web.test_pages import Browser, csrf_of
 
 
 def test_the_auditor_sees_sign_ins_and_an_intact_chain(app):
@@ -53,3 +55,33 @@ def test_changing_ones_own_password(app):
                                        "confirm": "Ab3$efgh"})
     assert ok.status_code == 200 and "口令已修改" in ok.text
     assert Browser(app).login("leader", "Ab3$efgh").status_code == 302
+
+
+def test_a_password_set_by_someone_else_leads_to_the_password_page_first(app):
+    sec = Browser(app, "secadmin")
+    listing = sec.get("/admin/users").text
+    assert "三员账号的口令只能在服务器命令行重置" in listing  # no reset form for the administrators
+    refused = sec.post("/admin/users/auditor", {"action": "password", "password": "Ch4nge-me!"})
+    assert "reset-password" in sec.get(refused.headers["Location"]).text
+    assert "已重置口令" in sec.get(sec.post("/admin/users/unit_a", {"action": "password",
+                                                               "password": "Ch4nge-me!"}).headers["Location"]).text
+    me = Browser(app)
+    signed_in = me.client.post("/login", data={"username": "unit_a", "password": "Ch4nge-me!",
+                                               "csrf_token": csrf_of(me.client.get("/login").text)})
+    assert signed_in.status_code == 302
+    for path in ("/tasks", "/items", "/notifications"):
+        assert me.get(path).headers["Location"] == "/account/password", path
+    page = me.get("/account/password")
+    assert page.status_code == 200 and "须先修改口令" in page.text
+    me.csrf = csrf_of(page.text)
+    done = me.post("/account/password", {"old_password": "Ch4nge-me!", "new_password": "Zh3ng-Tong!",
+                                         "confirm": "Zh3ng-Tong!"})
+    assert done.status_code == 200 and "口令已修改" in done.text
+    assert me.get("/tasks").status_code == 200
+    assert me.post("/logout").status_code == 302
+
+
+def test_the_sign_in_page_answers_alike_for_an_unknown_user_and_a_wrong_password(app):
+    pages = [Browser(app).login(name, "Whatever-1") for name in ("nobody", "office")]
+    said = [re.search(r'<p class="error" role="alert">(.*?)</p>', page.text).group(1) for page in pages]
+    assert [page.status_code for page in pages] == [401, 401] and said == ["用户名或密码错误"] * 2

@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from tests.samples import SIMPLE_FORM, chain, lane, process, user_task
+from tests.samples import SIMPLE_FORM, boundary_timer, chain, lane, process, user_task
 
 
 class Caller:
@@ -98,6 +98,18 @@ def test_invalid_bpmn_is_422_naming_the_element(as_):
     assert_error(as_("designer").post("/api/v1/definitions", data={}, content_type="multipart/form-data"), 422)
     assert_error(as_("office").post("/api/v1/definitions", data=_sample_files(),
                                     content_type="multipart/form-data"), 403, "forbidden")
+
+
+def test_a_broken_limit_is_422_naming_element_and_rule(as_):
+    xml = process(chain(user_task(1)) + boundary_timer("timeCycle", "R/PT0.001S"),
+                  lanes=lane("office", "督查室", "e1", "remind"))
+    for path in ("/api/v1/definitions", "/api/v1/definitions/validate"):
+        files = {"file": (io.BytesIO(xml), "fast.bpmn")}
+        body = assert_error(as_("designer").post(path, data=files, content_type="multipart/form-data"),
+                            422, "deployment_invalid")
+        [detail] = body["details"]
+        assert (detail["element"], detail["rule"]) == ("tick", "timer-min-cycle")
+        assert "短于允许的最小间隔 60 秒" in detail["message"] and detail["message"] in body["message"]
 
 
 def test_generic_instances(as_):

@@ -187,7 +187,8 @@ def test_deeply_nested_or_unstorable_forms_are_refused_at_deploy(duban, as_):
     before = row_counts(duban)
     for form in forms:
         for path in ("/api/v1/definitions", "/api/v1/definitions/validate"):
-            body = assert_refused(_deploy(as_("designer"), _sample("deep").encode(), {"deep.form": form.encode()}, path))
+            response = _deploy(as_("designer"), _sample("deep").encode(), {"deep.form": form.encode()}, path)
+            body = assert_refused(response)
             assert body["error"] == "deployment_invalid" and "deep.form" in body["message"], body
     assert row_counts(duban) == before
 
@@ -258,3 +259,15 @@ def test_a_scripts_huge_exception_is_capped_in_the_answer_and_the_incident(duban
     assert len(error) == 500 and error.endswith("…")
     shown = as_("office").get(f"/api/v1/instances/{started['id']}").json
     assert len(shown["error"]) == 500
+
+
+def test_the_calendar_import_refuses_yaml_aliases_and_large_files(duban, as_):
+    bomb = b'2027:\n  holidays:\n    - [&a ["2027-01-01","2027-01-01"], &b [*a,*a,*a], &c [*b,*b,*b]]\n'
+    before = row_counts(duban)
+    for data, reason in ((bomb, "锚点和别名"), (b"# " + b"x" * 300_000, "超过上限 262144 字节")):
+        response = as_("admin").post("/api/v1/calendar/import", data={"file": (io.BytesIO(data), "2027.yaml")},
+                                     content_type="multipart/form-data")
+        assert reason in assert_refused(response)["message"]
+    assert_error(as_("office").post("/api/v1/calendar/import", data={"file": (io.BytesIO(bomb), "2027.yaml")},
+                                    content_type="multipart/form-data"), 403)
+    assert row_counts(duban) == before

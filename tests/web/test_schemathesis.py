@@ -168,4 +168,4 @@ def test_nul_characters_are_invalid_input_on_postgresql(pg_client):
         assert response.status_code == 422, (path, response.get_data(as_text=True))
         assert response.json["error"] == "invalid_input"
         assert response.json["details"][0] == {"field": field, "location": location,
-                                               "message": "must not contain NUL characters (U+0000)"}, path
+                                               "message": "不能含有 NUL 字符（U+0000）"}, path
