@@ -25,7 +25,7 @@ $(STAMP): setup.cfg constraints.txt
 
 assets: $(ASSETS)
 
-$(ASSETS): package.json package-lock.json tools/vendor_assets.py
+$(ASSETS): package.json package-lock.json tools/vendor_assets.py $(wildcard web/static/modeler/*)
 	npm ci --no-audit --no-fund --ignore-scripts
 	$(PYTHON) tools/vendor_assets.py
 	touch $(ASSETS)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import aliased
 
+from .domain.items import ASSIGNED_STATUSES
 from .domain.roles import ADMIN, DESIGNER, DISCIPLINE, OFFICE, SUPERVISORS, SYSTEM_ADMINS, UNIT
 from .errors import Forbidden, NotFound
 from .models import Extension, HumanTask, Instance, Item, ItemDesignee, ItemUnit, Notification
@@ -22,7 +23,7 @@ _TASK_ITEM = aliased(Item, name="task_item")
 # 公示 (seed 001 7、): the public board shows `public` items only (`internal` ones circulate inside
 # government), and only once assigned: from 交办 on, the units and their persons are settled.
 PUBLIC = "public"
-PUBLISHED_STATUSES = ("in_progress", "signoff", "feedback", "closed")
+PUBLISHED_STATUSES = ASSIGNED_STATUSES  # 公示: once the units have received the item
 # The item an instance serves, through the table that ties the two: the item's own instance (督办,
 # items.instance_id) and its 延期申请 instances (extensions.instance_id). Every rule on instances,
 # their tasks, incidents and counts resolves an instance to its item through these links (here and
@@ -60,11 +61,6 @@ def cleared(actor: Actor, item=Item):
         ItemDesignee.item_id == item.id, ItemDesignee.user_id == actor.id)))
 
 
-def is_cleared(actor: Actor, item: Item) -> bool:
-    return (item.classification != SECRET or actor.has(*SYSTEM_ADMINS)
-            or any(d.user_id == actor.id for d in item.designees))
-
-
 def user_cleared(user_id: int, roles, item: Item | None) -> bool:
     """For notifications: whether a user (by id and roles) may hear of this item at all."""
     return (item is None or item.classification != SECRET or any(r in SYSTEM_ADMINS for r in roles)
@@ -84,7 +80,8 @@ def items_visible(actor: Actor, item=Item):
 def _taking_part(actor: Actor, item=Item):
     if actor.has(*SUPERVISORS):
         return true()
-    clauses = []
+    # Whoever started a process that registered the item (发起, duban:starterRoles) follows it.
+    clauses = [item.created_by == actor.username]
     if actor.has(UNIT) and actor.unit_id:
         clauses.append(exists(select(ItemUnit.id).where(
             ItemUnit.item_id == item.id, ItemUnit.unit_id == actor.unit_id)))
@@ -114,16 +111,6 @@ def own_part(actor: Actor, item: Item, unit_id: str | None, doing: str) -> ItemU
     if part is None:
         raise Forbidden("your unit takes no part in this item")
     return part
-
-
-def can_see_item(actor: Actor, item: Item) -> bool:
-    if not is_cleared(actor, item):
-        return False
-    if actor.has(*SUPERVISORS):
-        return True
-    if actor.has(UNIT) and any(part.unit_id == actor.unit_id for part in item.units):
-        return True
-    return actor.has(DISCIPLINE) and any(part.escalated_at for part in item.units)
 
 
 def served_item_id(instance_id):

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import texts
 from .errors import WriteConflict
 
 # How often an engine operation is run again after another writer got in first (SQLite).
@@ -99,7 +100,7 @@ class Database:
                 yield session
         except OperationalError as error:
             if _is_locked(error):
-                raise WriteConflict("另一操作同时修改了数据，请重试") from None
+                raise WriteConflict(texts.text("step.conflict")) from None
             raise
         finally:
             session.close()

@@ -19,6 +19,7 @@ TEXTS: dict[str, str] = {
                        "是否、日期、列表和字典",
     "step.too_many_calls": "“{element}”调用引擎函数超过 {limit} 次，已停止",
     "step.unknown_element": "流程",
+    "step.conflict": "另一操作同时修改了此流程实例，请刷新后重试",
     "function.workdays_range": "workdays() 的天数须在 -{limit} 到 {limit} 之间",
     # -- input: what requests and uploaded files may hold (web/api/input_guard.py, engine/untrusted.py) --
     "input.nul": "不能含有 NUL 字符（U+0000）",
@@ -45,6 +46,8 @@ TEXTS: dict[str, str] = {
     "calendar.yaml_too_deep": "节假日文件嵌套超过 {limit} 层（第 {line} 行）",
     "calendar.yaml_invalid": "节假日文件不是有效的 YAML：{reason}",
     "calendar.not_utf8": "节假日文件不是 UTF-8 文本",
+    "calendar.year_not_mapping": "节假日文件中 {year} 年之下应为 holidays 和 workdays 两个日期列表",
+    "calendar.day_not_mapping": "节假日文件 days 之下每一项应为含 date、workday 的对象",
     # -- process limits: deploy checks and run time (engine/bpmn/inspect.py, timers.py, parser.py,
     #    engine/services/hooks.py, engine/calendar.py) ------------------------------------------
     "limit.timer_min_cycle": "循环定时器“{cycle}”每 {interval} 秒触发一次，短于允许的最小间隔 {minimum} 秒"
@@ -98,6 +101,25 @@ TEXTS: dict[str, str] = {
     "audit.anchor_mismatch": "第 {id} 条记录与锚点文件中记下的哈希不符",
     "audit.cut": "最新的记录被删除：锚点文件记到第 {anchored} 条，数据库只到第 {last} 条",
     "audit.anchor_missing": "锚点文件 {path} 不存在，无法确认最新的记录没有被删除",
+    # 督办 steps and their deploy-time contract (engine/bpmn/contract.py), the 发起 page (issue 11)
+    "contract.lane_role": "泳道声明的角色“{role}”不存在，可选：{roles}",
+    "contract.starter_role": "duban:starterRoles 中的角色“{role}”不存在，可选：{roles}",
+    "contract.unknown_kind": "未知的督办环节类型“{kind}”，可选：{kinds}",
+    "contract.kind_element": "“{label}”环节只能用于：{types}",
+    "contract.unit_branch": "“{label}”是承办单位的环节，须放在按承办单位展开的多实例子流程内",
+    "contract.option_integer": "选项“{option}”须为整数，现为“{value}”",
+    "contract.timer_missing": "“{label}”须是定时事件",
+    "contract.timer_moment": "定时表达式“{expression}”给出的是时刻而非时长或周期：请改为定时日期（timeDate）",
+    "contract.timer_date": "“{label}”须用定时日期（timeDate），以工作日函数计算",
+    "contract.timer_unit": "“{label}”的定时日期“{expression}”须按本单位期限计算（unit_deadline(unit) 或 remind_at(unit)）",
+    "contract.urge_deadline": "催办须由同一承办单位分支中的“期限届满”定时事件引出",
+    "contract.escalate_urge": "责任追究须在催办之后：流程中没有“催办”环节",
+    "contract.needs_report": "流程没有“办结报告”或“答复”环节，无从判断承办单位是否到期未报告",
+    "contract.task_form": "用户任务没有表单：请选择一个表单（camunda:formRef）",
+    "contract.task_candidate": "用户任务没有办理人：请放入声明了角色或单位的泳道，或指定候选角色、候选人",
+    "start.not_startable": "你不能发起流程“{process}”",
+    "start.no_process": "流程“{process}”未部署",
+    "start.title_required": "请填写事项标题（title）",
 }
 
 

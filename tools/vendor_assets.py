@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Copy the distributable files of the npm packages (node_modules/) into web/static/vendor/.
+"""Copy the distributable files of the npm packages (node_modules/) into web/static/vendor/, and
+build the modeler bundle from web/static/modeler/ with esbuild (an npm package of its own).
 
 `make assets` runs `npm ci` and then this; the result is served from /static/vendor/ and never
 committed. Only the standard library, so it runs before the virtualenv exists.
@@ -8,12 +9,19 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = ROOT / "node_modules"
 VENDOR = ROOT / "web" / "static" / "vendor"
+ESBUILD = MODULES / ".bin" / "esbuild"
+# Bundles built from our own sources with the npm packages they import: (entry, output in VENDOR).
+BUNDLES = [
+    # window.DubanModeler: bpmn-js + properties panel + Duban's provider, lint, token simulation, minimap
+    (ROOT / "web" / "static" / "modeler" / "index.js", "modeler/duban-modeler.js"),
+]
 
 # package -> (vendor folder, [(path in the package, path in the folder)]); a folder is copied whole.
 FILES = {
@@ -32,6 +40,26 @@ FILES = {
         ("dist/bpmn-navigated-viewer.production.min.js", "bpmn-navigated-viewer.production.min.js"),
         ("dist/bpmn-modeler.production.min.js", "bpmn-modeler.production.min.js"),
         ("dist/assets", "assets"),  # diagram-js.css, bpmn-js.css, bpmn-font/css/bpmn.css and its fonts
+        ("LICENSE", "LICENSE"),
+    ]),
+    # The modeler's libraries are bundled (BUNDLES); their style sheets and licences are copied.
+    "@bpmn-io/properties-panel": ("properties-panel", [
+        ("dist/assets/properties-panel.css", "properties-panel.css"),
+        ("LICENSE", "LICENSE"),
+    ]),
+    "bpmn-js-properties-panel": ("properties-panel", [("LICENSE", "LICENSE-bpmn-js-properties-panel")]),
+    "camunda-bpmn-moddle": ("modeler", [("LICENSE", "LICENSE-camunda-bpmn-moddle")]),
+    "bpmnlint": ("bpmnlint", [("LICENSE", "LICENSE-bpmnlint")]),
+    "bpmn-js-bpmnlint": ("bpmnlint", [
+        ("dist/assets/css/bpmn-js-bpmnlint.css", "bpmn-js-bpmnlint.css"),
+        ("LICENSE", "LICENSE"),
+    ]),
+    "bpmn-js-token-simulation": ("token-simulation", [
+        ("assets/css/bpmn-js-token-simulation.css", "bpmn-js-token-simulation.css"),
+        ("LICENSE", "LICENSE"),
+    ]),
+    "diagram-js-minimap": ("minimap", [
+        ("assets/diagram-js-minimap.css", "diagram-js-minimap.css"),
         ("LICENSE", "LICENSE"),
     ]),
     "echarts": ("echarts", [
@@ -72,9 +100,22 @@ def main() -> int:
                 shutil.copytree(src, dst)
             else:
                 shutil.copyfile(src, dst)
+    for entry, output in BUNDLES:
+        if not bundle(entry, VENDOR / output):
+            return 1
     (VENDOR / "versions.json").write_text(json.dumps(versions, indent=2, sort_keys=True) + "\n")
     print("web/static/vendor: " + ", ".join(f"{p} {v}" for p, v in versions.items()))
     return 0
+
+
+def bundle(entry: Path, output: Path) -> bool:
+    """One minified script (an IIFE setting its window globals) with everything it imports."""
+    command = [str(ESBUILD), str(entry), "--bundle", "--minify", "--format=iife", "--target=es2019",
+               "--legal-comments=linked", "--log-level=warning", f"--outfile={output}"]
+    if subprocess.run(command, cwd=ROOT).returncode != 0:
+        print(f"esbuild could not build {output.relative_to(ROOT)}", file=sys.stderr)
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from .. import forms as formjs
 from .. import texts
 from ..config import engine_limits
-from ..domain.roles import LANE_ROLES, role_for_lane
+from ..domain.roles import LANE_ROLES, UNIT, role_for_lane
+from ..domain.steps import NAMESPACE as DUBAN
+from . import contract
 from .timers import literal_cycle_interval
 from .xml import BPMN, CAMUNDA, NS, SPIFF, ZEEBE, label, local
 
@@ -44,6 +46,7 @@ class HumanTaskInfo:
     lane: str | None
     form: str | None
     kind: str
+    unit: str | None = None  # a lane declared for one unit (duban:unit)
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
@@ -59,10 +62,17 @@ class ProcessInfo:
     human_tasks: dict = field(default_factory=dict)
     names: dict = field(default_factory=dict)
     message_starts: list = field(default_factory=list)
+    # Duban's declarations (namespace urn:duban:bpmn:1): {element id: {"kind", "options"}}, the
+    # process's duban:item and duban:starterRoles, and the form of its (none-)start event.
+    steps: dict = field(default_factory=dict)
+    item: bool = False
+    starter_roles: list | None = None
+    start_form: str | None = None
 
     def elements(self) -> dict:
         return {"human_tasks": {k: v.as_dict() for k, v in self.human_tasks.items()}, "names": self.names,
-                "message_starts": self.message_starts}
+                "message_starts": self.message_starts, "steps": self.steps, "item": self.item,
+                "starter_roles": self.starter_roles, "start_form": self.start_form}
 
 
 @dataclass
@@ -118,6 +128,8 @@ def _inspect_document(filename, root, catalogue, result: Inspection) -> None:
         info = ProcessInfo(
             key=process.get("id"), name=process.get("name") or process.get("id"),
             filename=filename, executable=process.get("isExecutable", "true") == "true",
+            item=(process.get(f"{{{DUBAN}}}item") or "").strip().lower() == "true",
+            starter_roles=_starter_roles(process),
         )
         if info.key in result.processes:
             result.problem(result.errors, filename, process, "another process in this deployment has the same id")
@@ -133,22 +145,52 @@ def _inspect_document(filename, root, catalogue, result: Inspection) -> None:
         if info.executable and not has_lanes and info.human_tasks:
             result.problem(result.warnings, filename, process,
                            "has no lanes: its user tasks go to the person who started the instance")
+        if info.executable:
+            info.start_form = _start_form(filename, process, catalogue, result)
+            contract.check(filename, process, info, result)
 
 
 def _lanes(root) -> dict:
-    """{flow node id: (lane id, lane name)}, the innermost lane that lists the node."""
+    """{flow node id: lane element}, the innermost lane that lists the node."""
     found = {}
     for lane in root.iter(f"{{{BPMN}}}lane"):
         for ref in lane.iterfind("bpmn:flowNodeRef", NS):
             if ref.text:
-                found[ref.text.strip()] = (lane.get("id"), lane.get("name"))
+                found[ref.text.strip()] = lane
     return found
+
+
+def _starter_roles(process) -> list | None:
+    text = process.get(f"{{{DUBAN}}}starterRoles")
+    return None if text is None else [role for role in text.replace(",", " ").split() if role]
+
+
+def _step(element) -> dict | None:
+    """The 督办 step declared on an element: {"kind", "options": {name: value}}, else None."""
+    declared = element.find(f"bpmn:extensionElements/{{{DUBAN}}}step", NS)
+    if declared is None:
+        return None
+    options = {o.get("name"): o.get("value") for o in declared.iterfind(f"{{{DUBAN}}}option") if o.get("name")}
+    return {"kind": (declared.get("kind") or "").strip(), "options": options}
+
+
+def _start_form(filename, process, catalogue, result) -> str | None:
+    """The form of the process's plain start event (what the 发起 page shows), if it has one."""
+    for start in process.iterfind("bpmn:startEvent", NS):
+        if any(isinstance(c.tag, str) and local(c).endswith("EventDefinition") for c in start):
+            continue  # a message or timer start: no one fills a form for it
+        if _form_reference(start)[0] is not None:
+            return _resolve_form(filename, start, catalogue, result)
+    return None
 
 
 def _inspect_element(filename, element, info, lanes, has_lanes, catalogue, result) -> None:
     kind = local(element)
     if element.get("id") and kind in SUPPORTED_NODES | set(REFUSED_NODES):
         info.names[element.get("id")] = element.get("name") or element.get("id")
+        step = _step(element)
+        if step is not None:
+            info.steps[element.get("id")] = step
     if kind in REFUSED_NODES:
         result.problem(result.errors, filename, element, REFUSED_NODES[kind])
     elif kind == "conditionExpression":
@@ -256,8 +298,9 @@ def _owner(element):
 
 def _human_task(filename, element, kind, lanes, has_lanes, catalogue, result) -> HumanTaskInfo:
     element_id = element.get("id")
-    lane_id, lane_name = _enclosing_lane(element, lanes)
-    role = role_for_lane(lane_id, lane_name)
+    lane = _enclosing_lane(element, lanes)
+    lane_id, lane_name = (lane.get("id"), lane.get("name")) if lane is not None else (None, None)
+    role, unit = _lane_role(lane)
     groups = _candidate_groups(element)
     if groups:
         known = [g for g in groups if g in LANE_ROLES]
@@ -275,7 +318,20 @@ def _human_task(filename, element, kind, lanes, has_lanes, catalogue, result) ->
                        "started the instance")
     form_key = _resolve_form(filename, element, catalogue, result) if kind == "userTask" else None
     return HumanTaskInfo(element_id=element_id, name=element.get("name") or element_id, role=role,
-                         lane=lane_id, form=form_key, kind=kind)
+                         lane=lane_id, form=form_key, kind=kind, unit=unit)
+
+
+def _lane_role(lane) -> tuple:
+    """(role, unit) of a lane: declared with duban:role / duban:unit, else recognised by id or name."""
+    if lane is None:
+        return None, None
+    unit = (lane.get(f"{{{DUBAN}}}unit") or "").strip() or None
+    if unit:
+        return UNIT, unit
+    declared = (lane.get(f"{{{DUBAN}}}role") or "").strip()
+    if declared:
+        return (declared if declared in LANE_ROLES else None), None
+    return role_for_lane(lane.get("id"), lane.get("name")), None
 
 
 def _enclosing_lane(element, lanes):
@@ -284,7 +340,7 @@ def _enclosing_lane(element, lanes):
         if node.get("id") in lanes:
             return lanes[node.get("id")]
         node = node.getparent()
-    return None, None
+    return None
 
 
 def _candidate_groups(element) -> list[str]:

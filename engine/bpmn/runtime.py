@@ -160,7 +160,8 @@ def _files_for(key: str, processes: dict) -> list[str]:
 
 
 def _form_keys(process) -> list[str]:
-    return [t.form for t in process.human_tasks.values() if t.form]
+    start = [process.start_form] if getattr(process, "start_form", None) else []  # the 发起 page's form
+    return [t.form for t in process.human_tasks.values() if t.form] + start
 
 
 def _checksum(files: dict, forms: dict) -> str:

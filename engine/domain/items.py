@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from ..calendar import Deadline, WorkCalendar
 from ..clock import CHINA
+from . import steps
 
 SOURCES = {
     "decision": "党委政府重大决策部署",
@@ -35,8 +36,18 @@ STATUSES = {
     "rejected": "不予立项",
     "terminated": "已终止",
 }
+# The status sets, here only (services and pages import them):
+# open 在办: the process still runs; ended: it has ended one way or another (lights are green);
+# assigned: the units have received the item (交办 done), so it is public and praisable.
 OPEN_STATUSES = ("drafting", "approving", "assigning", "in_progress", "signoff", "feedback")
-LIGHTS = {"green": "正常", "yellow": "预警", "red": "超期"}
+ENDED_STATUSES = ("closed", "rejected", "terminated")
+ASSIGNED_STATUSES = ("in_progress", "signoff", "feedback", "closed")
+# dropped: the units' work was dropped, never handed over (不予立项) or stopped (终止): their parts
+# owe no reports and never count as late (a terminated item's history cannot be replayed).
+DROPPED_STATUSES = ("rejected", "terminated")
+# The lights' names, the only set of them (pages, exports, the API, notifications): the domain's
+# 预警 (warning colour, a few working days before) and the seeds' 逾期 (001 "逾期不办").
+LIGHTS = {"green": "正常", "yellow": "预警", "red": "逾期"}
 
 
 def parse_when(text: str) -> date | datetime:
@@ -71,7 +82,7 @@ def limit_from(calendar: WorkCalendar, text: str) -> datetime:
 
 def light(calendar: WorkCalendar, deadline: datetime, now: datetime, yellow_workdays: int,
           done: bool = False) -> str:
-    """green, yellow (预警: within `yellow_workdays` working days of the deadline) or red (超期)."""
+    """green, yellow (预警: within `yellow_workdays` working days of the deadline) or red (逾期)."""
     if done:
         return "green"
     if now > deadline:
@@ -81,24 +92,18 @@ def light(calendar: WorkCalendar, deadline: datetime, now: datetime, yellow_work
     return "green"
 
 
-_STATUS_BY_ELEMENT = (
-    ("feedback", "feedback"),
-    ("leader_signoff", "signoff"),
-    ("unit_receive", "in_progress"), ("unit_report", "in_progress"), ("office_review", "in_progress"),
-    ("urge", "in_progress"), ("discipline_review", "in_progress"),
-    ("assign", "assigning"),
-    ("leader_approval", "approving"),
-    ("draft_opinion", "drafting"),
-)
+# Where an item stands while steps of several kinds are open: the later stage wins. Which stage a
+# kind of step stands for is declared with the kind (steps.KINDS[kind].status).
+_STAGES = ("feedback", "signoff", "in_progress", "assigning", "approving", "drafting")
 
 
-def status_from(open_elements: set, finished: bool, passed: set, current: str) -> str:
-    """An item's status from where its instance stands (open tasks, elements just passed)."""
-    if "end_rejected" in passed:
+def status_from(elements: dict, open_elements: set, finished: bool, passed: set, current: str) -> str:
+    """An item's status from where its instance stands (open tasks, elements just passed), by the
+    kinds of step its definition's `elements` declare."""
+    kinds = steps.declared(elements)
+    if any(kinds.get(element) == "rejected" for element in passed):
         return "rejected"
     if finished:
         return "closed"
-    for element, status in _STATUS_BY_ELEMENT:
-        if element in open_elements:
-            return status
-    return current
+    stages = {steps.KINDS[kinds[e]].status for e in open_elements if kinds.get(e) in steps.KINDS}
+    return next((stage for stage in _STAGES if stage in stages), current)

@@ -30,7 +30,8 @@ from sqlalchemy import select
 from ..access import Actor, visible_item
 from ..clock import CHINA
 from ..errors import Conflict
-from ..models import HistoryEntry, Item
+from ..domain import steps
+from ..models import Definition, HistoryEntry, Instance, Item
 from . import audit, documents, ledger, views
 
 ARCHIVABLE = ("closed", "terminated")
@@ -64,18 +65,19 @@ def _contents(duban, session, item: Item, actor: Actor, now: datetime) -> dict[s
     names = ledger.unit_names(session)
     record = views.item(item, duban, now, names)
     history = _history(session, item)
+    kinds = _step_kinds(session, item)
     docs = documents.documents_of(session, item)
     files: dict[str, bytes] = {}
     record_json = {"item": record, "documents": [{k: v for k, v in d.items() if k != "text"} for d in docs],
                    "archived_at": now, "archived_by": actor.username}
     files["事项/事项记录.json"] = _json(record_json)
-    files["事项/事项概况.txt"] = _summary(record, docs, history).encode()
+    files["事项/事项概况.txt"] = _summary(record, docs, history, kinds).encode()
     for doc in docs:
         entry = session.get(HistoryEntry, doc["id"])
         body = documents.fill(documents.template_bytes(duban, doc["kind"]),
                               documents.values(duban, session, item, entry, doc))
         files[_unique(files, f"文书/{_safe(doc['filename'])}")] = body
-    for index, (entry, review) in enumerate(_reports(history), start=1):
+    for index, (entry, review) in enumerate(_reports(history, kinds), start=1):
         unit_name = names.get(entry.unit_id, entry.unit_id or "")
         files[f"办结报告/{index:02d}-{_safe(unit_name)}.txt"] = _report(entry, review, unit_name).encode()
     files["履历/history.json"] = _json([_history_row(h, names) for h in history])
@@ -93,14 +95,21 @@ def _history(session, item: Item) -> list[HistoryEntry]:
                                 .order_by(HistoryEntry.id)))
 
 
-def _reports(history: list[HistoryEntry]) -> list[tuple[HistoryEntry, HistoryEntry | None]]:
+def _step_kinds(session, item: Item) -> dict:
+    """{element id: declared 督办 step kind} of the item's own process definition."""
+    instance = session.get(Instance, item.instance_id) if item.instance_id else None
+    definition = session.get(Definition, instance.definition_id) if instance else None
+    return steps.declared(definition.elements if definition else {})
+
+
+def _reports(history: list[HistoryEntry], kinds: dict) -> list[tuple[HistoryEntry, HistoryEntry | None]]:
     """Each 办结报告 submitted, with the 审核 of that unit that followed it (None if none did)."""
     pairs = []
     for position, entry in enumerate(history):
-        if entry.action != "completed" or entry.element_id != "unit_report":
+        if entry.action != "completed" or kinds.get(entry.element_id) not in ("report", "reply"):
             continue
         review = next((h for h in history[position + 1:] if h.action == "completed"
-                       and h.element_id == "office_review" and h.unit_id == entry.unit_id), None)
+                       and kinds.get(h.element_id) == "review" and h.unit_id == entry.unit_id), None)
         pairs.append((entry, review))
     return pairs
 
@@ -119,7 +128,7 @@ def _report(entry: HistoryEntry, review: HistoryEntry | None, unit_name: str) ->
     ])
 
 
-def _summary(record: dict, docs: list[dict], history: list[HistoryEntry]) -> str:
+def _summary(record: dict, docs: list[dict], history: list[HistoryEntry], kinds: dict) -> str:
     lines = [
         f"督办事项：{record['title']}", f"事项编号：{record['id']}", f"来源：{record['source_name']}",
         f"类别：{record['category_name']}", f"密级：{record['classification_name']}",
@@ -137,7 +146,7 @@ def _summary(record: dict, docs: list[dict], history: list[HistoryEntry]) -> str
                      f"审核通过：{_local(part['accepted_at'])}")
     lines += ["", "文书："] + ([f"- {d['number']} {d['kind_name']}（{d['unit_name']}，{_local(d['created_at'])}）"
                                 for d in docs] or ["- 无"])
-    feedback = [h for h in history if h.action == "completed" and h.element_id == "feedback"]
+    feedback = [h for h in history if h.action == "completed" and kinds.get(h.element_id) == "feedback"]
     for entry in feedback:
         lines += ["", f"反馈销号（{entry.actor or ''}，{_local(entry.at)}）：", str((entry.data or {}).get("summary", ""))]
     terminated = [h for h in history if h.action == "terminated"]

@@ -14,7 +14,7 @@ system administrators set the local values (`update_rule`, audited).
 - `on_time` 按期办结 +2: a unit's part (`ItemUnit`) whose report was accepted in the year (`accepted_at`)
   and had been submitted (`reported_at`) on or before the part's deadline (`ItemUnit.deadline`, which an
   approved extension moves; not the urge limit: a unit that needed urging was already late). This is
-  the on-time definition of the dashboard's 按期办结率 (engine/services/stats.py).
+  engine/domain/deadlines.py's on-time rule, the dashboard's 按期办结率 and 通报's 按期办结.
 - `late` 逾期办结 −2: accepted in the year, submitted after the deadline.
 - `praised` 领导表扬 +3: a leader's praise of the unit's work on an item (`Praise`, one per item and unit).
 - `criticised` 通报批评 −5: each `Criticism` row. The process records one on every escalation; the
@@ -51,6 +51,8 @@ from sqlalchemy.orm import aliased
 
 from ..access import Actor, items_visible, visible_item
 from ..clock import CHINA
+from ..domain import deadlines
+from ..domain.items import ASSIGNED_STATUSES
 from ..domain.roles import LEADER, SUPERVISORS, SYSTEM_ADMINS, UNIT
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import AssessmentRule, Criticism, Item, ItemUnit, Praise, Unit, User
@@ -70,7 +72,7 @@ MAX_POINTS = Decimal("1000")
 CENT = Decimal("0.01")
 MAX_NOTE = 2000
 # Praise is for work actually handed to the unit: the item was assigned (交办).
-PRAISABLE = ("in_progress", "signoff", "feedback", "closed")
+PRAISABLE = ASSIGNED_STATUSES
 # Parts under a name of their own: items_visible() correlates its own ItemUnit subquery to Item.
 Part = aliased(ItemUnit, name="part")
 
@@ -237,10 +239,9 @@ def _unit_is(column, unit_id: str | None):
 
 def _part_events(span) -> dict:
     """The SQL condition on a part for each of its events in the year."""
-    submitted = func.coalesce(Part.reported_at, Part.accepted_at)
     accepted = _in(Part.accepted_at, span)
-    return {"on_time": and_(accepted, submitted <= Part.deadline),
-            "late": and_(accepted, submitted > Part.deadline),
+    return {"on_time": and_(accepted, deadlines.on_time_sql(Part)),
+            "late": and_(accepted, deadlines.late_sql(Part)),
             "escalated": _in(Part.escalated_at, span)}
 
 

@@ -4,7 +4,8 @@
 the 通报表彰 and 通报批评 a bulletin carries. A period is a month (`2026-10`) or a quarter (`2026-Q4`)
 in Beijing time; a period still running is reported as of now (the document says so).
 
-**What it counts** (units' parts 承办任务 are `ItemUnit` rows; the definitions are the dashboard's):
+**What it counts** (units' parts 承办任务 are `ItemUnit` rows; 按期, 逾期 and the due time are
+engine/domain/deadlines.py's rules, the same for the dashboard and 考核):
 
 - 新立项 registered: items created (立项) in the period, except those the leader rejected (不予立项).
 - 办结 completed: parts whose report was accepted in the period; 按期 on time when the report came on or
@@ -27,13 +28,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from ..access import SECRET, Actor
 from ..clock import CHINA
+from ..domain import deadlines
 from ..domain.roles import LEADER, OFFICE
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import Bulletin, Criticism, Item, ItemUnit, Praise, Unit, User
@@ -152,10 +155,10 @@ def _facts(session, calendar, span: Period, cutoff: datetime) -> dict:
     part_rows = _part_rows(session)
     completed = part_rows(_in(Part.accepted_at, span), Part.accepted_at)
     for row in completed:
-        row["on_time"] = (row["reported_at"] or row["accepted_at"]) <= row["deadline"]
-    overdue = part_rows(_overdue_at(cutoff), _due_at(cutoff))
+        row["on_time"] = deadlines.is_on_time(SimpleNamespace(**row))
+    overdue = part_rows(deadlines.overdue_sql(cutoff, Part, Item), deadlines.due_at_sql(Part, cutoff))
     for row in overdue:
-        row["due_at"] = row["urge_limit"] if row["urged_at"] and row["urged_at"] < cutoff else row["deadline"]
+        row["due_at"] = deadlines.due_at(SimpleNamespace(**row), cutoff)
         row["overdue_workdays"] = calendar.workdays_between(row["due_at"], cutoff)
     urged = part_rows(_in(Part.urged_at, span), Part.urged_at)
     escalated = part_rows(_in(Part.escalated_at, span), Part.escalated_at)
@@ -191,15 +194,3 @@ def _part_rows(session):
                  .where(_public(), condition).order_by(order, Item.id, Part.id))
         return [dict(r._mapping) for r in session.execute(query)]
     return rows
-
-
-def _due_at(cutoff: datetime):
-    """A part's limit as it stood at `cutoff`: the urge limit if urged by then, else its deadline."""
-    urged = and_(Part.urged_at.is_not(None), Part.urged_at < cutoff)
-    return case((urged, Part.urge_limit), else_=Part.deadline)
-
-
-def _overdue_at(cutoff: datetime):
-    not_yet = lambda column: or_(column.is_(None), column > cutoff)  # noqa: E731
-    return and_(Item.created_at < cutoff, Item.status.not_in(("rejected", "terminated")), _due_at(cutoff) < cutoff,
-                not_yet(Part.reported_at), not_yet(Part.accepted_at), not_yet(Item.closed_at))

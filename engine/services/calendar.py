@@ -98,7 +98,7 @@ def parse_days(content: str, name: str = "holidays") -> tuple[dict, set]:
         _refuse(name, str(refused))
     except yaml.YAMLError as error:
         _refuse(name, text("calendar.yaml_invalid", reason=error))
-    except (ValueError, TypeError, KeyError) as error:
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
         _refuse(name, str(error))
 
 
@@ -147,10 +147,14 @@ def _parse_yaml(data) -> tuple[dict, set]:
     for key, value in data.items():
         if key == "days":
             for entry in value:
+                if not isinstance(entry, dict):
+                    raise ValueError(text("calendar.day_not_mapping"))
                 days[_as_date(entry["date"])] = (bool(entry["workday"]), str(entry.get("note", "")))
             continue
         year = int(key)
         years.add(year)
+        if not isinstance(value or {}, dict):
+            raise ValueError(text("calendar.year_not_mapping", year=year))
         for day in (value or {}).get("holidays", []):
             days[_as_date(day)] = (False, "法定节假日")
         for day in (value or {}).get("workdays", []):

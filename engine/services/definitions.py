@@ -30,3 +30,16 @@ def record(duban, session, definition_id: int) -> DefinitionRecord:
                               row.checksum)
     duban.definitions[definition_id] = cached
     return cached
+
+
+def step_elements(session, *kinds: str) -> set:
+    """Ids of the elements any deployed definition declares as a step of one of `kinds` (督办 steps,
+    engine/domain/steps.py): what history and tasks are searched by, never a fixed element id."""
+    from sqlalchemy import select
+
+    from ..domain import steps
+
+    found = set()
+    for elements in session.scalars(select(Definition.elements)):
+        found |= steps.elements_of(elements or {}, *kinds)
+    return found

@@ -31,10 +31,9 @@ from sqlalchemy import func, select
 from ..access import Actor, visible_item
 from ..clock import CHINA
 from ..domain.items import SOURCES, limit_from
-from ..domain.main_process import KEY as MAIN_KEY
 from ..errors import NotFound
 from ..models import HistoryEntry, Instance, Item, Unit
-from . import audit
+from . import audit, definitions
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ BUILTIN_TEMPLATES = Path(__file__).resolve().parents[2] / "bpmn" / "templates"
 class Kind:
     """One kind of document: the step whose submission it is, its template, its number's prefix."""
 
-    element_id: str
+    step: str  # the kind of 督办 step (engine/domain/steps.py) whose submission it is
     template: str
     name: str
     prefix: str
@@ -56,7 +55,12 @@ KINDS = {
     "assign_notice": Kind("assign", "assign_notice", "交办通知单", "督交"),
     "urge_notice": Kind("urge", "urge_notice", "催办通知单", "督催"),
 }
-_BY_ELEMENT = {kind.element_id: key for key, kind in KINDS.items()}
+_BY_STEP = {kind.step: key for key, kind in KINDS.items()}
+
+
+def _by_element(session) -> dict:
+    """{element id: document kind} over every deployed definition's declared steps."""
+    return {element: key for step, key in _BY_STEP.items() for element in definitions.step_elements(session, step)}
 PLACEHOLDERS = ("office", "number", "title", "source", "unit", "deadline", "new_limit", "notice", "date",
                 "item_id", "kind")
 
@@ -75,7 +79,7 @@ def render_document(duban, actor: Actor, item_id: int, doc_id: int) -> tuple[dic
     with duban.db.reading() as session:
         item = visible_item(session, actor, item_id)
         entry = session.get(HistoryEntry, doc_id)
-        if entry is None or entry.instance_id != item.instance_id or not _is_document(entry):
+        if entry is None or entry.instance_id != item.instance_id or not _is_document(entry, _by_element(session)):
             raise NotFound(f"document {doc_id} of item {item_id} not found")
         listing = describe(session, item, entry)
         data = fill(template_bytes(duban, listing["kind"]), values(duban, session, item, entry, listing))
@@ -87,20 +91,21 @@ def render_document(duban, actor: Actor, item_id: int, doc_id: int) -> tuple[dic
 def documents_of(session, item: Item) -> list[dict]:
     if item.instance_id is None:
         return []
+    by_element = _by_element(session)
     entries = session.scalars(select(HistoryEntry).where(
         HistoryEntry.instance_id == item.instance_id, HistoryEntry.action == "completed",
-        HistoryEntry.element_id.in_(_BY_ELEMENT)).order_by(HistoryEntry.id))
-    return [describe(session, item, entry) for entry in entries if _is_document(entry)]
+        HistoryEntry.element_id.in_(by_element)).order_by(HistoryEntry.id))
+    return [describe(session, item, entry) for entry in entries if _is_document(entry, by_element)]
 
 
-def _is_document(entry: HistoryEntry) -> bool:
-    return (entry.action == "completed" and entry.element_id in _BY_ELEMENT
+def _is_document(entry: HistoryEntry, by_element: dict) -> bool:
+    return (entry.action == "completed" and entry.element_id in by_element
             and bool((entry.data or {}).get("notice")))
 
 
 def describe(session, item: Item, entry: HistoryEntry) -> dict:
     """A document's listing: id, kind, number, addressee, when and by whom, its text, its file name."""
-    key = _BY_ELEMENT[entry.element_id]
+    key = _by_element(session)[entry.element_id]
     kind = KINDS[key]
     names = unit_names(session)
     if entry.unit_id:
@@ -108,7 +113,7 @@ def describe(session, item: Item, entry: HistoryEntry) -> dict:
     else:
         addressee = "、".join(f"{names.get(p.unit_id, p.unit_id)}（{'牵头' if p.role == 'lead' else '配合'}）"
                              for p in item.units)
-    number = f"{kind.prefix}〔{_local(entry.at).year}〕{_sequence(session, entry)}号"
+    number = f"{kind.prefix}〔{_local(entry.at).year}〕{_sequence(session, entry, key)}号"
     return {
         "id": entry.id, "item_id": item.id, "kind": key, "kind_name": kind.name, "number": number,
         "unit": entry.unit_id, "unit_name": addressee, "created_at": entry.at, "created_by": entry.actor,
@@ -116,15 +121,16 @@ def describe(session, item: Item, entry: HistoryEntry) -> dict:
     }
 
 
-def _sequence(session, entry: HistoryEntry) -> int:
+def _sequence(session, entry: HistoryEntry, key: str) -> int:
     """This document's place among those of its kind issued in its (Beijing) year, all items counted."""
     year = _local(entry.at).year
     start, end = datetime(year, 1, 1, tzinfo=CHINA), datetime(year + 1, 1, 1, tzinfo=CHINA)
     # A range scan of ix_history_element_action_at (0006), not the whole history.
     return session.scalar(select(func.count(HistoryEntry.id)).join(Instance, Instance.id == HistoryEntry.instance_id)
-                          .where(HistoryEntry.element_id == entry.element_id, HistoryEntry.action == "completed",
+                          .where(HistoryEntry.element_id.in_(definitions.step_elements(session, KINDS[key].step)),
+                                 HistoryEntry.action == "completed",
                                  HistoryEntry.at >= start, HistoryEntry.at < end, HistoryEntry.id <= entry.id,
-                                 Instance.definition_key == MAIN_KEY))
+                                 Instance.id.in_(select(Item.instance_id))))
 
 
 def values(duban, session, item: Item, entry: HistoryEntry, listing: dict) -> dict:

@@ -17,13 +17,14 @@ from sqlalchemy import func, select
 
 from ..access import Actor
 from ..clock import CHINA
+from ..domain.items import LIGHTS
 from ..errors import InvalidInput
 from ..models import Item
 from . import audit, ledger, views
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 50_000
-LIGHT_NAMES = {"green": "正常", "yellow": "临期", "red": "逾期"}
+LIGHT_NAMES = LIGHTS  # the domain's names, as the pages show them
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 # (header, width in characters)
 COLUMNS = [("编号", 8), ("事项", 40), ("来源", 16), ("类别", 12), ("密级", 16), ("牵头单位", 14),

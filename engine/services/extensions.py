@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ..access import Actor, items_visible, visible_item
 from ..db import next_id, retrying
 from ..clock import CHINA
+from ..domain import deadlines, steps
 from ..domain.items import limit_from
 from ..domain.roles import UNIT
 from ..errors import Conflict, Forbidden, FormInvalid, InvalidInput, NotFound
@@ -24,7 +25,7 @@ from .hooks import Hooks
 from .instances import latest_definition
 from .notifications import notify, people
 
-KEY = "duban_extension"
+KEY = "duban_extension"  # the process the 延期申请 button starts; its behaviour comes from its 延期审批 step
 MAX_REASON = 5000
 
 
@@ -45,7 +46,7 @@ def request_extension(duban, actor: Actor, item_id: int, fields: dict) -> dict:
                                                       Extension.status == "pending")).first():
             raise Conflict("a request for this unit is already waiting for the leader")
         now = duban.clock.now()
-        current = part.urge_limit or part.deadline
+        current = deadlines.due_at(part)
         wanted = _checked(duban, fields, current, now)
         extension = Extension(item_id=item_id, unit_id=unit_id, reason=fields["reason"].strip(),
                               head=fields["head"].strip(), old_deadline=current, requested_deadline=wanted,
@@ -138,7 +139,7 @@ class ExtensionHooks(Hooks):
     which the process's own scripts could change."""
 
     def before_complete(self, ctx, task, data: dict) -> None:
-        if task.element_id != "extension_review":
+        if steps.kind_of(ctx.definition.elements, task.element_id) != "extension_review":
             return
         extension = self._extension(ctx)
         if extension.status != "pending":
@@ -194,4 +195,4 @@ def _apply(ctx, extension: Extension) -> None:
 
 
 HOOKS = ExtensionHooks()
-process.register_hooks(KEY, HOOKS)
+process.register_declared_hooks(steps.uses_extension_steps, HOOKS)

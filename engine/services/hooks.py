@@ -1,6 +1,7 @@
 """What a process definition adds to the generic engine: functions for its expressions, checks, effects.
 
-Any deployed process gets the generic functions; `duban_main` also gets the 督办 rules.
+Any deployed process gets the generic functions; one that declares 督办 steps (engine/domain/steps.py)
+also gets the 督办 rules (main_process.py).
 """
 from __future__ import annotations
 

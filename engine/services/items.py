@@ -29,8 +29,16 @@ def register_item(duban, actor: Actor, fields: dict) -> dict:
     return _register(duban, actor, values)
 
 
+def register_started(duban, actor: Actor, key: str, fields: dict, variables: dict) -> dict:
+    """发起 a process that declares a 督办 item (duban:item="true"): the item's fields come from its
+    start form's data (`title`, `content`, `source`, `category`, `classification`, `deadline`,
+    `designees`), every field of it goes to the process as well. The caller checked who may start it."""
+    values = _checked(fields)
+    return _register(duban, actor, values, key, variables)
+
+
 @retrying
-def _register(duban, actor: Actor, values: dict) -> dict:
+def _register(duban, actor: Actor, values: dict, key: str = MAIN_KEY, variables: dict | None = None) -> dict:
     with duban.db.step() as session:
         ctx = process.context(duban, session, actor)
         try:
@@ -52,11 +60,12 @@ def _register(duban, actor: Actor, values: dict) -> dict:
         item.id = next_id(session, Item)
         ctx.item = item
         data = {
+            **(variables or {}),
             "item_id": item.id, "title": item.title, "content": item.content, "source": item.source,
             "category": item.category, "classification": item.classification,
             "deadline": item.deadline.isoformat(),
         }
-        process.start(ctx, latest_definition(session, MAIN_KEY), data)
+        process.start(ctx, latest_definition(session, key), data)
         item_id = item.id
     return get_item(duban, actor, item_id)
 

@@ -14,12 +14,13 @@ from sqlalchemy import and_, bindparam, exists, false, func, not_, or_, select, 
 from ..access import Actor, items_visible
 from ..calendar import MAX_SPAN_DAYS, WorkCalendar
 from ..clock import CHINA
-from ..domain.items import CATEGORIES, CLASSIFICATIONS, LIGHTS, SOURCES, STATUSES
+from ..domain import deadlines
+from ..domain.items import CATEGORIES, CLASSIFICATIONS, ENDED_STATUSES, LIGHTS, SOURCES, STATUSES
 from ..errors import InvalidInput
 from ..models import Item, ItemUnit, Unit
 from . import views
 
-FINISHED = ("closed", "rejected", "terminated")
+FINISHED = ENDED_STATUSES
 SORTS = {"id": Item.id, "created_at": Item.created_at, "deadline": Item.deadline, "title": Item.title,
          "status": Item.status}
 SORT_KEYS = tuple(SORTS)
@@ -171,8 +172,7 @@ def unit_names(session) -> dict:
 def light_clause(light: str, calendar: WorkCalendar, now: datetime, yellow_workdays: int):
     """A WHERE clause on Item: its light at `now` is `light`, exactly as views.item() computes it.
 
-    An item's parts are its units (deadline = urge_limit or deadline; done once reported or
-    accepted), or, with no units yet, the item itself; closed, rejected and terminated items are
+    An item's parts are its units (due and done as engine/domain/deadlines.py says), or, with no units yet, the item itself; closed, rejected and terminated items are
     green; otherwise the item shows its worst part: red past a deadline, yellow inside the window.
 
     Each test is written so that PostgreSQL checks it item by item against small hashed sets (the
@@ -195,9 +195,8 @@ def light_clause(light: str, calendar: WorkCalendar, now: datetime, yellow_workd
 def _has_part(condition):
     """The item has an open part meeting `condition`: one of its units' (not reported, by its
     deadline or urge limit), or, when it has no units, the item itself (by its own deadline)."""
-    deadline = func.coalesce(ItemUnit.urge_limit, ItemUnit.deadline)
-    open_parts = select(ItemUnit.item_id).where(ItemUnit.reported_at.is_(None), ItemUnit.accepted_at.is_(None),
-                                                condition(deadline))
+    deadline = deadlines.due_at_sql(ItemUnit)
+    open_parts = select(ItemUnit.item_id).where(deadlines.not_done_sql(ItemUnit), condition(deadline))
     # A scalar subquery is probed item by item (through the (item_id, unit_id) key) and only for
     # items whose own deadline qualifies; NOT EXISTS would hash every part of every item first.
     no_parts = select(ItemUnit.item_id).where(ItemUnit.item_id == Item.id).limit(1).scalar_subquery().is_(None)

@@ -1,24 +1,32 @@
-"""The 督办 main process (`duban_main`) as the engine sees it: its functions, checks and effects.
+"""The 督办 steps as the engine sees them: functions, checks and effects of every process that
+declares them (`duban_main` and any a designer builds).
 
 The diagram stays in charge of the flow; what it cannot know (a unit's deadline after an
 extension, whether a unit has reported) it asks for through the functions below, and what its
-steps mean for the ledger (who received, reported, was urged, escalated) is recorded here.
+steps mean for the ledger (who received, reported, was urged, escalated) is recorded here. Each
+effect is bound to the *kind* an element declares (engine/domain/steps.py), never to its id.
 """
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from ..clock import CHINA
+from ..domain import deadlines
 from ..domain import main_process as rules
-from ..domain.items import limit_from, status_from
+from ..domain import steps
+from ..domain.items import LIGHTS, limit_from, status_from
 from ..errors import FormInvalid, ProcessError
 from ..domain.roles import OFFICE, UNIT
 from ..models import Criticism, HumanTask, ItemUnit, Unit
 from .hooks import Hooks
 from .notifications import notify, people
 
-KEY = rules.KEY
-UNIT_TASKS = ("unit_receive", "unit_report")
+# Tasks due when their unit's (urged or extended) deadline is.
+UNIT_TASKS = ("receive", "report", "reply", "monthly_progress")
+
+
+def _kind(ctx, element_id: str | None) -> str | None:
+    return steps.kind_of(ctx.definition.elements if ctx.definition else {}, element_id)
 
 
 def _part(ctx, unit_id: str) -> ItemUnit:
@@ -69,11 +77,11 @@ class MainProcessHooks(Hooks):
         }
 
     def before_complete(self, ctx, task: HumanTask, data: dict) -> None:
-        handler = getattr(self, f"_on_{task.element_id}", None)
+        handler = getattr(self, f"_on_{_kind(ctx, task.element_id)}", None)
         if handler is not None and ctx.item is not None:
             handler(ctx, task, data)
 
-    def _on_draft_opinion(self, ctx, task, data):
+    def _on_draft(self, ctx, task, data):
         handling = set(ctx.session.scalars(select(Unit.id).where(Unit.kind == "unit")))
         _refuse(rules.check_draft(data, handling))
         item = ctx.item
@@ -87,7 +95,7 @@ class MainProcessHooks(Hooks):
         for index, part in enumerate(item.units):
             part.role = "lead" if index == 0 else "co"
 
-    def _on_unit_receive(self, ctx, task, data):
+    def _on_receive(self, ctx, task, data):
         part = _part(ctx, task.unit_id)
         _refuse(rules.check_receive(data, part.deadline))
         part.first_responsible = data.get("first_responsible")
@@ -96,10 +104,10 @@ class MainProcessHooks(Hooks):
         part.committed_date = data.get("committed_date")
         part.received_at = ctx.now
 
-    def _on_unit_report(self, ctx, task, data):
+    def _on_report(self, ctx, task, data):
         _part(ctx, task.unit_id).reported_at = ctx.now
 
-    def _on_office_review(self, ctx, task, data):
+    def _on_review(self, ctx, task, data):
         part = _part(ctx, _unit_of(ctx, task))
         if data.get("decision") == "accept":
             part.accepted_at = ctx.now
@@ -124,22 +132,23 @@ class MainProcessHooks(Hooks):
         """Open unit tasks are due when their unit's (urged or extended) deadline is."""
         for open_task in ctx.session.scalars(select(HumanTask).where(
                 HumanTask.instance_id == ctx.instance.id, HumanTask.state == "open",
-                HumanTask.element_id.in_(UNIT_TASKS))):
+                HumanTask.element_id.in_(steps.elements_of(ctx.definition.elements, *UNIT_TASKS)))):
             part = _part(ctx, open_task.unit_id)
-            open_task.due_at = part.urge_limit or part.deadline
+            open_task.due_at = deadlines.due_at(part)
 
     def after_step(self, ctx, run, created: list, open_elements: set) -> None:
         item = ctx.item
         if item is None:
             return
-        item.status = status_from(open_elements, run.completed, set(run.log.passed), item.status)
+        item.status = status_from(ctx.definition.elements, open_elements, run.completed, set(run.log.passed),
+                                  item.status)
         if item.status in ("closed", "rejected") and item.closed_at is None:
             item.closed_at = ctx.now
         for task in created:
-            if task.element_id == "discipline_review":
+            if _kind(ctx, task.element_id) == "escalate":
                 self._escalate(ctx, _part(ctx, _unit_of(ctx, task)))
         for timer in run.log.fired_timers:
-            announce = _ANNOUNCEMENTS.get(timer.element_id)
+            announce = _ANNOUNCEMENTS.get(_kind(ctx, timer.element_id))
             if announce:
                 announce(ctx, timer.unit)
 
@@ -154,13 +163,14 @@ class MainProcessHooks(Hooks):
     def task_due(self, ctx, task: HumanTask):
         if ctx.item is None:
             return None
-        if task.element_id in UNIT_TASKS:
+        kind = _kind(ctx, task.element_id)
+        if kind in UNIT_TASKS and task.unit_id:
             part = _part(ctx, task.unit_id)
-            return part.urge_limit or part.deadline
-        if task.element_id in ("draft_opinion", "assign"):
-            # 001: registration within 1 working day; the 交办通知单 within 2.
-            days = 1 if task.element_id == "draft_opinion" else 2
-            return ctx.duban.calendar.add_workdays(ctx.now, days).at
+            return deadlines.due_at(part)
+        # 001: registration within 1 working day; the 交办通知单 within 2 (the steps' defaults).
+        days = steps.option(ctx.definition.elements, task.element_id, "due_workdays") if kind else None
+        if days is not None:
+            return ctx.duban.calendar.add_workdays(ctx.now, int(days)).at
         return None
 
 
@@ -179,14 +189,14 @@ def _refuse(errors: list) -> None:
 def _announce_yellow(ctx, unit):
     deadline = _part(ctx, unit).deadline.astimezone(CHINA)
     notify(ctx, people(ctx.session, UNIT, unit) + people(ctx.session, OFFICE), "yellow",
-           f"预警：{_unit_names(ctx).get(unit, unit)}承办的“{ctx.item.title}”将于{deadline:%Y-%m-%d %H:%M}到期")
+           f"{LIGHTS['yellow']}：{_unit_names(ctx).get(unit, unit)}承办的“{ctx.item.title}”将于{deadline:%Y-%m-%d %H:%M}到期")
 
 
 def _announce_red(ctx, unit):
     if _part(ctx, unit).reported_at is not None:
         return
     notify(ctx, people(ctx.session, UNIT, unit) + people(ctx.session, OFFICE), "red",
-           f"超期：{_unit_names(ctx).get(unit, unit)}承办的“{ctx.item.title}”已到期未报告")
+           f"{LIGHTS['red']}：{_unit_names(ctx).get(unit, unit)}承办的“{ctx.item.title}”已到期未报告")
 
 
 def _announce_assignment_due(ctx, _unit):
@@ -194,7 +204,6 @@ def _announce_assignment_due(ctx, _unit):
            f"交办提醒：“{ctx.item.title}”已批准，请于2个工作日内交办")
 
 
-_ANNOUNCEMENTS = {"remind_due": _announce_yellow, "deadline_reached": _announce_red,
-                  "assign_overdue": _announce_assignment_due}
+_ANNOUNCEMENTS = {"remind": _announce_yellow, "deadline": _announce_red, "assign_due": _announce_assignment_due}
 
 HOOKS = MainProcessHooks()

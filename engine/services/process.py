@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ..access import Actor
 from ..bootstrap import Duban
 from ..bpmn.runtime import ProcessRun
+from ..domain import steps
 from ..domain.roles import UNIT
 from ..errors import NotFound, ProcessError
 from ..models import Definition, HumanTask, Instance, Item, Timer
@@ -21,13 +22,32 @@ from . import definitions, main_process, notifications
 from .history import record
 from .hooks import Hooks, generic_functions
 
-_HOOKS = {main_process.KEY: main_process.HOOKS}
+_HOOKS: dict = {}
 _DEFAULT_HOOKS = Hooks()
+# Hooks chosen by what a definition declares (engine/domain/steps.py), first match wins: no process
+# key or element id is special. extensions.py registers the 延期审批 hooks here.
+_DECLARED_HOOKS: list = [(steps.uses_item_steps, main_process.HOOKS)]
 
 
 def register_hooks(key: str, hooks: Hooks) -> None:
     """Give the processes deployed under `key` their engine-side functions, checks and effects."""
     _HOOKS[key] = hooks
+
+
+def register_declared_hooks(applies, hooks: Hooks) -> None:
+    """Give every process whose declarations satisfy `applies(elements)` these hooks."""
+    _DECLARED_HOOKS.insert(0, (applies, hooks))
+
+
+def hooks_for(definition) -> Hooks:
+    if definition is None:
+        return _DEFAULT_HOOKS
+    if definition.key in _HOOKS:
+        return _HOOKS[definition.key]
+    for applies, hooks in _DECLARED_HOOKS:
+        if applies(definition.elements):
+            return hooks
+    return _DEFAULT_HOOKS
 
 
 @dataclass
@@ -44,7 +64,7 @@ class ProcessContext:
 
     @property
     def hooks(self) -> Hooks:
-        return _HOOKS.get(self.definition.key if self.definition else None, _DEFAULT_HOOKS)
+        return hooks_for(self.definition)
 
     def functions(self) -> dict:
         """The engine functions a step's scripts may call. They run here, during the step, and
@@ -143,7 +163,7 @@ def _project_tasks(ctx: ProcessContext, views: list, completed: HumanTask | None
         row = HumanTask(
             id=view.id, instance_id=instance.id, item_id=ctx.item.id if ctx.item else None,
             element_id=view.element_id, name=view.name, lane=info.get("lane"), role=role,
-            unit_id=view.unit,
+            unit_id=view.unit or info.get("unit"),  # a lane declared for one unit (duban:unit)
             assignee=instance.started_by if role is None else None,
             form_key=info.get("form"), state="open", created_at=ctx.now, input=view.data,
         )

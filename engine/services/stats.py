@@ -9,17 +9,15 @@ Definitions (the figures are about units' parts 承办任务, i.e. `ItemUnit` ro
 - **period**: `year`, or `since`/`until` (inclusive dates, Beijing time) select items by the time
   they were registered (立项, `Item.created_at`); every figure except the trend is over those items.
 - **open 在办** items: status in `OPEN_STATUSES`; **closed 已办结**: status `closed` (销号).
-- A part is **done** once its unit has reported (`reported_at`) or its report was accepted
-  (`accepted_at`); a returned report clears `reported_at`, so the part is due again.
-- A part is **overdue 逾期** when its item is open, it is not done, and now is past its effective
-  deadline: the urge limit (催办期限) once urged, else its deadline (an approved extension has moved
-  it). This is exactly the ledger's red light. An item is overdue when it is open and one of its
-  parts (in the caller's scope) is, or it has no parts yet and is past its own deadline.
+- **done**, **due** (effective deadline), **overdue 逾期** (now, or at a month's end) and **on time
+  按期** are engine/domain/deadlines.py's rules, shared with 通报, 考核 and the ledger: a part is
+  overdue when its item is open, it is not done, and now is past its effective deadline (the urge
+  limit once urged, else its deadline) — the ledger's red light. An item is overdue when it is open
+  and one of its parts (in the caller's scope) is, or it has no parts yet and is past its own deadline.
 - **days overdue**: working days (`duban.calendar`, with 调休) after the effective deadline's day up
   to today, so a part due at 17:30 today and unreported at 18:00 is overdue by 0 working days.
-- **按期办结率 on-time rate** = parts whose accepted report (`accepted_at` set) was submitted
-  (`reported_at`) on or before the part's deadline (`ItemUnit.deadline`, not the urge limit: an
-  urged unit was already late) ÷ parts finished (`accepted_at` set); `None` when none finished.
+- **按期办结率 on-time rate** = parts finished on time ÷ parts finished (accepted); `None` when none
+  finished.
 - **urges 催办**: parts for which a 催办单 was issued (`urged_at`); **escalations 问责**: parts
   referred to 纪委 (`escalated_at`); **criticisms 通报批评**: `Criticism` rows (any reason).
 - Parts of items the leader rejected (不予立项) were never assigned and are left out of part figures.
@@ -35,6 +33,7 @@ from sqlalchemy.orm import aliased
 
 from ..access import Actor, items_visible
 from ..clock import CHINA
+from ..domain import deadlines
 from ..domain.items import OPEN_STATUSES, STATUSES
 from ..domain.roles import DISCIPLINE, SUPERVISORS, UNIT
 from ..errors import Forbidden, InvalidInput
@@ -96,7 +95,7 @@ def _assigned():
 
 
 def _effective_deadline():
-    return func.coalesce(Part.urge_limit, Part.deadline)
+    return deadlines.due_at_sql(Part)
 
 
 def _open_item():
@@ -104,17 +103,15 @@ def _open_item():
 
 
 def _overdue(now: datetime):
-    return and_(_open_item(), Part.reported_at.is_(None), Part.accepted_at.is_(None),
-                _effective_deadline() < now)
+    return deadlines.overdue_now_sql(now, Part, Item)
 
 
 def _finished():
-    return Part.accepted_at.is_not(None)
+    return deadlines.finished_sql(Part)
 
 
 def _on_time():
-    # A part accepted without a recorded report time counts by its acceptance (as 考核 does).
-    return and_(_finished(), func.coalesce(Part.reported_at, Part.accepted_at) <= Part.deadline)
+    return deadlines.on_time_sql(Part)
 
 
 def _count(condition):
@@ -242,7 +239,7 @@ def _overdue_page(session, calendar, actor, span, now, unit, page, per_page) -> 
 
 def _overdue_row(calendar, now, row) -> dict:
     item_id, title, status, category, unit_id, unit_name, role, deadline, limit, urged, escalated = row
-    due = limit or deadline
+    due = limit or deadline  # deadlines.due_at, on the selected columns
     return {
         "item_id": item_id, "title": title, "status": status, "status_name": STATUSES.get(status),
         "category": category, "unit": unit_id, "unit_name": unit_name, "role": role,
@@ -254,9 +251,9 @@ def _overdue_row(calendar, now, row) -> dict:
 def trend(duban, actor: Actor, months: int = 12) -> list[dict]:
     """The last `months` calendar months (Beijing), oldest first: registered, closed, overdue at month end.
 
-    `overdue` counts the parts overdue at the month's end (or now, for this month): effective
-    deadline then passed, not reported or accepted by then, item not closed by then. Reports that
-    were later returned, and items terminated afterwards, cannot be replayed: it is an estimate.
+    `overdue` counts the parts overdue at the month's end (or now, for this month), by
+    deadlines.overdue_sql, as 通报 counts them: rejected and terminated items never count. Reports
+    that were later returned cannot be replayed: it is an estimate.
     """
     _check(actor)
     if not 1 <= months <= MAX_MONTHS:
@@ -294,7 +291,7 @@ def _trend(session, actor, now, bounds) -> list[dict]:
     overdue = session.execute(
         select(*[_count(_overdue_at(cutoff)) for cutoff in cutoffs])
         .select_from(Part).join(Item, Item.id == Part.item_id)
-        .where(visible, _part_scope(actor), Item.status != "terminated", Part.deadline < now,
+        .where(visible, _part_scope(actor), Part.deadline < now,
                or_(Item.closed_at.is_(None), Item.closed_at >= bounds[0]),
                or_(Part.accepted_at.is_(None), Part.accepted_at >= bounds[0]))
     ).one()
@@ -303,12 +300,7 @@ def _trend(session, actor, now, bounds) -> list[dict]:
 
 
 def _overdue_at(cutoff: datetime):
-    """A part overdue at `cutoff`, as far as its timestamps tell."""
-    urged = and_(Part.urged_at.is_not(None), Part.urged_at < cutoff)
-    due = case((urged, Part.urge_limit), else_=Part.deadline)
-    not_yet = lambda column: or_(column.is_(None), column > cutoff)  # noqa: E731
-    return and_(Item.created_at < cutoff, due < cutoff, not_yet(Part.reported_at),
-                not_yet(Part.accepted_at), not_yet(Item.closed_at))
+    return deadlines.overdue_sql(cutoff, Part, Item)
 
 
 def dashboard(duban, actor: Actor, year=None, since=None, until=None, page: int = 1, per_page: int = 20) -> dict:

@@ -1,7 +1,8 @@
 """Rows rendered as plain dicts for callers (the API dumps them through its schemas)."""
 from __future__ import annotations
 
-from ..domain.items import CATEGORIES, CLASSIFICATIONS, SOURCES, STATUSES, light
+from ..domain import deadlines
+from ..domain.items import CATEGORIES, CLASSIFICATIONS, ENDED_STATUSES, SOURCES, STATUSES, light
 from ..domain.roles import ROLES
 from ..models import HistoryEntry, HumanTask, Instance, Item, Timer
 
@@ -39,15 +40,15 @@ def instance(row: Instance, definition, item_id: int | None = None) -> dict:
 
 def item(row: Item, duban, now, unit_names: dict) -> dict:
     settings, calendar = duban.settings, duban.calendar
-    finished = row.status in ("closed", "rejected", "terminated")
+    finished = row.status in ENDED_STATUSES
     parts = []
     for part in row.units:
-        deadline = part.urge_limit or part.deadline
-        # A unit that has reported is not late while the office reviews; a returned report clears it.
-        done = finished or part.accepted_at is not None or part.reported_at is not None
+        deadline = deadlines.due_at(part)
+        done = finished or deadlines.is_done(part)
         parts.append({
             "unit": part.unit_id, "unit_name": unit_names.get(part.unit_id, part.unit_id), "role": part.role,
-            "deadline": part.deadline, "urge_limit": part.urge_limit, "committed_date": part.committed_date,
+            "deadline": part.deadline, "urge_limit": part.urge_limit, "due_at": deadline,
+            "committed_date": part.committed_date,
             "first_responsible": part.first_responsible, "responsible": part.responsible,
             "handler": part.handler, "received_at": part.received_at, "reported_at": part.reported_at,
             "accepted_at": part.accepted_at, "urged_at": part.urged_at, "escalated_at": part.escalated_at,

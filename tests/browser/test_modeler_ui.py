@@ -1,14 +1,75 @@
 """The modeler in a real browser: a designer edits a deployed diagram's form with form-js's editor,
-deploys a new version and sees it listed; a broken diagram's problems are shown on its elements."""
+deploys a new version and sees it listed; a broken diagram's problems are shown on its elements; the
+properties panel (in Chinese) sets ids, names, 督办 steps, lanes' roles, forms, timers and conditions;
+a 督办 step is dragged from the step bar configured; lint, token simulation and the minimap are on
+the canvas; a new diagram gets a unique key, and deploying under a key in use asks first."""
 from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
-from engine.services.deploy import definition_forms
+from engine import services
+from engine.domain import steps
+from engine.domain.roles import LANE_ROLES, ROLES
+from engine.services.deploy import definition_forms, latest_version
 from tests.browser.conftest import screenshot
 from tests.browser.test_handlers_ui import Person
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture
+def modeler_live(duban_sqlite):
+    """`live`, with GET /api/v1/modeler/catalogue answered from engine/domain/steps.py where the app
+    does not serve it yet (its own tests are the API's; these test the page against its shape)."""
+    import socket
+    import threading
+
+    from waitress.server import create_server
+
+    from tests.conftest import seed
+    from web import create_app
+
+    org = seed(duban_sqlite)
+    app = create_app(duban=duban_sqlite)
+    if not any(rule.rule == "/api/v1/modeler/catalogue" for rule in app.url_map.iter_rules()):
+        def catalogue():
+            forms = {}
+            for d in services.list_definitions(duban_sqlite):
+                for form_id in definition_forms(duban_sqlite, d["key"]):
+                    forms.setdefault(form_id, {"id": form_id, "name": form_id})
+            return {"steps": steps.catalogue(), "roles": [{"id": r, "label": ROLES[r]} for r in LANE_ROLES],
+                    "units": services.list_units(duban_sqlite), "forms": list(forms.values())}
+        app.add_url_rule("/api/v1/modeler/catalogue", "stub_catalogue", catalogue)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = create_server(app, host="127.0.0.1", port=port, threads=6)
+    threading.Thread(target=server.run, daemon=True).start()
+    yield f"http://127.0.0.1:{port}", duban_sqlite, org
+
+
+def open_modeler(open_page, base, query="", **viewport):
+    page = Person(open_page, base, "designer", **viewport).page
+    page.goto(f"{base}/modeler{query}")
+    expect(page.locator("#canvas")).to_have_attribute("data-ready", "true")
+    return page
+
+
+def saved_xml(page) -> str:
+    return page.evaluate("() => window.dubanModeler.modeler.saveXML({format: true}).then(r => r.xml)")
+
+
+def select(page, element_id):
+    page.evaluate("""id => { const m = window.dubanModeler.modeler;
+        m.get('selection').select(m.get('elementRegistry').get(id)); }""", element_id)
+
+
+def panel_field(page, name):
+    """A properties panel input by its entry id (bpmn-js-properties-panel names it bio-properties-panel-<id>)."""
+    return page.locator(f"#properties [name='{name}'], #properties #bio-properties-panel-{name}").first
 
 
 def test_editing_a_form_and_deploying_a_new_version(live, open_page):
@@ -20,8 +81,8 @@ def test_editing_a_form_and_deploying_a_new_version(live, open_page):
     expect(page.locator("#canvas")).to_have_attribute("data-ready", "true")
     expect(page.locator("#versions tbody tr")).to_have_count(2)  # the main process and 延期申请
 
-    # Pan the diagram clear of the palette (as a designer drags the canvas), then pick the task.
-    page.evaluate("() => window.dubanModeler.modeler.get('canvas').scroll({dx: 160, dy: 0})")
+    screenshot(page, "debug-main")
+    print(page.evaluate("() => window.dubanModeler.modeler.get('linting').lint().then(r => JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.map(i => i.id + ':' + i.message)]))))"))
     page.locator('.djs-element[data-element-id="draft_opinion"]').click()
     expect(page.locator("#form-id")).to_have_text("draft_opinion")
     editor = page.locator("#form-editor")
@@ -34,7 +95,9 @@ def test_editing_a_form_and_deploying_a_new_version(live, open_page):
     expect(editor.locator(".fjs-form-field-label", has_text="请写明办理要求")).to_have_count(1)
     screenshot(page, "08-modeler-form")
     page.get_by_role("button", name="部署新版本").click()
+    # The opened process's own key and name: a new version, no question asked.
     expect(page.locator("#problems")).to_contain_text("已部署 duban_main v2")
+    expect(page.locator("#deploy-confirm")).to_be_hidden()
     expect(page).to_have_url(re.compile(r"version=2"))
     expect(page.locator('#versions tr[data-version="2"]')).to_have_count(1)
     labels = [c.get("label") for c in definition_forms(duban, "duban_main", 2)["draft_opinion"]["components"]]
@@ -45,18 +108,14 @@ def test_editing_a_form_and_deploying_a_new_version(live, open_page):
 
 def test_problems_are_shown_on_the_elements(live, open_page):
     base, _, _ = live
-    designer = Person(open_page, base, "designer")
-    page = designer.page
-    page.goto(f"{base}/modeler")
-    expect(page.locator("#canvas")).to_have_attribute("data-ready", "true")
+    page = open_modeler(open_page, base)
     # Model a user task whose form does not exist (through the modeler's own API: palette drags are
     # what bpmn-js's tests cover).
     page.evaluate("""() => {
         const m = window.dubanModeler.modeler;
         const start = m.get('elementRegistry').get('start');
         const task = m.get('modeling').appendShape(start, {type: 'bpmn:UserTask'}, {x: 320, y: 178});
-        m.get('modeling').updateProperties(task, {id: 'review', name: '审核'});
-        task.businessObject.$attrs['camunda:formRef'] = 'no_such_form';
+        m.get('modeling').updateProperties(task, {id: 'review', name: '审核', 'camunda:formRef': 'no_such_form'});
     }""")
     page.get_by_role("button", name="验证").click()
     expect(page.locator("#problems")).to_contain_text("验证未通过")
@@ -67,9 +126,7 @@ def test_problems_are_shown_on_the_elements(live, open_page):
 
 def test_a_refused_timer_shows_the_rule_it_breaks_on_its_element(live, open_page):
     base, _, _ = live
-    page = Person(open_page, base, "designer").page
-    page.goto(f"{base}/modeler")
-    expect(page.locator("#canvas")).to_have_attribute("data-ready", "true")
+    page = open_modeler(open_page, base)
     # A task with a reminder every millisecond on its border, modelled through bpmn-js's own API.
     page.evaluate("""() => {
         const m = window.dubanModeler.modeler;
@@ -98,3 +155,161 @@ def test_only_designers_and_administrators_model(live, open_page):
     base, _, _ = live
     office = Person(open_page, base, "office")
     assert office.page.goto(f"{base}/modeler").status == 403
+
+
+def test_a_new_diagram_gets_a_unique_key_set_in_the_chinese_panel(modeler_live, open_page):
+    base, duban, _ = modeler_live
+    page = open_modeler(open_page, base)
+    # Nothing selected: the panel shows the process, under a generated key.
+    key_field = panel_field(page, "id")
+    expect(key_field).to_have_value(re.compile(r"^Process_[a-z0-9]{4,}$"))
+    generated = key_field.input_value()
+    expect(page.locator("#diagram-name")).to_contain_text(generated)
+    other = open_modeler(open_page, base)
+    assert panel_field(other, "id").input_value() != generated  # every new diagram its own key
+    panel = page.locator("#properties")
+    expect(panel).to_contain_text("流程标识（部署键）")
+    expect(panel).to_contain_text("可执行")
+    expect(panel.get_by_text("登记督办事项（发起即进入台账）")).to_be_visible()
+
+    key_field.fill("npc_suggestion")
+    name_field = panel_field(page, "name")
+    name_field.fill("人大代表建议办理")
+    page.locator("#properties").get_by_text("登记督办事项（发起即进入台账）").click()
+    page.locator("#properties").get_by_text("督查室", exact=True).click()  # a starter role
+    expect(page.locator("#diagram-name")).to_have_text("人大代表建议办理（npc_suggestion）")
+    xml = saved_xml(page)
+    assert re.search(r'<bpmn:process id="npc_suggestion" name="人大代表建议办理" isExecutable="true"'
+                     r' duban:item="true" duban:starterRoles="office"', xml), xml
+    assert 'xmlns:duban="urn:duban:bpmn:1"' in xml
+
+    # Palette, context pad and panel speak Chinese.
+    titles = page.locator(".djs-palette .entry[title]").evaluate_all("es => es.map(e => e.title)")
+    assert titles and all(CJK.search(t) for t in titles), titles
+    select(page, "start")
+    pad = page.locator(".djs-context-pad .entry[title]").evaluate_all("es => es.map(e => e.title)")
+    assert pad and all(CJK.search(t) for t in pad), pad
+    expect(page.locator("#properties .bio-properties-panel-group-header-title").first).to_have_text("常规")
+    # A large canvas with a minimap (closed until asked for), lint on the canvas.
+    assert page.locator("#canvas").bounding_box()["height"] >= 560
+    page.get_by_title("打开小地图").click()
+    expect(page.locator(".djs-minimap.open")).to_have_count(1)
+    expect(page.locator(".bjsl-button")).to_have_attribute("title", "显示/隐藏检查结果")
+    screenshot(page, "10-modeler-new-process")
+
+
+def test_deploying_under_a_key_in_use_asks_first(modeler_live, open_page):
+    base, duban, _ = modeler_live
+    page = open_modeler(open_page, base)
+    # A complete (start → end) process, then given the key of the deployed main process.
+    page.evaluate("""() => { const m = window.dubanModeler.modeler;
+        m.get('modeling').appendShape(m.get('elementRegistry').get('start'), {type: 'bpmn:EndEvent'},
+                                      {x: 320, y: 178}); }""")
+    panel_field(page, "id").fill("duban_main")
+    panel_field(page, "name").fill("另一个流程")
+    page.get_by_role("button", name="部署新版本").click()
+    confirm = page.locator("#deploy-confirm")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text("流程标识 duban_main 已被已部署的流程“督查督办主流程”（v1）使用")
+    confirm.get_by_role("button", name="取消").click()
+    expect(page.locator("#problems")).to_contain_text("已取消部署")
+    assert latest_version(duban, "duban_main") == 1
+
+    # Under a key of its own it deploys without a question.
+    panel_field(page, "id").fill("npc_suggestion")
+    page.get_by_role("button", name="部署新版本").click()
+    expect(page.locator("#problems")).to_contain_text("已部署 npc_suggestion v1")
+    expect(confirm).to_be_hidden()
+    assert latest_version(duban, "duban_main") == 1
+
+
+def test_a_step_dragged_from_the_step_bar_comes_configured(modeler_live, open_page):
+    base, _, _ = modeler_live
+    page = open_modeler(open_page, base)
+    receive = page.locator('.duban-step-entry[data-kind="receive"]')
+    expect(receive).to_have_text("签收")
+    expect(page.locator(".duban-step-entry")).to_have_count(len(steps.KINDS))
+    # Dragged as a designer does: press on 签收, move over the canvas, release.
+    box = page.locator("#canvas").bounding_box()
+    receive.hover()
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.up()
+    created = page.evaluate("""() => { const m = window.dubanModeler.modeler;
+        const tasks = m.get('elementRegistry').filter(e => e.type === 'bpmn:UserTask');
+        return tasks.map(t => t.id); }""")
+    assert len(created) == 1, created
+    task_id = created[0]
+    xml = saved_xml(page)
+    assert re.search(rf'<bpmn:userTask id="{task_id}" name="签收" camunda:formRef="unit_receive"', xml), xml
+    assert '<duban:step kind="receive"' in xml
+    # Selected after the drop: the panel shows its step, form and help; the form editor opens it.
+    select(page, task_id)
+    expect(panel_field(page, "duban-step-kind")).to_have_value("receive")
+    expect(panel_field(page, "duban-form-ref")).to_have_value("unit_receive")
+    expect(page.locator("#properties")).to_contain_text("须放在按承办单位展开的")
+    expect(page.locator("#form-id")).to_have_text("unit_receive")
+    # Another kind picked in the panel: its options' defaults are written.
+    panel_field(page, "duban-step-kind").select_option("assign")
+    expect(panel_field(page, "duban-option-due_workdays")).to_have_value("2")
+    panel_field(page, "duban-candidate-groups").select_option("office")
+    xml = saved_xml(page)
+    assert re.search(r'<duban:step kind="assign">\s*<duban:option name="due_workdays" value="2" />', xml), xml
+    assert 'camunda:candidateGroups="office"' in xml
+    # Lint on the canvas, in Chinese: a user task without a form.
+    panel_field(page, "duban-form-ref").select_option("")
+    expect(page.locator(f'.djs-overlays[data-container-id="{task_id}"] .bjsl-overlay')).to_have_count(1)
+    page.locator(f'.djs-overlays[data-container-id="{task_id}"] .bjsl-overlay').hover()
+    expect(page.locator(f'.djs-overlays[data-container-id="{task_id}"]')).to_contain_text("用户任务没有表单")
+
+
+def test_lanes_timers_and_conditions_in_the_panel(modeler_live, open_page):
+    base, _, _ = modeler_live
+    page = open_modeler(open_page, base, "?key=duban_main")
+    panel = page.locator("#properties")
+    # A lane is mapped to a role or a unit picked from the organisation.
+    select(page, "discipline")
+    role = panel_field(page, "duban-lane-role")
+    expect(role.locator("option")).to_have_text(["（未指定）", "督查室", "领导", "承办单位", "纪委"])
+    role.select_option("discipline")
+    unit = panel_field(page, "duban-lane-unit")
+    assert "发改局" in unit.locator("option").all_text_contents()
+    xml = saved_xml(page)
+    assert re.search(r'<bpmn:lane id="discipline" name="纪委" duban:role="discipline"', xml), xml
+    # A timer: its kind and value, and the working-day functions explained beside it.
+    select(page, "assign_overdue")
+    expect(panel).to_contain_text("定时")
+    expect(panel.locator(".duban-timer-hint")).to_contain_text("workdays(3)")
+    expect(panel.locator(".duban-timer-hint")).to_contain_text("不得短于 60 秒")
+    # A gateway's condition is checked as it is typed.
+    select(page, "flow_approve")
+    condition = panel_field(page, "duban-condition-expression")
+    expect(condition).to_have_value("decision == 'approve'")
+    condition.fill("decision = 'approve'")
+    expect(panel).to_contain_text("条件中应使用 == 比较")
+    condition.fill("${decision == 'approve'}")
+    expect(panel).to_contain_text("不用 ${...}")
+    condition.fill("decision in ('approve', 'agree')")
+    expect(panel.locator(".bio-properties-panel-error")).to_have_count(0)
+    assert "decision in ('approve', 'agree')" in saved_xml(page)
+    # Token simulation walks the diagram; the toolbar switches it.
+    page.get_by_role("button", name="模拟运行").click()
+    expect(page.get_by_role("button", name="模拟运行")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(".bts-palette")).to_be_visible()
+    page.get_by_role("button", name="模拟运行").click()
+    expect(page.get_by_role("button", name="模拟运行")).to_have_attribute("aria-pressed", "false")
+
+    select(page, "unit_receive")
+    expect(panel_field(page, "duban-form-ref")).to_have_value("unit_receive")
+    screenshot(page, "11-modeler-panel-desktop")
+
+
+def test_the_modeler_on_a_phone(modeler_live, open_page):
+    base, _, _ = modeler_live
+    page = open_modeler(open_page, base, "?key=duban_main", width=390, height=844)
+    select(page, "office_review")
+    expect(panel_field(page, "duban-form-ref")).to_have_value("office_review")
+    canvas, panel = page.locator("#canvas").bounding_box(), page.locator("#properties").bounding_box()
+    assert panel["y"] >= canvas["y"] + canvas["height"] - 1  # the panel below the canvas, not over it
+    assert canvas["width"] <= 390 and panel["width"] <= 390
+    screenshot(page, "12-modeler-panel-phone")

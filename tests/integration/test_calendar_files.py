@@ -38,6 +38,8 @@ def test_the_bomb_is_a_few_hundred_bytes():
     ("2027:\n  holidays: [2027-01-01]\n  <<: *x\n", "锚点和别名"),
     ("2027: {holidays: " + "[" * 50 + "]" * 50 + "}\n", "嵌套超过"),
     ("2027:\n  holidays: [2027-01-01\n", "不是有效的 YAML"),
+    ("2027: [2027-01-01]\n", "两个日期列表"),
+    ("days: [[2027-01-01, true]]\n", "每一项应为"),
 ])
 def test_hostile_yaml_is_refused_at_once_and_nothing_is_imported(duban, org, content, reason):
     before = calendar_rows(duban)

@@ -247,6 +247,10 @@ def test_incidents_lists_and_counts_leave_out_whatever_serves_a_secret_item(worl
     assert serving_secret <= everything and total == len(everything)
     incidents, _ = listed(client, bearer(app, "office"), "?status=error")
     assert ids["incident_instance_id"] in incidents
+    shown = client.get("/instances?status=error", headers=bearer(app, "office")).get_data(as_text=True)
+    assert f"#{ids['incident_instance_id']}" in shown
+    detail = client.get(f"/instances/{ids['incident_instance_id']}", headers=bearer(app, "office"))
+    assert f"LEAK:{TITLE}" in detail.get_data(as_text=True)  # the message the walk looks for is real
     # the modeler's count of running instances per version: the secret item's own instance and its
     # 延期申请 are running, and counted only for those cleared
     def running(username):

@@ -77,7 +77,7 @@ def test_the_export_over_the_api(app, items):
     assert ".xlsx" in response.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [items["late"], items["soon"]]
-    assert [row[11] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["逾期", "临期"]
+    assert [row[11] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["逾期", "预警"]  # the domain's light names (engine/domain/items.py LIGHTS)
     # a unit's export holds only its own items
     response = client.get("/api/v1/items/export.xlsx", headers=token(client, "unit_a"))
     sheet = load_workbook(io.BytesIO(response.data)).active
@@ -127,3 +127,18 @@ def test_a_bad_filter_on_the_page_says_so(app, items):
     response = Browser(app, "office").get("/items?sort=nonsense")
     assert response.status_code == 422 and "筛选条件有误" in response.text
     assert Browser(app, "office").get("/items?page=99999999999999999999").status_code == 200
+
+
+def test_one_set_of_light_names_everywhere(app, items):
+    """正常/预警/逾期 (engine/domain/items.py LIGHTS) on the ledger page, its filter, the item page and the export."""
+    browser = Browser(app, "office")
+    page = browser.get("/items").text
+    item_page = browser.get(f"/items/{items['soon']}").text
+    sheet = load_workbook(io.BytesIO(browser.get("/items/export.xlsx").data)).active
+    exported = {row[0]: row[11] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert exported == {items["late"]: "逾期", items["soon"]: "预警", items["later"]: "正常"}
+    for name in ("正常", "预警", "逾期"):
+        assert f">{name}</option>" in page and f">{name}</span>" in page
+    assert ">预警</span>" in item_page
+    for html in (page, item_page):
+        assert "临期" not in html.replace("临期的事项", "") and "超期" not in html

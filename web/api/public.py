@@ -32,7 +32,7 @@ class PublicUnitSchema(Schema):
     first_responsible = fields.String(allow_none=True, metadata={"description": "第一责任人, from the unit's 签收"})
     responsible = fields.String(allow_none=True, metadata={"description": "具体责任人"})
     handler = fields.String(allow_none=True, metadata={"description": "具体承办人"})
-    light = fields.String(metadata={"description": "green, yellow (预警) or red (超期)"})
+    light = fields.String(metadata={"description": "green, yellow (预警) or red (逾期)"})
 
 
 class PublicItemSchema(Schema):
@@ -43,7 +43,7 @@ class PublicItemSchema(Schema):
     closed = fields.Boolean(metadata={"description": "销号: closed off after review and feedback"})
     closed_at = fields.DateTime(allow_none=True, metadata={"description": "when it was closed off"})
     deadline = fields.DateTime()
-    light = fields.String(metadata={"description": "green, yellow (预警) or red (超期)"})
+    light = fields.String(metadata={"description": "green, yellow (预警) or red (逾期)"})
     light_name = fields.String()
     units = fields.List(fields.Nested(PublicUnitSchema))
 

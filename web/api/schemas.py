@@ -281,7 +281,7 @@ class ItemSchema(Schema):
     deadline_provisional = fields.Boolean()
     status = fields.String()
     status_name = fields.String(allow_none=True)
-    light = fields.String(metadata={"description": "green, yellow (预警) or red (超期)"})
+    light = fields.String(metadata={"description": "green, yellow (预警) or red (逾期)"})
     lead_unit = fields.String(allow_none=True)
     units = fields.List(fields.Nested(ItemUnitSchema))
     persons = fields.List(fields.Dict())
@@ -300,7 +300,7 @@ class ItemQuery(Schema):
     category = fields.String(validate=validate.OneOf(list(CATEGORIES)))
     classification = fields.String(validate=validate.OneOf(list(CLASSIFICATIONS)))
     light = fields.String(validate=validate.OneOf(list(LIGHTS)),
-                          metadata={"description": "green, yellow (预警) or red (超期), as each item shows"})
+                          metadata={"description": "green, yellow (预警) or red (逾期), as each item shows"})
     registered_from = fields.Date(data_key="from", validate=LEDGER_DAYS, metadata={"description": "立项 on or after"})
     registered_to = fields.Date(data_key="to", validate=LEDGER_DAYS, metadata={"description": "立项 on or before"})
     deadline_from = fields.Date(validate=LEDGER_DAYS, metadata={"description": "deadline on or after"})
@@ -398,3 +398,57 @@ class ExtensionSchema(Schema):
     decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     comment = fields.String()
+
+
+# ---- the modeler's catalogue and 发起 (issue 11) ----------------------------------------------------
+
+class StepOptionSchema(Schema):
+    name = fields.String()
+    label = fields.String()
+    type = fields.String(metadata={"description": "string, integer, boolean or select"})
+    choices = fields.List(fields.Raw())
+    default = fields.Raw(allow_none=True)
+
+
+class StepKindSchema(Schema):
+    kind = fields.String()
+    label = fields.String()
+    applies_to = fields.List(fields.String(), metadata={"description": "BPMN element types, e.g. bpmn:UserTask"})
+    help = fields.String()
+    options = fields.List(fields.Nested(StepOptionSchema))
+    template = fields.Dict(metadata={"description": "element template: name, form, lane_role, element"})
+
+
+class RoleSchema(Schema):
+    id = fields.String()
+    label = fields.String()
+
+
+class FormRefSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+
+
+class CatalogueSchema(Schema):
+    steps = fields.List(fields.Nested(StepKindSchema))
+    roles = fields.List(fields.Nested(RoleSchema))
+    units = fields.List(fields.Nested(UnitSchema))
+    forms = fields.List(fields.Nested(FormRefSchema))
+
+
+class StartableSchema(Schema):
+    key = fields.String()
+    name = fields.String()
+    version = fields.Integer()
+    item = fields.Boolean(metadata={"description": "starting it registers a 督办 item (duban:item)"})
+    form_key = fields.String(allow_none=True)
+    form = fields.Dict(allow_none=True, metadata={"description": "the start event's form-js schema"})
+
+
+class ProcessStartRequest(Schema):
+    data = Submission(load_default=dict)
+
+
+class StartedSchema(Schema):
+    instance_id = fields.Integer()
+    item_id = fields.Integer(allow_none=True)

@@ -14,12 +14,12 @@ from engine.clock import CHINA
 
 from ..auth import csrf_token, optional_actor
 from . import (account, admin, assessment, bulletins, dashboard, documents, extensions, instances, items, modeler,
-               notifications, praise, progress, public, tasks)
+               notifications, praise, progress, public, start, tasks)
 from .common import LIGHTS, page_error_response
 
 bp = Blueprint("pages", __name__)
 for module in (account, admin, tasks, items, extensions, praise, instances, modeler, notifications, dashboard, documents,
-               public, assessment, bulletins, progress):
+               public, assessment, bulletins, progress, start):
     module.routes(bp)
 
 
@@ -36,7 +36,8 @@ def register(app) -> None:
 
     @app.context_processor
     def _page_globals():
-        return {"me": optional_actor(), "csrf_token": csrf_token, "LIGHTS": LIGHTS, "ACTIONS": ACTIONS}
+        return {"me": optional_actor(), "csrf_token": csrf_token, "LIGHTS": LIGHTS, "ACTIONS": ACTIONS,
+                "may_start": start.may_start_anything}
 
 
 def _local(value, fmt: str = "%Y-%m-%d %H:%M") -> str:

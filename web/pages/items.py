@@ -6,7 +6,7 @@ import io
 from flask import redirect, render_template, request, send_file, url_for
 
 from engine import services
-from engine.domain.items import CATEGORIES, CLASSIFICATIONS, SOURCES, STATUSES
+from engine.domain.items import CATEGORIES, CLASSIFICATIONS, LIGHTS, SOURCES, STATUSES
 from engine.domain.roles import ADMIN, OFFICE
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.services import documents as documents_service
@@ -18,7 +18,7 @@ from .common import current_actor, duban
 FIELDS = ("title", "content", "source", "category", "classification", "deadline", "designees")
 PER_PAGE = 50
 MAX_PAGE = 10**6
-LIGHT_NAMES = export.LIGHT_NAMES
+LIGHT_NAMES = LIGHTS
 # The sort select (phones have no column headers to click).
 SORTS = {"-id": "编号：新→旧", "id": "编号：旧→新", "deadline": "时限：近→远", "-deadline": "时限：远→近",
          "-created_at": "立项：新→旧", "created_at": "立项：旧→新", "title": "事项：升序", "-title": "事项：降序",

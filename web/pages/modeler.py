@@ -4,13 +4,15 @@ from __future__ import annotations
 from flask import render_template, request
 
 from engine import services
-from engine.domain.roles import DESIGNER, SYSTEM_ADMINS
+from engine.domain.roles import DESIGNER, LANE_ROLES, ROLES, SYSTEM_ADMINS
 from engine.errors import Forbidden
 from engine.services.deploy import definition_forms
 
 from .common import current_actor, duban
 
-BLANK_KEY = "new_process"
+# The roles lanes and tasks can name, for the properties panel until the catalogue
+# (GET /api/v1/modeler/catalogue, which also lists units and forms) has answered.
+LANE_ROLE_CHOICES = [{"id": role, "label": ROLES[role]} for role in LANE_ROLES]
 
 
 def routes(bp) -> None:
@@ -29,5 +31,6 @@ def modeler():
         forms = definition_forms(duban(), key, version)
     else:
         xml, forms = None, {}
-    return render_template("modeler.html", versions=versions, key=key or BLANK_KEY, version=version, xml=xml,
-                           forms=forms)
+    # A new diagram has no key yet: the page gives it a unique one (Process_...) the designer may change.
+    return render_template("modeler.html", versions=versions, key=key, version=version, xml=xml, forms=forms,
+                           roles=LANE_ROLE_CHOICES)

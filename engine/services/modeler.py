@@ -1,0 +1,33 @@
+"""What the modeler offers a designer: the 督办 step kinds, roles, units and deployed forms."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..access import Actor
+from ..domain import steps
+from ..domain.roles import DESIGNER, LANE_ROLES, ROLES, SYSTEM_ADMINS
+from ..errors import Forbidden
+from ..models import Definition, Unit
+
+
+def catalogue(duban, actor: Actor) -> dict:
+    """GET /api/v1/modeler/catalogue: designers and system administrators only."""
+    if not actor.has(DESIGNER, *SYSTEM_ADMINS):
+        raise Forbidden("只有流程设计员和系统管理员可以设计流程")
+    with duban.db.reading() as session:
+        units = [{"id": u.id, "name": u.name, "kind": u.kind}
+                 for u in session.scalars(select(Unit).order_by(Unit.id))]
+        forms = {}
+        for definition in session.scalars(select(Definition).order_by(Definition.key, Definition.version)):
+            for form_id, schema in (definition.forms or {}).items():
+                forms[form_id] = {"id": form_id, "name": _form_name(form_id, schema)}  # the latest wins
+    return {"steps": steps.catalogue(), "roles": [{"id": role, "label": ROLES[role]} for role in LANE_ROLES],
+            "units": units, "forms": sorted(forms.values(), key=lambda f: f["id"])}
+
+
+def _form_name(form_id: str, schema: dict) -> str:
+    """A form's name: its own `name`, else the step whose template uses it (签收...), else its id."""
+    if isinstance(schema, dict) and schema.get("name"):
+        return str(schema["name"])[:100]
+    by_template = {kind.form: kind.label for kind in steps.KINDS.values() if kind.form}
+    return by_template.get(form_id, form_id)

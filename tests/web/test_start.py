@@ -1,0 +1,159 @@
+"""发起: any deployed process started by whom it declares, with its start form; one that declares a 督办
+item lands in the ledger. And the modeler's catalogue of 督办 steps."""
+import io
+import json
+
+from tests.conftest import BPMN
+from tests.web.test_api import assert_error
+from tests.web.test_pages import Browser
+
+DUBAN_HEADER = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+                'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:duban="urn:duban:bpmn:1" '
+                'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="defs" targetNamespace="test">')
+START_FORM = {"type": "default", "id": "npc_start", "components": [
+    {"type": "textfield", "key": "title", "label": "建议标题", "validate": {"required": True}},
+    {"type": "textarea", "key": "content", "label": "建议内容"},
+    {"type": "textfield", "key": "delegate", "label": "代表姓名"}]}
+
+
+def step(kind: str) -> str:
+    return f'<bpmn:extensionElements><duban:step kind="{kind}" /></bpmn:extensionElements>'
+
+
+def npc_process(starters: str = "office") -> bytes:
+    """人大代表建议办理, small: 拟办 choosing the unit, 答复 by each unit, 反馈销号."""
+    lanes = ('<bpmn:laneSet id="ls"><bpmn:lane id="L_office" name="办公室" duban:role="office">'
+             "<bpmn:flowNodeRef>s</bpmn:flowNodeRef><bpmn:flowNodeRef>t_draft</bpmn:flowNodeRef>"
+             "<bpmn:flowNodeRef>t_units</bpmn:flowNodeRef><bpmn:flowNodeRef>t_feedback</bpmn:flowNodeRef>"
+             "<bpmn:flowNodeRef>e</bpmn:flowNodeRef></bpmn:lane>"
+             '<bpmn:lane id="L_units" name="各承办部门" duban:role="unit"><bpmn:flowNodeRef>per_unit</bpmn:flowNodeRef>'
+             "</bpmn:lane></bpmn:laneSet>")
+    body = (
+        '<bpmn:startEvent id="s" name="收到建议" camunda:formRef="npc_start" />'
+        f'<bpmn:userTask id="t_draft" name="拟办" camunda:formRef="draft_opinion">{step("draft")}</bpmn:userTask>'
+        '<bpmn:scriptTask id="t_units" name="承办单位" scriptFormat="python"><bpmn:script>'
+        "units = [lead_unit] + [u for u in (co_units or []) if u != lead_unit]</bpmn:script></bpmn:scriptTask>"
+        '<bpmn:subProcess id="per_unit" name="办理"><bpmn:multiInstanceLoopCharacteristics>'
+        '<bpmn:loopDataInputRef>units</bpmn:loopDataInputRef><bpmn:inputDataItem id="unit" name="unit" />'
+        "</bpmn:multiInstanceLoopCharacteristics>"
+        '<bpmn:startEvent id="ps" /><bpmn:userTask id="t_reply" name="答复代表" camunda:formRef="unit_report">'
+        f'{step("reply")}</bpmn:userTask><bpmn:endEvent id="pe" />'
+        '<bpmn:sequenceFlow id="pf1" sourceRef="ps" targetRef="t_reply" />'
+        '<bpmn:sequenceFlow id="pf2" sourceRef="t_reply" targetRef="pe" /></bpmn:subProcess>'
+        f'<bpmn:userTask id="t_feedback" name="办结销号" camunda:formRef="feedback">{step("feedback")}</bpmn:userTask>'
+        '<bpmn:endEvent id="e" />'
+        '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t_draft" />'
+        '<bpmn:sequenceFlow id="f2" sourceRef="t_draft" targetRef="t_units" />'
+        '<bpmn:sequenceFlow id="f3" sourceRef="t_units" targetRef="per_unit" />'
+        '<bpmn:sequenceFlow id="f4" sourceRef="per_unit" targetRef="t_feedback" />'
+        '<bpmn:sequenceFlow id="f5" sourceRef="t_feedback" targetRef="e" />')
+    return (f'{DUBAN_HEADER}<bpmn:process id="npc" name="人大代表建议办理" isExecutable="true" duban:item="true" '
+            f'duban:starterRoles="{starters}">{lanes}{body}</bpmn:process></bpmn:definitions>').encode()
+
+
+def deploy_npc(as_, starters="office"):
+    files = [("file", (io.BytesIO(npc_process(starters)), "npc.bpmn")),
+             ("forms", (io.BytesIO(json.dumps(START_FORM).encode()), "npc_start.form"))]
+    for name in ("draft_opinion", "unit_report", "feedback"):
+        files.append(("forms", (io.BytesIO((BPMN / "forms" / f"{name}.form").read_bytes()), f"{name}.form")))
+    data = {}
+    for field, value in files:
+        data.setdefault(field, []).append(value)
+    response = as_("designer").post("/api/v1/definitions", data=data, content_type="multipart/form-data")
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def _task(as_, user, element):
+    tasks = as_(user).get("/api/v1/tasks").json
+    [task] = [t for t in tasks if t["element_id"] == element]
+    return task
+
+
+def _complete(as_, user, element, data):
+    response = as_(user).post(f"/api/v1/tasks/{_task(as_, user, element)['id']}/complete", json={"data": data})
+    assert response.status_code == 200, response.json
+
+
+def test_a_declared_item_process_started_through_the_api_is_in_the_ledger(as_):
+    deploy_npc(as_)
+    startable = {p["key"]: p for p in as_("office").get("/api/v1/processes/startable").json}
+    assert startable["npc"]["item"] is True and startable["npc"]["form"]["id"] == "npc_start"
+    assert "npc" not in {p["key"] for p in as_("unit_a").get("/api/v1/processes/startable").json}
+    assert_error(as_("unit_a").post("/api/v1/processes/npc/start", json={"data": {"title": "x"}}), 403)
+    assert_error(as_("office").post("/api/v1/processes/npc/start", json={"data": {}}), 422)
+
+    started = as_("office").post("/api/v1/processes/npc/start",
+                                 json={"data": {"title": "关于加快农村公路建设的建议", "delegate": "张代表"}})
+    assert started.status_code == 201, started.json
+    item_id = started.json["item_id"]
+    ledger = as_("office").get("/api/v1/items").json
+    row = next(i for i in ledger if i["id"] == item_id)
+    assert row["title"] == "关于加快农村公路建设的建议" and row["status"] == "drafting"
+    item = as_("office").get(f"/api/v1/items/{item_id}").json
+    assert item["instance_id"] == started.json["instance_id"]
+
+    _complete(as_, "office", "t_draft", {"lead_unit": "fgj", "co_units": [], "opinion": "请发改局答复"})
+    item = as_("office").get(f"/api/v1/items/{item_id}").json
+    assert item["status"] == "in_progress" and [p["unit"] for p in item["units"]] == ["fgj"]
+    # the unit sees its item and its task; another unit sees neither
+    assert item_id in [i["id"] for i in as_("unit_a").get("/api/v1/items").json]
+    assert item_id not in [i["id"] for i in as_("unit_b").get("/api/v1/items").json]
+    assert _task(as_, "unit_a", "t_reply")["unit"] == "fgj"
+    _complete(as_, "unit_a", "t_reply", {"summary": "已答复代表", "approved_by_deputy": True})
+    assert as_("office").get(f"/api/v1/items/{item_id}").json["status"] == "feedback"
+    _complete(as_, "office", "t_feedback", {"summary": "代表满意"})
+    assert as_("office").get(f"/api/v1/items/{item_id}").json["status"] == "closed"
+
+
+def test_post_instances_registers_the_item_of_a_declared_process(as_):
+    deploy_npc(as_)
+    response = as_("office").post("/api/v1/instances", json={"definition_key": "npc", "data": {"title": "政协提案"}})
+    assert response.status_code == 201, response.json
+    assert response.json["item_id"]
+    assert "政协提案" in [i["title"] for i in as_("office").get("/api/v1/items").json]
+
+
+def test_the_start_page_lists_and_starts(app, as_):
+    deploy_npc(as_, starters="office unit")
+    browser = Browser(app, "unit_a")
+    client = browser.client
+    page = client.get("/start")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "人大代表建议办理" in html and "发起" in html
+    assert 'href="/start"' in client.get("/tasks").get_data(as_text=True)  # in the navigation
+    form_page = client.get("/start/npc")
+    assert form_page.status_code == 200
+    assert "npc_start" in form_page.get_data(as_text=True) and "form-viewer" in form_page.get_data(as_text=True)
+    assert client.get("/start/duban_main").status_code == 403  # the office's, not a unit's
+    started = client.post("/api/v1/processes/npc/start", json={"data": {"title": "单位发起的建议"}},
+                          headers={"X-CSRF-Token": browser.csrf})
+    assert started.status_code == 201, started.json
+    assert "单位发起的建议" in [i["title"] for i in as_("office").get("/api/v1/items").json]
+
+
+def test_the_start_page_is_not_offered_to_who_may_start_nothing(app):
+    client = Browser(app, "discipline").client
+    assert 'href="/start"' not in client.get("/tasks").get_data(as_text=True)
+    page = client.get("/start")
+    assert page.status_code == 200 and "暂无您可以发起的流程" in page.get_data(as_text=True)
+
+
+def test_the_catalogue_serves_step_kinds_roles_units_and_forms(as_):
+    response = as_("designer").get("/api/v1/modeler/catalogue")
+    assert response.status_code == 200
+    body = response.json
+    kinds = {s["kind"]: s for s in body["steps"]}
+    assert {"draft", "approve", "assign", "receive", "report", "review", "urge", "escalate", "signoff", "feedback",
+            "extension_review", "reply", "satisfaction", "monthly_progress", "remind", "deadline",
+            "assign_due"} <= set(kinds)
+    assert kinds["receive"]["label"] == "签收" and kinds["receive"]["applies_to"] == ["bpmn:UserTask"]
+    assert kinds["receive"]["template"]["form"] == "unit_receive"
+    assert {"name", "label", "type", "default", "choices"} <= set(kinds["draft"]["options"][0])
+    assert {r["id"] for r in body["roles"]} == {"office", "leader", "unit", "discipline"}
+    assert {"id": "fgj", "name": "发改局", "kind": "unit"} in body["units"]
+    assert "unit_receive" in {f["id"] for f in body["forms"]}
+    assert as_("admin").get("/api/v1/modeler/catalogue").status_code == 200
+    assert_error(as_("office").get("/api/v1/modeler/catalogue"), 403)

@@ -1,0 +1,344 @@
+// Duban's properties provider: what a 督办 designer sets on an element, in Chinese, with the
+// organisation's roles, units and deployed forms offered as choices (never typed by hand).
+// It runs after bpmn-js-properties-panel's own BPMN provider (general, documentation, timer,
+// multi-instance) and adds the groups the engine reads: the 督办 step and its options, the lane's
+// role or unit, the process's 督办 item and starter roles, the task's form and candidates, and
+// gateway conditions and scripts, checked as they are typed.
+import { h } from "@bpmn-io/properties-panel/preact";
+import {
+  CheckboxEntry, SelectEntry, TextAreaEntry, TextFieldEntry, isCheckboxEntryEdited, isSelectEntryEdited,
+  isTextAreaEntryEdited, isTextFieldEntryEdited,
+} from "@bpmn-io/properties-panel";
+import { useService } from "bpmn-js-properties-panel";
+import { getBusinessObject, is, isAny } from "bpmn-js/lib/util/ModelUtil";
+import { checkExpression, checkScript } from "./python";
+
+const LOW_PRIORITY = 400;
+// Groups of the BPMN provider a Duban designer uses; the others (compensation, links...) stay.
+const TIMER_HINT = "时间可用工作日函数：workdays(3)（3 个工作日后）、unit_deadline(unit)（该单位办理期限）、" +
+  "remind_at(unit)（预警时间）、urge_limit(unit)（催办期限），写在“日期”类型中；也可用 ISO 8601，如 " +
+  "2026-12-31T17:00:00+08:00、P3D、R/P1D。循环定时的间隔不得短于 60 秒（规则 timer-min-cycle）。" +
+  "“预警”“期限届满”类定时须放在按承办单位展开的多实例中。";
+
+export function stepOf(bo) {
+  const values = (bo.extensionElements && bo.extensionElements.values) || [];
+  return values.find((v) => is(v, "duban:Step"));
+}
+
+function catalogueKinds(catalogue, element) {
+  return (catalogue.steps || []).filter((s) => (s.applies_to || []).some((type) => is(element, type)));
+}
+
+function processOf(element) {
+  const bo = getBusinessObject(element);
+  if (is(element, "bpmn:Process")) return bo;
+  if (is(element, "bpmn:Participant")) return bo.processRef;
+  return null;
+}
+
+// -- the 督办 step ---------------------------------------------------------------------------------
+
+function useCommands() {
+  return { commandStack: useService("commandStack"), bpmnFactory: useService("bpmnFactory"),
+           modeling: useService("modeling") };
+}
+
+function setStep(element, kind, catalogue, services) {
+  const { bpmnFactory, modeling } = services;
+  const bo = getBusinessObject(element);
+  let ext = bo.extensionElements;
+  const step = stepOf(bo);
+  if (!kind) {
+    if (step) modeling.updateModdleProperties(element, ext, { values: ext.values.filter((v) => v !== step) });
+    return;
+  }
+  const spec = (catalogue.steps || []).find((s) => s.kind === kind) || { options: [] };
+  const options = spec.options.filter((o) => o.default !== null && o.default !== undefined)
+    .map((o) => bpmnFactory.create("duban:Option", { name: o.name, value: String(o.default) }));
+  if (step) {
+    modeling.updateModdleProperties(element, step, { kind, options });
+    return;
+  }
+  const created = bpmnFactory.create("duban:Step", { kind, options });
+  if (!ext) {
+    ext = bpmnFactory.create("bpmn:ExtensionElements", { values: [] });
+    modeling.updateProperties(element, { extensionElements: ext });
+  }
+  created.$parent = ext;
+  options.forEach((o) => { o.$parent = created; });
+  modeling.updateModdleProperties(element, ext, { values: ext.values.concat([created]) });
+}
+
+function StepKindEntry(props) {
+  const { element, id, catalogue } = props;
+  const services = useCommands();
+  const kinds = catalogueKinds(catalogue, element);
+  return h(SelectEntry, {
+    element, id, label: "督办环节",
+    description: (catalogue.steps || []).find((s) => s.kind === ((stepOf(getBusinessObject(element)) || {}).kind))?.help,
+    getValue: () => (stepOf(getBusinessObject(element)) || {}).kind || "",
+    setValue: (value) => setStep(element, value, catalogue, services),
+    getOptions: () => [{ value: "", label: "（无，普通环节）" }].concat(
+      kinds.map((s) => ({ value: s.kind, label: s.label + "（" + s.kind + "）" }))),
+  });
+}
+
+function optionValue(step, name) {
+  const option = (step.options || []).find((o) => o.name === name);
+  return option ? option.value : undefined;
+}
+
+function setOption(element, step, name, value, services) {
+  const { bpmnFactory, modeling } = services;
+  const rest = (step.options || []).filter((o) => o.name !== name);
+  if (value !== undefined && value !== null && value !== "") {
+    const option = bpmnFactory.create("duban:Option", { name, value: String(value) });
+    option.$parent = step;
+    rest.push(option);
+  }
+  modeling.updateModdleProperties(element, step, { options: rest });
+}
+
+function StepOptionEntry(props) {
+  const { element, id, option } = props;
+  const services = useCommands();
+  const debounce = useService("debounceInput");
+  const step = stepOf(getBusinessObject(element));
+  const common = { element, id, label: option.label,
+                   setValue: (value) => setOption(element, step, option.name, value, services) };
+  if (option.type === "boolean") {
+    return h(CheckboxEntry, { ...common, getValue: () => optionValue(step, option.name) === "true",
+                              setValue: (value) => common.setValue(value ? "true" : "false") });
+  }
+  if (option.type === "select") {
+    return h(SelectEntry, { ...common, getValue: () => optionValue(step, option.name) || "",
+                            getOptions: () => [{ value: "", label: "（默认）" }].concat(
+                              (option.choices || []).map((c) => (typeof c === "object" ? c : { value: c, label: c }))) });
+  }
+  return h(TextFieldEntry, {
+    ...common, debounce, getValue: () => optionValue(step, option.name) || "",
+    description: option.default !== null && option.default !== undefined ? "默认 " + option.default : undefined,
+    validate: option.type === "integer" ? (v) => (v && !/^\d+$/.test(v) ? "请填写非负整数" : null) : undefined,
+  });
+}
+
+function stepGroup(element, catalogue) {
+  if (!catalogueKinds(catalogue, element).length) return null;
+  const entries = [{ id: "duban-step-kind", component: (p) => h(StepKindEntry, { ...p, catalogue }),
+                     isEdited: isSelectEntryEdited }];
+  const step = stepOf(getBusinessObject(element));
+  const spec = step && (catalogue.steps || []).find((s) => s.kind === step.kind);
+  ((spec && spec.options) || []).forEach((option) => {
+    entries.push({ id: "duban-option-" + option.name, component: (p) => h(StepOptionEntry, { ...p, option }),
+                   isEdited: option.type === "boolean" ? isCheckboxEntryEdited : isTextFieldEntryEdited });
+  });
+  return { id: "duban-step", label: "督办环节", entries };
+}
+
+// -- lanes: a role or one unit -----------------------------------------------------------------
+
+function LaneEntry(props) {
+  const { element, id, catalogue, attr } = props;
+  const { modeling } = useCommands();
+  const bo = getBusinessObject(element);
+  const choices = attr === "role"
+    ? (catalogue.roles || []).map((r) => ({ value: r.id, label: r.label }))
+    : (catalogue.units || []).map((u) => ({ value: u.id, label: u.name }));
+  return h(SelectEntry, {
+    element, id, label: attr === "role" ? "角色" : "承办单位（固定一个单位）",
+    description: attr === "role" ? "泳道中的任务交给该角色；未指定时按泳道名称识别。" : "指定后泳道中的任务只交给这个单位。",
+    getValue: () => bo.get("duban:" + attr) || "",
+    // A lane is a role or one unit, never both: choosing one clears the other.
+    setValue: (value) => modeling.updateProperties(element, attr === "role"
+      ? { "duban:role": value || undefined, "duban:unit": undefined }
+      : { "duban:unit": value || undefined, "duban:role": undefined }),
+    getOptions: () => [{ value: "", label: "（未指定）" }].concat(choices),
+  });
+}
+
+function laneGroup(element, catalogue) {
+  if (!is(element, "bpmn:Lane")) return null;
+  return { id: "duban-lane", label: "泳道对应", entries: ["role", "unit"].map((attr) => ({
+    id: "duban-lane-" + attr, component: (p) => h(LaneEntry, { ...p, catalogue, attr }), isEdited: isSelectEntryEdited })) };
+}
+
+// -- the process: 督办 item, who may start it -------------------------------------------------------
+
+function ItemEntry(props) {
+  const { element, id } = props;
+  const { modeling } = useCommands();
+  const process = processOf(element);
+  return h(CheckboxEntry, {
+    element, id, label: "登记督办事项（发起即进入台账）",
+    getValue: () => !!process.get("duban:item"),
+    setValue: (value) => modeling.updateModdleProperties(element, process, { "duban:item": value || undefined }),
+  });
+}
+
+function StarterEntry(props) {
+  const { element, id, role } = props;
+  const { modeling } = useCommands();
+  const process = processOf(element);
+  const roles = () => (process.get("duban:starterRoles") || "").split(/\s+/).filter(Boolean);
+  return h(CheckboxEntry, {
+    element, id, label: role.label,
+    getValue: () => roles().includes(role.id),
+    setValue: (value) => {
+      const next = roles().filter((r) => r !== role.id).concat(value ? [role.id] : []);
+      modeling.updateModdleProperties(element, process, { "duban:starterRoles": next.join(" ") || undefined });
+    },
+  });
+}
+
+function processGroups(element, catalogue) {
+  if (!processOf(element)) return [];
+  return [
+    { id: "duban-process", label: "督办", entries: [{ id: "duban-item", component: ItemEntry, isEdited: isCheckboxEntryEdited }] },
+    { id: "duban-starters", label: "可发起的角色", entries: (catalogue.roles || []).map((role) => ({
+      id: "duban-starter-" + role.id, component: (p) => h(StarterEntry, { ...p, role }), isEdited: isCheckboxEntryEdited })) },
+  ];
+}
+
+// -- user tasks and start events: form, candidates -----------------------------------------------
+
+function FormEntry(props) {
+  const { element, id, catalogue, localForms } = props;
+  const { modeling } = useCommands();
+  const bo = getBusinessObject(element);
+  return h(SelectEntry, {
+    element, id, label: "表单",
+    description: "选择已部署的表单，或本流程中的表单；选中后在下方的表单编辑器中修改。",
+    getValue: () => bo.get("camunda:formRef") || "",
+    setValue: (value) => modeling.updateProperties(element, {
+      "camunda:formRef": value || undefined, "camunda:formRefBinding": value ? "latest" : undefined }),
+    getOptions: () => {
+      const seen = new Set();
+      const options = [{ value: "", label: "（无表单）" }];
+      const add = (value, label) => { if (!seen.has(value)) { seen.add(value); options.push({ value, label }); } };
+      Object.keys(localForms()).forEach((formId) => add(formId, formId + "（本流程）"));
+      (catalogue.forms || []).forEach((f) => add(f.id, (f.name || f.id) + "（" + f.id + "）"));
+      const current = bo.get("camunda:formRef");
+      if (current) add(current, current + "（未找到）");
+      return options;
+    },
+  });
+}
+
+function CandidateEntry(props) {
+  const { element, id, catalogue } = props;
+  const { modeling } = useCommands();
+  const bo = getBusinessObject(element);
+  return h(SelectEntry, {
+    element, id, label: "办理角色",
+    description: "不选时由所在泳道决定；承办单位的环节由按单位展开的多实例决定。",
+    getValue: () => bo.get("camunda:candidateGroups") || "",
+    setValue: (value) => modeling.updateProperties(element, { "camunda:candidateGroups": value || undefined }),
+    getOptions: () => [{ value: "", label: "（按泳道）" }].concat(
+      (catalogue.roles || []).map((r) => ({ value: r.id, label: r.label }))),
+  });
+}
+
+function AssigneeEntry(props) {
+  const { element, id } = props;
+  const { modeling } = useCommands();
+  const debounce = useService("debounceInput");
+  const bo = getBusinessObject(element);
+  return h(TextFieldEntry, {
+    element, id, label: "指定办理人（用户名）", debounce,
+    description: "一般不填：任务交给角色或单位。",
+    getValue: () => bo.get("camunda:assignee") || "",
+    setValue: (value) => modeling.updateProperties(element, { "camunda:assignee": value || undefined }),
+    validate: (v) => (v && /\s/.test(v) ? "用户名不能包含空格" : null),
+  });
+}
+
+function taskGroups(element, catalogue, localForms) {
+  const groups = [];
+  if (isAny(element, ["bpmn:UserTask", "bpmn:StartEvent"]) && !(is(element, "bpmn:StartEvent") &&
+      (getBusinessObject(element).eventDefinitions || []).length)) {
+    groups.push({ id: "duban-form", label: "表单", entries: [{
+      id: "duban-form-ref", component: (p) => h(FormEntry, { ...p, catalogue, localForms }), isEdited: isSelectEntryEdited }] });
+  }
+  if (is(element, "bpmn:UserTask")) {
+    groups.push({ id: "duban-assignment", label: "办理人", entries: [
+      { id: "duban-candidate-groups", component: (p) => h(CandidateEntry, { ...p, catalogue }), isEdited: isSelectEntryEdited },
+      { id: "duban-assignee", component: AssigneeEntry, isEdited: isTextFieldEntryEdited },
+    ] });
+  }
+  return groups;
+}
+
+// -- conditions and scripts, checked as typed ----------------------------------------------------
+
+function isConditional(element) {
+  return is(element, "bpmn:SequenceFlow") && element.source &&
+    isAny(element.source, ["bpmn:ExclusiveGateway", "bpmn:InclusiveGateway"]);
+}
+
+function ConditionEntry(props) {
+  const { element, id } = props;
+  const { modeling, bpmnFactory } = useCommands();
+  const debounce = useService("debounceInput");
+  const bo = getBusinessObject(element);
+  return h(TextAreaEntry, {
+    element, id, label: "条件表达式（Python）", debounce, monospace: true, rows: 2,
+    description: "表单字段可直接使用，如 decision == 'accept'、category == 'major'；默认流不需要条件。",
+    getValue: () => (bo.conditionExpression && bo.conditionExpression.body) || "",
+    setValue: (value) => modeling.updateProperties(element, { conditionExpression: value
+      ? bpmnFactory.create("bpmn:FormalExpression", { body: value }) : undefined }),
+    validate: (value) => (value ? checkExpression(value) : null),
+  });
+}
+
+function ScriptEntry(props) {
+  const { element, id } = props;
+  const { modeling } = useCommands();
+  const debounce = useService("debounceInput");
+  const bo = getBusinessObject(element);
+  return h(TextAreaEntry, {
+    element, id, label: "脚本（Python）", debounce, monospace: true, rows: 5,
+    description: "在沙箱中执行，可读写流程变量，如 notice = urge_notice(unit)。",
+    getValue: () => bo.script || "",
+    setValue: (value) => modeling.updateProperties(element, { script: value || undefined, scriptFormat: "python" }),
+    validate: (value) => (value ? checkScript(value) : null),
+  });
+}
+
+function logicGroups(element) {
+  const groups = [];
+  if (isConditional(element)) {
+    groups.push({ id: "duban-condition", label: "条件", entries: [
+      { id: "duban-condition-expression", component: ConditionEntry, isEdited: isTextAreaEntryEdited }] });
+  }
+  if (is(element, "bpmn:ScriptTask")) {
+    groups.push({ id: "duban-script", label: "脚本", entries: [
+      { id: "duban-script-body", component: ScriptEntry, isEdited: isTextAreaEntryEdited }] });
+  }
+  return groups;
+}
+
+function TimerHint() {
+  return h("div", { class: "bio-properties-panel-description duban-timer-hint" }, TIMER_HINT);
+}
+
+export default function DubanPropertiesProvider(propertiesPanel, config) {
+  const options = config || {};
+  const catalogue = () => (options.catalogue && options.catalogue()) || {};
+  const localForms = () => (options.forms && options.forms()) || {};
+  propertiesPanel.registerProvider(LOW_PRIORITY, this);
+
+  this.getGroups = function (element) {
+    return function (groups) {
+      const c = catalogue();
+      const timer = groups.find((g) => g.id === "timer");
+      if (timer) timer.entries = timer.entries.concat([{ id: "duban-timer-hint", component: TimerHint }]);
+      const general = groups.findIndex((g) => g.id === "general");
+      const added = [stepGroup(element, c), laneGroup(element, c)].concat(
+        processGroups(element, c), taskGroups(element, c, localForms), logicGroups(element)).filter(Boolean);
+      groups.splice(general + 1, 0, ...added);
+      return groups;
+    };
+  };
+}
+
+DubanPropertiesProvider.$inject = ["propertiesPanel", "config.dubanProperties"];

@@ -1,0 +1,55 @@
+// 督办 steps as ready-made elements (the catalogue's templates): the designer drags "签收" from the
+// step bar onto the canvas and gets a user task named 签收, declared `<duban:step kind="receive">`,
+// with its default form, its role and its options' defaults; a timer step comes with its timer.
+import { is } from "bpmn-js/lib/util/ModelUtil";
+
+// The moment each timer kind waits for, written as the engine's working-day functions.
+const TIMER_DEFAULTS = { remind: "remind_at(unit)", deadline: "unit_deadline(unit)", assign_due: "workdays(2)" };
+
+export function stepShape(modeler, spec) {
+  const bpmnFactory = modeler.get("bpmnFactory"), elementFactory = modeler.get("elementFactory");
+  const template = spec.template || {};
+  const type = template.element || spec.applies_to[0];
+  const options = (spec.options || []).filter((o) => o.default !== null && o.default !== undefined)
+    .map((o) => bpmnFactory.create("duban:Option", { name: o.name, value: String(o.default) }));
+  const step = bpmnFactory.create("duban:Step", { kind: spec.kind, options });
+  const extensionElements = bpmnFactory.create("bpmn:ExtensionElements", { values: [step] });
+  step.$parent = extensionElements;
+  options.forEach((o) => { o.$parent = step; });
+  const attrs = { name: template.name || spec.label, extensionElements };
+  const businessObject = bpmnFactory.create(type, attrs);
+  extensionElements.$parent = businessObject;
+  if (is(businessObject, "bpmn:UserTask")) {
+    if (template.form) businessObject.set("camunda:formRef", template.form);
+    if (template.form) businessObject.set("camunda:formRefBinding", "latest");
+    if (template.lane_role) businessObject.set("camunda:candidateGroups", template.lane_role);
+  }
+  const shape = { type, businessObject };
+  if (spec.kind in TIMER_DEFAULTS || (spec.applies_to || []).includes("bpmn:BoundaryEvent")) shape.eventDefinitionType = "bpmn:TimerEventDefinition";
+  const created = elementFactory.createShape(shape);
+  if (shape.eventDefinitionType) {
+    const definition = created.businessObject.eventDefinitions[0];
+    definition.timeDate = bpmnFactory.create("bpmn:FormalExpression", { body: TIMER_DEFAULTS[spec.kind] || "workdays(1)" });
+    definition.timeDate.$parent = definition;
+  }
+  return created;
+}
+
+// The step bar: one button per kind; pressing it starts dragging the element (as bpmn-js's own
+// palette does), clicking it attaches the element to the pointer until the next click.
+export function renderStepBar(container, modeler, catalogue) {
+  container.innerHTML = "";
+  const create = modeler.get("create");
+  (catalogue.steps || []).forEach((spec) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "duban-step-entry" + ((spec.applies_to || [])[0] === "bpmn:UserTask" ? "" : " timer");
+    button.dataset.kind = spec.kind;
+    button.textContent = spec.label;
+    button.title = spec.help || spec.label;
+    const start = (event) => { event.preventDefault(); create.start(event, stepShape(modeler, spec)); };
+    button.addEventListener("mousedown", (event) => { if (event.button === 0) start(event); });
+    button.addEventListener("touchstart", start, { passive: false });
+    container.appendChild(button);
+  });
+}

@@ -1,0 +1,57 @@
+// The 发起 page: render the start event's form-js schema, start the process through the API, show the
+// server's field errors inline, then go to the new item (or the inbox).
+(function () {
+  "use strict";
+  var container = document.getElementById("form");
+  if (!container) return;
+  var schema = JSON.parse(document.getElementById("form-schema").textContent);
+  var key = container.dataset.key;
+  var errorBox = document.getElementById("errors");
+  var MESSAGES = { "required": "此项必填", "expected an object": "表单数据格式有误" };
+  var form = new FormViewer.Form({ container: container });
+
+  function say(message) {
+    errorBox.textContent = message;
+    errorBox.hidden = !message;
+  }
+
+  function showFieldErrors(details) {
+    var errors = {};
+    form.get("formFieldRegistry").getAll().forEach(function (field) {
+      details.forEach(function (d) {
+        if (field.key === d.field) errors[field.id] = [MESSAGES[d.message] || d.message];
+      });
+    });
+    form._setState({ errors: errors });
+  }
+
+  function submit() {
+    var result = form.submit();
+    if (Object.keys(result.errors).length) {
+      say("请检查标红的字段。");
+      return;
+    }
+    say("");
+    var button = document.getElementById("submit");
+    button.disabled = true;
+    fetch("/api/v1/processes/" + encodeURIComponent(key) + "/start", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": window.duban.csrf },
+      body: JSON.stringify({ data: result.data })
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) { return { status: r.status, body: body }; });
+    }).then(function (answer) {
+      button.disabled = false;
+      if (answer.status === 201) {
+        window.location.href = answer.body.item_id ? "/items/" + answer.body.item_id + "?created=1" : "/tasks?started=" + answer.body.instance_id;
+        return;
+      }
+      say(answer.body.message || ("发起失败（" + answer.status + "）"));
+      if (answer.body.details && answer.body.details.length) showFieldErrors(answer.body.details);
+    });
+  }
+
+  var schemaToShow = schema || { type: "default", components: [{ type: "text", text: "此流程无需填写开始表单，直接发起即可。" }] };
+  form.importSchema(schemaToShow, {}).catch(function (error) { say("表单无法显示：" + error.message); });
+  document.getElementById("submit").addEventListener("click", submit);
+})();
