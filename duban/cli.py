@@ -97,7 +97,8 @@ def deploy(files):
     except DubanError as error:
         click.echo(f"error: {error.message}", err=True)
         for detail in error.details[1:]:
-            click.echo(f"  {detail.get('file')}: {detail.get('message')}", err=True)
+            rule = f" [{detail['rule']}]" if detail.get("rule") else ""
+            click.echo(f"  {detail.get('file')}: {detail.get('message')}{rule}", err=True)
         sys.exit(2)
     for result in results:
         click.echo(f"{result['key']} {result['version']}")

@@ -26,7 +26,7 @@ import time
 import uuid
 from contextlib import contextmanager
 
-from ..errors import ProcessError
+from ..errors import DubanError, ProcessError
 from ..texts import text
 from .runtime import HumanTaskView, StepLog, TimerView
 from .step_process import ELEMENT_BYTES, Limits, Snapshot, child_main
@@ -233,7 +233,12 @@ class _Child:
                 if calls > limits.max_calls:
                     self.kill()
                     raise ProcessError(text("step.too_many_calls", element=self._element(), limit=limits.max_calls))
-            self.conn.send(_answer(message, run))
+            try:
+                answer = _answer(message, run)
+            except BaseException:
+                self.kill()  # it waits for an answer that will not come
+                raise
+            self.conn.send(answer)
 
     def _died(self, limits: Limits) -> ProcessError:
         self.process.join(timeout=5)
@@ -260,7 +265,9 @@ def _answer(message, run: RemoteRun):
             return ("value", run.need(message[1]))
         _, name, args, kwargs, armed_at = message
         return ("value", run.call(name, args, kwargs, armed_at))
-    except Exception as error:  # noqa: BLE001 - the script sees the function's failure, not the server's
+    except (DubanError, ValueError, TypeError, LookupError, ArithmeticError) as error:
+        # The function refused its arguments: the script sees that. Anything else (the database
+        # failed the parent) abandons the step, and the caller's transaction with it.
         message_text = getattr(error, "message", None) or str(error)
         return ("raise", message_text)
 

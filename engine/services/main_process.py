@@ -150,7 +150,7 @@ class MainProcessHooks(Hooks):
         for timer in run.log.fired_timers:
             announce = _ANNOUNCEMENTS.get(_kind(ctx, timer.element_id))
             if announce:
-                announce(ctx, timer.unit)
+                announce(ctx, timer.unit, timer.element_id)
 
     def _escalate(self, ctx, part: ItemUnit) -> None:
         """责任追究: the unit is reported to 纪委 and criticised (通报批评) in the same transaction."""
@@ -186,22 +186,23 @@ def _refuse(errors: list) -> None:
         raise FormInvalid(errors[0]["message"], errors)
 
 
-def _announce_yellow(ctx, unit):
+def _announce_yellow(ctx, unit, _element_id):
     deadline = _part(ctx, unit).deadline.astimezone(CHINA)
     notify(ctx, people(ctx.session, UNIT, unit) + people(ctx.session, OFFICE), "yellow",
            f"{LIGHTS['yellow']}：{_unit_names(ctx).get(unit, unit)}承办的“{ctx.item.title}”将于{deadline:%Y-%m-%d %H:%M}到期")
 
 
-def _announce_red(ctx, unit):
+def _announce_red(ctx, unit, _element_id):
     if _part(ctx, unit).reported_at is not None:
         return
     notify(ctx, people(ctx.session, UNIT, unit) + people(ctx.session, OFFICE), "red",
            f"{LIGHTS['red']}：{_unit_names(ctx).get(unit, unit)}承办的“{ctx.item.title}”已到期未报告")
 
 
-def _announce_assignment_due(ctx, _unit):
+def _announce_assignment_due(ctx, _unit, element_id):
+    days = steps.option(ctx.definition.elements, element_id, "due_workdays")
     notify(ctx, people(ctx.session, OFFICE), "assign_due",
-           f"交办提醒：“{ctx.item.title}”已批准，请于2个工作日内交办")
+           f"交办提醒：“{ctx.item.title}”已批准，请于{days}个工作日内交办")
 
 
 _ANNOUNCEMENTS = {"remind": _announce_yellow, "deadline": _announce_red, "assign_due": _announce_assignment_due}

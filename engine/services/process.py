@@ -121,8 +121,12 @@ def start(ctx: ProcessContext, definition: Definition, data: dict, message: tupl
 
 def load(ctx: ProcessContext) -> ProcessRun:
     instance = ctx.instance
-    return ctx.duban.runtime.load(ctx.definition, lambda: instance.state, ctx.functions(), instance.id,
-                                  instance.version)
+
+    def state():
+        with ctx.session.no_autoflush:  # read while the step runs: no write lock (see functions)
+            return instance.state
+
+    return ctx.duban.runtime.load(ctx.definition, state, ctx.functions(), instance.id, instance.version)
 
 
 def save(ctx: ProcessContext, run: ProcessRun, completed: HumanTask | None = None) -> None:

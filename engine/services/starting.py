@@ -35,6 +35,16 @@ def startable(duban, actor: Actor) -> list[dict]:
         return [_listing(row) for row in rows if _startable_by(actor, row)]
 
 
+def may_start_any(duban, actor: Actor) -> bool:
+    """Whether the caller may start at least one deployed process (the navigation offers 发起)."""
+    with duban.db.reading() as session:
+        latest = (select(Definition.key, func.max(Definition.version).label("version"))
+                  .group_by(Definition.key).subquery())
+        declared = session.scalars(select(Definition.elements).join(latest, (Definition.key == latest.c.key) & (
+            Definition.version == latest.c.version)))
+        return any(may_start(actor, elements or {}) for elements in declared)
+
+
 def start_form_of(duban, actor: Actor, key: str) -> dict:
     with duban.db.reading() as session:
         row = _latest(session, key)

@@ -168,7 +168,7 @@ def test_a_new_diagram_gets_a_unique_key_set_in_the_chinese_panel(modeler_live, 
     other = open_modeler(open_page, base)
     assert panel_field(other, "id").input_value() != generated  # every new diagram its own key
     panel = page.locator("#properties")
-    expect(panel).to_contain_text("流程标识（部署键）")
+    expect(panel).to_contain_text("标识（ID）")
     expect(panel).to_contain_text("可执行")
     expect(panel.get_by_text("登记督办事项（发起即进入台账）")).to_be_visible()
 

@@ -28,4 +28,4 @@ def start_form(key):
 
 def may_start_anything(actor) -> bool:
     """Whether the navigation offers 发起 (someone who may start at least one process)."""
-    return actor is not None and bool(starting.startable(duban(), actor))
+    return actor is not None and starting.may_start_any(duban(), actor)

@@ -40,7 +40,6 @@ function linkFlows(modeler) {
 function create(options) {
   const modeler = new BpmnModeler({
     container: options.container,
-    keyboard: { bindTo: document },
     propertiesPanel: { parent: options.panel },
     linting: { bpmnlint: lintConfig, active: true },
     dubanProperties: { catalogue: options.catalogue, forms: options.forms },

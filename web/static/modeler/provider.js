@@ -321,12 +321,10 @@ function TimerHint() {
   return h("div", { class: "bio-properties-panel-description duban-timer-hint" }, TIMER_HINT);
 }
 
-export default function DubanPropertiesProvider(propertiesPanel, config) {
+export default function DubanPropertiesProvider(propertiesPanel, config, translate) {
   const options = config || {};
   const catalogue = () => (options.catalogue && options.catalogue()) || {};
   const localForms = () => (options.forms && options.forms()) || {};
-  propertiesPanel.registerProvider(LOW_PRIORITY, this);
-
   this.getGroups = function (element) {
     return function (groups) {
       const c = catalogue();
@@ -336,9 +334,12 @@ export default function DubanPropertiesProvider(propertiesPanel, config) {
       const added = [stepGroup(element, c), laneGroup(element, c)].concat(
         processGroups(element, c), taskGroups(element, c, localForms), logicGroups(element)).filter(Boolean);
       groups.splice(general + 1, 0, ...added);
+      // Groups take their own translate for their buttons' titles ("Toggle section").
+      groups.forEach((group) => { group.translate = translate; });
       return groups;
     };
   };
+  propertiesPanel.registerProvider(LOW_PRIORITY, this);
 }
 
-DubanPropertiesProvider.$inject = ["propertiesPanel", "config.dubanProperties"];
+DubanPropertiesProvider.$inject = ["propertiesPanel", "config.dubanProperties", "translate"];
