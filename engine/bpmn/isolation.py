@@ -9,27 +9,29 @@ RLIMIT_CPU and RLIMIT_AS, checks the size of what it produced and answers with a
 new state. Over a budget the child is killed (CPU, wall clock) or fails the step (memory, size);
 the parent raises ProcessError naming the element, and the caller's transaction commits nothing.
 
-Children come from a forkserver that has imported SpiffWorkflow already, so replacing a killed
-child costs milliseconds. Each child keeps parsed specs (by content) and the workflows of the
-steps its parent committed, so a step on a warm instance sends neither files nor state.
+A killed child is replaced by a fresh interpreter at the next step (about half a second). Each
+child keeps parsed specs (by content) and the workflows of the steps its parent committed, so a
+step on a warm instance sends neither files nor state.
 """
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import logging
-import multiprocessing
 import os
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 
 from ..errors import DubanError, ProcessError
 from ..texts import text
 from .runtime import HumanTaskView, StepLog, TimerView
-from .step_process import ELEMENT_BYTES, Limits, Snapshot, child_main
+from .step_process import ElementSlot, Limits, Snapshot
 from .timers import ARMED_AT
 
 log = logging.getLogger(__name__)
@@ -188,35 +190,42 @@ def _files_digest(files: dict) -> str:
 
 
 class _Child:
-    """One child process and the parent's end of its pipe."""
+    """One step process and the parent's end of its socket.
 
-    def __init__(self, context, limits: Limits, index: int):
+    A fresh interpreter (`python -c ...`), not multiprocessing's fork or spawn: forking a
+    threaded server copies its locks, and spawn re-runs the parent's main script in the child.
+    """
+
+    def __init__(self, limits: Limits, index: int):
         self.index = index
-        self.element = context.Array(ctypes.c_char, ELEMENT_BYTES, lock=False)
-        self.conn, child_end = context.Pipe(duplex=True)
-        self.process = context.Process(target=child_main, args=(child_end, self.element, limits),
-                                       name=f"duban-step-{index}", daemon=True)
-        self.process.start()
-        child_end.close()
+        self.element = ElementSlot.create()
+        ours, theirs = socket.socketpair()
+        with theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _CHILD_ENTRY, str(theirs.fileno()), str(self.element.fd)],
+                pass_fds=(theirs.fileno(), self.element.fd), stdin=subprocess.DEVNULL, env=_child_env())
+        self.conn = Connection(ours.detach())
+        self.conn.send(limits)
         self.pending_keeps: list = []
         self.busy = False
 
     @property
     def alive(self) -> bool:
-        return self.process.is_alive()
+        return self.process.poll() is None
 
     def exchange(self, request: dict, run: RemoteRun, limits: Limits):
         """Send a step and serve the child's questions until it answers; raises ProcessError."""
         request["keeps"], self.pending_keeps = self.pending_keeps, []
-        self.element.value = b""
+        self.element.clear()
         self.conn.send(("step", request))
         deadline = time.monotonic() + limits.wall_s
         calls = 0
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not self.conn.poll(remaining):
+                element = self._element()
                 self.kill()
-                raise ProcessError(text("step.wall", element=self._element(), seconds=_seconds(limits.wall_s)))
+                raise ProcessError(text("step.wall", element=element, seconds=_seconds(limits.wall_s)))
             try:
                 message = self.conn.recv()
             except (EOFError, OSError):
@@ -231,8 +240,9 @@ class _Child:
             if kind == "call":
                 calls += 1
                 if calls > limits.max_calls:
+                    error = ProcessError(text("step.too_many_calls", element=self._element(), limit=limits.max_calls))
                     self.kill()
-                    raise ProcessError(text("step.too_many_calls", element=self._element(), limit=limits.max_calls))
+                    raise error
             try:
                 answer = _answer(message, run)
             except BaseException:
@@ -241,22 +251,22 @@ class _Child:
             self.conn.send(answer)
 
     def _died(self, limits: Limits) -> ProcessError:
-        self.process.join(timeout=5)
-        code = self.process.exitcode
+        code, element = self.process.wait(timeout=5), self._element()
+        self.kill()
         if code in (-signal.SIGXCPU, -signal.SIGKILL):
-            return ProcessError(text("step.cpu", element=self._element(), seconds=_seconds(limits.cpu_s)))
+            return ProcessError(text("step.cpu", element=element, seconds=_seconds(limits.cpu_s)))
         log.error("step process %s ended with code %s", self.process.pid, code)
-        return ProcessError(text("step.crashed", element=self._element()))
+        return ProcessError(text("step.crashed", element=element))
 
     def _element(self) -> str:
-        name = bytes(self.element.value).decode("utf-8", "ignore")
-        return name or text("step.unknown_element")
+        return self.element.read() or text("step.unknown_element")
 
     def kill(self) -> None:
-        if self.process.is_alive():
+        if self.process.poll() is None:
             self.process.kill()
-        self.process.join(timeout=5)
+        self.process.wait(timeout=5)
         self.conn.close()
+        self.element.close()
 
 
 def _answer(message, run: RemoteRun):
@@ -289,7 +299,6 @@ class _Pool:
 
     def __init__(self, limits: Limits):
         self.limits = limits
-        self._context = _context()
         self._children: list[_Child | None] = [None] * max(1, limits.processes)
         self._ready = threading.Condition()
 
@@ -328,7 +337,7 @@ class _Pool:
         return next((i for i in order if slots[i] is None or not slots[i].busy), None)
 
     def _spawn(self, index: int) -> _Child:
-        return _Child(self._context, self.limits, index)
+        return _Child(self.limits, index)
 
     def confirm(self, child: _Child, token: int, instance_id: tuple, version: int) -> None:
         with self._ready:
@@ -361,10 +370,12 @@ def _pool(limits: Limits) -> _Pool:
         return _POOLS[key]
 
 
-def _context():
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["engine.bpmn.step_process"])
-    return context
+_CHILD_ENTRY = "import sys; from engine.bpmn.step_process import main; main(sys.argv[1:])"
+
+
+def _child_env() -> dict:
+    """The parent's environment, and its import path, so the child runs the same code."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
 
 
 def shutdown() -> None:

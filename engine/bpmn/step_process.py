@@ -11,12 +11,14 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import mmap
 import os
 import resource
 import signal
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
@@ -92,13 +94,48 @@ class _Parent:
         return call
 
 
-def child_main(conn, element, limits: Limits) -> None:
+class ElementSlot:
+    """A few bytes of memory both processes map: the name of the element the step is at, so a
+    step the kernel ended for its CPU time can still be reported where it stopped."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self._map = mmap.mmap(fd, ELEMENT_BYTES)
+
+    @classmethod
+    def create(cls) -> "ElementSlot":
+        fd = os.memfd_create("duban-step-element")
+        os.ftruncate(fd, ELEMENT_BYTES)
+        return cls(fd)
+
+    def write(self, name: str) -> None:
+        self._map[:] = name.encode("utf-8")[:ELEMENT_BYTES - 1].ljust(ELEMENT_BYTES, b"\0")
+
+    def clear(self) -> None:
+        self._map[:] = bytes(ELEMENT_BYTES)
+
+    def read(self) -> str:
+        return self._map[:].split(b"\0", 1)[0].decode("utf-8", "ignore")
+
+    def close(self) -> None:
+        self._map.close()
+        os.close(self.fd)
+
+
+def main(argv: list[str]) -> None:
+    """The step process's entry: its socket and element slot are inherited descriptors."""
+    conn = Connection(int(argv[0]))
+    element = ElementSlot(int(argv[1]))
+    child_main(conn, element, conn.recv())
+
+
+def child_main(conn, element: ElementSlot, limits: Limits) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which then closes us
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     os.nice(5)  # a step that burns its budget must not starve the web process's requests
     parent = _Parent(conn)
     runtime = Runtime(_StepClock())
-    runtime.watch = lambda name: setattr(element, "value", name.encode("utf-8")[:ELEMENT_BYTES - 1])
+    runtime.watch = element.write
     tentative: OrderedDict = OrderedDict()
     tokens = itertools.count(1)
     while True:
@@ -114,11 +151,11 @@ def child_main(conn, element, limits: Limits) -> None:
                 run = _step(parent, runtime, tentative, request)
                 snapshot = _snapshot(run, request, limits, element)
         except MemoryError:
-            conn.send(("failed", "memory", _current(element), ""))
+            conn.send(("failed", "memory", element.read(), ""))
             continue
         except ProcessError as error:
             kind = "memory" if _caused_by(error, MemoryError) else "process"
-            conn.send(("failed", kind, _current(element), error.message))
+            conn.send(("failed", kind, element.read(), error.message))
             continue
         token = next(tokens)
         tentative[token] = (request["instance_id"], run.workflow)
@@ -176,7 +213,7 @@ def _definition(parent: _Parent, runtime: Runtime, spec: tuple, files_key: str):
 
 def _snapshot(run: ProcessRun, request: dict, limits: Limits, element) -> Snapshot:
     """The step's result, refused when it is larger than the limits allow or not storable."""
-    where = _current(element) or text("step.unknown_element")
+    where = element.read() or text("step.unknown_element")
     data = run.data()
     _check_sizes(run, data, limits, where)
     try:
@@ -237,10 +274,6 @@ def _storable(value, depth: int = 0) -> bool:
     if isinstance(value, dict):
         return all(isinstance(k, str) and _storable(v, depth + 1) for k, v in value.items())
     return isinstance(value, (date, datetime, timedelta))
-
-
-def _current(element) -> str:
-    return bytes(element.value).decode("utf-8", "ignore")
 
 
 def _caused_by(error: BaseException, kind: type) -> bool:

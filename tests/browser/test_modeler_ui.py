@@ -184,7 +184,8 @@ def test_a_new_diagram_gets_a_unique_key_set_in_the_chinese_panel(modeler_live, 
     assert 'xmlns:duban="urn:duban:bpmn:1"' in xml
 
     # Palette, context pad and panel speak Chinese.
-    titles = page.locator(".djs-palette .entry[title]").evaluate_all("es => es.map(e => e.title)")
+    titles = page.locator(".djs-palette .entry[aria-label]").evaluate_all(
+        "es => es.map(e => e.getAttribute('aria-label'))")
     assert titles and all(CJK.search(t) for t in titles), titles
     select(page, "start")
     pad = page.locator(".djs-context-pad .entry[title]").evaluate_all("es => es.map(e => e.title)")

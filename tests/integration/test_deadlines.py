@@ -119,6 +119,7 @@ def test_dashboard_bulletins_and_assessment_count_alike(duban, org, situation):
     assert summary["overdue_parts"] == sum(u["overdue"] for u in units) == overdue_total == october["overdue"] \
         == trend["2026-10"] == 2
     assert {row["item_id"] for row in overdue_rows} == {row["id"] for row in red_items} == overdue_now
+    assert summary["overdue"] == len(red_items) == 2  # overdue items: the ledger's red light
     # At September's end only A: B's urge limit was still ahead, and D — rejected on 10-12, after its
     # deadline — was never assigned, so neither the trend nor 通报 counts it.
     assert september["overdue"] == trend["2026-09"] == 1

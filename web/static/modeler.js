@@ -294,10 +294,10 @@
     canvas.zoom("fit-viewport", "auto");
     var box = canvas.viewbox(), inner = box.inner, outer = box.outer;
     var palette = canvas.getContainer().querySelector(".djs-palette");
-    var left = (palette ? palette.offsetWidth : 0) + 24;
+    var left = (palette ? palette.offsetLeft + palette.offsetWidth : 0) + 40, top = 40;
     if (!inner.width || !inner.height) return;
-    var scale = Math.min(1, (outer.width - left - 24) / inner.width, (outer.height - 48) / inner.height);
-    canvas.viewbox({ x: inner.x - left / scale, y: inner.y - (outer.height / scale - inner.height) / 2,
+    var scale = Math.min(1, (outer.width - left - 24) / inner.width, (outer.height - top - 24) / inner.height);
+    canvas.viewbox({ x: inner.x - left / scale, y: inner.y - top / scale,
                      width: outer.width / scale, height: outer.height / scale });
   }
 

@@ -40,7 +40,7 @@ function linkFlows(modeler) {
 function create(options) {
   const modeler = new BpmnModeler({
     container: options.container,
-    propertiesPanel: { parent: options.panel },
+    propertiesPanel: { parent: options.panel, layout: { groups: { general: { open: true } } } },
     linting: { bpmnlint: lintConfig, active: true },
     dubanProperties: { catalogue: options.catalogue, forms: options.forms },
     moddleExtensions: { camunda: camundaModdle, duban: dubanModdle },

@@ -329,10 +329,14 @@ export default function DubanPropertiesProvider(propertiesPanel, config, transla
     return function (groups) {
       const c = catalogue();
       const timer = groups.find((g) => g.id === "timer");
-      if (timer) timer.entries = timer.entries.concat([{ id: "duban-timer-hint", component: TimerHint }]);
+      if (timer) {
+        timer.entries = timer.entries.concat([{ id: "duban-timer-hint", component: TimerHint }]);
+        timer.shouldOpen = true;
+      }
       const general = groups.findIndex((g) => g.id === "general");
       const added = [stepGroup(element, c), laneGroup(element, c)].concat(
         processGroups(element, c), taskGroups(element, c, localForms), logicGroups(element)).filter(Boolean);
+      added.forEach((group) => { group.shouldOpen = true; });  // what a 督办 designer sets: open at once
       groups.splice(general + 1, 0, ...added);
       // Groups take their own translate for their buttons' titles ("Toggle section").
       groups.forEach((group) => { group.translate = translate; });
