@@ -91,6 +91,7 @@ class RemoteRun:
         self.version = version
         self.snapshot: Snapshot | None = None
         self.target = None  # the definition a migration goes to
+        self._last_op = None
         self.child = None
         self.token = None
 
@@ -122,7 +123,9 @@ class RemoteRun:
         return self._read().completed
 
     def waiting_messages(self) -> list[str]:
-        return list(self._read().waiting_messages)
+        if self._last_op != "inspect":  # only an inspection lists them (see step_process._snapshot)
+            self._request("inspect")
+        return list(self.snapshot.waiting_messages)
 
     def projection(self) -> tuple[list[HumanTaskView], list[TimerView]]:
         snapshot = self._read()
@@ -142,6 +145,7 @@ class RemoteRun:
 
     # -- the exchange with a child --------------------------------------------------------------
     def _request(self, op: str, **args) -> None:
+        self._last_op = op
         request = {
             "op": op, "args": args, "instance_id": (self.runtime.scope, self.instance_id), "version": self.version,
             "spec": _spec_ref(self.definition), "now": self.runtime.clock.now(),

@@ -132,7 +132,6 @@ def main(argv: list[str]) -> None:
 def child_main(conn, element: ElementSlot, limits: Limits) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which then closes us
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    os.nice(5)  # a step that burns its budget must not starve the web process's requests
     parent = _Parent(conn)
     runtime = Runtime(_StepClock())
     runtime.watch = element.write
@@ -226,7 +225,9 @@ def _snapshot(run: ProcessRun, request: dict, limits: Limits, element) -> Snapsh
                                 limit=limits.max_state_bytes))
     human, timers = run.projection()
     return Snapshot(state=state, human_tasks=human, timers=timers, data=data, completed=run.completed,
-                    log=run.log, waiting_messages=run.waiting_messages(),
+                    log=run.log,
+                    # only asked for after a message found no taker (one more walk of the task tree)
+                    waiting_messages=run.waiting_messages() if request["op"] == "inspect" else [],
                     problems=getattr(run, "problems", []))
 
 

@@ -310,7 +310,7 @@ def test_the_modeler_on_a_phone(modeler_live, open_page):
     page = open_modeler(open_page, base, "?key=duban_main", width=390, height=844)
     select(page, "office_review")
     expect(panel_field(page, "duban-form-ref")).to_have_value("office_review")
+    screenshot(page, "12-modeler-panel-phone")
     canvas, panel = page.locator("#canvas").bounding_box(), page.locator("#properties").bounding_box()
     assert panel["y"] >= canvas["y"] + canvas["height"] - 1  # the panel below the canvas, not over it
     assert canvas["width"] <= 390 and panel["width"] <= 390
-    screenshot(page, "12-modeler-panel-phone")
