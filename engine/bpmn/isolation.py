@@ -36,6 +36,11 @@ from .timers import ARMED_AT
 
 log = logging.getLogger(__name__)
 
+# A step still running after this long is lowered to this niceness: ordinary steps take a few
+# milliseconds, and a runaway one must not slow sign-in and the inbox while it uses its budget.
+DEMOTE_AFTER_S = 0.25
+DEMOTED_NICENESS = 15
+
 
 # -- the parent's side ------------------------------------------------------------------------
 
@@ -212,21 +217,37 @@ class _Child:
         self.conn.send(limits)
         self.pending_keeps: list = []
         self.busy = False
+        self.demoted = False
 
     @property
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return self.process.poll() is None and not self.demoted
+
+    def _demote(self) -> None:
+        """A long step yields the CPU to people's requests. Its process cannot be raised again
+        without privilege, so it is replaced once the step ends (`alive` turns false)."""
+        self.demoted = True
+        try:
+            os.setpriority(os.PRIO_PROCESS, self.process.pid, DEMOTED_NICENESS)
+        except OSError:
+            pass  # it has just ended
 
     def exchange(self, request: dict, run: RemoteRun, limits: Limits):
         """Send a step and serve the child's questions until it answers; raises ProcessError."""
         request["keeps"], self.pending_keeps = self.pending_keeps, []
         self.element.clear()
         self.conn.send(("step", request))
-        deadline = time.monotonic() + limits.wall_s
+        began = time.monotonic()
+        deadline = began + limits.wall_s
         calls = 0
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not self.conn.poll(remaining):
+            if not self.demoted and time.monotonic() - began >= DEMOTE_AFTER_S:
+                self._demote()
+            wait = remaining if self.demoted else min(remaining, began + DEMOTE_AFTER_S - time.monotonic())
+            if remaining <= 0 or not self.conn.poll(max(wait, 0)):
+                if not self.demoted and remaining > 0:
+                    continue
                 element = self._element()
                 self.kill()
                 raise ProcessError(text("step.wall", element=element, seconds=_seconds(limits.wall_s)))
@@ -269,8 +290,9 @@ class _Child:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait(timeout=5)
-        self.conn.close()
-        self.element.close()
+        if not self.conn.closed:
+            self.conn.close()
+            self.element.close()
 
 
 def _answer(message, run: RemoteRun):
@@ -314,6 +336,8 @@ class _Pool:
         finally:
             with self._ready:
                 child.busy = False
+                if child.demoted:
+                    child.kill()
                 self._ready.notify()
 
     def _checkout(self, preferred, instance_id) -> _Child:
@@ -374,7 +398,9 @@ def _pool(limits: Limits) -> _Pool:
         return _POOLS[key]
 
 
-_CHILD_ENTRY = "import sys; from engine.bpmn.step_process import main; main(sys.argv[1:])"
+# Step processes run a little below the web and worker threads (niceness 5: people's requests come
+# first when the CPU is short) and are lowered further when a step runs long (see _demote).
+_CHILD_ENTRY = "import os, sys; os.nice(5); from engine.bpmn.step_process import main; main(sys.argv[1:])"
 
 
 def _child_env() -> dict:

@@ -7,48 +7,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
-from engine import services
 from engine.domain import steps
-from engine.domain.roles import LANE_ROLES, ROLES
 from engine.services.deploy import definition_forms, latest_version
 from tests.browser.conftest import screenshot
 from tests.browser.test_handlers_ui import Person
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture
-def modeler_live(duban_sqlite):
-    """`live`, with GET /api/v1/modeler/catalogue answered from engine/domain/steps.py where the app
-    does not serve it yet (its own tests are the API's; these test the page against its shape)."""
-    import socket
-    import threading
-
-    from waitress.server import create_server
-
-    from tests.conftest import seed
-    from web import create_app
-
-    org = seed(duban_sqlite)
-    app = create_app(duban=duban_sqlite)
-    if not any(rule.rule == "/api/v1/modeler/catalogue" for rule in app.url_map.iter_rules()):
-        def catalogue():
-            forms = {}
-            for d in services.list_definitions(duban_sqlite):
-                for form_id in definition_forms(duban_sqlite, d["key"]):
-                    forms.setdefault(form_id, {"id": form_id, "name": form_id})
-            return {"steps": steps.catalogue(), "roles": [{"id": r, "label": ROLES[r]} for r in LANE_ROLES],
-                    "units": services.list_units(duban_sqlite), "forms": list(forms.values())}
-        app.add_url_rule("/api/v1/modeler/catalogue", "stub_catalogue", catalogue)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = create_server(app, host="127.0.0.1", port=port, threads=6)
-    threading.Thread(target=server.run, daemon=True).start()
-    yield f"http://127.0.0.1:{port}", duban_sqlite, org
 
 
 def open_modeler(open_page, base, query="", **viewport):
@@ -81,8 +47,6 @@ def test_editing_a_form_and_deploying_a_new_version(live, open_page):
     expect(page.locator("#canvas")).to_have_attribute("data-ready", "true")
     expect(page.locator("#versions tbody tr")).to_have_count(2)  # the main process and 延期申请
 
-    screenshot(page, "debug-main")
-    print(page.evaluate("() => window.dubanModeler.modeler.get('linting').lint().then(r => JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.map(i => i.id + ':' + i.message)]))))"))
     page.locator('.djs-element[data-element-id="draft_opinion"]').click()
     expect(page.locator("#form-id")).to_have_text("draft_opinion")
     editor = page.locator("#form-editor")
@@ -157,8 +121,8 @@ def test_only_designers_and_administrators_model(live, open_page):
     assert office.page.goto(f"{base}/modeler").status == 403
 
 
-def test_a_new_diagram_gets_a_unique_key_set_in_the_chinese_panel(modeler_live, open_page):
-    base, duban, _ = modeler_live
+def test_a_new_diagram_gets_a_unique_key_set_in_the_chinese_panel(live, open_page):
+    base, duban, _ = live
     page = open_modeler(open_page, base)
     # Nothing selected: the panel shows the process, under a generated key.
     key_field = panel_field(page, "id")
@@ -199,8 +163,8 @@ def test_a_new_diagram_gets_a_unique_key_set_in_the_chinese_panel(modeler_live, 
     screenshot(page, "10-modeler-new-process")
 
 
-def test_deploying_under_a_key_in_use_asks_first(modeler_live, open_page):
-    base, duban, _ = modeler_live
+def test_deploying_under_a_key_in_use_asks_first(live, open_page):
+    base, duban, _ = live
     page = open_modeler(open_page, base)
     # A complete (start → end) process, then given the key of the deployed main process.
     page.evaluate("""() => { const m = window.dubanModeler.modeler;
@@ -224,15 +188,15 @@ def test_deploying_under_a_key_in_use_asks_first(modeler_live, open_page):
     assert latest_version(duban, "duban_main") == 1
 
 
-def test_a_step_dragged_from_the_step_bar_comes_configured(modeler_live, open_page):
-    base, _, _ = modeler_live
+def test_a_step_dragged_from_the_step_bar_comes_configured(live, open_page):
+    base, _, _ = live
     page = open_modeler(open_page, base)
     receive = page.locator('.duban-step-entry[data-kind="receive"]')
     expect(receive).to_have_text("签收")
     expect(page.locator(".duban-step-entry")).to_have_count(len(steps.KINDS))
     # Dragged as a designer does: press on 签收, move over the canvas, release.
-    box = page.locator("#canvas").bounding_box()
     receive.hover()
+    box = page.locator("#canvas").bounding_box()
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=8)
     page.mouse.up()
@@ -257,6 +221,15 @@ def test_a_step_dragged_from_the_step_bar_comes_configured(modeler_live, open_pa
     xml = saved_xml(page)
     assert re.search(r'<duban:step kind="assign">\s*<duban:option name="due_workdays" value="2" />', xml), xml
     assert 'camunda:candidateGroups="office"' in xml
+    # A timer step comes with its timer, waiting for the unit's deadline.
+    page.locator('.duban-step-entry[data-kind="deadline"]').hover()
+    box = page.locator("#canvas").bounding_box()  # after the hover, which may have scrolled the page
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 200, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.up()
+    xml = saved_xml(page)
+    assert '<duban:step kind="deadline"' in xml, xml
+    assert "unit_deadline(unit)</bpmn:timeDate>" in xml, xml
     # Lint on the canvas, in Chinese: a user task without a form.
     panel_field(page, "duban-form-ref").select_option("")
     expect(page.locator(f'.djs-overlays[data-container-id="{task_id}"] .bjsl-overlay')).to_have_count(1)
@@ -264,8 +237,8 @@ def test_a_step_dragged_from_the_step_bar_comes_configured(modeler_live, open_pa
     expect(page.locator(f'.djs-overlays[data-container-id="{task_id}"]')).to_contain_text("用户任务没有表单")
 
 
-def test_lanes_timers_and_conditions_in_the_panel(modeler_live, open_page):
-    base, _, _ = modeler_live
+def test_lanes_timers_and_conditions_in_the_panel(live, open_page):
+    base, _, _ = live
     page = open_modeler(open_page, base, "?key=duban_main")
     panel = page.locator("#properties")
     # A lane is mapped to a role or a unit picked from the organisation.
@@ -280,6 +253,11 @@ def test_lanes_timers_and_conditions_in_the_panel(modeler_live, open_page):
     # A timer: its kind and value, and the working-day functions explained beside it.
     select(page, "assign_overdue")
     expect(panel).to_contain_text("定时")
+    timer_type = panel.locator("select").filter(has=page.locator("option", has_text="循环")).first
+    expect(timer_type.locator("option")).to_have_text(["<无>", "日期（某一时刻）", "时长", "循环"])
+    expect(timer_type).to_have_value("timeDate")
+    expect(panel.locator("textarea, input").filter(has_text="").nth(0)).to_be_visible()
+    assert "workdays(2)" in panel.locator("textarea, input[type=text]").evaluate_all("es => es.map(e => e.value)")
     expect(panel.locator(".duban-timer-hint")).to_contain_text("workdays(3)")
     expect(panel.locator(".duban-timer-hint")).to_contain_text("不得短于 60 秒")
     # A gateway's condition is checked as it is typed.
@@ -305,8 +283,8 @@ def test_lanes_timers_and_conditions_in_the_panel(modeler_live, open_page):
     screenshot(page, "11-modeler-panel-desktop")
 
 
-def test_the_modeler_on_a_phone(modeler_live, open_page):
-    base, _, _ = modeler_live
+def test_the_modeler_on_a_phone(live, open_page):
+    base, _, _ = live
     page = open_modeler(open_page, base, "?key=duban_main", width=390, height=844)
     select(page, "office_review")
     expect(panel_field(page, "duban-form-ref")).to_have_value("office_review")

@@ -120,8 +120,9 @@ def test_sign_in_and_inbox_stay_fast_while_hostile_instances_run(hostile_server)
           f"{len(sign_in)} rounds, {len(refused)} hostile starts refused")
     assert len(sign_in) >= 10
     assert _p95(sign_in) < 1.0 and _p95(inbox) < 1.0
-    # Each immediate spin was stopped by its CPU budget and refused with a Chinese message.
-    assert refused and all(status == 422 and "CPU 时间预算" in message for status, message in refused)
+    # Each immediate spin was stopped by its budget (CPU time, or the wall clock when the machine is
+    # so busy that the lowered step process gets little CPU) and refused with a Chinese message.
+    assert refused and all(status == 422 and _stopped("立即失控", message) for status, message in refused)
 
     admin = login(base, "admin")
     waited = time.monotonic() + 60
@@ -130,5 +131,9 @@ def test_sign_in_and_inbox_stay_fast_while_hostile_instances_run(hostile_server)
         if all(s["status"] == "error" for s in seen):
             break
         time.sleep(0.5)
-    assert [s["status"] for s in seen] == ["error"] * 3
-    assert all("失控脚本" in s["error"] and "CPU 时间预算" in s["error"] for s in seen)
+    assert [s["status"] for s in seen] == ["error"] * 3, seen
+    assert all(_stopped("失控脚本", s["error"]) for s in seen)
+
+
+def _stopped(element: str, message: str) -> bool:
+    return f"“{element}”" in message and ("CPU 时间预算" in message or "运行超时" in message)

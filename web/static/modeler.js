@@ -249,6 +249,7 @@
     createButton.dataset.task = task.id;
     if (formEditor) { formEditor.destroy(); formEditor = null; }
     formId = null;
+    document.getElementById("form-editor").hidden = !ref;
     if (!ref) return;
     var schema = forms[ref] || { type: "default", id: ref, components: [] };
     formId = ref;
@@ -297,6 +298,8 @@
     var left = (palette ? palette.offsetLeft + palette.offsetWidth : 0) + 40, top = 40;
     if (!inner.width || !inner.height) return;
     var scale = Math.min(1, (outer.width - left - 24) / inner.width, (outer.height - top - 24) / inner.height);
+    // On a phone a whole diagram would be unreadably small: start readable, the designer pans.
+    if (outer.width < 600) scale = Math.max(scale, 0.6);
     canvas.viewbox({ x: inner.x - left / scale, y: inner.y - top / scale,
                      width: outer.width / scale, height: outer.height / scale });
   }

@@ -25,8 +25,15 @@ export function stepOf(bo) {
   return values.find((v) => is(v, "duban:Step"));
 }
 
+function hasTimer(element) {
+  return (getBusinessObject(element).eventDefinitions || []).some((d) => is(d, "bpmn:TimerEventDefinition"));
+}
+
+// The kinds that fit an element: by type, and the timer kinds (those offered on boundary events)
+// only on events that wait for a timer.
 function catalogueKinds(catalogue, element) {
-  return (catalogue.steps || []).filter((s) => (s.applies_to || []).some((type) => is(element, type)));
+  return (catalogue.steps || []).filter((s) => (s.applies_to || []).some((type) => is(element, type)) &&
+    (!(s.applies_to || []).includes("bpmn:BoundaryEvent") || hasTimer(element)));
 }
 
 function processOf(element) {
