@@ -115,6 +115,7 @@ TEXTS: dict[str, str] = {
     "contract.urge_deadline": "催办须由同一承办单位分支中的“期限届满”定时事件引出",
     "contract.escalate_urge": "责任追究须在催办之后：流程中没有“催办”环节",
     "contract.needs_report": "流程没有“办结报告”或“答复”环节，无从判断承办单位是否到期未报告",
+    "contract.lane_unit": "泳道指定的单位“{unit}”不存在（任务“{task}”）：请从组织机构中选择单位",
     "contract.task_form": "用户任务没有表单：请选择一个表单（camunda:formRef）",
     "contract.task_candidate": "用户任务没有办理人：请放入声明了角色或单位的泳道，或指定候选角色、候选人",
     "start.not_startable": "你不能发起流程“{process}”",

@@ -9,8 +9,9 @@ from ..bpmn import xml
 from ..bpmn.runtime import compile_bundle
 from ..config import using_limits
 from ..domain.roles import DESIGNER, SYSTEM_ADMINS
-from ..errors import Conflict, Forbidden, NotFound
-from ..models import Definition, Instance
+from ..errors import Conflict, DeploymentInvalid, Forbidden, NotFound
+from ..models import Definition, Instance, Unit
+from .. import texts
 from . import audit
 
 
@@ -26,6 +27,7 @@ def deploy(duban, files: dict, forms: dict, actor: Actor | None = None) -> list[
         resolve = lambda key: _latest_files(session, key)  # noqa: E731
         compiled = compile_bundle(_as_utf8(files, duban.settings.max_bpmn_bytes), forms,
                                   duban.settings.max_bpmn_bytes, resolve)
+        _check_lane_units(session, compiled)
     results = []
     try:
         with duban.db.transaction() as session:
@@ -49,7 +51,22 @@ def validate(duban, files: dict, forms: dict, actor: Actor) -> list[dict]:
         resolve = lambda key: _latest_files(session, key)  # noqa: E731
         compiled = compile_bundle(_as_utf8(files, duban.settings.max_bpmn_bytes), forms,
                                   duban.settings.max_bpmn_bytes, resolve)
+        _check_lane_units(session, compiled)
     return [{"key": p.key, "name": p.name, "warnings": p.warnings} for p in compiled]
+
+
+def _check_lane_units(session, compiled) -> None:
+    """A lane declared for one unit (duban:unit) must name a unit of the organisation."""
+    known = set(session.scalars(select(Unit.id)))
+    problems = []
+    for process in compiled:
+        for task in process.elements.get("human_tasks", {}).values():
+            if task.get("unit") and task["unit"] not in known:
+                problems.append({"file": next(iter(process.files), None), "element": task.get("lane"), "line": None,
+                                 "message": texts.text("contract.lane_unit", unit=task["unit"], task=task["name"]),
+                                 "rule": "duban-lane-unit"})
+    if problems:
+        raise DeploymentInvalid(problems[0]["message"], problems)
 
 
 def _as_utf8(files: dict, max_bytes: int) -> dict:

@@ -18,7 +18,11 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def open_modeler(open_page, base, query="", **viewport):
+    """The modeler, ready; `page.errors` collects the script errors it reports."""
     page = Person(open_page, base, "designer", **viewport).page
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
     page.goto(f"{base}/modeler{query}")
     expect(page.locator("#canvas")).to_have_attribute("data-ready", "true")
     return page
@@ -146,6 +150,7 @@ def test_a_new_diagram_gets_a_unique_key_set_in_the_chinese_panel(live, open_pag
     assert re.search(r'<bpmn:process id="npc_suggestion" name="人大代表建议办理" isExecutable="true"'
                      r' duban:item="true" duban:starterRoles="office"', xml), xml
     assert 'xmlns:duban="urn:duban:bpmn:1"' in xml
+    screenshot(page, "10-modeler-new-process")
 
     # Palette, context pad and panel speak Chinese.
     titles = page.locator(".djs-palette .entry[aria-label]").evaluate_all(
@@ -160,7 +165,7 @@ def test_a_new_diagram_gets_a_unique_key_set_in_the_chinese_panel(live, open_pag
     page.get_by_title("打开小地图").click()
     expect(page.locator(".djs-minimap.open")).to_have_count(1)
     expect(page.locator(".bjsl-button")).to_have_attribute("title", "显示/隐藏检查结果")
-    screenshot(page, "10-modeler-new-process")
+    assert not page.errors
 
 
 def test_deploying_under_a_key_in_use_asks_first(live, open_page):
@@ -185,6 +190,20 @@ def test_deploying_under_a_key_in_use_asks_first(live, open_page):
     page.get_by_role("button", name="部署新版本").click()
     expect(page.locator("#problems")).to_contain_text("已部署 npc_suggestion v1")
     expect(confirm).to_be_hidden()
+    assert latest_version(duban, "duban_main") == 1
+
+
+def test_renaming_a_deployed_process_asks_before_deploying(live, open_page):
+    base, duban, _ = live
+    page = open_modeler(open_page, base, "?key=duban_main")
+    page.evaluate("""() => { const m = window.dubanModeler.modeler;
+        const pool = m.get('elementRegistry').filter(e => e.type === 'bpmn:Participant')[0];
+        m.get('modeling').updateModdleProperties(pool, pool.businessObject.processRef, {name: '人大代表建议办理'}); }""")
+    page.get_by_role("button", name="部署新版本").click()
+    confirm = page.locator("#deploy-confirm")
+    expect(confirm).to_contain_text("已部署的 duban_main 名为“督查督办主流程”，本流程名为“人大代表建议办理”")
+    confirm.get_by_role("button", name="取消").click()
+    expect(page.locator("#problems")).to_contain_text("已取消部署")
     assert latest_version(duban, "duban_main") == 1
 
 
@@ -221,6 +240,11 @@ def test_a_step_dragged_from_the_step_bar_comes_configured(live, open_page):
     xml = saved_xml(page)
     assert re.search(r'<duban:step kind="assign">\s*<duban:option name="due_workdays" value="2" />', xml), xml
     assert 'camunda:candidateGroups="office"' in xml
+    # Lint on the canvas, in Chinese: a user task without a form.
+    panel_field(page, "duban-form-ref").select_option("")
+    expect(page.locator(f'.djs-overlays[data-container-id="{task_id}"] .bjsl-overlay')).to_have_count(1)
+    page.locator(f'.djs-overlays[data-container-id="{task_id}"] .bjsl-overlay').hover()
+    expect(page.locator(f'.djs-overlays[data-container-id="{task_id}"]')).to_contain_text("用户任务没有表单")
     # A timer step comes with its timer, waiting for the unit's deadline.
     page.locator('.duban-step-entry[data-kind="deadline"]').hover()
     box = page.locator("#canvas").bounding_box()  # after the hover, which may have scrolled the page
@@ -230,11 +254,6 @@ def test_a_step_dragged_from_the_step_bar_comes_configured(live, open_page):
     xml = saved_xml(page)
     assert '<duban:step kind="deadline"' in xml, xml
     assert "unit_deadline(unit)</bpmn:timeDate>" in xml, xml
-    # Lint on the canvas, in Chinese: a user task without a form.
-    panel_field(page, "duban-form-ref").select_option("")
-    expect(page.locator(f'.djs-overlays[data-container-id="{task_id}"] .bjsl-overlay')).to_have_count(1)
-    page.locator(f'.djs-overlays[data-container-id="{task_id}"] .bjsl-overlay').hover()
-    expect(page.locator(f'.djs-overlays[data-container-id="{task_id}"]')).to_contain_text("用户任务没有表单")
 
 
 def test_lanes_timers_and_conditions_in_the_panel(live, open_page):
@@ -281,6 +300,27 @@ def test_lanes_timers_and_conditions_in_the_panel(live, open_page):
     select(page, "unit_receive")
     expect(panel_field(page, "duban-form-ref")).to_have_value("unit_receive")
     screenshot(page, "11-modeler-panel-desktop")
+    assert not page.errors
+
+
+def test_a_multi_instance_is_made_per_unit_in_the_panel(live, open_page):
+    base, _, _ = live
+    page = open_modeler(open_page, base)
+    page.evaluate("""() => { const m = window.dubanModeler.modeler;
+        const sub = m.get('modeling').appendShape(m.get('elementRegistry').get('start'),
+                                                  {type: 'bpmn:SubProcess', isExpanded: true}, {x: 420, y: 178});
+        m.get('modeling').updateProperties(sub, {id: 'handle_unit',
+            loopCharacteristics: m.get('bpmnFactory').create('bpmn:MultiInstanceLoopCharacteristics')});
+        m.get('selection').select(sub); }""")
+    per_unit = panel_field(page, "duban-per-unit")
+    expect(per_unit).not_to_be_checked()
+    page.locator("#properties").get_by_text("按承办单位展开（每个承办单位一支，变量 unit）").click()
+    expect(per_unit).to_be_checked()
+    xml = saved_xml(page)
+    assert re.search(r'<bpmn:subProcess id="handle_unit">\s*(<bpmn:incoming>.*</bpmn:incoming>\s*)?'
+                     r'<bpmn:multiInstanceLoopCharacteristics>\s*'
+                     r'<bpmn:loopDataInputRef>units</bpmn:loopDataInputRef>\s*'
+                     r'<bpmn:inputDataItem id="unit" name="unit" />', xml), xml
 
 
 def test_the_modeler_on_a_phone(live, open_page):

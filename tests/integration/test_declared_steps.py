@@ -190,3 +190,27 @@ def test_renaming_a_step_element_alone_keeps_the_contract(duban_sqlite, org_sqli
         text = text.replace(f'{attribute}="urge"', f'{attribute}="cuiban"')
     [deployed] = deploy_main(duban_sqlite, org_sqlite, text.encode())
     assert deployed["version"] == 2
+
+
+def _unit_lane_process(unit: str) -> bytes:
+    """A process whose one task goes to the unit its lane declares (duban:unit), not to a role."""
+    return (b'<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions '
+            b'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:duban="urn:duban:bpmn:1" '
+            b'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">'
+            b'<bpmn:process id="ask_unit" name="\xe5\x90\x91\xe5\x8d\x95\xe4\xbd\x8d\xe4\xba\x86\xe8\xa7\xa3" '
+            b'isExecutable="true"><bpmn:laneSet id="ls"><bpmn:lane id="L_unit" name="Lane 1" duban:unit="'
+            + unit.encode() + b'"><bpmn:flowNodeRef>t</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>'
+            b'<bpmn:startEvent id="s" /><bpmn:userTask id="t" name="report" camunda:formRef="feedback" />'
+            b'<bpmn:endEvent id="e" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t" />'
+            b'<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e" /></bpmn:process></bpmn:definitions>')
+
+
+def test_a_lane_declared_for_one_unit_hands_its_tasks_to_that_unit(duban, org):
+    _, forms = bpmn_bundle()
+    services.deploy(duban, {"ask.bpmn": _unit_lane_process("czj")}, forms, org["designer"])
+    services.start_instance(duban, org["office"], "ask_unit", {})
+    assert tasks(duban, org["unit_b"]) == [("t", "czj")]
+    assert tasks(duban, org["unit_a"]) == []
+    with pytest.raises(DeploymentInvalid) as refused:
+        services.deploy(duban, {"ask.bpmn": _unit_lane_process("nowhere")}, forms, org["designer"])
+    _problem(refused.value.details, "L_unit", "duban-lane-unit")

@@ -324,6 +324,43 @@ function logicGroups(element) {
   return groups;
 }
 
+// -- the per-unit branch: a multi-instance over the item's units ---------------------------------
+
+// The collection and item Duban's per-unit branch uses (as in bpmn/duban_main.bpmn): one instance
+// for each unit in `units`, which knows its unit as `unit` (unit_deadline(unit), remind_at(unit)...).
+const UNITS = "units", UNIT = "unit";
+
+function loopOf(element) {
+  const loop = getBusinessObject(element).loopCharacteristics;
+  return loop && is(loop, "bpmn:MultiInstanceLoopCharacteristics") ? loop : null;
+}
+
+function isPerUnit(loop) {
+  const input = loop && loop.loopDataInputRef;
+  return !!input && (input.id || input) === UNITS && !!loop.inputDataItem && loop.inputDataItem.name === UNIT;
+}
+
+function PerUnitEntry(props) {
+  const { element, id } = props;
+  const { modeling } = useCommands();
+  const moddle = useService("moddle");
+  return h(CheckboxEntry, {
+    element, id, label: "按承办单位展开（每个承办单位一支，变量 unit）",
+    description: "签收、办结报告、答复等单位环节和单位的期限定时，须放在这样的多实例之内。",
+    getValue: () => isPerUnit(loopOf(element)),
+    setValue: (value) => {
+      const loop = loopOf(element);
+      // A reference by id to the process variable `units` (not an element of the diagram), and the
+      // item each instance receives: created with moddle directly, so no diagram id is claimed.
+      const ref = value ? moddle.create("bpmn:Property", { id: UNITS }) : undefined;
+      const item = value ? moddle.create("bpmn:DataInput", { id: UNIT, name: UNIT }) : undefined;
+      if (item) item.$parent = loop;
+      modeling.updateModdleProperties(element, loop, {
+        loopDataInputRef: ref, inputDataItem: item, loopCardinality: value ? undefined : loop.loopCardinality });
+    },
+  });
+}
+
 function TimerHint() {
   return h("div", { class: "bio-properties-panel-description duban-timer-hint" }, TIMER_HINT);
 }
@@ -335,6 +372,12 @@ export default function DubanPropertiesProvider(propertiesPanel, config, transla
   this.getGroups = function (element) {
     return function (groups) {
       const c = catalogue();
+      const multi = groups.find((g) => g.id === "multiInstance");
+      if (multi && loopOf(element)) {
+        multi.entries = [{ id: "duban-per-unit", component: PerUnitEntry, isEdited: isCheckboxEntryEdited }]
+          .concat(multi.entries);
+        multi.shouldOpen = true;
+      }
       const timer = groups.find((g) => g.id === "timer");
       if (timer) {
         timer.entries = timer.entries.concat([{ id: "duban-timer-hint", component: TimerHint }]);

@@ -25,11 +25,15 @@ export function stepShape(modeler, spec) {
     if (template.lane_role) businessObject.set("camunda:candidateGroups", template.lane_role);
   }
   const shape = { type, businessObject };
-  if (spec.kind in TIMER_DEFAULTS || (spec.applies_to || []).includes("bpmn:BoundaryEvent")) shape.eventDefinitionType = "bpmn:TimerEventDefinition";
+  // Timer kinds are those offered on boundary events (the catalogue's remind, deadline, assign_due).
+  if (spec.kind in TIMER_DEFAULTS || (spec.applies_to || []).includes("bpmn:BoundaryEvent")) {
+    shape.eventDefinitionType = "bpmn:TimerEventDefinition";
+  }
   const created = elementFactory.createShape(shape);
   if (shape.eventDefinitionType) {
     const definition = created.businessObject.eventDefinitions[0];
-    definition.timeDate = bpmnFactory.create("bpmn:FormalExpression", { body: TIMER_DEFAULTS[spec.kind] || "workdays(1)" });
+    const body = TIMER_DEFAULTS[spec.kind] || "workdays(1)";
+    definition.timeDate = bpmnFactory.create("bpmn:FormalExpression", { body });
     definition.timeDate.$parent = definition;
   }
   return created;
