@@ -162,12 +162,13 @@ def _project_tasks(ctx: ProcessContext, views: list, completed: HumanTask | None
             continue
         info = elements.get(view.element_id, {})
         role = info.get("role")
-        if role == UNIT and view.unit is None:
+        unit = view.unit or info.get("unit")  # the branch's unit, or the one a lane declares (duban:unit)
+        if role == UNIT and unit is None:
             raise ProcessError(f"task '{view.name}' is in the 承办单位 lane but its data names no unit")
         row = HumanTask(
             id=view.id, instance_id=instance.id, item_id=ctx.item.id if ctx.item else None,
             element_id=view.element_id, name=view.name, lane=info.get("lane"), role=role,
-            unit_id=view.unit or info.get("unit"),  # a lane declared for one unit (duban:unit)
+            unit_id=unit,
             assignee=instance.started_by if role is None else None,
             form_key=info.get("form"), state="open", created_at=ctx.now, input=view.data,
         )
