@@ -7,7 +7,7 @@ from collections.abc import Sized
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
-from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, MultiInstanceTask, StandardLoopTask
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -52,7 +52,20 @@ def build_specs(documents: dict, key: str):
     for each in [spec, *subprocesses.values()]:
         if each is not None:
             _prepare(each)
+            _connect_loops(each)
     return spec, subprocesses
+
+
+def _connect_loops(spec) -> None:
+    """A loop or multi-instance merges each child as it completes through a connection on the
+    child's *spec*, which SpiffWorkflow makes when it creates the first child (or when its own
+    serializer restores a spec). Specs parsed afresh (another process, a restart) must have it
+    before a saved workflow runs on, or its last child completes without ending the activity."""
+    for task_spec in spec.task_specs.values():
+        if isinstance(task_spec, LoopTask):
+            child = spec.task_specs.get(task_spec.task_spec)
+            if child is not None and not child.completed_event.is_connected(task_spec.merge_child):
+                child.completed_event.connect(task_spec.merge_child)
 
 
 def _message(error: ValidationException) -> str:

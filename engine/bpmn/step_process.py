@@ -213,6 +213,9 @@ def _definition(parent: _Parent, runtime: Runtime, spec: tuple, files_key: str):
 def _snapshot(run: ProcessRun, request: dict, limits: Limits, element) -> Snapshot:
     """The step's result, refused when it is larger than the limits allow or not storable."""
     where = element.read() or text("step.unknown_element")
+    # First: projecting evaluates timers not yet scheduled and stores their due time in the
+    # workflow, which the saved state must hold (a reload would otherwise schedule them anew).
+    human, timers = run.projection()
     data = run.data()
     _check_sizes(run, data, limits, where)
     try:
@@ -223,7 +226,6 @@ def _snapshot(run: ProcessRun, request: dict, limits: Limits, element) -> Snapsh
     if len(state) > limits.max_state_bytes:
         raise ProcessError(text("step.state_too_large", element=where, size=len(state),
                                 limit=limits.max_state_bytes))
-    human, timers = run.projection()
     return Snapshot(state=state, human_tasks=human, timers=timers, data=data, completed=run.completed,
                     log=run.log,
                     # only asked for after a message found no taker (one more walk of the task tree)

@@ -1,7 +1,7 @@
 """Runs duban_main on the runtime alone, with a fake of the domain's functions (no database).
 
-`restore=True` saves and reloads the serialised workflow between every step, as the service
-layer does, so each path is run both ways.
+`restore=True` saves and reloads the serialised workflow between every step, on specs parsed
+afresh, as the service layer does in another process, so each path is run both ways.
 """
 from __future__ import annotations
 
@@ -48,6 +48,9 @@ class MainProcess:
 
     def _reload(self):
         if self.restore:
+            # A fresh runtime parses the specs anew, as another process (a worker, a restarted
+            # server, a new step process) does: nothing may live only in the specs of this one.
+            self.runtime = Runtime(self.clock)
             self.run = self.runtime.load(self.definition, self.run.dumps(), self.functions())
 
     def tasks(self):
