@@ -36,10 +36,12 @@ from .timers import ARMED_AT
 
 log = logging.getLogger(__name__)
 
-# A step still running after this long is lowered to this niceness: ordinary steps take a few
-# milliseconds, and a runaway one must not slow sign-in and the inbox while it uses its budget.
-DEMOTE_AFTER_S = 0.25
+# A step that has used this much CPU is lowered to this niceness: ordinary steps use milliseconds
+# (a fresh process parsing its first specs, a few hundred), and a runaway one must not slow
+# sign-in and the inbox while it uses up its budget.
+DEMOTE_AFTER_CPU_S = 1.0
 DEMOTED_NICENESS = 15
+_WATCH_S = 0.25
 
 
 # -- the parent's side ------------------------------------------------------------------------
@@ -223,6 +225,15 @@ class _Child:
     def alive(self) -> bool:
         return self.process.poll() is None and not self.demoted
 
+    def _cpu_seconds(self) -> float:
+        """CPU time the step process has used (user and system), from /proc."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+
     def _demote(self) -> None:
         """A long step yields the CPU to people's requests. Its process cannot be raised again
         without privilege, so it is replaced once the step ends (`alive` turns false)."""
@@ -237,16 +248,16 @@ class _Child:
         request["keeps"], self.pending_keeps = self.pending_keeps, []
         self.element.clear()
         self.conn.send(("step", request))
-        began = time.monotonic()
-        deadline = began + limits.wall_s
+        deadline = time.monotonic() + limits.wall_s
+        cpu_at_start = self._cpu_seconds()
         calls = 0
         while True:
             remaining = deadline - time.monotonic()
-            if not self.demoted and time.monotonic() - began >= DEMOTE_AFTER_S:
-                self._demote()
-            wait = remaining if self.demoted else min(remaining, began + DEMOTE_AFTER_S - time.monotonic())
+            wait = remaining if self.demoted else min(remaining, _WATCH_S)
             if remaining <= 0 or not self.conn.poll(max(wait, 0)):
                 if not self.demoted and remaining > 0:
+                    if self._cpu_seconds() - cpu_at_start >= DEMOTE_AFTER_CPU_S:
+                        self._demote()
                     continue
                 element = self._element()
                 self.kill()
@@ -400,6 +411,7 @@ def _pool(limits: Limits) -> _Pool:
 
 # Step processes run a little below the web and worker threads (niceness 5: people's requests come
 # first when the CPU is short) and are lowered further when a step runs long (see _demote).
+_TICKS = os.sysconf("SC_CLK_TCK")
 _CHILD_ENTRY = "import os, sys; os.nice(5); from engine.bpmn.step_process import main; main(sys.argv[1:])"
 
 

@@ -20,7 +20,8 @@ def catalogue(duban, actor: Actor) -> dict:
         forms = {}
         for definition in session.scalars(select(Definition).order_by(Definition.key, Definition.version)):
             for form_id, schema in (definition.forms or {}).items():
-                forms[form_id] = {"id": form_id, "name": _form_name(form_id, schema)}  # the latest wins
+                # The schema too: a new diagram that picks a deployed form opens and deploys it as it is.
+                forms[form_id] = {"id": form_id, "name": _form_name(form_id, schema), "schema": schema}  # the latest wins
     return {"steps": steps.catalogue(), "roles": [{"id": role, "label": ROLES[role]} for role in LANE_ROLES],
             "units": units, "forms": sorted(forms.values(), key=lambda f: f["id"])}
 

@@ -427,6 +427,7 @@ class RoleSchema(Schema):
 class FormRefSchema(Schema):
     id = fields.String()
     name = fields.String()
+    schema = fields.Dict(metadata={"description": "the form-js schema as deployed (latest), for a new diagram using it"})
 
 
 class CatalogueSchema(Schema):

@@ -100,8 +100,24 @@
     if (formEditor && formId) forms[formId] = formEditor.getSchema();
   }
 
+  // A deployed form a task of this diagram names (签收's unit_receive, dragged from the step bar, or
+  // one picked in the panel): its schema as deployed, so the editor opens it and the deployment
+  // carries it, rather than an empty form of that id.
+  function deployedForm(ref) {
+    var entry = (catalogue.forms || []).filter(function (f) { return f.id === ref; })[0];
+    return entry && entry.schema ? JSON.parse(JSON.stringify(entry.schema)) : null;
+  }
+
+  function addDeployedForms() {
+    modeler.get("elementRegistry").forEach(function (element) {
+      var ref = element.businessObject && element.businessObject.get && element.businessObject.get("camunda:formRef");
+      if (ref && !forms[ref] && deployedForm(ref)) forms[ref] = deployedForm(ref);
+    });
+  }
+
   function payload() {
     saveForm();
+    addDeployedForms();
     return modeler.saveXML({ format: true }).then(function (result) {
       var data = new FormData();
       data.append("file", new Blob([result.xml], { type: "application/xml" }), currentKey() + ".bpmn");
@@ -251,7 +267,7 @@
     formId = null;
     document.getElementById("form-editor").hidden = !ref;
     if (!ref) return;
-    var schema = forms[ref] || { type: "default", id: ref, components: [] };
+    var schema = forms[ref] || deployedForm(ref) || { type: "default", id: ref, components: [] };
     formId = ref;
     formEditor = new FormEditor.FormEditor({ container: document.getElementById("form-editor") });
     formEditor.importSchema(schema).catch(function (error) { show("表单无法打开：" + error.message, [], "bad"); });
@@ -335,5 +351,6 @@
     show("流程图无法打开：" + error.message, [], "bad");
   });
   window.dubanModeler = { modeler: modeler, forms: forms, saveForm: saveForm,
+                          formEditor: function () { return formEditor; },
                           catalogue: function () { return catalogue; } };
 })();
