@@ -107,6 +107,9 @@ class MainProcessHooks(Hooks):
     def _on_report(self, ctx, task, data):
         _part(ctx, task.unit_id).reported_at = ctx.now
 
+    # 答复 (人大建议, 政协提案, 省长信箱) is the unit's report in those processes.
+    _on_reply = _on_report
+
     def _on_review(self, ctx, task, data):
         part = _part(ctx, _unit_of(ctx, task))
         if data.get("decision") == "accept":

@@ -31,7 +31,7 @@ from engine.services import timers
 from engine.services.deploy import definition_forms
 from tests.browser.conftest import screenshot
 from tests.browser.test_handlers_ui import Person
-from tests.browser.test_modeler_ui import open_modeler, panel_field, saved_xml, select
+from tests.browser.test_modeler_ui import open_modeler, panel_field, select
 
 MODELER = "window.dubanModeler.modeler"
 TITLE = "关于改善城区停车难的建议"
@@ -116,7 +116,7 @@ def boundary_timers(page, host):
     }}""", host)
 
 
-def connect(page, *pairs, condition=None):
+def connect(page, *pairs):
     """Sequence flows between elements, by bpmn-js's modeling; the ids of the flows."""
     return page.evaluate(f"""pairs => {{ const m = {MODELER}, registry = m.get('elementRegistry');
         return pairs.map(([a, b]) => m.get('modeling').connect(registry.get(a), registry.get(b),

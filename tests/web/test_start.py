@@ -102,7 +102,9 @@ def test_a_declared_item_process_started_through_the_api_is_in_the_ledger(as_):
     assert item_id not in [i["id"] for i in as_("unit_b").get("/api/v1/items").json]
     assert _task(as_, "unit_a", "t_reply")["unit"] == "fgj"
     _complete(as_, "unit_a", "t_reply", {"summary": "已答复代表", "approved_by_deputy": True})
-    assert as_("office").get(f"/api/v1/items/{item_id}").json["status"] == "feedback"
+    item = as_("office").get(f"/api/v1/items/{item_id}").json
+    assert item["status"] == "feedback"
+    assert item["units"][0]["reported_at"]  # 答复 is the unit's report: no red light, no 催办
     _complete(as_, "office", "t_feedback", {"summary": "代表满意"})
     assert as_("office").get(f"/api/v1/items/{item_id}").json["status"] == "closed"
 
@@ -155,5 +157,8 @@ def test_the_catalogue_serves_step_kinds_roles_units_and_forms(as_):
     assert {r["id"] for r in body["roles"]} == {"office", "leader", "unit", "discipline"}
     assert {"id": "fgj", "name": "发改局", "kind": "unit"} in body["units"]
     assert "unit_receive" in {f["id"] for f in body["forms"]}
+    # with the schema as deployed: a new diagram using 签收's form deploys it, not an empty one of its id
+    receive = next(f for f in body["forms"] if f["id"] == "unit_receive")
+    assert "first_responsible" in [c.get("key") for c in receive["schema"]["components"]]
     assert as_("admin").get("/api/v1/modeler/catalogue").status_code == 200
     assert_error(as_("office").get("/api/v1/modeler/catalogue"), 403)
