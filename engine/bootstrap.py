@@ -54,11 +54,13 @@ def limits(settings: Settings) -> Limits:
 def _keep_live_workflows(db: Database, runtime: IsolatedRuntime) -> None:
     """Saved workflows go to the runtime's cache only once their transaction has committed."""
 
-    @event.listens_for(db.sessions, "after_commit")
     def _committed(session):
         for instance, run in session.info.pop("duban_live", []):
             runtime.keep(instance.id, instance.version, run)
 
-    @event.listens_for(db.sessions, "after_rollback")
     def _rolled_back(session):
         session.info.pop("duban_live", None)
+
+    for factory in db.writers:
+        event.listen(factory, "after_commit", _committed)
+        event.listen(factory, "after_rollback", _rolled_back)

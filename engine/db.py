@@ -72,6 +72,11 @@ class Database:
         )
 
     @property
+    def writers(self) -> tuple:
+        """The session factories whose sessions commit: ordinary transactions and engine steps."""
+        return self.sessions, self._step_sessions
+
+    @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
