@@ -7,7 +7,6 @@
   var schema = JSON.parse(document.getElementById("form-schema").textContent);
   var key = container.dataset.key;
   var errorBox = document.getElementById("errors");
-  var MESSAGES = { "required": "此项必填", "expected an object": "表单数据格式有误" };
   var form = new FormViewer.Form({ container: container });
 
   function say(message) {
@@ -15,15 +14,6 @@
     errorBox.hidden = !message;
   }
 
-  function showFieldErrors(details) {
-    var errors = {};
-    form.get("formFieldRegistry").getAll().forEach(function (field) {
-      details.forEach(function (d) {
-        if (field.key === d.field) errors[field.id] = [MESSAGES[d.message] || d.message];
-      });
-    });
-    form._setState({ errors: errors });
-  }
 
   function submit() {
     var result = form.submit();
@@ -47,7 +37,7 @@
         return;
       }
       say(answer.body.message || ("发起失败（" + answer.status + "）"));
-      if (answer.body.details && answer.body.details.length) showFieldErrors(answer.body.details);
+      if (answer.body.details && answer.body.details.length) window.duban.showFieldErrors(form, answer.body.details);
     });
   }
 

@@ -7,7 +7,6 @@
   var taskId = container.dataset.task;
   var canWork = container.dataset.canWork === "true";
   var errorBox = document.getElementById("errors");
-  var MESSAGES = { "required": "此项必填", "expected an object": "表单数据格式有误" };
   var form = null;
 
   function say(message) {
@@ -25,17 +24,6 @@
     });
   }
 
-  function showFieldErrors(details) {
-    // form-js keeps errors by field id; the server names fields by key.
-    var errors = {};
-    var registry = form.get("formFieldRegistry");
-    details.forEach(function (d) {
-      registry.getAll().forEach(function (field) {
-        if (field.key === d.field) errors[field.id] = [MESSAGES[d.message] || d.message];
-      });
-    });
-    form._setState({ errors: errors });
-  }
 
   function submit() {
     var result = form.submit();
@@ -52,7 +40,7 @@
         return;
       }
       say(answer.body.message || ("提交失败（" + answer.status + "）"));
-      if (answer.body.details && answer.body.details.length) showFieldErrors(answer.body.details);
+      if (answer.body.details && answer.body.details.length) window.duban.showFieldErrors(form, answer.body.details);
     });
   }
 
