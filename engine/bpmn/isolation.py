@@ -138,11 +138,7 @@ class RemoteRun:
         snapshot = self._read()
         return list(snapshot.human_tasks), list(snapshot.timers)
 
-    def human_tasks(self) -> list[HumanTaskView]:
-        return list(self._read().human_tasks)
 
-    def waiting_timers(self) -> list[TimerView]:
-        return list(self._read().timers)
 
     def data(self) -> dict:
         return self._read().data
@@ -389,13 +385,6 @@ class _Pool:
                 if child is None or not child.alive:
                     self._children[index] = self._spawn(index)
 
-    def close(self) -> None:
-        with self._ready:
-            for child in self._children:
-                if child is not None:
-                    child.kill()
-            self._children = [None] * len(self._children)
-
 
 _POOLS: dict = {}
 _POOLS_LOCK = threading.Lock()
@@ -419,9 +408,3 @@ def _child_env() -> dict:
     """The parent's environment, and its import path, so the child runs the same code."""
     return {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
 
-
-def shutdown() -> None:
-    """Stop every child of this process (tests, a server's exit)."""
-    with _POOLS_LOCK:
-        for pool in _POOLS.values():
-            pool.close()
