@@ -5,6 +5,7 @@ Pages, the API, exports and notifications all ask here; nothing else decides.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import aliased
@@ -38,6 +39,12 @@ _TASK_INSTANCE = aliased(Instance, name="task_instance")
 _NOTIFIED_ITEM = aliased(Item, name="notified_item")
 
 
+def _per_actor(build):
+    """A clause builder whose clauses are kept per actor (and alias): SQL expressions are immutable,
+    and building one anew for every request (dozens of nested EXISTS) cost more than running it."""
+    return lru_cache(maxsize=1024)(build)
+
+
 @dataclass(frozen=True)
 class Actor:
     """The person acting: who they are, their roles and their unit."""
@@ -52,6 +59,7 @@ class Actor:
         return any(role in self.roles for role in roles)
 
 
+@_per_actor
 def cleared(actor: Actor, item=Item):
     """A WHERE clause on Item (or an alias of it): not secret, or this person is designated on it
     (or administers)."""
@@ -72,6 +80,7 @@ def items_published():
     return and_(Item.classification == PUBLIC, Item.status.in_(PUBLISHED_STATUSES))
 
 
+@_per_actor
 def items_visible(actor: Actor, item=Item):
     """A WHERE clause on Item (or an alias of it): the ledger rows this person may know about."""
     return and_(cleared(actor, item), _taking_part(actor, item))
@@ -126,12 +135,14 @@ def instance_item(session, instance_id: int) -> Item | None:
     return session.scalars(select(Item).where(Item.id == served_item_id(instance_id))).one_or_none()
 
 
+@_per_actor
 def _serves_uncleared(actor: Actor, instance_id):
     """SQL: the instance `instance_id` serves an item this person is not cleared for."""
     return exists(select(_SERVED_ITEM.id).where(
         _SERVED_ITEM.id == served_item_id(instance_id), ~cleared(actor, _SERVED_ITEM)))
 
 
+@_per_actor
 def instances_cleared(actor: Actor, instance=Instance):
     """A WHERE clause on Instance: 保密 alone. An instance serving a secret item exists only for the
     item's designated people and administrators, as the item does."""
@@ -140,6 +151,7 @@ def instances_cleared(actor: Actor, instance=Instance):
     return ~_serves_uncleared(actor, instance.id)
 
 
+@_per_actor
 def instances_visible(actor: Actor, instance=Instance):
     """A WHERE clause on Instance (or an alias): the instances this person may open. One that serves
     an item is seen as its item is (items_visible); any other by the office, designers and
@@ -151,6 +163,7 @@ def instances_visible(actor: Actor, instance=Instance):
     return or_(serving_visible, and_(item_id.is_(None), without_item))
 
 
+@_per_actor
 def instances_monitored(actor: Actor):
     """A WHERE clause on Instance: the monitor's list (/instances). Supervisors and designers watch
     every instance they are cleared for; everyone else the instances they may open."""
@@ -178,6 +191,7 @@ def _one_instance(session, instance_id: int, clause) -> Instance:
     return instance
 
 
+@_per_actor
 def notifications_cleared(actor: Actor):
     """A WHERE clause on Notification: what a person still may read. Checked on every read, not only
     when sent, so news of a secret item disappears for someone whose designation is removed."""
@@ -187,6 +201,7 @@ def notifications_cleared(actor: Actor):
         _NOTIFIED_ITEM.id == Notification.item_id, ~cleared(actor, _NOTIFIED_ITEM)))
 
 
+@_per_actor
 def tasks_workable(actor: Actor):
     """A WHERE clause on HumanTask: open tasks this person may claim or complete."""
     by_role = [HumanTask.role == role for role in actor.roles if role != UNIT]
@@ -197,6 +212,7 @@ def tasks_workable(actor: Actor):
     return and_(HumanTask.state == "open", or_(HumanTask.assignee == actor.username, candidate), ~hidden)
 
 
+@_per_actor
 def tasks_visible(actor: Actor):
     """A WHERE clause on HumanTask: the tasks this person may open, open or done. None of an instance
     serving an item they are not cleared for; their own (their role's, their unit's, assigned to

@@ -246,7 +246,6 @@ class _Child:
         self.conn.send(("step", request))
         deadline = time.monotonic() + limits.wall_s
         cpu_at_start = self._cpu_seconds()
-        calls = 0
         while True:
             remaining = deadline - time.monotonic()
             wait = remaining if self.demoted else min(remaining, _WATCH_S)
@@ -269,12 +268,6 @@ class _Child:
                 if message[1] == "memory":
                     self.kill()  # its heap may stay large; a fresh child costs little
                 raise ProcessError(_failure(message, limits))
-            if kind == "call":
-                calls += 1
-                if calls > limits.max_calls:
-                    error = ProcessError(text("step.too_many_calls", element=self._element(), limit=limits.max_calls))
-                    self.kill()
-                    raise error
             try:
                 answer = _answer(message, run)
             except BaseException:
@@ -320,6 +313,8 @@ def _failure(message, limits: Limits) -> str:
     element = element or text("step.unknown_element")
     if kind == "memory":
         return text("step.memory", element=element, megabytes=limits.memory_mb)
+    if kind == "calls":
+        return text("step.too_many_calls", element=element, limit=limits.max_calls)
     return detail
 
 

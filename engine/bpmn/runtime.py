@@ -339,6 +339,8 @@ class ProcessRun:
 
     def _cycles(self) -> dict:
         """Where each waiting repeating timer stands before a step."""
+        if not timers.has_cycles(self.workflow):
+            return {}
         return {task.id: (task, timers.cycle_mark(task)) for task in self.workflow.get_tasks(state=TaskState.WAITING)
                 if timers.cycle_mark(task) is not None}
 

@@ -74,11 +74,27 @@ class _StepClock:
         return self.reading
 
 
-class _Parent:
-    """The child's end of the pipe: asks the parent for state, files and function values."""
+class TooManyCalls(BaseException):
+    """A step called engine functions more often than its limit allows. A BaseException, so that
+    neither the script nor SpiffWorkflow's error handling catches it on its way out."""
 
-    def __init__(self, conn):
+
+class _Parent:
+    """The child's end of the pipe: asks the parent for state, files and function values.
+
+    The parent's database does not change while a step runs (it does not flush then), so within
+    one step a function asked the same question gives the same answer: such answers are kept for
+    the step (a timer whose expression yields nothing is evaluated again at every pass)."""
+
+    def __init__(self, conn, max_calls: int):
         self.conn = conn
+        self.max_calls = max_calls
+        self.answers: dict = {}
+        self.calls = 0
+
+    def new_step(self) -> None:
+        self.answers.clear()
+        self.calls = 0
 
     def ask(self, message):
         self.conn.send(message)
@@ -89,7 +105,21 @@ class _Parent:
 
     def function(self, name: str):
         def call(*args, **kwargs):
-            return self.ask(("call", name, args, kwargs, ARMED_AT.get()))
+            self.calls += 1
+            if self.calls > self.max_calls:
+                raise TooManyCalls()
+            question = ("call", name, args, kwargs, ARMED_AT.get())
+            try:
+                key = (name, args, tuple(sorted(kwargs.items())), question[4])
+                hash(key)
+            except TypeError:  # a list or dict argument: asked every time
+                return self.ask(question)
+            if key not in self.answers:
+                answer = self.ask(question)
+                if not isinstance(answer, _IMMUTABLE):
+                    return answer
+                self.answers[key] = answer
+            return self.answers[key]
         call.__name__ = name
         return call
 
@@ -132,7 +162,7 @@ def main(argv: list[str]) -> None:
 def child_main(conn, element: ElementSlot, limits: Limits) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which then closes us
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    parent = _Parent(conn)
+    parent = _Parent(conn, limits.max_calls)
     runtime = Runtime(_StepClock())
     runtime.watch = element.write
     tentative: OrderedDict = OrderedDict()
@@ -151,6 +181,9 @@ def child_main(conn, element: ElementSlot, limits: Limits) -> None:
                 snapshot = _snapshot(run, request, limits, element)
         except MemoryError:
             conn.send(("failed", "memory", element.read(), ""))
+            continue
+        except TooManyCalls:
+            conn.send(("failed", "calls", element.read(), ""))
             continue
         except ProcessError as error:
             kind = "memory" if _caused_by(error, MemoryError) else "process"
@@ -172,6 +205,7 @@ def _apply_keeps(runtime: Runtime, tentative: OrderedDict, keeps: list) -> None:
 
 def _step(parent: _Parent, runtime: Runtime, tentative: OrderedDict, request: dict) -> ProcessRun:
     runtime.clock.reading = request["now"]
+    parent.new_step()
     functions = {name: parent.function(name) for name in request["functions"]}
     definition = _definition(parent, runtime, request["spec"], "files")
     op, args = request["op"], request["args"]
@@ -249,6 +283,7 @@ def _check_sizes(run: ProcessRun, data: dict, limits: Limits, where: str) -> Non
 
 
 _STORABLE = (str, int, float, bool, type(None))
+_IMMUTABLE = (*_STORABLE, date, datetime, timedelta)
 
 
 def _unstorable(run: ProcessRun) -> str | None:

@@ -15,6 +15,7 @@ interval missed.
 from __future__ import annotations
 
 import re
+import weakref
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta, timezone
 
@@ -286,6 +287,23 @@ def recalculate(my_task) -> None:
         value = my_task._get_internal_data("event_value")
         if not isinstance(value, dict):  # a running cycle keeps its count
             my_task.internal_data.pop("event_value", None)
+
+
+_CYCLIC = weakref.WeakKeyDictionary()
+
+
+def has_cycles(workflow) -> bool:
+    """Whether the workflow's process or any of its subprocesses has a repeating timer (known per
+    spec, so a step of a process without one skips the walk that watches them)."""
+    return any(_spec_has_cycles(spec) for spec in (workflow.spec, *workflow.subprocess_specs.values()))
+
+
+def _spec_has_cycles(spec) -> bool:
+    known = _CYCLIC.get(spec)
+    if known is None:
+        known = _CYCLIC[spec] = any(isinstance(timer_of(task_spec), ClockedCycle)
+                                    for task_spec in spec.task_specs.values())
+    return known
 
 
 def cycle_mark(my_task):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -23,12 +24,32 @@ log = logging.getLogger(__name__)
 MAX_MAIL_ATTEMPTS = 5
 
 
-def people(session, role: str, unit_id: str | None = None) -> list[User]:
+@dataclass(frozen=True)
+class Recipient:
+    """Whom a notification goes to: what sending it needs, not a whole account."""
+
+    id: int
+    email: str | None
+    roles: frozenset
+
+
+def people(session, role: str, unit_id: str | None = None) -> list[Recipient]:
     """Active users with a role (and, for handling units, of one unit)."""
-    query = select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True))
+    holders = select(UserRole.user_id).where(UserRole.role == role)
+    query = select(User.id, User.email, UserRole.role).join(UserRole).where(User.id.in_(holders), User.active.is_(True))
     if role == UNIT:
         query = query.where(User.unit_id == unit_id)
-    return list(session.scalars(query))
+    return _recipients(session.execute(query.order_by(User.id)))
+
+
+def _recipients(rows) -> list[Recipient]:
+    """(id, email, role) rows, one per role held, folded into one recipient per user."""
+    found: dict[int, tuple] = {}
+    for user_id, email, role in rows:
+        roles = found.setdefault(user_id, (email, set()))[1]
+        if role is not None:  # an assignee without roles (outer join)
+            roles.add(role)
+    return [Recipient(user_id, email, frozenset(roles)) for user_id, (email, roles) in found.items()]
 
 
 def notify(ctx, users, kind: str, title: str, body: str = "", task_id: str | None = None) -> None:
@@ -46,10 +67,11 @@ def notify(ctx, users, kind: str, title: str, body: str = "", task_id: str | Non
         ))
 
 
-def candidates(session, task) -> list[User]:
+def candidates(session, task) -> list[Recipient]:
     """Who may work a new task: its role (and unit), or the person it is assigned to."""
     if task.role is None:
-        return list(session.scalars(select(User).where(User.username == task.assignee)))
+        return _recipients(session.execute(select(User.id, User.email, UserRole.role).outerjoin(UserRole)
+                                           .where(User.username == task.assignee)))
     return people(session, task.role, task.unit_id)
 
 
