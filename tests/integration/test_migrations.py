@@ -1,5 +1,7 @@
 """The Alembic migrations build exactly the schema the models describe, on both databases, and
 go down and up again cleanly."""
+import os
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -50,3 +52,92 @@ def test_downgrade_and_upgrade_again(tmp_path):
     command.upgrade(config(db), "heads")
     assert differences(db.url) == []
     db.dispose()
+
+
+def _bundled(key: str):
+    from pathlib import Path
+
+    from engine.bpmn.runtime import compile_bundle
+
+    root = Path(__file__).resolve().parents[2] / "bpmn"
+    forms = {path.name: path.read_text() for path in root.glob("**/*.form")}
+    path = root / f"{key}.bpmn"
+    return next(c for c in compile_bundle({path.name: path.read_text()}, forms, 10**7) if c.key == key)
+
+
+def _before_declarations(compiled) -> tuple[dict, dict]:
+    """The files and elements a definition deployed before revision 0011 held: no duban: declarations."""
+    import re
+
+    files = {name: re.sub(r"<duban:[^>]*/>|\s(?:duban:\w+)=\"[^\"]*\"", "", xml) for name, xml in compiled.files.items()}
+    declared = ("steps", "item", "starter_roles", "start_form")
+    return files, {k: v for k, v in compiled.elements.items() if k not in declared}
+
+
+def _migrate_old_definitions(url: str) -> dict:
+    import json
+    from datetime import datetime, timezone
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from engine.db import Database
+
+    db = Database(url)
+    try:
+        command.upgrade(config(db), "0010")
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            for number, key in enumerate(("duban_main", "duban_extension", "other_process"), 1):
+                compiled = _bundled("duban_main" if key == "other_process" else key)
+                files, elements = _before_declarations(compiled)
+                connection.execute(text(
+                    "INSERT INTO definitions (id, key, version, name, checksum, files, forms, elements, warnings,"
+                    " deployed_at) VALUES (:id, :key, 1, :key, 'x', :files, '{}', :elements, '[]', :at)"),
+                    {"id": number, "key": key, "files": json.dumps(files), "elements": json.dumps(elements),
+                     "at": datetime(2026, 1, 5, tzinfo=timezone.utc)})
+        command.upgrade(config(db), "heads")
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT key, elements FROM definitions")).all()
+        engine.dispose()
+        return {key: elements if isinstance(elements, dict) else json.loads(elements) for key, elements in rows}
+    finally:
+        db.dispose()
+
+
+def _assert_declared_as_deployed_today(migrated: dict) -> None:
+    for key in ("duban_main", "duban_extension"):
+        today = _bundled(key).elements
+        assert migrated[key]["steps"] == today["steps"], key
+        assert migrated[key]["item"] == today["item"]
+        assert migrated[key]["starter_roles"] == today["starter_roles"]
+    # A process of the designer's own had no 督办 steps by id: it gets none (even with the same ids).
+    assert migrated["other_process"]["steps"] == {} and migrated["other_process"]["item"] is False
+
+
+def test_definitions_deployed_before_declarations_get_them_sqlite(tmp_path):
+    """An installation upgraded from before declared steps keeps 签收, 催办 and 纪委 for the
+    instances of its deployed duban_main: the migration declares the kinds its ids had."""
+    _assert_declared_as_deployed_today(_migrate_old_definitions(f"sqlite:///{tmp_path}/old.db"))
+
+
+def test_definitions_deployed_before_declarations_get_them_postgres():
+    import uuid
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import _pg_check, require_service
+
+    base = require_service("postgres", os.environ.get("DUBAN_TEST_POSTGRES_URL"), _pg_check)
+    name = f"duban_old_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(base).set(database=name).render_as_string(hide_password=False)
+        _assert_declared_as_deployed_today(_migrate_old_definitions(url))
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
