@@ -73,6 +73,7 @@ def _check_step(element, step, info, refuse) -> None:
             refuse(element, "contract.option_integer", "duban-step-option", option=option.label, value=value)
     if kind.timer:
         _check_timer(element, step["kind"], kind.label, refuse)
+        _check_not_interrupting(element, kind.label, refuse)
 
 
 def _check_timer(event, kind, label, refuse) -> None:
@@ -92,6 +93,20 @@ def _check_timer(event, kind, label, refuse) -> None:
     expression = (moment.text or "").strip()
     if kind in ("remind", "deadline") and not _USES_UNIT.search(expression):
         refuse(event, "contract.timer_unit", "duban-timer-workdays", label=label, expression=expression)
+
+
+def _check_not_interrupting(event, label, refuse) -> None:
+    """预警, 期限届满 and 交办提醒 mark a moment in work that goes on: on a task's border or as an event
+    sub-process's start, an interrupting timer would cancel the unit's report or the office's 交办."""
+    name = local(event)
+    if (name == "boundaryEvent" and event.get("cancelActivity", "true") != "false") or (
+            name == "startEvent" and _in_event_subprocess(event) and event.get("isInterrupting", "true") != "false"):
+        refuse(event, "contract.timer_interrupting", "duban-timer-non-interrupting", label=label)
+
+
+def _in_event_subprocess(event) -> bool:
+    parent = event.getparent()
+    return parent is not None and local(parent) == "subProcess" and parent.get("triggeredByEvent") == "true"
 
 
 def _check_urges(by_id, info, refuse) -> None:

@@ -49,7 +49,9 @@ class StepKind:
 
     def as_dict(self) -> dict:
         template = {"name": self.label, "form": self.form, "lane_role": self.lane_role,
-                    "element": self.applies_to[0]}
+                    # a timer is dropped as an intermediate event: on a task's border bpmn-js makes it a
+                    # boundary event (a start event cannot be attached)
+                    "element": "bpmn:IntermediateCatchEvent" if self.timer else self.applies_to[0]}
         return {"kind": self.kind, "label": self.label, "applies_to": list(self.applies_to), "help": self.help,
                 "options": [o.as_dict() for o in self.options], "template": template}
 

@@ -178,6 +178,16 @@ def test_contract_breaks_are_refused_on_their_element(duban_sqlite, org_sqlite):
     # a user task without a form
     broken = text.replace('camunda:formRef="feedback" camunda:formRefBinding="latest"', "")
     _problem(_refused(duban, org, broken), "feedback", "duban-task-form")
+    # a deadline that would cancel the unit's work: interrupting, as an event sub-process start or on
+    # a task's border (交办提醒)
+    broken = text.replace('id="deadline_reached" name="办理期限届满" isInterrupting="false"',
+                          'id="deadline_reached" name="办理期限届满"')
+    assert broken != text
+    _problem(_refused(duban, org, broken), "deadline_reached", "duban-timer-non-interrupting")
+    broken = text.replace('id="assign_overdue" name="交办时限将至" cancelActivity="false"',
+                          'id="assign_overdue" name="交办时限将至"')
+    assert broken != text
+    _problem(_refused(duban, org, broken), "assign_overdue", "duban-timer-non-interrupting")
     # a lane declared for a role that does not exist
     _problem(_refused(duban, org, text.replace('duban:role="leader"', 'duban:role="boss"')), "leader",
              "duban-lane-role")

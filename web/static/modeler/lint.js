@@ -51,6 +51,27 @@ function laneRole() {
   } };
 }
 
+// Timer steps mark a moment in work that goes on (engine/bpmn/contract.py's duban-timer-non-interrupting).
+const TIMER_KINDS = ["remind", "deadline", "assign_due"];
+
+function stepKind(node) {
+  const values = (node.extensionElements && node.extensionElements.values) || [];
+  const step = values.find((value) => value.$type === "duban:Step");
+  return step && step.kind;
+}
+
+function timerNonInterrupting() {
+  return { check(node, reporter) {
+    if (!TIMER_KINDS.includes(stepKind(node))) return;
+    const interruptingBoundary = is(node, "bpmn:BoundaryEvent") && node.cancelActivity !== false;
+    const interruptingStart = is(node, "bpmn:StartEvent") && node.$parent && node.$parent.triggeredByEvent
+      && node.isInterrupting !== false;
+    if (interruptingBoundary || interruptingStart) {
+      reporter.report(node.id, "期限类定时事件须为非中断：取消右侧“中断”，否则会取消所附的办理任务");
+    }
+  } };
+}
+
 const RULES = {
   "ad-hoc-sub-process": adHocSubProcess, "conditional-flows": conditionalFlows,
   "end-event-required": endEventRequired, "event-based-gateway": eventBasedGateway,
@@ -65,10 +86,13 @@ const RULES = {
   "superfluous-gateway": superfluousGateway, "superfluous-label": superfluousLabel,
   "superfluous-termination": superfluousTermination,
 };
-const DUBAN_RULES = { "user-task-form": userTaskForm, "lane-role": laneRole };
+const DUBAN_RULES = {
+  "user-task-form": userTaskForm, "lane-role": laneRole, "timer-non-interrupting": timerNonInterrupting,
+};
 
 export default {
-  config: { rules: { ...recommended.rules, "duban/user-task-form": "error", "duban/lane-role": "warn" } },
+  config: { rules: { ...recommended.rules, "duban/user-task-form": "error", "duban/lane-role": "warn",
+    "duban/timer-non-interrupting": "error" } },
   resolver: {
     resolveRule(pkg, ruleName) {
       return pkg === "bpmnlint-plugin-duban" ? DUBAN_RULES[ruleName] : RULES[ruleName];

@@ -1,7 +1,10 @@
 // 督办 steps as ready-made elements (the catalogue's templates): the designer drags "签收" from the
 // step bar onto the canvas and gets a user task named 签收, declared `<duban:step kind="receive">`,
-// with its default form, its role and its options' defaults; a timer step comes with its timer.
+// with its default form, its role and its options' defaults; a timer step comes with its timer: an
+// intermediate timer event, which becomes a boundary event when dropped on a task's border (bpmn-js
+// attaches it) and a start event of an event sub-process through the replace menu.
 import { is } from "bpmn-js/lib/util/ModelUtil";
+import CommandInterceptor from "diagram-js/lib/command/CommandInterceptor";
 
 // The moment each timer kind waits for, written as the engine's working-day functions.
 const TIMER_DEFAULTS = { remind: "remind_at(unit)", deadline: "unit_deadline(unit)", assign_due: "workdays(2)" };
@@ -25,8 +28,7 @@ export function stepShape(modeler, spec) {
     if (template.lane_role) businessObject.set("camunda:candidateGroups", template.lane_role);
   }
   const shape = { type, businessObject };
-  // Timer kinds are those offered on boundary events (the catalogue's remind, deadline, assign_due).
-  if (spec.kind in TIMER_DEFAULTS || (spec.applies_to || []).includes("bpmn:BoundaryEvent")) {
+    if (spec.kind in TIMER_DEFAULTS || (spec.applies_to || []).includes("bpmn:BoundaryEvent")) {
     shape.eventDefinitionType = "bpmn:TimerEventDefinition";
   }
   const created = elementFactory.createShape(shape);
@@ -57,3 +59,28 @@ export function renderStepBar(container, modeler, catalogue) {
     container.appendChild(button);
   });
 }
+
+// A timer step attached to a task, or turned into an event sub-process's start, starts out
+// non-interrupting: it marks a deadline in work that goes on (the deploy contract requires it).
+function isTimerStep(businessObject) {
+  const values = (businessObject.extensionElements && businessObject.extensionElements.values) || [];
+  return values.some((value) => value.$type === "duban:Step" && value.kind in TIMER_DEFAULTS);
+}
+
+class TimerStepBehavior extends CommandInterceptor {
+  constructor(eventBus, modeling) {
+    super(eventBus);
+    this.postExecuted("shape.replace", (context) => {
+      const shape = context.newShape, bo = shape && shape.businessObject;
+      if (!bo || !isTimerStep(bo)) return;
+      if (is(bo, "bpmn:BoundaryEvent") && bo.cancelActivity !== false) {
+        modeling.updateProperties(shape, { cancelActivity: false });
+      } else if (is(bo, "bpmn:StartEvent") && bo.$parent && bo.$parent.triggeredByEvent && bo.isInterrupting !== false) {
+        modeling.updateProperties(shape, { isInterrupting: false });
+      }
+    }, true);
+  }
+}
+TimerStepBehavior.$inject = ["eventBus", "modeling"];
+
+export const timerStepModule = { __init__: ["dubanTimerSteps"], dubanTimerSteps: ["type", TimerStepBehavior] };
