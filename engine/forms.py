@@ -23,7 +23,7 @@ CONTAINER_TYPES = {"group", "dynamiclist"}
 STATIC_TYPES = {"text", "html", "image", "spacer", "separator", "button", "iframe", "table",
                 "documentPreview", "expression", "default"}
 OPTION_TYPES = {"checklist", "radio", "select", "taglist"}
-UNSUPPORTED = {"filepicker": "file uploads are not supported in forms yet"}
+UNSUPPORTED = {"filepicker": "deploy.form_file_picker"}  # component type: the catalogue's key saying why
 
 MAX_TEXT = 20_000
 MAX_VARIABLE_BYTES = 64_000
@@ -40,20 +40,20 @@ def load(text: str | bytes, name: str = "form") -> dict:
     except untrusted.TooDeep:
         raise ValueError(texts.text("form.too_deep", name=name, limit=untrusted.MAX_JSON_DEPTH)) from None
     except untrusted.Unreadable as error:
-        raise ValueError(f"{name}: {error}") from None
+        raise ValueError(texts.text("deploy.form_problems", name=name, problems=error)) from None
     unstorable = untrusted.unstorable(schema)
     if unstorable:
         raise ValueError(texts.text("form.unstorable", name=name, path=unstorable[0] or "JSON", problem=unstorable[1]))
     problems = check_schema(schema)
     if problems:
-        raise ValueError(f"{name}: " + "; ".join(problems))
+        raise ValueError(texts.text("deploy.form_problems", name=name, problems="；".join(problems)))
     return schema
 
 
 def check_schema(schema) -> list[str]:
     """What is wrong with a form-js schema, as sentences; empty when it is usable."""
     if not isinstance(schema, dict) or not isinstance(schema.get("components"), list):
-        return ["a form-js schema is an object with a list of components"]
+        return [texts.text("deploy.form_not_schema")]
     problems, keys = [], set()
     for component in _walk(schema["components"]):
         problems.extend(_check_component(component, keys))
@@ -74,23 +74,23 @@ def _check_component(component, keys) -> list[str]:
     kind = component.get("type")
     label = component.get("key") or component.get("id") or kind
     if kind in UNSUPPORTED:
-        return [f"component '{label}': {UNSUPPORTED[kind]}"]
+        return [texts.text(UNSUPPORTED[kind], component=label)]
     if kind not in INPUT_TYPES | CONTAINER_TYPES | STATIC_TYPES:
-        return [f"component '{label}' has unknown type {kind!r}"]
+        return [texts.text("deploy.form_unknown_type", component=label, kind=kind)]
     if kind not in INPUT_TYPES:
         return []
     problems = []
     key = component.get("key")
     if not isinstance(key, str) or not all(_IDENTIFIER.match(part) for part in key.split(".")):
-        return [f"component of type {kind} needs a key made of letters, digits and _ (got {key!r})"]
+        return [texts.text("deploy.form_key_needed", kind=kind, field=key if isinstance(key, str) else json.dumps(key))]
     if key in keys:
-        problems.append(f"key '{key}' is used twice")
+        problems.append(texts.text("deploy.form_key_twice", field=key))
     keys.add(key)
     if kind in OPTION_TYPES:
         if component.get("valuesExpression"):
-            problems.append(f"field '{key}': valuesExpression (FEEL) is not supported; use values or valuesKey")
+            problems.append(texts.text("deploy.form_values_expression", field=key))
         elif not component.get("valuesKey") and not isinstance(component.get("values"), list):
-            problems.append(f"field '{key}' needs values or a valuesKey")
+            problems.append(texts.text("deploy.form_values_needed", field=key))
     rules = component.get("validate") or {}
     if not isinstance(rules, dict):
         return problems + [texts.text("form.validate_not_object", field=key)]

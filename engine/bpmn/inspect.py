@@ -25,10 +25,11 @@ SUPPORTED_NODES = {
     "scriptTask", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
     "receiveTask", "sendTask", "eventBasedGateway",
 }
+# The elements Duban refuses, with the key of the message saying why (engine/texts.py).
 REFUSED_NODES = {
-    "serviceTask": "service tasks are not supported (Duban runs no external calls from a diagram)",
-    "businessRuleTask": "business rule tasks (DMN) are not supported",
-    "complexGateway": "complex gateways are not supported; use exclusive or inclusive gateways",
+    "serviceTask": "deploy.service_task",
+    "businessRuleTask": "deploy.business_rule_task",
+    "complexGateway": "deploy.complex_gateway",
 }
 PYTHON_FORMATS = {"", "python", "py", "text/x-python", "python3"}
 OTHER_LANGUAGES = {"javascript", "js", "ecmascript", "groovy", "juel", "feel", "ruby", "jruby", "jython",
@@ -88,7 +89,8 @@ class Inspection:
             "file": filename,
             "element": element.get("id") if element is not None else None,
             "line": element.sourceline if element is not None else None,
-            "message": f"{label(element)}: {message}" if element is not None else message,
+            "message": texts.text("deploy.on_element", element=label(element), problem=message)
+            if element is not None else message,
             "rule": rule,
         })
 
@@ -123,7 +125,7 @@ def _form_catalogue(form_files: dict, result: Inspection) -> dict:
 def _inspect_document(filename, root, catalogue, result: Inspection) -> None:
     lanes = _lanes(root)
     for element in root.iter(f"{{{BPMN}}}dataStore", f"{{{BPMN}}}dataStoreReference"):
-        result.problem(result.errors, filename, element, "data stores are not supported")
+        result.problem(result.errors, filename, element, texts.text("deploy.data_store"))
     for process in root.iterfind("bpmn:process", NS):
         info = ProcessInfo(
             key=process.get("id"), name=process.get("name") or process.get("id"),
@@ -132,7 +134,7 @@ def _inspect_document(filename, root, catalogue, result: Inspection) -> None:
             starter_roles=_starter_roles(process),
         )
         if info.key in result.processes:
-            result.problem(result.errors, filename, process, "another process in this deployment has the same id")
+            result.problem(result.errors, filename, process, texts.text("deploy.duplicate_process", process=info.key))
         result.processes[info.key] = info
         has_lanes = process.find(".//bpmn:lane", NS) is not None
         messages = {m.get("id"): m.get("name") or m.get("id") for m in root.iterfind("bpmn:message", NS)}
@@ -143,8 +145,7 @@ def _inspect_document(filename, root, catalogue, result: Inspection) -> None:
                 continue
             _inspect_element(filename, element, info, lanes, has_lanes, catalogue, result)
         if info.executable and not has_lanes and info.human_tasks:
-            result.problem(result.warnings, filename, process,
-                           "has no lanes: its user tasks go to the person who started the instance")
+            result.problem(result.warnings, filename, process, texts.text("deploy.no_lanes"))
         if info.executable:
             info.start_form = _start_form(filename, process, catalogue, result)
             contract.check(filename, process, info, result)
@@ -192,18 +193,17 @@ def _inspect_element(filename, element, info, lanes, has_lanes, catalogue, resul
         if step is not None:
             info.steps[element.get("id")] = step
     if kind in REFUSED_NODES:
-        result.problem(result.errors, filename, element, REFUSED_NODES[kind])
+        result.problem(result.errors, filename, element, texts.text(REFUSED_NODES[kind]))
     elif kind == "conditionExpression":
         _check_language(filename, element, result, "condition")
     elif kind == "scriptTask":
         script_format = (element.get("scriptFormat") or "").strip().lower()
         if script_format in OTHER_LANGUAGES:
             result.problem(result.errors, filename, element,
-                           f"scriptFormat '{element.get('scriptFormat')}' is not supported; scripts are Python")
+                           texts.text("deploy.script_format", format=element.get("scriptFormat")))
         elif script_format not in PYTHON_FORMATS:
             result.problem(result.warnings, filename, element,
-                           f"scriptFormat '{element.get('scriptFormat')}' is not a known language; "
-                           "the script runs as Python")
+                           texts.text("deploy.script_format_unknown", format=element.get("scriptFormat")))
     elif kind in ("timeDate", "timeDuration", "timeCycle"):
         _check_language(filename, element, result, "timer")
         if kind == "timeCycle":
@@ -223,15 +223,12 @@ def _check_multi_instance(filename, element, result) -> None:
     owner = element.getparent()
     _check_cardinality(filename, element, owner, result)
     if element.get(f"{{{CAMUNDA}}}collection"):
-        result.problem(result.errors, filename, owner,
-                       "Camunda-style multi-instance (camunda:collection) is not supported; "
-                       "use bpmn:loopDataInputRef with bpmn:inputDataItem")
+        result.problem(result.errors, filename, owner, texts.text("deploy.camunda_collection"))
         return
     output = element.find("bpmn:outputDataItem", NS)
     if output is not None and local(owner) in DATALESS:
-        result.problem(result.errors, filename, owner,
-                       f"collects output item '{output.get('id')}' from each instance, but a {local(owner)} "
-                       "sets no data: remove bpmn:outputDataItem or use a script or user task")
+        result.problem(result.errors, filename, owner, texts.text(
+            "deploy.output_item_dataless", item=output.get("id"), kind=texts.text(f"deploy.kind.{local(owner)}")))
 
 
 def _check_cycle(filename, element, result) -> None:
@@ -277,15 +274,16 @@ def _check_cardinality(filename, element, owner, result) -> None:
 
 
 def _check_language(filename, element, result, what) -> None:
+    """`what` is "condition" or "timer", as the catalogue's deploy.what_* name them."""
     text = element.text or ""
     language = (element.get("language") or "").lower()
+    named = texts.text(f"deploy.what_{what}")
     if _JUEL.search(text):
         result.problem(result.errors, filename, _owner(element),
-                       f"the {what} '{text.strip()}' is a JUEL/FEEL expression; Duban evaluates Python "
-                       "(write e.g. amount > 100)")
+                       texts.text("deploy.juel", what=named, expression=text.strip()))
     elif language and "python" not in language:
         result.problem(result.errors, filename, _owner(element),
-                       f"{what} language '{element.get('language')}' is not supported; expressions are Python")
+                       texts.text("deploy.expression_language", what=named, language=element.get("language")))
 
 
 def _owner(element):
@@ -307,15 +305,13 @@ def _human_task(filename, element, kind, lanes, has_lanes, catalogue, result) ->
         if known:
             role = known[0]
         else:
-            result.problem(result.warnings, filename, element,
-                           f"candidate groups {', '.join(groups)} are not Duban roles ({', '.join(LANE_ROLES)})")
+            result.problem(result.warnings, filename, element, texts.text(
+                "deploy.candidate_groups", groups="、".join(groups), roles="、".join(LANE_ROLES)))
     if has_lanes and lane_id is None and not groups:
-        result.problem(result.errors, filename, element,
-                       "is outside every lane: put it in a lane (or name its role in camunda:candidateGroups)")
+        result.problem(result.errors, filename, element, texts.text("deploy.outside_lanes"))
     elif lane_id is not None and role is None and not groups:
         result.problem(result.warnings, filename, element,
-                       f"lane '{lane_name or lane_id}' is not a Duban role; the task goes to the person who "
-                       "started the instance")
+                       texts.text("deploy.lane_not_role", lane=lane_name or lane_id))
     form_key = _resolve_form(filename, element, catalogue, result) if kind == "userTask" else None
     return HumanTaskInfo(element_id=element_id, name=element.get("name") or element_id, role=role,
                          lane=lane_id, form=form_key, kind=kind, unit=unit)
@@ -380,8 +376,7 @@ def _resolve_form(filename, element, catalogue, result) -> str | None:
     if kind is None:
         return None
     if kind == "unsupported":
-        result.problem(result.errors, filename, element,
-                       f"form '{ref}' is not a form-js form; reference a .form file with camunda:formRef")
+        result.problem(result.errors, filename, element, texts.text("deploy.form_not_formjs", form=ref))
         return None
     if kind == "camunda":
         key = f"camunda:{element.get('id')}"
@@ -390,11 +385,11 @@ def _resolve_form(filename, element, catalogue, result) -> str | None:
     entry = catalogue.get(ref) or catalogue.get(ref.rsplit("/", 1)[-1])
     if entry is None:
         result.problem(result.errors, filename, element,
-                       f"form '{ref}' is missing: put {ref.removesuffix('.form')}.form beside the diagram")
+                       texts.text("deploy.form_missing", form=ref, file=f"{ref.removesuffix('.form')}.form"))
         return None
     form_file, schema = entry
     if not isinstance(schema, dict):
-        result.problem(result.errors, filename, element, f"form '{ref}' is invalid: {schema}")
+        result.problem(result.errors, filename, element, texts.text("deploy.form_invalid", form=ref, reason=schema))
         return None
     key = str(schema.get("id") or ref.removesuffix(".form"))
     result.forms[key] = schema
@@ -419,13 +414,12 @@ def _check_calls(result: Inspection) -> None:
     for info in result.processes.values():
         for called, element in info.calls:
             if called not in result.processes:
-                result.problem(result.errors, info.filename, element,
-                               f"calls process '{called}', which is neither in this deployment nor deployed")
+                result.problem(result.errors, info.filename, element, texts.text("deploy.call_missing", called=called))
     for key, info in result.processes.items():
         for called, element in info.calls:
             if called in result.processes and key in _reachable(result.processes, called):
                 result.problem(result.errors, info.filename, element,
-                               f"calls '{called}', which leads back to '{key}': the instance would never end")
+                               texts.text("deploy.call_cycle", called=called, process=key))
 
 
 def _reachable(processes: dict, start: str) -> set:

@@ -2,6 +2,7 @@
 multi-instance activities bounded by the installation's maximum."""
 from __future__ import annotations
 
+import re
 from collections.abc import Sized
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -16,7 +17,7 @@ from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, Sequen
 from ..config import engine_limits
 from ..errors import ProcessError
 from ..texts import text
-from . import sandbox, timers
+from . import sandbox, timers, xml
 
 
 class SpecError(ValueError):
@@ -45,13 +46,15 @@ def build_specs(documents: dict, key: str):
         spec = parser.get_spec(key)
         subprocesses = parser.get_subprocess_specs(key)
     except ValidationException as error:
-        raise SpecError(_message(error), getattr(error, "id", None) or None,
-                        getattr(error, "file_name", None) or None, _line(error)) from None
+        element = _find(documents, getattr(error, "id", None))
+        raise SpecError(_message(error, element), getattr(error, "id", None) or None,
+                        getattr(error, "file_name", None) or None, _line(error, element)) from None
     except Exception as error:  # noqa: BLE001 - SpiffWorkflow raises bare KeyError/TypeError on odd input
-        raise SpecError(f"SpiffWorkflow cannot parse process '{key}': {type(error).__name__}: {error}") from None
+        reason = f"{type(error).__name__}: {error}"
+        raise SpecError(text("deploy.spiff_unparsable", process=key, reason=reason)) from None
     for each in [spec, *subprocesses.values()]:
         if each is not None:
-            _prepare(each)
+            _prepare(each, documents)
             _connect_loops(each)
     return spec, subprocesses
 
@@ -68,26 +71,84 @@ def _connect_loops(spec) -> None:
                 child.completed_event.connect(task_spec.merge_child)
 
 
-def _message(error: ValidationException) -> str:
-    text = error.args[0] if error.args else str(error)
+# SpiffWorkflow's parser refusals (English), each said again from the catalogue; others are quoted.
+_SPIFF_REFUSALS = tuple((re.compile(pattern), key) for pattern, key in (
+    (r"^No start event found", "deploy.spiff_no_start"),
+    (r"^Non-default exclusive outgoing sequence flow without condition", "deploy.spiff_flow_without_condition"),
+    (r"^Exactly one start event is required in a SubWorkflow Task; found (?P<count>\d+)",
+     "deploy.spiff_subprocess_start"),
+    (r"^A SubWorkflow Must contain an End event", "deploy.spiff_subprocess_end"),
+    (r'^No "calledElement" attribute', "deploy.spiff_called_element"),
+    (r"^Invalid Script Task\.\s+No Script Provided", "deploy.spiff_no_script"),
+    (r"^Conditional event definition with missing condition", "deploy.spiff_no_condition"),
+    (r"^(Unknown Time Specification|Time Specification Error)", "deploy.spiff_time"),
+    (r"^Cannot resolve data(Input|Output)Association", "deploy.spiff_data_association"),
+    (r"^There is no support implemented for this task type", "deploy.spiff_task_type"),
+    (r"^Could not find messageRef from message event definition: (?P<message>.*)", "deploy.spiff_message_ref"),
+    (r"^Duplicate process ID: (?P<process>.*)", "deploy.spiff_duplicate_process"),
+    (r"^The process '(?P<process>[^']*)' was not found", "deploy.spiff_process_not_found"),
+    (r"^Process (?P<process>\S+) is not executable", "deploy.spiff_not_executable"),
+    (r"^Sequential ordering for ad hoc subprocesses", "deploy.spiff_adhoc_sequential"),
+    (r"^Ad hoc subprocesses may not contain start or end events", "deploy.spiff_adhoc_events"),
+    (r"^A loopMaximum or loopCondition must be specified", "deploy.spiff_loop"),
+    (r"^A multiinstance task must specify a cardinality or", "deploy.spiff_multi_instance_input"),
+    (r"^A multiinstance task must specify exactly one of", "deploy.spiff_multi_instance_both"),
+    (r"^The loop (input|output) data reference is missing", "deploy.spiff_multi_instance_io"),
+    # SpiffWorkflow 3's own bug on an unresolved event reference raises a TypeError, wrapped as said here.
+    (r"^Expected an? (Message|Signal|Error|Escalation) node|raise_validation_exception\(\) got an unexpected",
+     "deploy.spiff_event_ref"),
+))
+
+
+def _message(error: ValidationException, element) -> str:
+    reason = _spiff_reason(str(error.args[0] if error.args else error))
     where = getattr(error, "id", "") or ""
-    tag = getattr(error, "tag", "") or ""
-    return f"{tag} '{where}': {text}" if where else str(text)
+    if not where:
+        return reason
+    named = xml.label(element) if element is not None else xml.describe(
+        getattr(error, "tag", "") or "", where, getattr(error, "name", None))
+    return text("deploy.on_element", element=named, problem=reason)
 
 
-def _line(error) -> int | None:
+def _spiff_reason(said: str) -> str:
+    for pattern, key in _SPIFF_REFUSALS:
+        found = pattern.search(said)
+        if found:
+            return text(key, **found.groupdict())
+    return text("deploy.spiff_refused", reason=said)
+
+
+def _find(documents: dict, ident: str | None):
+    """The element with id `ident` in the documents, for its kind, name and line; None if none has it."""
+    if not ident:
+        return None
+    for root in documents.values():
+        found = root.xpath("//*[@id=$ident]", ident=ident)
+        if found:
+            return found[0]
+    return None
+
+
+def _line(error, element=None) -> int | None:
     line = getattr(error, "line_number", None)
-    return line if isinstance(line, int) else None
+    if isinstance(line, int):
+        return line
+    return element.sourceline if element is not None else None
 
 
-def _prepare(spec) -> None:
+def _prepare(spec, documents: dict) -> None:
     """Clock every timer and compile every expression and script of a spec in the sandbox."""
     for task_spec in spec.task_specs.values():
-        element = getattr(task_spec, "bpmn_id", None) or task_spec.name
+        ident = getattr(task_spec, "bpmn_id", None) or task_spec.name
         try:
             _prepare_task_spec(task_spec)
         except (sandbox.SandboxViolation, timers.TimerSpecError) as error:
-            raise SpecError(f"{element}: {error}", element, spec.file) from None
+            element = _find(documents, ident)
+            named = xml.label(element) if element is not None else xml.describe(
+                "", ident, getattr(task_spec, "bpmn_name", None))
+            key = "deploy.code_refused" if isinstance(error, sandbox.SandboxViolation) else "deploy.timer_refused"
+            raise SpecError(text(key, element=named, reason=error), ident, spec.file,
+                            element.sourceline if element is not None else None) from None
 
 
 def _prepare_task_spec(task_spec) -> None:

@@ -17,6 +17,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from ..errors import DeploymentInvalid, ProcessError
+from ..texts import text as catalogue_text
 from . import inspect as inspection
 from . import timers, xml
 from .parser import SpecError, build_specs
@@ -94,10 +95,9 @@ def compile_bundle(files: dict, form_files: dict, max_bytes: int, resolve=None) 
     _add_called(found, documents, texts, form_files, resolve)
     executable = [p for p in found.processes.values() if p.executable and p.filename in files]
     if not found.errors and not executable:
-        keys = ", ".join(found.processes) or "none"
-        found.errors.append({"file": next(iter(files), None), "element": None, "line": None, "message": (
-            f"no executable process (processes: {keys}); bpmn.io marks new diagrams isExecutable=\"false\": "
-            "tick 'Executable' in the modeler or set isExecutable=\"true\"")})
+        keys = "、".join(found.processes) or catalogue_text("deploy.no_processes")
+        found.errors.append({"file": next(iter(files), None), "element": None, "line": None,
+                             "message": catalogue_text("deploy.no_executable", keys=keys)})
     if found.errors:
         raise DeploymentInvalid(_summary(found.errors), found.errors)
     compiled = []
@@ -107,7 +107,8 @@ def compile_bundle(files: dict, form_files: dict, max_bytes: int, resolve=None) 
         except SpecError as error:
             detail = error.as_detail()
             detail["file"] = detail["file"] or process.filename
-            raise DeploymentInvalid(f"{detail['file']}: {detail['message']}", [detail]) from None
+            raise DeploymentInvalid(catalogue_text("deploy.in_file", file=detail["file"], problem=detail["message"]),
+                                    [detail]) from None
         needed = {n: texts[n] for n in _files_for(process.key, found.processes)}
         forms = {key: found.forms[key] for key in _form_keys(process) if key in found.forms}
         compiled.append(CompiledProcess(
@@ -142,8 +143,8 @@ def _add_called(found, documents: dict, texts: dict, form_files: dict, resolve) 
 
 def _summary(errors: list) -> str:
     first = errors[0]
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{first['file']}: {first['message']}{more}"
+    summary = catalogue_text("deploy.in_file", file=first["file"], problem=first["message"])
+    return catalogue_text("deploy.and_more", problem=summary, count=len(errors) - 1) if len(errors) > 1 else summary
 
 
 def _files_for(key: str, processes: dict) -> list[str]:

@@ -12,6 +12,7 @@ import ast
 import builtins
 import math
 import operator
+import re
 import warnings
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -28,6 +29,8 @@ from RestrictedPython.Guards import (
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from ..texts import text
+
 MAX_LOOP_STEPS = 100_000
 MAX_SEQUENCE = 1_000_000
 MAX_INT_BITS = 4096
@@ -37,17 +40,52 @@ class SandboxViolation(Exception):
     """Raised when BPMN code tries something the sandbox refuses (at compile time or at run time)."""
 
 
+# RestrictedPython words its refusals in English: each is said again from the catalogue.
+_REFUSALS = tuple((re.compile(pattern), key) for pattern, key in (
+    (r'^"(?P<name>.+)" is an invalid variable name because', "deploy.code_private_name"),
+    (r'^"(?P<name>.+)" is an invalid attribute name because', "deploy.code_private_attribute"),
+    (r'^"(?P<name>.+)" is a restricted name', "deploy.code_restricted_attribute"),
+    (r'^"(?P<name>.+)" is a reserved name', "deploy.code_reserved_name"),
+    (r"^Exec calls are not allowed", "deploy.code_exec"),
+    (r"^Eval calls are not allowed", "deploy.code_eval"),
+    (r"^Unpacking in comprehensions", "deploy.code_comprehension_unpacking"),
+    (r"^Augmented assignment of attributes", "deploy.code_augmented_attribute"),
+    (r"^Augmented assignment of object items", "deploy.code_augmented_item"),
+    (r"^Assignment expressions are only allowed for simple targets", "deploy.code_walrus"),
+    (r"^(?P<statement>\w+) statements are not allowed", "deploy.code_statement"),
+))
+
+
+def _refusal(info: str) -> str:
+    """One of RestrictedPython's refusals in Chinese; one this table does not know is quoted."""
+    for pattern, key in _REFUSALS:
+        found = pattern.match(info)
+        if found:
+            return text(key, **found.groupdict())
+    return text("deploy.code_other", reason=info)
+
+
 class _Policy(RestrictingNodeTransformer):
     """RestrictedPython's policy, plus: no imports at all, and arithmetic that cannot explode."""
 
+    def error(self, node, info):
+        """Where RestrictedPython refuses something: designers read it at deploy, in Chinese."""
+        self._record(node, _refusal(info))
+
+    def _refuse(self, node, key):
+        self._record(node, text(key))
+
+    def _record(self, node, problem):
+        self.errors.append(text("deploy.code_line", line=getattr(node, "lineno", None) or 1, problem=problem))
+
     def visit_Import(self, node):
-        self.error(node, "import is not allowed in process scripts")
+        self._refuse(node, "deploy.code_import")
         return node
 
     visit_ImportFrom = visit_Import
 
     def visit_ClassDef(self, node):
-        self.error(node, "class definitions are not allowed in process scripts")
+        self._refuse(node, "deploy.code_class")
         return node
 
     def visit_BinOp(self, node):
@@ -78,10 +116,22 @@ def compile_code(source: str, mode: str):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SyntaxWarning)  # "prints but never reads 'printed'"
-            return compile_restricted(source, filename="<bpmn>", mode=mode, policy=_Policy)
+            return compile_restricted(_parsed(source, mode), filename="<bpmn>", mode=mode, policy=_Policy)
     except SyntaxError as error:
         reasons = error.args[0] if error.args and isinstance(error.args[0], tuple) else (str(error),)
-        raise SandboxViolation("; ".join(reasons)) from None
+        raise SandboxViolation("；".join(reasons)) from None
+
+
+def _parsed(source: str, mode: str):
+    """The code's syntax tree; SandboxViolation in Chinese if it is not Python (RestrictedPython would
+    word it in English), with Python's own hint about what broke."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)  # e.g. "invalid escape sequence"
+            return ast.parse(source, "<bpmn>", mode)
+    except SyntaxError as error:
+        problem = text("deploy.code_syntax", statement=(error.text or "").strip(), reason=error.msg)
+        raise SandboxViolation(text("deploy.code_line", line=error.lineno or 1, problem=problem)) from None
 
 
 def check(source: str, mode: str = "eval") -> None:

@@ -6,7 +6,7 @@ import re
 
 from lxml import etree
 
-from ..texts import text
+from ..texts import TEXTS, text
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -89,13 +89,14 @@ def load(data: bytes | str, max_bytes: int) -> etree._Element:
         raise XmlRefused(text("input.bpmn_too_large", size=len(data), limit=max_bytes))
     if _DOCTYPE.search(data):
         # DTDs bring entity expansion (billion laughs) and external entities (XXE); BPMN needs neither.
-        raise XmlRefused("DOCTYPE and ENTITY declarations are not allowed in BPMN files")
+        raise XmlRefused(text("deploy.xml_doctype"))
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as error:
-        raise XmlRefused(f"not well-formed XML: {error.msg}", error.lineno) from None
+        # libxml2's own words follow as a hint: they say what broke, in terms no catalogue lists.
+        raise XmlRefused(text("deploy.xml_malformed", line=error.lineno, reason=error.msg), error.lineno) from None
     if root.tag != f"{{{BPMN}}}definitions":
-        raise XmlRefused(f"the root element is {etree.QName(root).localname}, not bpmn:definitions", root.sourceline)
+        raise XmlRefused(text("deploy.xml_root", root=etree.QName(root).localname), root.sourceline)
     return root
 
 
@@ -104,9 +105,15 @@ def local(element) -> str:
 
 
 def label(element) -> str:
-    """How an element is named in messages: its id and, if it has one, its name."""
-    ident, name = element.get("id"), element.get("name")
-    kind = local(element)
-    if ident and name:
-        return f"{kind} '{ident}' ({name})"
-    return f"{kind} '{ident or '?'}'"
+    """How an element is named in messages: its kind in Chinese, its name and its id."""
+    return describe(local(element), element.get("id"), element.get("name"))
+
+
+def describe(kind: str, ident: str | None, name: str | None = None) -> str:
+    """用户任务“拟办”（Task_1）: a BPMN type (`userTask`, or `bpmn:userTask`) named for a designer; the
+    id stays literal, as the modeler's properties panel shows it."""
+    kind = kind.removeprefix("bpmn:")
+    shown = text(f"deploy.kind.{kind}") if f"deploy.kind.{kind}" in TEXTS else kind or text("deploy.kind.element")
+    if name and ident and name != ident:
+        return text("deploy.element", kind=shown, name=name, id=ident)
+    return text("deploy.element_unnamed", kind=shown, id=ident or name or "?")

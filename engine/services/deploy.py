@@ -21,7 +21,7 @@ def deploy(duban, files: dict, forms: dict, actor: Actor | None = None) -> list[
     Identical content makes no new version; running instances keep the version they started on.
     """
     if actor is not None and not actor.has(DESIGNER, *SYSTEM_ADMINS):
-        raise Forbidden("only process designers and administrators deploy processes")
+        raise Forbidden(texts.text("deploy.only_designers"))
     # Checked under this installation's limits (shortest timer cycle, most instances, ...).
     with duban.db.reading() as session, using_limits(duban.settings.limits):
         resolve = lambda key: _latest_files(session, key)  # noqa: E731
@@ -37,7 +37,7 @@ def deploy(duban, files: dict, forms: dict, actor: Actor | None = None) -> list[
                              f"definition:{process.key}", {k: results[-1][k] for k in ("version", "created")},
                              at=duban.clock.now())
     except IntegrityError:
-        raise Conflict("another deployment of the same process happened at the same moment; deploy again") from None
+        raise Conflict(texts.text("deploy.concurrent")) from None
     return results
 
 
@@ -45,7 +45,7 @@ def validate(duban, files: dict, forms: dict, actor: Actor) -> list[dict]:
     """Check without deploying (the modeler's 验证): DeploymentInvalid naming each element, or a
     summary per process with its warnings."""
     if not actor.has(DESIGNER, *SYSTEM_ADMINS):
-        raise Forbidden("only process designers and administrators validate processes")
+        raise Forbidden(texts.text("deploy.only_designers_validate"))
     # Checked under this installation's limits (shortest timer cycle, most instances, ...).
     with duban.db.reading() as session, using_limits(duban.settings.limits):
         resolve = lambda key: _latest_files(session, key)  # noqa: E731
@@ -92,7 +92,8 @@ def _definition(session, key: str, version: int | None) -> Definition:
     query = query.where(Definition.version == version) if version else query.order_by(Definition.version.desc())
     definition = session.scalars(query.limit(1)).one_or_none()
     if definition is None:
-        raise NotFound(f"no process definition '{key}'" + (f" version {version}" if version else ""))
+        raise NotFound(texts.text("deploy.no_definition_version", process=key, version=version) if version
+                       else texts.text("deploy.no_definition", process=key))
     return definition
 
 

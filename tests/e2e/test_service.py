@@ -91,7 +91,7 @@ def test_deploy_refuses_an_invalid_file_with_exit_2(server, tmp_path):
     broken = tmp_path / "broken.bpmn"
     broken.write_text("<bpmn:definitions")
     result = cli(env, "deploy", str(broken), check=False)
-    assert result.returncode == 2 and "not well-formed" in result.stderr
+    assert result.returncode == 2 and "broken.bpmn：不是格式正确的 XML（第 1 行）" in result.stderr
 
 
 def test_the_whole_path_over_http(server):

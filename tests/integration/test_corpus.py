@@ -78,7 +78,7 @@ def test_interrupting_timer_boundary_on_a_subprocess(duban_sqlite, org_sqlite):
 
 def test_message_boundaries(duban_sqlite, org_sqlite):
     [deployed] = deploy(duban_sqlite, org_sqlite, "spiffworkflow/spiff-external-message__external_message.bpmn")
-    assert "not a known language" in deployed["warnings"][0]["message"]
+    assert "脚本语言“reset”无法识别，脚本将按 Python 运行" in deployed["warnings"][0]["message"]
     started = services.start_instance(duban_sqlite, org_sqlite["designer"], deployed["key"], {})
     services.send_message(duban_sqlite, org_sqlite["designer"], "Interrupt", {}, started["id"])
     instance = services.get_instance(duban_sqlite, org_sqlite["designer"], started["id"])
@@ -109,20 +109,24 @@ def test_call_activity_across_two_files_deployed_together(duban_sqlite, org_sqli
 
 def test_a_call_activity_alone_is_refused_until_its_process_is_deployed(duban_sqlite, org_sqlite):
     main = "spiffworkflow/spiff-callact-escalation__CallActivity-Escalation-Test.bpmn20.xml"
-    with pytest.raises(DeploymentInvalid, match="neither in this deployment nor deployed"):
+    with pytest.raises(DeploymentInvalid, match="调用的流程“CallActivity-Escalation-Test-Sub”既不在本次部署中，也未曾部署"):
         deploy(duban_sqlite, org_sqlite, main)
     deploy(duban_sqlite, org_sqlite, "spiffworkflow/spiff-callact-escalation-sub__CallActivity-Escalation-Test-Sub.bpmn20.xml")
     [deployed] = deploy(duban_sqlite, org_sqlite, main)
     assert services.start_instance(duban_sqlite, org_sqlite["designer"], deployed["key"], {})["status"] == "completed"
 
 
+# The reason each is refused: the element it names and the Chinese words saying why.
 REFUSED = {
-    "bpmn-js/bjs-kitchen-sink__kitchen-sink.bpmn": "data stores are not supported",
+    "bpmn-js/bjs-kitchen-sink__kitchen-sink.bpmn":
+        "数据存储引用“Data Store Reference”（DataStoreReference_1wvmfek）：不支持数据存储（data store）",
     "bpmn-js-examples/bjsx-starter__diagram.bpmn": 'isExecutable="false"',
-    "miwg/miwg-A.1.0__A.1.0.bpmn": "no executable process",
-    "camunda-modeler/cm-broken__broken.bpmn": "not well-formed XML",
-    "flowable/fl-review-sales-lead__reviewSalesLead.bpmn20.xml": "JUEL",
-    "spiffworkflow/spiff-mi-parallel__parallel_multiinstance_cardinality.bpmn": "sets no data",
+    "miwg/miwg-A.1.0__A.1.0.bpmn": "没有可执行的流程（文件中的流程：WFP-6-）",
+    "camunda-modeler/cm-broken__broken.bpmn": "不是格式正确的 XML（第 5 行）",
+    "flowable/fl-review-sales-lead__reviewSalesLead.bpmn20.xml":
+        "顺序流“flow8”：条件“${notEnoughInformation == 'true'}”是 JUEL/FEEL 表达式",
+    "spiffworkflow/spiff-mi-parallel__parallel_multiinstance_cardinality.bpmn":
+        "任务“Any Task”（any_task）：要从每个实例收集输出项“output_item”，但任务不产生数据",
 }
 
 
@@ -138,7 +142,8 @@ def test_the_kitchen_sink_names_every_unsupported_element(duban_sqlite, org_sqli
     with pytest.raises(DeploymentInvalid) as caught:
         deploy(duban_sqlite, org_sqlite, "bpmn-js/bjs-kitchen-sink__kitchen-sink.bpmn")
     messages = " | ".join(d["message"] for d in caught.value.details)
-    for expected in ("data stores", "service tasks", "DMN", "complex gateways"):
+    for expected in ("不支持数据存储（data store）", "不支持服务任务（serviceTask）", "DMN 决策表",
+                     "不支持复杂网关（complexGateway）"):
         assert expected in messages
     assert all(d["element"] or d["line"] for d in caught.value.details)
 

@@ -109,4 +109,4 @@ def test_duban_deploy_prints_the_refusal_in_chinese(sqlite_url, tmp_path):
     env = {"DUBAN_DATABASE_URL": sqlite_url, "DUBAN_VAR_DIR": str(tmp_path / "var"), "DUBAN_SECRET_KEY": "x"}
     result = CliRunner().invoke(duban_cli, ["deploy", str(path)], env=env)
     assert result.exit_code == 2, result.output
-    assert "boundaryEvent 'tick' (提醒): 循环定时器“R5/PT1S”每 1 秒触发一次，短于允许的最小间隔 60 秒" in result.stderr
+    assert "边界事件“提醒”（tick）：循环定时器“R5/PT1S”每 1 秒触发一次，短于允许的最小间隔 60 秒" in result.stderr

@@ -1,5 +1,6 @@
 """What deploy refuses, with a message naming the element, and what it derives."""
 import os
+import re
 import subprocess
 import sys
 
@@ -7,6 +8,7 @@ import pytest
 
 from engine.bpmn.runtime import compile_bundle
 from engine.config import EngineLimits, Settings, using_limits
+from engine.domain.roles import LANE_ROLES
 from engine.errors import DeploymentInvalid
 from tests.conftest import ROOT
 from tests.samples import (SIMPLE_FORM, boundary_timer, chain, lane, multi_instance, process, script_task,
@@ -34,10 +36,10 @@ def test_a_plain_process_compiles_with_roles_and_forms():
 
 
 @pytest.mark.parametrize("payload,message", [
-    (b"<bpmn:definitions", "not well-formed"),
-    (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]><d>&e;</d>', "DOCTYPE"),
-    (b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><lolz>&lol2;</lolz>', "DOCTYPE"),
-    (b"<other/>", "not bpmn:definitions"),
+    (b"<bpmn:definitions", "不是格式正确的 XML（第 1 行）"),
+    (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]><d>&e;</d>', "不允许有 DOCTYPE"),
+    (b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><lolz>&lol2;</lolz>', "不允许有 DOCTYPE"),
+    (b"<other/>", "根元素是 other，不是 bpmn:definitions"),
     (b"<x>" + b" " * (LIMIT + 1) + b"</x>", "超过上限"),
 ])
 def test_hostile_or_broken_xml_is_refused(payload, message):
@@ -50,7 +52,8 @@ def test_user_task_outside_every_lane_is_refused():
     xml = process(chain(user_task(1), user_task(2)), lanes=lane("office", "督查室", "e1"))
     error = refused({"p.bpmn": xml})
     assert error.details[0]["element"] == "e2"
-    assert "outside every lane" in error.details[0]["message"]
+    assert error.details[0]["message"].startswith("用户任务“任务2”（e2）：不在任何泳道内")
+    assert "camunda:candidateGroups" in error.details[0]["message"]
 
 
 def test_candidate_groups_assign_a_role_without_a_lane():
@@ -63,12 +66,12 @@ def test_lanes_map_by_name_and_unknown_lanes_warn():
     [compiled] = only(xml)
     assert compiled.elements["human_tasks"]["e1"]["role"] == "leader"
     assert compiled.elements["human_tasks"]["e2"]["role"] is None
-    assert "not a Duban role" in compiled.warnings[0]["message"]
+    assert "泳道“Sales”不是督办系统的角色" in compiled.warnings[0]["message"]
 
 
 @pytest.mark.parametrize("attrs,message", [
-    ('camunda:formRef="missing"', "is missing"),
-    ('camunda:formKey="embedded:app:forms/x.html"', "not a form-js form"),
+    ('camunda:formRef="missing"', "找不到表单“missing”：请把 missing.form 放在流程图旁"),
+    ('camunda:formKey="embedded:app:forms/x.html"', "表单“embedded:app:forms/x.html”不是 form-js 表单"),
 ])
 def test_missing_or_unsupported_forms_are_refused(attrs, message):
     xml = process(chain(user_task(1, attrs)), lanes=lane("office", "督查室", "e1"))
@@ -79,7 +82,7 @@ def test_missing_or_unsupported_forms_are_refused(attrs, message):
 def test_an_invalid_form_is_refused():
     xml = process(chain(user_task(1, 'camunda:formRef="simple"')), lanes=lane("office", "督查室", "e1"))
     error = refused({"p.bpmn": xml}, {"simple.form": b'{"id": "simple", "components": [{"type": "nope"}]}'})
-    assert "invalid" in error.message
+    assert "表单“simple”无效：表单 simple.form：组件“nope”的类型“nope”无法识别" in error.message
 
 
 def test_camunda_form_data_becomes_a_form():
@@ -90,13 +93,14 @@ def test_camunda_form_data_becomes_a_form():
 
 
 @pytest.mark.parametrize("element,message", [
-    ('<bpmn:serviceTask id="e1" name="调用"/>', "service tasks are not supported"),
-    ('<bpmn:businessRuleTask id="e1" name="决策"/>', "DMN"),
-    (script_task(1, "x = 1", "javascript"), "scriptFormat 'javascript'"),
-    (script_task(1, "import os"), "import is not allowed"),
-    (script_task(1, "x = ().__class__"), "invalid attribute name"),
+    ('<bpmn:serviceTask id="e1" name="调用"/>', "服务任务“调用”（e1）：不支持服务任务（serviceTask）"),
+    ('<bpmn:businessRuleTask id="e1" name="决策"/>', "不支持业务规则任务（businessRuleTask，即 DMN 决策表）"),
+    (script_task(1, "x = 1", "javascript"), "脚本任务“脚本1”（e1）：脚本语言“javascript”不受支持"),
+    (script_task(1, "import os"), "脚本任务“脚本1”（e1）的脚本或表达式不能运行：第 1 行不允许 import"),
+    (script_task(1, "x = ().__class__"), "不允许访问以下划线开头的属性“__class__”"),
+    (script_task(1, "x = (1"), "第 1 行语法错误：x = (1"),
     (timer_event(1, "timeDuration", "PT5X"), "e1"),
-    (timer_event(1, "timeDuration", "${duration}"), "JUEL"),
+    (timer_event(1, "timeDuration", "${duration}"), "定时器“${duration}”是 JUEL/FEEL 表达式"),
 ])
 def test_unsupported_elements_are_refused_by_name(element, message):
     error = refused({"p.bpmn": process(chain(element))})
@@ -112,14 +116,15 @@ def test_juel_conditions_are_refused():
             'xsi:type="bpmn:tFormalExpression">${ok == true}</bpmn:conditionExpression></bpmn:sequenceFlow>'
             '<bpmn:sequenceFlow id="fb" sourceRef="gw" targetRef="b"/>')
     error = refused({"p.bpmn": process(body)})
-    assert error.details[0]["element"] == "fa" and "JUEL" in error.message
+    assert error.details[0]["element"] == "fa"
+    assert "顺序流“fa”：条件“${ok == true}”是 JUEL/FEEL 表达式；督办系统按 Python 求值" in error.message
 
 
 def test_camunda_collection_multi_instance_is_refused():
     inner = ('<bpmn:multiInstanceLoopCharacteristics camunda:collection="${items}" '
              'camunda:elementVariable="item"/>')
     error = refused({"p.bpmn": process(chain(f'<bpmn:task id="e1" name="逐项">{inner}</bpmn:task>'))})
-    assert "camunda:collection" in error.message and error.details[0]["element"] == "e1"
+    assert "不支持 Camunda 式多实例（camunda:collection）" in error.message and error.details[0]["element"] == "e1"
 
 
 def test_timer_literals_are_accepted_as_modelling_tools_write_them():
@@ -130,14 +135,14 @@ def test_timer_literals_are_accepted_as_modelling_tools_write_them():
 
 def test_non_executable_diagrams_get_a_clear_refusal():
     error = refused({"p.bpmn": process(chain(), executable=False)})
-    assert "isExecutable" in error.message and "no executable process" in error.message
+    assert "没有可执行的流程（文件中的流程：sample）" in error.message and 'isExecutable="true"' in error.message
 
 
 def test_call_activities_must_resolve_and_not_recurse():
     call_self = process(chain('<bpmn:callActivity id="e1" name="自调" calledElement="sample"/>'))
-    assert "leads back" in refused({"p.bpmn": call_self}).message
+    assert "调用“sample”会回到“sample”" in refused({"p.bpmn": call_self}).message
     call_missing = process(chain('<bpmn:callActivity id="e1" name="调用" calledElement="elsewhere"/>'))
-    assert "neither in this deployment" in refused({"p.bpmn": call_missing}).message
+    assert "调用的流程“elsewhere”既不在本次部署中，也未曾部署" in refused({"p.bpmn": call_missing}).message
 
 
 def test_call_activities_resolve_across_files_deployed_together():
@@ -234,3 +239,51 @@ def test_the_limits_are_read_from_the_environment():
     shown = subprocess.run([sys.executable, "-c", "from engine.config import engine_limits; print(engine_limits())"],
                            env={**os.environ, **env}, cwd=ROOT, capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == "EngineLimits(min_timer_cycle_s=300.0, max_multi_instance=50)"
+
+
+# -- what a designer reads: Chinese, naming the element ----------------------------------------------
+
+ENGLISH_SENTENCE = r"[A-Za-z]+(?:[ ,;:]+[A-Za-z]+){3,}"  # four or more English words in a row
+
+
+def test_a_refusal_names_the_element_in_chinese_and_counts_the_rest():
+    error = refused({"p.bpmn": process(chain(user_task(1), '<bpmn:serviceTask id="e2"/>',
+                                             '<bpmn:complexGateway id="e3" name="汇合"/>'),
+                                       lanes=lane("office", "督查室", "e1"))})
+    assert [d["message"] for d in error.details] == [
+        "服务任务“e2”：不支持服务任务（serviceTask）：督办系统不从流程图调用外部服务",
+        "复杂网关“汇合”（e3）：不支持复杂网关（complexGateway）：请改用排他网关或包容网关",
+    ]
+    assert error.message == f"p.bpmn：{error.details[0]['message']}（另有 1 个问题）"
+
+
+@pytest.mark.parametrize("body,element,message", [
+    (chain('<bpmn:subProcess id="e1" name="子流程"><bpmn:task id="t1"/></bpmn:subProcess>'), "e1",
+     "子流程“子流程”（e1）：子流程须恰有一个开始事件，现有 0 个"),
+    ('<bpmn:startEvent id="start"/><bpmn:exclusiveGateway id="gw"/><bpmn:endEvent id="a"/><bpmn:endEvent id="b"/>'
+     '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="gw"/>'
+     '<bpmn:sequenceFlow id="fa" sourceRef="gw" targetRef="a"/>'
+     '<bpmn:sequenceFlow id="fb" sourceRef="gw" targetRef="b"/>',
+     "fa", "顺序流“fa”：排他网关的出口顺序流既不是默认流，也没有条件"),
+    (chain('<bpmn:callActivity id="e1" name="调用"/>'), "e1", "调用活动“调用”（e1）：调用活动没有 calledElement 属性"),
+    (chain('<bpmn:intermediateCatchEvent id="e1" name="收文"><bpmn:messageEventDefinition messageRef="nowhere"/>'
+           '</bpmn:intermediateCatchEvent>'), "e1", "中间捕获事件“收文”（e1）：事件引用的消息"),
+])
+def test_what_spiffworkflow_refuses_is_said_in_chinese_on_its_element(body, element, message):
+    [detail] = refused({"p.bpmn": process(body)}).details
+    assert detail["element"] == element and detail["message"].startswith(message), detail
+    assert detail["line"] == 2  # the element's line, which SpiffWorkflow does not give
+    assert not re.search(ENGLISH_SENTENCE, detail["message"]), detail["message"]
+
+
+def test_warnings_are_chinese_too():
+    xml = process(chain(user_task(1, 'camunda:candidateGroups="sales"'), script_task(2, "x = 1", "python2"),
+                        user_task(3)), lanes=lane("L", "Sales", "e1", "e2", "e3"))
+    [compiled] = only(xml)
+    assert [w["message"] for w in compiled.warnings] == [
+        "用户任务“任务1”（e1）：候选组 sales 不是督办系统的角色（可选：" + "、".join(LANE_ROLES) + "）",
+        "脚本任务“脚本2”（e2）：脚本语言“python2”无法识别，脚本将按 Python 运行",
+        "用户任务“任务3”（e3）：泳道“Sales”不是督办系统的角色，任务将交给发起流程实例的人办理",
+    ]
+    [no_lanes] = only(process(chain(user_task(1))))[0].warnings
+    assert no_lanes["message"] == "流程“样例 sample”（sample）：流程没有泳道：其中的用户任务将交给发起流程实例的人办理"

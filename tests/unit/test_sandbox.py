@@ -78,10 +78,26 @@ def test_hostile_code_is_refused(env, code):
         env.execute(code, {})
 
 
-@pytest.mark.parametrize("code", ["import os", "__import__('os')", "x.__class__", "exec('1')"])
-def test_hostile_code_is_refused_before_it_runs(code):
-    with pytest.raises(SandboxViolation):
+@pytest.mark.parametrize("code,reason", [
+    ("import os", "第 1 行不允许 import"),
+    ("x = 1\nfrom os import system", "第 2 行不允许 import"),
+    ("__import__('os')", "第 1 行不允许使用以下划线开头的名称“__import__”"),
+    ("x.__class__", "第 1 行不允许访问以下划线开头的属性“__class__”"),
+    ("exec('1')", "第 1 行不允许调用 exec()"),
+    ("class X:\n    pass", "第 1 行不允许定义类（class）"),
+    ("async def f():\n    pass", "第 1 行不允许使用 AsyncFunctionDef 语句"),
+    ("x = (1", "第 1 行语法错误：x = (1（Python 提示："),
+])
+def test_hostile_code_is_refused_before_it_runs_saying_why_in_chinese(code, reason):
+    with pytest.raises(SandboxViolation) as caught:
         check(code, "exec")
+    assert str(caught.value).startswith(reason), str(caught.value)
+
+
+def test_every_refusal_of_a_script_is_listed():
+    with pytest.raises(SandboxViolation) as caught:
+        check("import os\ny = x._secret", "exec")
+    assert str(caught.value) == "第 1 行不允许 import：流程脚本只能使用引擎提供的函数；第 2 行不允许访问以下划线开头的属性“_secret”"
 
 
 def test_hostile_script_cannot_run_a_command(env, tmp_path):

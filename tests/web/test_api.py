@@ -1,9 +1,10 @@
 """The HTTP API of the contract, through Flask's test client, with the error format everywhere."""
 import io
+import re
 
 import pytest
 
-from tests.samples import SIMPLE_FORM, boundary_timer, chain, lane, process, user_task
+from tests.samples import SIMPLE_FORM, boundary_timer, chain, lane, process, script_task, timer_event, user_task
 
 
 class Caller:
@@ -98,6 +99,47 @@ def test_invalid_bpmn_is_422_naming_the_element(as_):
     assert_error(as_("designer").post("/api/v1/definitions", data={}, content_type="multipart/form-data"), 422)
     assert_error(as_("office").post("/api/v1/definitions", data=_sample_files(),
                                     content_type="multipart/form-data"), 403, "forbidden")
+
+
+# Four or more English words in a row: a sentence no catalogue key wrote.
+ENGLISH_SENTENCE = re.compile(r"[A-Za-z]+(?:[ ,.;:'\"()/-]+[A-Za-z]+){3,}")
+
+
+def test_every_problem_of_a_refused_upload_is_chinese_and_names_its_element(as_):
+    body = chain(
+        user_task(1, 'camunda:formRef="missing"'),
+        '<bpmn:serviceTask id="e2" name="外部调用"/>',
+        '<bpmn:complexGateway id="e3" name="汇合"/>',
+        script_task(4, "x = 1", "groovy"),
+        '<bpmn:task id="e5" name="逐项"><bpmn:multiInstanceLoopCharacteristics camunda:collection="${items}"/>'
+        "</bpmn:task>",
+        '<bpmn:callActivity id="e6" name="子流程" calledElement="elsewhere"/>',
+        user_task(7),
+        timer_event(8, "timeDuration", "${wait}"),
+    ) + '<bpmn:dataStoreReference id="store" name="档案库"/>'
+    expected = {  # element: what its message says, in the designer's terms
+        "store": "数据存储引用“档案库”（store）：不支持数据存储（data store）",
+        "e1": "用户任务“任务1”（e1）：找不到表单“missing”",
+        "e2": "服务任务“外部调用”（e2）：不支持服务任务（serviceTask）",
+        "e3": "复杂网关“汇合”（e3）：不支持复杂网关（complexGateway）",
+        "e4": "脚本任务“脚本4”（e4）：脚本语言“groovy”不受支持：脚本须为 Python",
+        "e5": "任务“逐项”（e5）：不支持 Camunda 式多实例（camunda:collection）",
+        "e6": "调用活动“子流程”（e6）：调用的流程“elsewhere”既不在本次部署中",
+        "e7": "用户任务“任务7”（e7）：不在任何泳道内",
+        "e8": "中间捕获事件“等待8”（e8）：定时器“${wait}”是 JUEL/FEEL 表达式",
+    }
+    for path in ("/api/v1/definitions", "/api/v1/definitions/validate"):
+        files = {"file": (io.BytesIO(process(body, lanes=lane("office", "督查室", "e1"))), "many.bpmn")}
+        refused = assert_error(as_("designer").post(path, data=files, content_type="multipart/form-data"),
+                               422, "deployment_invalid")
+        said = {d["element"]: d["message"] for d in refused["details"]}
+        assert set(said) == set(expected), said
+        for element, message in said.items():
+            assert message.startswith(expected[element]), message
+        assert refused["message"].endswith(f"（另有 {len(expected) - 1} 个问题）"), refused["message"]
+        for message in [refused["message"], *said.values()]:
+            assert re.search("[\u4e00-\u9fff]", message) and not ENGLISH_SENTENCE.search(message), message
+        assert {tuple(sorted(d)) for d in refused["details"]} == {("element", "file", "line", "message", "rule")}
 
 
 def test_a_broken_limit_is_422_naming_element_and_rule(as_):
