@@ -242,6 +242,9 @@ TEXTS: dict[str, str] = {
     "contract.timer_date": "“{label}”须用定时日期（timeDate），以工作日函数计算",
     "contract.timer_interrupting": "“{label}”定时事件须为非中断：它只标记期限，不能取消所附的办理任务（边界事件去掉"
                                    "“中断”，事件子流程的开始事件设为非中断）",
+    "contract.step_fields": "“{label}”的表单“{form}”缺少字段 {fields}：此环节据此记录办理结果",
+    "reply.satisfaction_level": "请选择提出人的意见：满意、基本满意或不满意",
+    "reply.satisfaction_before_reply": "尚未答复，不能记录满意度回访",
     "contract.timer_unit": "“{label}”的定时日期“{expression}”须按本单位期限计算（unit_deadline(unit) 或 remind_at(unit)）",
     "contract.urge_deadline": "催办须由同一承办单位分支中的“期限届满”定时事件引出",
     "contract.escalate_urge": "责任追究须在催办之后：流程中没有“催办”环节",

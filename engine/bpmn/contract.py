@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from .. import forms as formjs
 from .. import texts
 from ..domain import steps as catalogue
 from ..domain.roles import LANE_ROLES
@@ -52,6 +53,7 @@ def check(filename, process, info, result) -> None:
             refuse(element, "contract.task_candidate", "duban-task-candidate")
     _check_urges(by_id, info, refuse)
     _check_reports(by_id, info, refuse)
+    _check_step_fields(by_id, info, result.forms, refuse)
 
 
 def _check_step(element, step, info, refuse) -> None:
@@ -107,6 +109,19 @@ def _check_not_interrupting(event, label, refuse) -> None:
 def _in_event_subprocess(event) -> bool:
     parent = event.getparent()
     return parent is not None and local(parent) == "subProcess" and parent.get("triggeredByEvent") == "true"
+
+
+def _check_step_fields(by_id, info, forms: dict, refuse) -> None:
+    """A step that reads form fields (答复's reply_text, 回访's satisfaction) has them in its task's form."""
+    for element_id, step in info.steps.items():
+        kind, task = catalogue.KINDS.get(step["kind"]), info.human_tasks.get(element_id)
+        if kind is None or not kind.fields or task is None or not task.form:
+            continue
+        keys = {component.get("key") for component in formjs.fields(forms.get(task.form))}
+        missing = [name for name in kind.fields if name not in keys]
+        if missing:
+            refuse(by_id[element_id], "contract.step_fields", "duban-step-fields", label=kind.label,
+                   form=task.form, fields="、".join(missing))
 
 
 def _check_urges(by_id, info, refuse) -> None:

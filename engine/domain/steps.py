@@ -46,6 +46,7 @@ class StepKind:
     unit_step: bool = False  # done by one unit, inside the per-unit multi-instance
     timer: bool = False
     options: tuple = field(default_factory=tuple)
+    fields: tuple = ()  # form fields the step's behaviour reads (the deploy contract checks its form has them)
 
     def as_dict(self) -> dict:
         template = {"name": self.label, "form": self.form, "lane_role": self.lane_role,
@@ -80,10 +81,13 @@ KINDS: dict[str, StepKind] = {k.kind: k for k in (
              "feedback", "feedback"),
     StepKind("extension_review", "延期审批", (USER_TASK,), "领导审批承办单位的延期申请；同意后该单位的期限及其"
              "提醒、催办随之顺延。", "leader", "extension_review"),
-    StepKind("reply", "答复", (USER_TASK,), "承办单位答复提出人（人大代表、政协委员、来信人），填写答复内容。", None,
-             None, "in_progress", unit_step=True),
-    StepKind("satisfaction", "满意度回访", (USER_TASK,), "督查室回访提出人对答复是否满意。", "office", None,
-             "feedback"),
+    StepKind("reply", "答复", (USER_TASK,), "承办单位答复提出人（人大代表、政协委员、来信人）：表单字段 reply_text 的"
+             "答复内容记入答复台账（答复率、按期答复率），并算作本单位报告。", None, "reply", "in_progress",
+             unit_step=True, fields=("reply_text",)),
+    StepKind("satisfaction", "满意度回访", (USER_TASK,), "督查室回访提出人对答复是否满意：表单字段 satisfaction"
+             "（satisfied 满意、basically_satisfied 基本满意、dissatisfied 不满意）和 satisfaction_note 记入答复台账"
+             "（满意率）；不满意时可由网关退回重新答复。", "office", "satisfaction", "feedback",
+             fields=("satisfaction",)),
     StepKind("monthly_progress", "月度进展", (USER_TASK,), "承办单位按月报告进展（专项督查）。", None, None,
              "in_progress", unit_step=True),
     StepKind("remind", "预警", TIMER_EVENTS, "临近单位办理期限时发出预警（黄灯）；时间用 remind_at(unit)。", None,

@@ -18,6 +18,8 @@ from ..domain.items import LIGHTS, limit_from, status_from
 from ..errors import FormInvalid, ProcessError
 from ..domain.roles import OFFICE, UNIT
 from ..models import Criticism, HumanTask, ItemUnit, Unit
+from ..texts import text
+from . import replies
 from .hooks import Hooks
 from .notifications import notify, people
 
@@ -107,8 +109,22 @@ class MainProcessHooks(Hooks):
     def _on_report(self, ctx, task, data):
         _part(ctx, task.unit_id).reported_at = ctx.now
 
-    # 答复 (人大建议, 政协提案, 省长信箱) is the unit's report in those processes.
-    _on_reply = _on_report
+    def _on_reply(self, ctx, task, data):
+        """答复 (人大建议, 政协提案, 省长信箱): the unit's report, and — from the lead unit, who answers the
+        requester — the reply on record (答复率)."""
+        part = _part(ctx, task.unit_id)
+        part.reported_at = ctx.now
+        if part.role == "lead" or len(ctx.item.units) == 1:
+            replies.record_from_step(ctx.session, ctx.item, ctx.actor.username, ctx.now,
+                                     text=str(data.get("reply_text") or ""))
+
+    def _on_satisfaction(self, ctx, task, data):
+        """满意度回访: the requester's satisfaction with the reply, on record (满意率)."""
+        level = data.get("satisfaction")
+        if level not in replies.SATISFACTION:
+            _refuse([{"field": "satisfaction", "message": text("reply.satisfaction_level")}])
+        replies.record_from_step(ctx.session, ctx.item, ctx.actor.username, ctx.now,
+                                 satisfaction=(level, str(data.get("satisfaction_note") or "")))
 
     def _on_review(self, ctx, task, data):
         part = _part(ctx, _unit_of(ctx, task))

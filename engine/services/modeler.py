@@ -1,6 +1,9 @@
 """What the modeler offers a designer: the 督办 step kinds, roles, units and deployed forms."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from sqlalchemy import select
 
 from ..access import Actor
@@ -8,6 +11,9 @@ from ..domain import steps
 from ..domain.roles import DESIGNER, LANE_ROLES, ROLES, SYSTEM_ADMINS
 from ..errors import Forbidden
 from ..models import Definition, Unit
+
+# The forms shipped with Duban (bpmn/forms/), beside the bundled diagrams.
+STEP_FORMS = Path(__file__).resolve().parents[2] / "bpmn" / "forms"
 
 
 def catalogue(duban, actor: Actor) -> dict:
@@ -17,13 +23,25 @@ def catalogue(duban, actor: Actor) -> dict:
     with duban.db.reading() as session:
         units = [{"id": u.id, "name": u.name, "kind": u.kind}
                  for u in session.scalars(select(Unit).order_by(Unit.id))]
-        forms = {}
+        forms = _template_forms()
         for definition in session.scalars(select(Definition).order_by(Definition.key, Definition.version)):
             for form_id, schema in (definition.forms or {}).items():
                 # The schema too: a new diagram that picks a deployed form opens and deploys it as it is.
                 forms[form_id] = {"id": form_id, "name": _form_name(form_id, schema), "schema": schema}  # the latest wins
     return {"steps": steps.catalogue(), "roles": [{"id": role, "label": ROLES[role]} for role in LANE_ROLES],
             "units": units, "forms": sorted(forms.values(), key=lambda f: f["id"])}
+
+
+def _template_forms() -> dict:
+    """The forms the step templates name (答复's `reply`...), as shipped in bpmn/forms/: a step dragged
+    onto a new diagram has a working form before any process using it is deployed."""
+    found = {}
+    for kind in steps.KINDS.values():
+        path = STEP_FORMS / f"{kind.form}.form"
+        if kind.form and path.is_file():
+            schema = json.loads(path.read_text(encoding="utf-8"))
+            found[kind.form] = {"id": kind.form, "name": _form_name(kind.form, schema), "schema": schema}
+    return found
 
 
 def _form_name(form_id: str, schema: dict) -> str:

@@ -25,6 +25,7 @@ from ..domain.items import SOURCES, parse_when
 from ..domain.roles import ADMIN, DISCIPLINE, OFFICE, SUPERVISORS, UNIT
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import Item, SourceReply
+from .. import texts
 from . import audit
 from .stats import period
 
@@ -151,6 +152,33 @@ def put_satisfaction(duban, actor: Actor, item_id: int, fields: dict) -> dict:
             audit.append(session, actor.username, "reply.satisfaction", f"item:{item_id}", {"satisfaction": level},
                          at=now)
         return _view(row)
+
+
+# ---- from the process: 答复 and 满意度回访 steps (engine/services/main_process.py) -------------------------
+
+def record_from_step(session, item: Item, by: str, now: datetime, text: str | None = None,
+                     satisfaction: tuple | None = None) -> None:
+    """A 答复 step's reply text, or a 满意度回访 step's (level, note), into the item's reply record,
+    in the step's transaction. A later reply replaces an earlier one (退回重新答复), which history keeps."""
+    row = session.scalars(select(SourceReply).where(SourceReply.item_id == item.id)).one_or_none()
+    if row is None:
+        row = SourceReply(item_id=item.id, requester_name="", requester_contact="", satisfaction_note="",
+                          updated_at=now, history=[])
+        session.add(row)
+    if text is not None:
+        values = {"reply_text": text, "replied_at": now, "replied_by": by}
+    else:
+        if row.replied_at is None:
+            raise Conflict(texts.text("reply.satisfaction_before_reply"))
+        level, note = satisfaction
+        values = {"satisfaction": level, "satisfaction_on": now.astimezone(CHINA).date(),
+                  "satisfaction_note": note, "satisfaction_by": by}
+    changed = [key for key, value in values.items() if getattr(row, key) != value]
+    if row.id is not None and any(getattr(row, key) for key in changed):
+        row.history = [*row.history, _snapshot(row, changed, by, now)]
+    for key in changed:
+        setattr(row, key, values[key])
+    row.updated_at = now
 
 
 def _snapshot(row: SourceReply, changed: list, by: str, now: datetime) -> dict:

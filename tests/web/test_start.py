@@ -14,18 +14,20 @@ DUBAN_HEADER = ('<?xml version="1.0" encoding="UTF-8"?>\n'
 START_FORM = {"type": "default", "id": "npc_start", "components": [
     {"type": "textfield", "key": "title", "label": "建议标题", "validate": {"required": True}},
     {"type": "textarea", "key": "content", "label": "建议内容"},
-    {"type": "textfield", "key": "delegate", "label": "代表姓名"}]}
+    {"type": "textfield", "key": "delegate", "label": "代表姓名"},
+    {"type": "textfield", "key": "source", "label": "来源", "defaultValue": "npc_suggestion"}]}
 
 
 def step(kind: str) -> str:
     return f'<bpmn:extensionElements><duban:step kind="{kind}" /></bpmn:extensionElements>'
 
 
-def npc_process(starters: str = "office") -> bytes:
-    """人大代表建议办理, small: 拟办 choosing the unit, 答复 by each unit, 反馈销号."""
+def npc_process(starters: str = "office", reply_form: str = "reply") -> bytes:
+    """人大代表建议办理, small: 拟办 choosing the unit, 答复 by each unit, 满意度回访, 反馈销号."""
     lanes = ('<bpmn:laneSet id="ls"><bpmn:lane id="L_office" name="办公室" duban:role="office">'
              "<bpmn:flowNodeRef>s</bpmn:flowNodeRef><bpmn:flowNodeRef>t_draft</bpmn:flowNodeRef>"
-             "<bpmn:flowNodeRef>t_units</bpmn:flowNodeRef><bpmn:flowNodeRef>t_feedback</bpmn:flowNodeRef>"
+             "<bpmn:flowNodeRef>t_units</bpmn:flowNodeRef><bpmn:flowNodeRef>t_visit</bpmn:flowNodeRef>"
+             "<bpmn:flowNodeRef>t_feedback</bpmn:flowNodeRef>"
              "<bpmn:flowNodeRef>e</bpmn:flowNodeRef></bpmn:lane>"
              '<bpmn:lane id="L_units" name="各承办部门" duban:role="unit"><bpmn:flowNodeRef>per_unit</bpmn:flowNodeRef>'
              "</bpmn:lane></bpmn:laneSet>")
@@ -37,31 +39,34 @@ def npc_process(starters: str = "office") -> bytes:
         '<bpmn:subProcess id="per_unit" name="办理"><bpmn:multiInstanceLoopCharacteristics>'
         '<bpmn:loopDataInputRef>units</bpmn:loopDataInputRef><bpmn:inputDataItem id="unit" name="unit" />'
         "</bpmn:multiInstanceLoopCharacteristics>"
-        '<bpmn:startEvent id="ps" /><bpmn:userTask id="t_reply" name="答复代表" camunda:formRef="unit_report">'
+        f'<bpmn:startEvent id="ps" /><bpmn:userTask id="t_reply" name="答复代表" camunda:formRef="{reply_form}">'
         f'{step("reply")}</bpmn:userTask><bpmn:endEvent id="pe" />'
         '<bpmn:sequenceFlow id="pf1" sourceRef="ps" targetRef="t_reply" />'
         '<bpmn:sequenceFlow id="pf2" sourceRef="t_reply" targetRef="pe" /></bpmn:subProcess>'
+        f'<bpmn:userTask id="t_visit" name="回访代表" camunda:formRef="satisfaction">{step("satisfaction")}'
+        '</bpmn:userTask>'
         f'<bpmn:userTask id="t_feedback" name="办结销号" camunda:formRef="feedback">{step("feedback")}</bpmn:userTask>'
         '<bpmn:endEvent id="e" />'
         '<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t_draft" />'
         '<bpmn:sequenceFlow id="f2" sourceRef="t_draft" targetRef="t_units" />'
         '<bpmn:sequenceFlow id="f3" sourceRef="t_units" targetRef="per_unit" />'
-        '<bpmn:sequenceFlow id="f4" sourceRef="per_unit" targetRef="t_feedback" />'
+        '<bpmn:sequenceFlow id="f4" sourceRef="per_unit" targetRef="t_visit" />'
+        '<bpmn:sequenceFlow id="f4b" sourceRef="t_visit" targetRef="t_feedback" />'
         '<bpmn:sequenceFlow id="f5" sourceRef="t_feedback" targetRef="e" />')
     return (f'{DUBAN_HEADER}<bpmn:process id="npc" name="人大代表建议办理" isExecutable="true" duban:item="true" '
             f'duban:starterRoles="{starters}">{lanes}{body}</bpmn:process></bpmn:definitions>').encode()
 
 
-def deploy_npc(as_, starters="office"):
-    files = [("file", (io.BytesIO(npc_process(starters)), "npc.bpmn")),
+def deploy_npc(as_, starters="office", reply_form="reply", status=201):
+    files = [("file", (io.BytesIO(npc_process(starters, reply_form)), "npc.bpmn")),
              ("forms", (io.BytesIO(json.dumps(START_FORM).encode()), "npc_start.form"))]
-    for name in ("draft_opinion", "unit_report", "feedback"):
+    for name in ("draft_opinion", "unit_report", "reply", "satisfaction", "feedback"):
         files.append(("forms", (io.BytesIO((BPMN / "forms" / f"{name}.form").read_bytes()), f"{name}.form")))
     data = {}
     for field, value in files:
         data.setdefault(field, []).append(value)
     response = as_("designer").post("/api/v1/definitions", data=data, content_type="multipart/form-data")
-    assert response.status_code == 201, response.json
+    assert response.status_code == status, response.json
     return response.json
 
 
@@ -84,8 +89,8 @@ def test_a_declared_item_process_started_through_the_api_is_in_the_ledger(as_):
     assert_error(as_("unit_a").post("/api/v1/processes/npc/start", json={"data": {"title": "x"}}), 403)
     assert_error(as_("office").post("/api/v1/processes/npc/start", json={"data": {}}), 422)
 
-    started = as_("office").post("/api/v1/processes/npc/start",
-                                 json={"data": {"title": "关于加快农村公路建设的建议", "delegate": "张代表"}})
+    started = as_("office").post("/api/v1/processes/npc/start", json={"data": {
+        "title": "关于加快农村公路建设的建议", "delegate": "张代表", "source": "npc_suggestion"}})
     assert started.status_code == 201, started.json
     item_id = started.json["item_id"]
     ledger = as_("office").get("/api/v1/items").json
@@ -101,12 +106,29 @@ def test_a_declared_item_process_started_through_the_api_is_in_the_ledger(as_):
     assert item_id in [i["id"] for i in as_("unit_a").get("/api/v1/items").json]
     assert item_id not in [i["id"] for i in as_("unit_b").get("/api/v1/items").json]
     assert _task(as_, "unit_a", "t_reply")["unit"] == "fgj"
-    _complete(as_, "unit_a", "t_reply", {"summary": "已答复代表", "approved_by_deputy": True})
+    _complete(as_, "unit_a", "t_reply", {"reply_text": "已答复代表：年内完成", "approved_by_deputy": True})
     item = as_("office").get(f"/api/v1/items/{item_id}").json
     assert item["status"] == "feedback"
     assert item["units"][0]["reported_at"]  # 答复 is the unit's report: no red light, no 催办
+    # 答复 is on record (答复率); 回访 records the representative's satisfaction (满意率), one of three
+    record = as_("office").get(f"/api/v1/items/{item_id}/reply").json
+    assert record["text"] == "已答复代表：年内完成" and record["replied_by"] == "unit_a"
+    visit = _task(as_, "office", "t_visit")
+    refused = as_("office").post(f"/api/v1/tasks/{visit['id']}/complete", json={"data": {"satisfaction": "很好"}})
+    assert_error(refused, 422)
+    _complete(as_, "office", "t_visit", {"satisfaction": "dissatisfied", "satisfaction_note": "希望加快进度"})
+    record = as_("office").get(f"/api/v1/items/{item_id}/reply").json
+    assert (record["satisfaction"], record["satisfaction_note"]) == ("dissatisfied", "希望加快进度")
+    [npc] = [s for s in as_("office").get("/api/v1/stats/sources").json if s["source"] == "npc_suggestion"]
+    assert (npc["replied"], npc["dissatisfied"], npc["satisfaction_rate"]) == (1, 1, 0.0)
     _complete(as_, "office", "t_feedback", {"summary": "代表满意"})
     assert as_("office").get(f"/api/v1/items/{item_id}").json["status"] == "closed"
+
+
+def test_a_reply_step_whose_form_lacks_the_reply_text_is_refused(as_):
+    body = deploy_npc(as_, reply_form="unit_report", status=422)
+    [problem] = [d for d in body["details"] if d.get("rule") == "duban-step-fields"]
+    assert problem["element"] == "t_reply" and "reply_text" in problem["message"] and "答复" in problem["message"]
 
 
 def test_post_instances_registers_the_item_of_a_declared_process(as_):
@@ -157,6 +179,9 @@ def test_the_catalogue_serves_step_kinds_roles_units_and_forms(as_):
     assert {r["id"] for r in body["roles"]} == {"office", "leader", "unit", "discipline"}
     assert {"id": "fgj", "name": "发改局", "kind": "unit"} in body["units"]
     assert "unit_receive" in {f["id"] for f in body["forms"]}
+    # the forms of the steps' templates are offered before any process uses them (答复, 满意度回访)
+    assert kinds["reply"]["template"]["form"] == "reply" and kinds["satisfaction"]["template"]["form"] == "satisfaction"
+    assert {"reply", "satisfaction"} <= {f["id"] for f in body["forms"]}
     # with the schema as deployed: a new diagram using 签收's form deploys it, not an empty one of its id
     receive = next(f for f in body["forms"] if f["id"] == "unit_receive")
     assert "first_responsible" in [c.get("key") for c in receive["schema"]["components"]]
