@@ -58,9 +58,14 @@ KINDS = {
 _BY_STEP = {kind.step: key for key, kind in KINDS.items()}
 
 
-def _by_element(session) -> dict:
-    """{element id: document kind} over every deployed definition's declared steps."""
-    return {element: key for step, key in _BY_STEP.items() for element in definitions.step_elements(session, step)}
+def _by_element(session, instance_id: int | None) -> dict:
+    """{element id: document kind} of the steps the instance's own definition declares."""
+    definition_id = session.scalar(select(Instance.definition_id).where(Instance.id == instance_id))
+    if definition_id is None:
+        return {}
+    declared = {step: definitions.declared_steps(session, step).get(definition_id, set()) for step in _BY_STEP}
+    return {element: key for step, key in _BY_STEP.items() for element in declared[step]}
+
 PLACEHOLDERS = ("office", "number", "title", "source", "unit", "deadline", "new_limit", "notice", "date",
                 "item_id", "kind")
 
@@ -79,7 +84,7 @@ def render_document(duban, actor: Actor, item_id: int, doc_id: int) -> tuple[dic
     with duban.db.reading() as session:
         item = visible_item(session, actor, item_id)
         entry = session.get(HistoryEntry, doc_id)
-        if entry is None or entry.instance_id != item.instance_id or not _is_document(entry, _by_element(session)):
+        if entry is None or entry.instance_id != item.instance_id or not _is_document(entry, _by_element(session, entry.instance_id)):
             raise NotFound(f"document {doc_id} of item {item_id} not found")
         listing = describe(session, item, entry)
         data = fill(template_bytes(duban, listing["kind"]), values(duban, session, item, entry, listing))
@@ -91,7 +96,7 @@ def render_document(duban, actor: Actor, item_id: int, doc_id: int) -> tuple[dic
 def documents_of(session, item: Item) -> list[dict]:
     if item.instance_id is None:
         return []
-    by_element = _by_element(session)
+    by_element = _by_element(session, item.instance_id)
     entries = session.scalars(select(HistoryEntry).where(
         HistoryEntry.instance_id == item.instance_id, HistoryEntry.action == "completed",
         HistoryEntry.element_id.in_(by_element)).order_by(HistoryEntry.id))
@@ -105,7 +110,7 @@ def _is_document(entry: HistoryEntry, by_element: dict) -> bool:
 
 def describe(session, item: Item, entry: HistoryEntry) -> dict:
     """A document's listing: id, kind, number, addressee, when and by whom, its text, its file name."""
-    key = _by_element(session)[entry.element_id]
+    key = _by_element(session, entry.instance_id)[entry.element_id]
     kind = KINDS[key]
     names = unit_names(session)
     if entry.unit_id:
@@ -127,7 +132,8 @@ def _sequence(session, entry: HistoryEntry, key: str) -> int:
     start, end = datetime(year, 1, 1, tzinfo=CHINA), datetime(year + 1, 1, 1, tzinfo=CHINA)
     # A range scan of ix_history_element_action_at (0006), not the whole history.
     return session.scalar(select(func.count(HistoryEntry.id)).join(Instance, Instance.id == HistoryEntry.instance_id)
-                          .where(HistoryEntry.element_id.in_(definitions.step_elements(session, KINDS[key].step)),
+                          .where(definitions.is_step(session, HistoryEntry.instance_id, HistoryEntry.element_id,
+                                                     KINDS[key].step),
                                  HistoryEntry.action == "completed",
                                  HistoryEntry.at >= start, HistoryEntry.at < end, HistoryEntry.id <= entry.id,
                                  Instance.id.in_(select(Item.instance_id))))

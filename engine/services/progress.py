@@ -76,9 +76,9 @@ def last_workday(calendar, month: str) -> date:
 
 # ---- who owes a report ----------------------------------------------------------------------------
 
-def _owing(month: str, now: datetime, assigning: set):
-    """A WHERE clause on Part joined to Item: the part owes a report for `month` (as of now).
-    `assigning`: the elements declared as 交办 steps (definitions.step_elements)."""
+def _owing(session, month: str, now: datetime):
+    """A WHERE clause on Part joined to Item: the part owes a report for `month` (as of now): the item
+    was assigned (its 交办 step, as its process declares it, completed) and the part is still open."""
     end = bounds(month)[1]
     if now < end:  # the current month: assigned by now, neither reported nor accepted yet
         assigned_by = HumanTask.completed_at <= now
@@ -88,7 +88,8 @@ def _owing(month: str, now: datetime, assigning: set):
         open_ = and_(or_(Part.reported_at.is_(None), Part.reported_at >= end),
                      or_(Part.accepted_at.is_(None), Part.accepted_at >= end))
     assigned = exists(select(HumanTask.id).where(
-        HumanTask.item_id == Item.id, HumanTask.element_id.in_(assigning),
+        HumanTask.item_id == Item.id,
+        definitions.is_step(session, HumanTask.instance_id, HumanTask.element_id, "assign"),
         HumanTask.state == "completed", assigned_by))
     return and_(Item.status.not_in(DROPPED_STATUSES), assigned, open_)
 
@@ -202,7 +203,7 @@ def aggregate(duban, actor: Actor, month: str, unit: str | None = None, missing:
     if month > month_of(now):
         raise InvalidInput("the month has not begun", [{"field": "month", "message": "has not begun"}])
     with duban.db.reading() as session:
-        owing = _owing(month, now, definitions.step_elements(session, "assign"))
+        owing = _owing(session, month, now)
     report = aliased(ProgressReport, name="report")
     joined = and_(report.item_id == Part.item_id, report.unit_id == Part.unit_id, report.month == month)
     where = [items_visible(actor), or_(owing, report.id.is_not(None))]
@@ -298,7 +299,7 @@ def _owed_by_unit(session, month: str, now: datetime) -> dict:
     reminded = exists(select(ProgressReminder.id).where(
         ProgressReminder.unit_id == Part.unit_id, ProgressReminder.month == month))
     rows = session.execute(select(Part.unit_id, Item).join(Item, Item.id == Part.item_id)
-                           .where(_owing(month, now, definitions.step_elements(session, "assign")), ~reported, ~reminded).order_by(Part.unit_id, Item.id)).all()
+                           .where(_owing(session, month, now), ~reported, ~reminded).order_by(Part.unit_id, Item.id)).all()
     owed = {}
     for unit_id, item in rows:
         owed.setdefault(unit_id, []).append(item)

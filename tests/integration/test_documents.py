@@ -262,3 +262,34 @@ def test_only_finished_items_are_archived_and_only_for_those_who_see_them(duban,
         archive.archive_item(duban, org["discipline"], item["id"])
     with duban.db.reading() as session:
         assert session.scalars(select(AuditRecord.actor).where(AuditRecord.action == "item.archived")).all() == ["unit_a"]
+
+
+def _notice_process() -> bytes:
+    """A designer's item process whose office task happens to be called `assign` and uses the 交办
+    form, but is not declared a 交办 step: its notice is no 督交 document."""
+    return ('<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions '
+            'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:duban="urn:duban:bpmn:1" '
+            'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">'
+            '<bpmn:process id="notices" name="情况通报" isExecutable="true" duban:item="true">'
+            '<bpmn:startEvent id="s" camunda:formRef="notices_start" />'
+            '<bpmn:userTask id="assign" name="发通报" camunda:formRef="assign" camunda:candidateGroups="office" />'
+            '<bpmn:endEvent id="e" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="assign" />'
+            '<bpmn:sequenceFlow id="f2" sourceRef="assign" targetRef="e" /></bpmn:process></bpmn:definitions>'
+            ).encode()
+
+
+def test_documents_are_the_steps_an_items_own_process_declares(duban, org):
+    """An element id is a 督办 step only in the process that declares it so: another process's `assign`
+    neither becomes a 督交 document nor takes a number from the year's 督交 count."""
+    forms = {"notices_start.form": json.dumps({"type": "default", "id": "notices_start", "components": [
+        {"type": "textfield", "key": "title", "label": "标题"}]}),
+        "assign.form": (documents.BUILTIN_TEMPLATES.parent / "forms" / "assign.form").read_text()}
+    services.deploy(duban, {"notices.bpmn": _notice_process()}, forms, org["designer"])
+    from engine.services import starting
+
+    started = starting.start(duban, org["office"], "notices", {"title": "关于汛期值班的通报"})
+    task = open_task(duban, org["office"], "assign", instance_id=started["instance_id"])
+    services.complete_task(duban, org["office"], task["id"], {"notice": "请各单位做好汛期值班"})
+    assert documents.list_documents(duban, org["office"], started["item_id"]) == []
+    item, _ = assigned(duban, org)
+    assert [d["number"] for d in documents.list_documents(duban, org["office"], item["id"])] == ["督交〔2026〕1号"]
