@@ -228,9 +228,11 @@ def aggregate(duban, actor: Actor, month: str, unit: str | None = None, missing:
 
 
 def _totals(session, base, where, owing, report) -> tuple[int, int, int]:
-    """(parts owing a report, reports made, reports owed and missing)."""
+    """(应报: parts that owed a report or made one, 已报: reports made, 未报: reports owed and missing),
+    so that 应报 = 已报 + 未报 over the rows listed (a part that reported and then finished its work
+    owes nothing more, yet its report counts)."""
     counted = session.execute(base.with_only_columns(
-        func.sum(case((owing, 1), else_=0)), func.count(report.id),
+        func.count(), func.count(report.id),
         func.sum(case((and_(owing, report.id.is_(None)), 1), else_=0))).where(*where)).one()
     return tuple(int(n or 0) for n in counted)
 
