@@ -130,6 +130,60 @@ def user_reset_password(username, password):
     click.echo(f"{username}: password reset; it must be changed at the next sign-in")
 
 
+@user_group.command("add")
+@click.argument("username")
+@click.option("--name", required=True, help="姓名 (display name)")
+@click.option("--unit", "unit_id", required=True, help="the unit's id")
+@click.option("--email", default=None)
+@click.option("--role", "roles", multiple=True, help="a role to grant; repeat for several")
+@click.option("--password-file", type=click.File("r", encoding="utf-8"), default=None,
+              help="read the first password from this file (- for standard input) instead of asking")
+def user_add(username, name, unit_id, email, roles, password_file):
+    """Create USERNAME with a first password, changed at the first sign-in; audited."""
+    from engine.services import accounts
+
+    if password_file is not None:
+        password = password_file.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("first password", hide_input=True, confirmation_prompt=True)
+    fields = {"username": username, "name": name, "unit_id": unit_id, "email": email, "password": password}
+    _or_exit(lambda: accounts.create_user_on_server(bootstrap(), fields, list(roles), operator=_operator()))
+    click.echo(f"{username}: created in {unit_id}" + (f" with {', '.join(roles)}" if roles else "")
+               + "; the password must be changed at the first sign-in")
+
+
+@main.group("unit")
+def unit_group():
+    """Units, from the server's command line."""
+
+
+@unit_group.command("add")
+@click.argument("unit_id")
+@click.option("--name", required=True, help="名称")
+@click.option("--kind", default="unit", show_default=True,
+              help="office, leader, unit, discipline or other (or 督查室, 领导, 承办单位, 纪委, 其他)")
+@click.option("--parent", default=None, help="the parent unit (not stored yet: refused)")
+def unit_add(unit_id, name, kind, parent):
+    """Create the unit UNIT_ID; audited."""
+    from engine.services import org
+
+    fields = {"id": unit_id, "name": name, "kind": kind, "parent_id": parent}
+    unit = _or_exit(lambda: org.create_unit(bootstrap(), None, fields, by=_operator()))
+    click.echo(f"{unit_id}: created ({unit['kind_name']})")
+
+
+def _or_exit(action):
+    """Run a service call; a refusal is printed (in Chinese, as the service says it) with exit status 2."""
+    try:
+        return action()
+    except DubanError as error:
+        click.echo(f"error: {error.message}", err=True)
+        for detail in error.details:
+            if detail.get("message") != error.message:
+                click.echo(f"  {detail.get('message')}", err=True)
+        sys.exit(2)
+
+
 @main.group("audit")
 def audit_group():
     """The security audit log."""

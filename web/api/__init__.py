@@ -16,6 +16,7 @@ from .schemas import ErrorSchema
 
 BLUEPRINTS = (auth.blp, org.blp, definitions.blp, instances.blp, items.blp, tasks.blp, messages.blp,
               notifications.blp, calendar.blp, calendar.recalc, admin.blp, admin.me_blp, admin.audit_blp,
+              admin.units_blp, admin.import_blp,
               stats.blp, documents.blp, public.blp, assessment.blp, assessment.praise_blp, bulletins.blp,
               progress.blp, replies.blp, modeler.blp, starting.blp)
 

@@ -2,17 +2,24 @@
 and everyone's own password."""
 from __future__ import annotations
 
-from flask import request
+import io
+
+from flask import request, send_file
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from engine.domain.roles import ROLES
-from engine.services import audit, users
+from engine.errors import InvalidInput
+from engine.services import accounts, audit, org, user_import, users
+from engine.services.export import XLSX
+from engine.texts import text
 
 from ..auth import current_token
 from .common import actor, authenticated_blueprint, duban, paged
 
 blp = authenticated_blueprint("users", __name__, "Users and roles (用户与角色, 三员分立)", "/admin/users")
+units_blp = authenticated_blueprint("units", __name__, "Units (单位管理, system administrator)", "/admin/units")
+import_blp = authenticated_blueprint("import", __name__, "Import units and users from Excel (批量导入)", "/admin/import")
 audit_blp = authenticated_blueprint("audit", __name__, "Audit log (安全审计, audit administrator only)", "/audit")
 me_blp = authenticated_blueprint("password", __name__, "Own password (修改口令)", "/me")
 
@@ -22,6 +29,7 @@ class UserSchema(Schema):
     username = fields.String()
     display_name = fields.String()
     unit = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
     roles = fields.List(fields.String())
     active = fields.Boolean()
     locked = fields.Boolean(metadata={"description": "locked after repeated failed sign-ins"})
@@ -75,6 +83,87 @@ class VerifySchema(Schema):
     problem = fields.String(allow_none=True, metadata={"description": "what is wrong, in Chinese; null when intact"})
 
 
+class NewUserRequest(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={"description": "姓名"})
+    unit_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    email = fields.String(allow_none=True, validate=validate.Length(max=255))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True,
+                             metadata={"description": "the first password, changed by its owner at the first sign-in"})
+
+
+class UserChanges(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    unit_id = fields.String(validate=validate.Length(min=1, max=64))
+    email = fields.String(allow_none=True, validate=validate.Length(max=255))
+    active = fields.Boolean(metadata={"description": "false: cannot sign in, sessions end; history is kept"})
+
+
+class OpenTaskSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    instance_id = fields.Integer()
+    item_id = fields.Integer(allow_none=True)
+    item_title = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    role_name = fields.String(allow_none=True)
+    unit_id = fields.String(allow_none=True)
+    unit_name = fields.String(allow_none=True)
+    claimed_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    pooled = fields.Boolean(metadata={"description": "has a role's pool to go back to (else it needs a person)"})
+
+
+class ReassignRequest(Schema):
+    to = fields.String(allow_none=True, validate=validate.Length(max=64), metadata={
+        "description": "the successor's username; empty: back to the role's (and unit's) pool"})
+
+
+class UnitRequest(Schema):
+    id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(load_default="unit", metadata={"description": "office, leader, unit, discipline or other"})
+    sort = fields.Integer(allow_none=True)
+    parent_id = fields.String(allow_none=True, metadata={"description": "not stored yet (no column): refused"})
+    liaison = fields.String(allow_none=True, metadata={"description": "not stored yet (no column): refused"})
+
+
+class UnitChanges(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=200))
+    kind = fields.String()
+    sort = fields.Integer()
+    parent_id = fields.String(allow_none=True, metadata={"description": "not stored yet (no column): refused"})
+    liaison = fields.String(allow_none=True, metadata={"description": "not stored yet (no column): refused"})
+    active = fields.Boolean(metadata={"description": "false is not stored yet (no column): refused"})
+
+
+class AdminUnitSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    kind_name = fields.String()
+    sort = fields.Integer()
+
+
+class ImportFile(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
+                                               "description": "the .xlsx filled in from the template"})
+
+
+class ImportRowSchema(Schema):
+    sheet = fields.String(metadata={"description": "单位 or 用户"})
+    row = fields.Integer()
+    key = fields.String(metadata={"description": "the unit's id or the username"})
+    created = fields.Boolean()
+    message = fields.String(metadata={"description": "what was done, or why not (Chinese)"})
+
+
+class ImportReportSchema(Schema):
+    created = fields.Integer()
+    refused = fields.Integer()
+    rows = fields.List(fields.Nested(ImportRowSchema))
+
+
 @blp.route("")
 class Users(MethodView):
     @blp.response(200, UserSchema(many=True))
@@ -82,6 +171,82 @@ class Users(MethodView):
     def get(self, pagination_parameters):
         """Accounts with roles and lock state (system and security administrators)"""
         return paged(pagination_parameters, lambda page, size: users.list_users(duban(), actor(), page, size))
+
+    @blp.arguments(NewUserRequest)
+    @blp.response(201, UserSchema)
+    def post(self, body):
+        """Create an account with a first password, changed at the first sign-in (system administrator;
+        roles are granted by the security administrator)"""
+        return accounts.create_user(duban(), actor(), body, ip=request.remote_addr)
+
+
+@blp.route("/<string:username>")
+class OneUser(MethodView):
+    @blp.arguments(UserChanges)
+    @blp.response(200, UserSchema)
+    def patch(self, body, username):
+        """Change name, unit, e-mail; `active: false` deactivates (no sign-in, sessions end, history kept)
+        (system administrator)"""
+        return accounts.update_user(duban(), actor(), username, body, ip=request.remote_addr)
+
+
+@blp.route("/<string:username>/open-tasks")
+class OpenTasks(MethodView):
+    @blp.response(200, OpenTaskSchema(many=True))
+    def get(self, username):
+        """Open tasks the account holds, to hand on when it is deactivated (system administrator)"""
+        return accounts.open_tasks(duban(), actor(), username)
+
+
+@blp.route("/<string:username>/open-tasks/<string:task_id>/reassign")
+class Reassign(MethodView):
+    @blp.arguments(ReassignRequest)
+    @blp.response(200, OpenTaskSchema)
+    def post(self, body, username, task_id):
+        """Hand a task on: back to its role's pool (unclaimed), or to the person `to` (system administrator)"""
+        return accounts.reassign_task(duban(), actor(), username, task_id, body.get("to"), ip=request.remote_addr)
+
+
+@units_blp.route("")
+class Units(MethodView):
+    @units_blp.arguments(UnitRequest)
+    @units_blp.response(201, AdminUnitSchema)
+    def post(self, body):
+        """Create a unit (system administrator)"""
+        return org.create_unit(duban(), actor(), body, ip=request.remote_addr)
+
+
+@units_blp.route("/<string:unit_id>")
+class OneUnit(MethodView):
+    @units_blp.arguments(UnitChanges)
+    @units_blp.response(200, AdminUnitSchema)
+    def patch(self, body, unit_id):
+        """Rename a unit, change its kind or order (system administrator)"""
+        return org.update_unit(duban(), actor(), unit_id, body, ip=request.remote_addr)
+
+
+@import_blp.route("")
+class Import(MethodView):
+    @import_blp.arguments(ImportFile, location="files")
+    @import_blp.response(200, ImportReportSchema)
+    def post(self, _files):
+        """Create units and users from the Excel template; each row reported: created, or refused and why
+        (system administrator)"""
+        upload = request.files.get("file")
+        if upload is None:
+            raise InvalidInput(text("import.not_xlsx"), [{"field": "file", "message": text("import.not_xlsx")}])
+        return user_import.import_workbook(duban(), actor(), upload.read(), ip=request.remote_addr)
+
+
+@import_blp.route("/template.xlsx")
+class ImportTemplate(MethodView):
+    @import_blp.response(200, content_type=XLSX)
+    @import_blp.doc(responses={"200": {"description": "The workbook to fill in",
+                                       "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
+    def get(self):
+        """The import template: a 单位 sheet, a 用户 sheet and instructions (system administrator)"""
+        return send_file(io.BytesIO(user_import.template(actor())), mimetype=XLSX, as_attachment=True,
+                         download_name="用户与单位导入模板.xlsx")
 
 
 @blp.route("/<string:username>/roles")
