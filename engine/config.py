@@ -51,6 +51,9 @@ class Settings:
     max_bpmn_bytes: int = 2 * 1024 * 1024
     # Largest task submission or set of start variables (its JSON, UTF-8); larger is a 422.
     max_submission_bytes: int = 256 * 1024
+    # 佐证材料: largest uploaded file, and most bytes of files one item may hold.
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_item_files_bytes: int = 200 * 1024 * 1024
     # Working days before a deadline at which an item turns yellow (预警).
     yellow_workdays: int = 2
     token_ttl_hours: int = 12
@@ -105,6 +108,8 @@ class Settings:
             holidays_file=env.get("DUBAN_HOLIDAYS_FILE") or None,
             max_bpmn_bytes=_int(env, "DUBAN_MAX_BPMN_BYTES", 2 * 1024 * 1024),
             max_submission_bytes=_int(env, "DUBAN_MAX_SUBMISSION_BYTES", 256 * 1024),
+            max_file_bytes=_int(env, "DUBAN_MAX_FILE_BYTES", 20 * 1024 * 1024),
+            max_item_files_bytes=_int(env, "DUBAN_MAX_ITEM_FILES_BYTES", 200 * 1024 * 1024),
             yellow_workdays=_int(env, "DUBAN_YELLOW_WORKDAYS", 2),
             token_ttl_hours=_int(env, "DUBAN_TOKEN_TTL_HOURS", 12),
             session_idle_minutes=_int(env, "DUBAN_SESSION_IDLE_MINUTES", 30),

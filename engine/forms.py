@@ -18,12 +18,14 @@ from . import texts, untrusted
 from .errors import FormInvalid
 
 INPUT_TYPES = {"textfield", "textarea", "number", "checkbox", "checklist", "radio", "select",
-               "taglist", "datetime"}
+               "taglist", "datetime", "filepicker"}
 CONTAINER_TYPES = {"group", "dynamiclist"}
 STATIC_TYPES = {"text", "html", "image", "spacer", "separator", "button", "iframe", "table",
                 "documentPreview", "expression", "default"}
 OPTION_TYPES = {"checklist", "radio", "select", "taglist"}
-UNSUPPORTED = {"filepicker": "deploy.form_file_picker"}  # component type: the catalogue's key saying why
+UNSUPPORTED: dict = {}  # component type: the catalogue's key saying why it is refused at deploy
+# A filepicker's value: the ids of files uploaded to /api/v1/files (engine/services/files.py checks them).
+MAX_FIELD_FILES = 50
 
 MAX_TEXT = 20_000
 MAX_VARIABLE_BYTES = 64_000
@@ -184,7 +186,7 @@ def _assign(data: dict, key: str, value) -> None:
     data[parts[-1]] = value
 
 
-_EMPTY = {"checkbox": False, "checklist": [], "taglist": []}
+_EMPTY = {"checkbox": False, "checklist": [], "taglist": [], "filepicker": []}
 
 
 def _empty(value) -> bool:
@@ -303,10 +305,26 @@ def _check_datetime(field, value, rules, _options):
     return value
 
 
+def _check_files(field, value, rules, _options):
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31
+                                              for v in value) or len(set(value)) != len(value):
+        raise ValueError(texts.text("file.not_ids"))
+    if len(value) > MAX_FIELD_FILES:
+        raise ValueError(texts.text("file.too_many", limit=MAX_FIELD_FILES))
+    return value
+
+
+def submitted_files(schema: dict | None, cleaned: dict) -> dict[str, list]:
+    """{key: file ids} of a form's filepicker fields in a validated submission."""
+    return {field["key"]: _lookup(cleaned, field["key"])[1] or []
+            for field in fields(schema) if field["type"] == "filepicker"}
+
+
 _CHECKERS = {
     "textfield": _check_text, "textarea": _check_text, "number": _check_number,
     "checkbox": _check_checkbox, "radio": _check_choice, "select": _check_choice,
     "checklist": _check_choices, "taglist": _check_choices, "datetime": _check_datetime,
+    "filepicker": _check_files,
 }
 
 

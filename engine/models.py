@@ -578,3 +578,30 @@ class SourceReply(Base):
     satisfaction_note: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime]
     history: Mapped[list]
+
+
+class StoredFile(Base):
+    """佐证材料: an uploaded file's description. Its bytes are in `stored_file_contents`, so listing
+    an item's files never reads them (engine/services/files.py)."""
+
+    __tablename__ = "stored_files"
+    __table_args__ = (Index("ix_stored_files_item", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # None until a form submission or the item page ties it to an item: then only its uploader sees it.
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(127))
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime]
+
+
+class StoredFileContent(Base):
+    """The bytes of a StoredFile, in the database every web and worker process already shares."""
+
+    __tablename__ = "stored_file_contents"
+
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -277,6 +277,18 @@ TEXTS: dict[str, str] = {
     "import.duplicate": "与第 {row} 行重复",
     "import.unit_created": "已创建单位",
     "import.user_created": "已创建用户（首次登录须修改口令）",
+    # -- 佐证材料: uploaded files (engine/services/files.py) -------------------------------------
+    "file.not_found": "文件 {id} 不存在",
+    "file.missing": "请选择要上传的文件",
+    "file.empty": "文件“{name}”是空的",
+    "file.too_large": "文件“{name}”有 {size} 字节，超过单个文件的上限 {limit} 字节",
+    "file.item_full": "事项的附件已有 {used} 字节，再加“{name}”（{size} 字节）将超过每个事项的上限 {limit} 字节",
+    "file.type_refused": "文件“{name}”的内容不是可接受的类型：只接受 PDF、OFD、图片（PNG、JPEG、GIF、WebP）、"
+                         "Word/Excel/PowerPoint 文档、纯文本（UTF-8）和 zip 压缩包",
+    "file.not_ids": "须为已上传文件的编号列表",
+    "file.too_many": "最多 {limit} 个文件",
+    "file.unusable": "文件 {id} 不存在，或不能用于此事项",
+    "file.cannot_attach": "只有督查室和承办此事项的单位可以添加附件",
     "admin.unit_required": "请选择单位",
 }
 

@@ -18,7 +18,8 @@ def create_app(settings: Settings | None = None, duban: Duban | None = None) -> 
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=duban.settings.secret_key,
-        MAX_CONTENT_LENGTH=duban.settings.max_bpmn_bytes * 4,
+        # An upload is one file plus its multipart framing; larger bodies are a 413 before they are read.
+        MAX_CONTENT_LENGTH=max(duban.settings.max_bpmn_bytes * 4, duban.settings.max_file_bytes + 64 * 1024),
         JSON_AS_ASCII=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -8,6 +8,7 @@ under one folder `督办事项<id>/`:
     事项/事项概况.txt         the same, readable, with the 反馈 (close-off) summary
     文书/*.docx              every 交办通知单 and 催办通知单, filled as for download
     办结报告/*.txt            every report each unit submitted (returned ones too) and how it was reviewed
+    佐证材料/*                every file attached to the item (engine/services/files.py), as uploaded
     履历/history.json, .csv  the whole history: who did what, when, with which data
     SHA256SUMS.txt           the SHA-256 of every other file (`sha256sum -c SHA256SUMS.txt` checks them)
 
@@ -32,7 +33,7 @@ from ..clock import CHINA
 from ..errors import Conflict
 from ..domain import steps
 from ..models import Definition, HistoryEntry, Instance, Item
-from . import audit, documents, ledger, views
+from . import audit, documents, files as stored_files, ledger, views
 
 ARCHIVABLE = ("closed", "terminated")
 ZIP = "application/zip"
@@ -80,6 +81,8 @@ def _contents(duban, session, item: Item, actor: Actor, now: datetime) -> dict[s
     for index, (entry, review) in enumerate(_reports(history, kinds), start=1):
         unit_name = names.get(entry.unit_id, entry.unit_id or "")
         files[f"办结报告/{index:02d}-{_safe(unit_name)}.txt"] = _report(entry, review, unit_name).encode()
+    for index, (listing, body) in enumerate(stored_files.contents_of(session, item.id), start=1):
+        files[f"佐证材料/{index:02d}-{_safe(listing['name'])}"] = body
     files["履历/history.json"] = _json([_history_row(h, names) for h in history])
     files["履历/history.csv"] = _csv(history, names)
     index = _index(record, files, now, actor)
@@ -162,10 +165,13 @@ def _index(record: dict, files: dict[str, bytes], now: datetime, actor: Actor) -
              f"归档时间：{_local(now)}    归档人：{actor.username}", "",
              f"{INDEX}  本目录"]
     for path, body in files.items():
-        label = described.get(path) or ("文书" if path.startswith("文书/") else "办结报告")
+        label = described.get(path) or _FOLDERS.get(path.split("/", 1)[0], "办结报告")
         lines.append(f"{path}  {label}，{len(body)} 字节")
     lines += [f"{MANIFEST}  以上各文件的 SHA-256 校验值（sha256sum -c {MANIFEST}）", ""]
     return "\n".join(lines).encode()
+
+
+_FOLDERS = {"文书": "文书", "佐证材料": "佐证材料"}
 
 
 def _history_row(entry: HistoryEntry, names: dict) -> dict:

@@ -11,7 +11,7 @@ from ..errors import Conflict, Forbidden, NotFound, StaleInstance, TaskAlreadyCo
 from ..models import HumanTask, Instance, Item, Unit
 from ..texts import text
 from ..db import retrying
-from . import definitions, org, process, views
+from . import definitions, files, org, process, views
 
 
 def list_tasks(duban, actor: Actor, instance_id: int | None = None, scope: str | None = None,
@@ -140,6 +140,8 @@ def complete_task(duban, actor: Actor, task_id: str, data: dict) -> dict:
                 raise Forbidden("this task belongs to another role, unit or person")
             form = ctx.definition.forms.get(task.form_key) if task.form_key else None
             cleaned = formjs.validate(form, data, _options(session, form), task.input)
+            for key, ids in formjs.submitted_files(form, cleaned).items():  # 佐证材料 join the task's item
+                files.claim(duban, session, actor, key, ids, task.item_id)
             ctx.hooks.before_complete(ctx, task, cleaned)
             run = process.load(ctx)
             run.complete(task.id, cleaned)

@@ -68,13 +68,13 @@ def test_schema_problems_are_reported():
         {"type": "mystery", "key": "b"}, {"type": "select", "key": "c"},
         {"type": "select", "key": "d", "valuesExpression": "=x"},
         {"type": "textfield", "key": "e", "validate": {"pattern": "("}},
-        {"type": "textfield", "key": "__class__"}, {"type": "filepicker", "key": "f"},
+        {"type": "textfield", "key": "__class__"}, {"type": "filepicker", "key": "f f"},
     ]}
     problems = " | ".join(forms.check_schema(bad))
     for expected in ("key“a”使用了两次", "组件“b”的类型“mystery”无法识别", "字段“c”须有 values 或 valuesKey",
                      "字段“d”：不支持 valuesExpression（FEEL）", "字段“e”的校验规则",
                      "textfield 类型的组件须有由字母、数字和 _ 组成的 key（现为“__class__”）",
-                     "组件“f”：表单暂不支持上传文件（filepicker）"):
+                     "filepicker 类型的组件须有由字母、数字和 _ 组成的 key（现为“f f”）"):
         assert expected in problems
     with pytest.raises(ValueError, match="不是有效的 JSON"):
         forms.load(b"{nope", "x.form")

@@ -1,4 +1,6 @@
 """The system administrator's accounts and units (三员分立): create, edit, deactivate; open tasks handed on."""
+import io
+
 import pytest
 
 from engine import security, services
@@ -189,3 +191,29 @@ def test_what_the_units_table_cannot_hold_yet_is_refused_not_dropped(as_):
     assert "上级单位" in body["message"] and "数据库迁移" in body["message"]
     assert "停用" in assert_error(patch(sys, "/api/v1/admin/units/jyj", {"active": False}), 422)["message"]
     assert patch(sys, "/api/v1/admin/units/jyj", {"active": True}).status_code == 200
+
+
+def test_a_workbook_is_imported_over_http_with_a_report(as_):
+    from tests.integration.test_user_import import workbook
+
+    sys = as_("sysadmin")
+    template = sys.get("/api/v1/admin/import/template.xlsx")
+    assert template.status_code == 200 and template.data[:2] == b"PK"
+    assert "attachment" in template.headers["Content-Disposition"]
+    data = workbook(units=[("cgz", "城关镇", "承办单位")], users=[("wangwu", "王五", "cgz", "", STRONG),
+                                                             ("unit_a", "重名", "fgj", "", STRONG)])
+    answer = sys.client.post("/api/v1/admin/import", headers=sys.headers,
+                             data={"file": (io.BytesIO(data), "名单.xlsx")},
+                             content_type="multipart/form-data")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert (answer.json["created"], answer.json["refused"]) == (2, 1)
+    assert answer.json["rows"][2] == {"sheet": "用户", "row": 3, "key": "unit_a", "created": False,
+                                      "message": "用户名“unit_a”已存在"}
+    refused = sys.client.post("/api/v1/admin/import", headers=sys.headers,
+                              data={"file": (io.BytesIO(b"not excel"), "x.xlsx")},
+                              content_type="multipart/form-data")
+    assert "Excel" in assert_error(refused, 422)["message"]
+    office = as_("office")
+    assert_error(office.client.post("/api/v1/admin/import", headers=office.headers,
+                                    data={"file": (io.BytesIO(data), "x.xlsx")},
+                                    content_type="multipart/form-data"), 403)

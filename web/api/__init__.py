@@ -12,13 +12,14 @@ from . import documents, public
 from . import assessment, bulletins
 from . import progress, replies
 from . import modeler, starting
+from . import files
 from .schemas import ErrorSchema
 
 BLUEPRINTS = (auth.blp, org.blp, definitions.blp, instances.blp, items.blp, tasks.blp, messages.blp,
               notifications.blp, calendar.blp, calendar.recalc, admin.blp, admin.me_blp, admin.audit_blp,
               admin.units_blp, admin.import_blp,
               stats.blp, documents.blp, public.blp, assessment.blp, assessment.praise_blp, bulletins.blp,
-              progress.blp, replies.blp, modeler.blp, starting.blp)
+              progress.blp, replies.blp, modeler.blp, starting.blp, files.blp)
 
 
 def register(app) -> Api:

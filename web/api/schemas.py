@@ -453,3 +453,31 @@ class ProcessStartRequest(Schema):
 class StartedSchema(Schema):
     instance_id = fields.Integer()
     item_id = fields.Integer(allow_none=True)
+
+
+class FileUpload(Schema):
+    file = fields.Raw(metadata={"type": "string", "format": "binary",
+                                "description": "the file (PDF, OFD, images, Office documents, UTF-8 text, zip)"})
+
+
+class FileUploadForm(Schema):
+    item_id = fields.Integer(validate=SQL_ID, allow_none=True,
+                             metadata={"description": "attach to this item at once; without it the file is the "
+                                                      "uploader's until a form submission ties it to an item"})
+
+
+class FileQuery(Schema):
+    inline = fields.Boolean(load_default=False,
+                            metadata={"description": "show on the page instead of saving (PDF and images only)"})
+
+
+class StoredFileSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    size = fields.Integer(metadata={"description": "bytes"})
+    content_type = fields.String(metadata={"description": "the type its content shows, not its name's"})
+    sha256 = fields.String()
+    item_id = fields.Integer(allow_none=True)
+    uploaded_by = fields.String()
+    uploaded_by_name = fields.String()
+    uploaded_at = fields.DateTime()
