@@ -1,0 +1,89 @@
+"""The files API: POST /api/v1/files, GET /api/v1/files/{id}, GET /api/v1/items/{id}/files."""
+from __future__ import annotations
+
+import hashlib
+import io
+from urllib.parse import quote
+
+from tests.integration.flow import RECEIVE, complete, open_task
+from tests.web.test_api import assert_error
+
+PDF = b"%PDF-1.4\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+
+
+def register(as_) -> int:
+    created = as_("office").post("/api/v1/items", json={"title": "推进重点项目建设", "source": "decision"})
+    assert created.status_code == 201, created.json
+    return created.json["id"]
+
+
+def upload(caller, data: bytes, name: str, item_id=None):
+    form = {"file": (io.BytesIO(data), name)}
+    if item_id is not None:
+        form["item_id"] = str(item_id)
+    return caller.post("/api/v1/files", data=form, content_type="multipart/form-data")
+
+
+def test_upload_answers_the_contract_and_downloads_as_an_attachment(as_):
+    item_id = register(as_)
+    answer = upload(as_("office"), PDF, "领导批示.pdf", item_id)
+    assert answer.status_code == 201, answer.json
+    assert answer.json["name"] == "领导批示.pdf" and answer.json["size"] == len(PDF)
+    assert answer.json["content_type"] == "application/pdf"
+    assert answer.json["sha256"] == hashlib.sha256(PDF).hexdigest()
+    assert {"id", "name", "size", "content_type", "sha256"} <= set(answer.json)
+    got = as_("office").get(f"/api/v1/files/{answer.json['id']}")
+    assert got.status_code == 200 and got.data == PDF
+    disposition = got.headers["Content-Disposition"]
+    assert disposition.startswith("attachment") and f"filename*=UTF-8''{quote('领导批示.pdf')}" in disposition
+    inline = as_("office").get(f"/api/v1/files/{answer.json['id']}?inline=1")
+    assert inline.headers["Content-Disposition"].startswith("inline") and inline.mimetype == "application/pdf"
+    listed = as_("office").get(f"/api/v1/items/{item_id}/files")
+    assert [f["name"] for f in listed.json] == ["领导批示.pdf"] and listed.json[0]["uploaded_by"] == "office"
+
+
+def test_only_pdf_and_images_are_shown_inline(as_):
+    answer = upload(as_("unit_a"), "说明文字\n".encode(), "说明.txt")
+    got = as_("unit_a").get(f"/api/v1/files/{answer.json['id']}?inline=1")
+    assert got.headers["Content-Disposition"].startswith("attachment")
+    assert "sandbox" in got.headers["Content-Security-Policy"]
+
+
+def test_refused_content_and_a_missing_file_are_chinese_422s(as_):
+    body = assert_error(upload(as_("office"), b"MZ\x90\x00" + b"\x00" * 40, "报告.pdf"), 422)
+    assert "不是可接受的类型" in body["message"]
+    body = assert_error(as_("office").post("/api/v1/files", data={}, content_type="multipart/form-data"), 422)
+    assert body["message"] == "请选择要上传的文件"
+
+
+def test_a_file_without_an_item_is_404_to_everyone_but_its_uploader(as_):
+    answer = upload(as_("unit_a"), PNG, "现场.png")
+    assert as_("unit_a").get(f"/api/v1/files/{answer.json['id']}").data == PNG
+    assert_error(as_("office").get(f"/api/v1/files/{answer.json['id']}"), 404)
+    assert_error(as_("unit_b").get(f"/api/v1/files/{answer.json['id']}"), 404)
+
+
+def test_a_unit_not_on_the_item_may_not_attach_and_a_hidden_item_is_404(as_, app):
+    item_id = register(as_)
+    assert_error(upload(as_("unit_a"), PDF, "a.pdf", item_id), 404)  # not yet assigned: not theirs to see
+    assert_error(upload(as_("leader"), PDF, "a.pdf", item_id), 403)  # seen, but not theirs to act on
+    assert_error(as_("unit_a").get(f"/api/v1/items/{item_id}/files"), 404)
+
+
+def test_a_report_submitted_with_files_ties_them_to_the_item(as_, app):
+    from tests.conftest import Org
+
+    duban = app.extensions["duban"]
+    org = Org(duban)
+    item_id = register(as_)
+    complete(duban, org["office"], "draft_opinion", {"lead_unit": "fgj", "co_units": [], "opinion": "请办理"})
+    complete(duban, org["leader"], "leader_approval", {"decision": "approve"})
+    complete(duban, org["office"], "assign", {"notice": "交办通知单"})
+    complete(duban, org["unit_a"], "unit_receive", RECEIVE, "fgj")
+    task = open_task(duban, org["unit_a"], "unit_report", "fgj")
+    file_id = upload(as_("unit_a"), PDF, "办结报告.pdf").json["id"]
+    done = as_("unit_a").post(f"/api/v1/tasks/{task['id']}/complete",
+                              json={"data": {"summary": "已办结", "approved_by_deputy": True, "evidence": [file_id]}})
+    assert done.status_code == 200, done.json
+    assert [f["id"] for f in as_("office").get(f"/api/v1/items/{item_id}/files").json] == [file_id]
