@@ -2,10 +2,17 @@
 them, on a desktop and on a phone, never pushed away or clipped."""
 from __future__ import annotations
 
-import pytest
+import re
+from datetime import datetime
 
+import pytest
+from playwright.sync_api import expect
+
+from engine.clock import CHINA
+from engine.models import ItemUnit
+from engine.services import timers
 from tests.browser.conftest import screenshot
-from tests.browser.test_handlers_ui import Person
+from tests.browser.test_handlers_ui import PASSWORD, Person
 from tests.integration import flow
 
 WIDTHS = {"desktop": 1440, "phone": 390}
@@ -67,3 +74,59 @@ def test_choices_sit_beside_their_labels(live, open_page, screen):
             assert box["sameLine"], box
             assert box["inside"], box
             assert not box["clipped"], box
+
+
+def test_form_messages_and_the_date_picker_are_chinese(live, open_page):
+    base, duban, org = live
+    item = flow.through_assignment(duban, org, co_units=())
+    receive = flow.open_task(duban, org["unit_a"], "unit_receive", "fgj", item["instance_id"])
+    page = Person(open_page, base, "unit_a").page
+    page.goto(f"{base}/tasks/{receive['id']}")
+    page.click("#submit")
+    errors = page.locator(".fjs-form-field-error")
+    expect(errors.first).to_be_visible()
+    assert set(errors.all_inner_texts()) == {"此项必填。"}
+
+    page.get_by_label("承诺办结时限").click()
+    calendar = page.locator(".flatpickr-calendar.open")
+    expect(calendar).to_be_visible()
+    screenshot(page, "form-date-picker-zh")
+    months = calendar.locator(".flatpickr-monthDropdown-month").all_inner_texts()
+    assert months[:3] == ["一月", "二月", "三月"]
+    assert calendar.locator(".flatpickr-weekday").first.inner_text().strip() == "一"  # weeks start on Monday
+    assert "yyyy" not in page.get_by_label("承诺办结时限").get_attribute("placeholder")
+    year = calendar.locator("input.cur-year")
+    assert year.input_value() and year.is_visible()  # the year beside the month
+
+
+def test_the_urge_limit_is_beijing_time_in_any_browser(live, chromium):
+    """A 督查室 laptop set to New York time picks 2026-10-21 17:30: the server gets 17:30 in Beijing."""
+    base, duban, org = live
+    item = flow.through_assignment(duban, org, co_units=())
+    flow.complete(duban, org["unit_a"], "unit_receive", flow.RECEIVE, "fgj", item["instance_id"])
+    duban.clock.set(datetime(2026, 10, 16, 17, 31, tzinfo=CHINA))
+    timers.fire_all_due(duban)
+    urge = flow.open_task(duban, org["office"], "urge", "fgj", item["instance_id"])
+
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                   timezone_id="America/New_York")
+    try:
+        page = context.new_page()
+        page.clock.set_fixed_time(datetime(2026, 10, 16, 17, 40, tzinfo=CHINA))
+        page.goto(f"{base}/login")
+        page.fill("input[name=username]", "office")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form button[type=submit]")
+        page.goto(f"{base}/tasks/{urge['id']}")
+        page.get_by_label("新的办理期限").fill("2026/10/21")
+        page.keyboard.press("Escape")
+        page.get_by_label("时间").fill("17:30")
+        page.keyboard.press("Enter")
+        screenshot(page, "form-urge-new-york")
+        page.click("#submit")
+        expect(page).to_have_url(re.compile(r"/tasks\?done="))
+    finally:
+        context.close()
+    with duban.db.reading() as session:
+        limit = session.query(ItemUnit.urge_limit).filter_by(item_id=item["id"], unit_id="fgj").scalar()
+    assert limit.astimezone(CHINA) == datetime(2026, 10, 21, 17, 30, tzinfo=CHINA)

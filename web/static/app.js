@@ -18,7 +18,22 @@
     form._setState({ errors: errors });
   }
 
-  window.duban = { csrf: csrf, showFieldErrors: showFieldErrors };
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  // An ISO 8601 time from the API as people read it, in Beijing time whatever the browser's zone:
+  // "2026年12月3日 17:30"; a bare date "2026-12-03" as "2026年12月3日". Anything else is returned as is.
+  function when(iso) {
+    if (typeof iso !== "string") return iso;
+    var day = /^(\d{4})-(\d\d)-(\d\d)$/.exec(iso);
+    if (day) return day[1] + "年" + Number(day[2]) + "月" + Number(day[3]) + "日";
+    var at = new Date(iso);
+    if (!/^\d{4}-\d\d-\d\dT/.test(iso) || isNaN(at.getTime())) return iso;
+    at = new Date(at.getTime() + 8 * 3600 * 1000);  // China keeps UTC+8 all year
+    return at.getUTCFullYear() + "年" + (at.getUTCMonth() + 1) + "月" + at.getUTCDate() + "日 " +
+      pad(at.getUTCHours()) + ":" + pad(at.getUTCMinutes());
+  }
+
+  window.duban = { csrf: csrf, showFieldErrors: showFieldErrors, when: when };
 
   function refreshBadge() {
     var badge = document.getElementById("unread");

@@ -7,7 +7,7 @@
   var schema = JSON.parse(document.getElementById("form-schema").textContent);
   var key = container.dataset.key;
   var errorBox = document.getElementById("errors");
-  var form = new FormViewer.Form({ container: container });
+  var form = window.dubanForms.create(container);
 
   function say(message) {
     errorBox.textContent = message;
@@ -27,7 +27,7 @@
     fetch("/api/v1/processes/" + encodeURIComponent(key) + "/start", {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": window.duban.csrf },
-      body: JSON.stringify({ data: result.data })
+      body: JSON.stringify({ data: window.dubanForms.fromForm(schema, result.data) })
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) { return { status: r.status, body: body }; });
     }).then(function (answer) {

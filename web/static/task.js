@@ -33,7 +33,7 @@
     }
     say("");
     document.getElementById("submit").disabled = true;
-    post("/api/v1/tasks/" + taskId + "/complete", { data: result.data }).then(function (answer) {
+    post("/api/v1/tasks/" + taskId + "/complete", { data: window.dubanForms.fromForm(schema, result.data) }).then(function (answer) {
       document.getElementById("submit").disabled = false;
       if (answer.status === 200) {
         window.location.href = "/tasks?done=" + encodeURIComponent(taskId);
@@ -56,8 +56,8 @@
   }
 
   var schemaToShow = schema || { type: "default", components: [{ type: "text", text: "此任务无需填写表单，直接提交即可。" }] };
-  form = new FormViewer.Form({ container: container });
-  form.importSchema(schemaToShow, data).then(function () {
+  form = window.dubanForms.create(container);
+  form.importSchema(schemaToShow, window.dubanForms.toForm(schema, data)).then(function () {
     if (!canWork) form.setProperty("readOnly", true);
   }).catch(function (error) { say("表单无法显示：" + error.message); });
   var submitButton = document.getElementById("submit");
