@@ -175,12 +175,12 @@ def contents_of(session, item_id: int) -> list[tuple[dict, bytes]]:
     return [(describe(row), bytes(data)) for row, data in rows]
 
 
-def may_attach(actor: Actor, item: Item) -> bool:
-    """Whether this person may add files to an item they see: the office (and administrators), the
-    units taking part in it, and whoever registered it."""
-    if actor.has(OFFICE, *SYSTEM_ADMINS) or item.created_by == actor.username:
+def may_attach(actor: Actor, created_by: str, unit_ids) -> bool:
+    """Whether this person may add files to an item they see (registered by `created_by`, with the
+    units `unit_ids`): the office (and administrators), the units taking part, whoever registered it."""
+    if actor.has(OFFICE, *SYSTEM_ADMINS) or created_by == actor.username:
         return True
-    return actor.has(UNIT) and any(part.unit_id == actor.unit_id for part in item.units)
+    return actor.has(UNIT) and actor.unit_id in set(unit_ids)
 
 
 def claim(duban, session, actor: Actor, field: str, ids: list, item_id: int | None) -> None:
@@ -221,7 +221,7 @@ def _visible(actor: Actor):
 
 
 def _may_attach(actor: Actor, item: Item) -> None:
-    if not may_attach(actor, item):
+    if not may_attach(actor, item.created_by, [part.unit_id for part in item.units]):
         raise Forbidden(text("file.cannot_attach"))
 
 

@@ -87,3 +87,15 @@ def test_a_report_submitted_with_files_ties_them_to_the_item(as_, app):
                               json={"data": {"summary": "已办结", "approved_by_deputy": True, "evidence": [file_id]}})
     assert done.status_code == 200, done.json
     assert [f["id"] for f in as_("office").get(f"/api/v1/items/{item_id}/files").json] == [file_id]
+
+
+def test_the_item_page_lists_its_files_and_offers_attaching_to_who_may(as_, app):
+    from tests.web.test_pages import Browser
+
+    item_id = register(as_)
+    file_id = upload(as_("office"), PDF, "领导批示扫描件.pdf", item_id).json["id"]
+    office = Browser(app, "office").get(f"/items/{item_id}").text
+    assert "领导批示扫描件.pdf" in office and f'href="/api/v1/files/{file_id}"' in office
+    assert 'id="attach"' in office and "files.js" in office
+    leader = Browser(app, "leader").get(f"/items/{item_id}").text
+    assert "领导批示扫描件.pdf" in leader and 'id="attach"' not in leader

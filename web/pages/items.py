@@ -10,6 +10,7 @@ from engine.domain.items import CATEGORIES, CLASSIFICATIONS, LIGHTS, SOURCES, ST
 from engine.domain.roles import ADMIN, OFFICE
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.services import documents as documents_service
+from engine.services import files as files_service
 from engine.services import export
 from engine.services import ledger as ledger_service
 
@@ -93,8 +94,10 @@ def item_page(item_id, **extension_form):
     can_extend = (record["status"] == "in_progress" and mine is not None and mine["accepted_at"] is None
                   and not any(e["unit"] == actor.unit_id and e["status"] == "pending" for e in extensions))
     documents = documents_service.list_documents(duban(), actor, item_id)  # 文书, with download links
+    item_files = files_service.list_item_files(duban(), actor, item_id)  # 佐证材料
+    can_attach = files_service.may_attach(actor, record["created_by"], [p["unit"] for p in record["units"]])
     return render_template("item.html", item=record, instance=instance, created=request.args.get("created"),
-                           documents=documents,
+                           documents=documents, files=item_files, can_attach=can_attach,
                            extensions=extensions, can_extend=can_extend,
                            extension_sent=request.args.get("extension"),
                            extension_errors=extension_form.get("extension_errors") or {},

@@ -25,15 +25,29 @@
   }
 
 
+  // 佐证材料: filepicker fields are rendered by files.js (upload with progress), not by form-js.
+  var taken = window.dubanFiles.take(schema);
+  var pickers = taken.fields.map(function (field) {
+    var host = document.getElementById("files");
+    return { key: field.key, picker: window.dubanFiles.picker(host, {
+      label: field.label, readOnly: !canWork, ids: (data || {})[field.key] }) };
+  });
+
   function submit() {
     var result = form.submit();
     if (Object.keys(result.errors).length) {
       say("请检查标红的字段。");
       return;
     }
+    if (pickers.some(function (p) { return p.picker.busy(); })) {
+      say("文件仍在上传，请等上传完成后再提交。");
+      return;
+    }
     say("");
+    var submitted = window.dubanForms.fromForm(schema, result.data);
+    pickers.forEach(function (p) { submitted[p.key] = p.picker.ids(); });
     document.getElementById("submit").disabled = true;
-    post("/api/v1/tasks/" + taskId + "/complete", { data: window.dubanForms.fromForm(schema, result.data) }).then(function (answer) {
+    post("/api/v1/tasks/" + taskId + "/complete", { data: submitted }).then(function (answer) {
       document.getElementById("submit").disabled = false;
       if (answer.status === 200) {
         window.location.href = "/tasks?done=" + encodeURIComponent(taskId);
@@ -55,7 +69,7 @@
     });
   }
 
-  var schemaToShow = schema || { type: "default", components: [{ type: "text", text: "此任务无需填写表单，直接提交即可。" }] };
+  var schemaToShow = taken.schema || { type: "default", components: [{ type: "text", text: "此任务无需填写表单，直接提交即可。" }] };
   form = window.dubanForms.create(container);
   form.importSchema(schemaToShow, window.dubanForms.toForm(schema, data)).then(function () {
     if (!canWork) form.setProperty("readOnly", true);
