@@ -50,13 +50,23 @@
   function picker(host, options) {
     var done = [], uploading = 0;
     var box = element("div", "file-picker");
-    var label = element("label", "file-picker-label", options.label || "佐证材料");
+    var label = element("div", "file-picker-label", options.label || "佐证材料");
     var input = element("input");
     input.type = "file";
     input.multiple = true;
     var list = element("ul", "file-list");
-    if (!options.readOnly) label.appendChild(input);
     box.appendChild(label);
+    if (!options.readOnly) {
+      // The browser's own file button speaks the browser's language; this one speaks Chinese.
+      input.className = "file-input";
+      input.setAttribute("aria-label", options.label || "佐证材料");
+      var choose = element("button", "file-choose", "选择文件…");
+      choose.type = "button";
+      choose.addEventListener("click", function () { input.click(); });
+      box.appendChild(input);
+      box.appendChild(choose);
+      box.appendChild(element("small", "file-hint", "可多选；PDF、OFD、图片、Word/Excel/PowerPoint、文本或 zip"));
+    }
     box.appendChild(list);
     host.appendChild(box);
 
