@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..access import Actor, is_candidate
@@ -196,3 +196,12 @@ def _unit_exists(session, unit_id: str | None) -> None:
     if unit_id is not None and session.get(Unit, unit_id) is None:
         raise InvalidInput(text("admin.unit_missing", unit=unit_id),
                            [{"field": "unit_id", "message": text("admin.unit_missing", unit=unit_id)}])
+
+
+def open_task_counts(duban, actor: Actor) -> dict[str, int]:
+    """{username: open tasks held} for the accounts list (system administrator)."""
+    _require(actor, SYSTEM_ADMINS, "查看用户的未办任务")
+    with duban.db.reading() as session:
+        rows = session.execute(select(HumanTask.assignee, func.count()).where(
+            HumanTask.state == "open", HumanTask.assignee.is_not(None)).group_by(HumanTask.assignee))
+        return dict(rows.all())
