@@ -145,7 +145,7 @@ def validate(schema: dict | None, submitted, options: dict | None = None, curren
     `current` is the task's data, which read-only fields keep.
     """
     if not isinstance(submitted, dict):
-        raise FormInvalid("form data must be a JSON object", [{"field": None, "message": "expected an object"}])
+        raise FormInvalid(texts.text("form.not_object"), [{"field": None, "message": texts.text("form.not_object")}])
     if schema is None:
         return _generic_variables(submitted)
     errors, cleaned = [], {}
@@ -166,7 +166,7 @@ def validate(schema: dict | None, submitted, options: dict | None = None, curren
             # so expressions that read it see None (or [] / False), never a NameError.
             _assign(cleaned, key, field.get("defaultValue", _EMPTY.get(field["type"])))
     if errors:
-        raise FormInvalid("the form has invalid fields", errors)
+        raise FormInvalid(texts.text("form.invalid"), errors)
     return cleaned
 
 
@@ -199,7 +199,7 @@ def _check_field(field: dict, value, options: dict):
     required = bool(rules.get("required")) and not field.get("conditional")
     if _empty(value):
         if required:
-            raise ValueError("required")
+            raise ValueError(texts.text("field.required"))
         return value
     checker = _CHECKERS[kind]
     return checker(field, value, rules, options)
@@ -207,12 +207,12 @@ def _check_field(field: dict, value, options: dict):
 
 def _check_text(field, value, rules, _options):
     if not isinstance(value, str):
-        raise ValueError("must be text")
+        raise ValueError(texts.text("field.text"))
     limit = min(int(rules.get("maxLength") or MAX_TEXT), MAX_TEXT)
     if len(value) > limit:
-        raise ValueError(f"must be at most {limit} characters")
+        raise ValueError(texts.text("field.max_length", limit=limit))
     if rules.get("minLength") and len(value) < int(rules["minLength"]):
-        raise ValueError(f"must be at least {rules['minLength']} characters")
+        raise ValueError(texts.text("field.min_length", limit=rules["minLength"]))
     unstorable = untrusted.unstorable(value)
     if unstorable:
         raise ValueError(unstorable[1])
@@ -221,9 +221,9 @@ def _check_text(field, value, rules, _options):
                          or texts.text("form.pattern_mismatch", pattern=untrusted.cap(str(rules["pattern"]), 100)))
     kind = rules.get("validationType")
     if kind == "email" and not _EMAIL.match(value):
-        raise ValueError("must be an e-mail address")
+        raise ValueError(texts.text("field.email"))
     if kind == "phone" and not _PHONE.match(value):
-        raise ValueError("must be a telephone number")
+        raise ValueError(texts.text("field.phone"))
     return value
 
 
@@ -241,25 +241,25 @@ def _check_number(field, value, rules, _options):
         try:
             number = float(value)
         except ValueError:
-            raise ValueError("must be a number") from None
+            raise ValueError(texts.text("field.number")) from None
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         number = value
     else:
-        raise ValueError("must be a number")
+        raise ValueError(texts.text("field.number"))
     if number != number or number in (float("inf"), float("-inf")):
-        raise ValueError("must be a finite number")
+        raise ValueError(texts.text("field.finite"))
     if rules.get("min") is not None and number < float(rules["min"]):
-        raise ValueError(f"must be at least {rules['min']}")
+        raise ValueError(texts.text("field.min", min=rules["min"]))
     if rules.get("max") is not None and number > float(rules["max"]):
-        raise ValueError(f"must be at most {rules['max']}")
+        raise ValueError(texts.text("field.max", max=rules["max"]))
     return value
 
 
 def _check_checkbox(field, value, rules, _options):
     if not isinstance(value, bool):
-        raise ValueError("must be true or false")
+        raise ValueError(texts.text("field.boolean"))
     if rules.get("required") and value is not True:
-        raise ValueError("must be ticked")
+        raise ValueError(texts.text("field.tick"))
     return value
 
 
@@ -273,25 +273,25 @@ def _choices(field, options) -> list:
 
 def _check_choice(field, value, rules, options):
     if value not in _choices(field, options):
-        raise ValueError(f"{value!r} is not one of the options")
+        raise ValueError(texts.text("field.not_option", value=untrusted.cap(str(value), 100)))
     return value
 
 
 def _check_choices(field, value, rules, options):
     if not isinstance(value, list):
-        raise ValueError("must be a list")
+        raise ValueError(texts.text("field.list"))
     allowed = _choices(field, options)
     wrong = [v for v in value if v not in allowed]
     if wrong:
-        raise ValueError(f"{wrong[0]!r} is not one of the options")
+        raise ValueError(texts.text("field.not_option", value=untrusted.cap(str(wrong[0]), 100)))
     if len(set(map(str, value))) != len(value):
-        raise ValueError("lists each option at most once")
+        raise ValueError(texts.text("field.option_twice"))
     return value
 
 
 def _check_datetime(field, value, rules, _options):
     if not isinstance(value, str):
-        raise ValueError("must be an ISO 8601 string")
+        raise ValueError(texts.text("field.iso"))
     subtype = field.get("subtype", "date")
     try:
         if subtype == "date":
@@ -301,7 +301,7 @@ def _check_datetime(field, value, rules, _options):
         else:
             datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"must be an ISO 8601 {subtype}") from None
+        raise ValueError(texts.text(f"field.iso.{subtype}" if subtype in ("date", "time") else "field.iso.datetime")) from None
     return value
 
 
@@ -342,14 +342,14 @@ def _generic_variables(submitted: dict) -> dict:
     errors = []
     for key, value in submitted.items():
         if not isinstance(key, str) or not _IDENTIFIER.match(key):
-            errors.append({"field": key, "message": "variable names are letters, digits and _, not starting with _"})
+            errors.append({"field": key, "message": texts.text("variables.name")})
             continue
         if _depth(value) > MAX_DEPTH:
-            errors.append({"field": key, "message": f"nested more than {MAX_DEPTH} levels"})
+            errors.append({"field": key, "message": texts.text("variables.too_deep", limit=MAX_DEPTH)})
         elif len(json.dumps(value, ensure_ascii=False)) > MAX_VARIABLE_BYTES:
-            errors.append({"field": key, "message": "value too large"})
+            errors.append({"field": key, "message": texts.text("variables.too_large")})
     if errors:
-        raise FormInvalid("invalid variables", errors)
+        raise FormInvalid(texts.text("variables.invalid"), errors)
     return dict(submitted)
 
 

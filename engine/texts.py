@@ -329,6 +329,13 @@ TEXTS: dict[str, str] = {
     "item.designees_not_secret": "只有限定范围（保密）事项才指定知悉人员",
     "item.designate_forbidden": "只有督查室的知悉人员和管理员可以指定知悉人员",
     "item.undesignate_self": "不能把自己移出知悉范围，请由其他知悉人员或管理员操作",
+    "item.field": "{field}：{message}",
+    "item.field.title": "标题",
+    "item.field.content": "内容",
+    "item.field.designees": "知悉人员",
+    "item.field.source": "来源",
+    "item.field.category": "类别",
+    "item.field.classification": "密级",
     # -- 办理任务 (engine/services/tasks.py) ------------------------------------------------------
     "task.claimed_by": "该任务已由 {assignee} 领取",
     "task.already.completed": "该任务已办结，不能再次办理",
@@ -372,6 +379,19 @@ TEXTS: dict[str, str] = {
     "http.422": "提交的内容有误",
     "http.429": "请求过于频繁，请稍后再试",
     "http.error": "请求未能完成",
+    "http.field.required": "此项必填",
+    "http.field.null": "不能为空",
+    "http.field.unknown": "不接受此字段",
+    "http.field.integer": "须为整数",
+    "http.field.number": "须为数字",
+    "http.field.string": "须为文字",
+    "http.field.boolean": "须为“是”或“否”",
+    "http.field.list": "须为列表",
+    "http.field.object": "须为 JSON 对象",
+    "http.field.type": "类型有误",
+    "http.field.invalid": "取值有误",
+    "item.secret_needs_designees": "限定范围（保密）事项须指定登记人以外的知悉人员（如分管领导、承办单位经办人），"
+                                   "否则立项后除登记人和系统管理员外无人能看到、办理",
 }
 
 

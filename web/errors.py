@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from engine import errors, untrusted
+from engine.texts import text
 
 from .pages.common import page_error_response
 
@@ -51,6 +53,36 @@ def error_response(status: int, code: str, message: str, details=None):
     return response
 
 
+_CHINESE = re.compile(r"[\u3400-\u9fff]")
+
+# marshmallow's (webargs') words for a field, by the start of its English message.
+_FIELD_WORDS = (("Missing data for required field", "http.field.required"), ("Field may not be null", "http.field.null"),
+                ("Unknown field", "http.field.unknown"), ("Not a valid integer", "http.field.integer"),
+                ("Not a valid number", "http.field.number"), ("Not a valid string", "http.field.string"),
+                ("Not a valid boolean", "http.field.boolean"), ("Not a valid list", "http.field.list"),
+                ("Not a valid mapping", "http.field.object"), ("Invalid input type", "http.field.type"))
+
+
+def chinese(status: int, message: str) -> str:
+    """The message people read: as given when it is Chinese, else the catalogue's words for the status
+    (werkzeug's English descriptions, refusals whose code has no catalogue key yet)."""
+    if isinstance(message, str) and _CHINESE.search(message):
+        return message
+    return text(f"http.{status}") if f"http.{status}" in _STATUS_KEYS else text("http.error")
+
+
+_STATUS_KEYS = {f"http.{code}" for code in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429)}
+
+
+def _field_message(message: str) -> str:
+    if _CHINESE.search(message):
+        return message
+    for start, key in _FIELD_WORDS:
+        if message.startswith(start):
+            return text(key)
+    return text("http.field.invalid")
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api") or request.path == "/healthz" or request.accept_mimetypes.best == "application/json"
 
@@ -58,26 +90,27 @@ def _wants_json() -> bool:
 def register(app) -> None:
     @app.errorhandler(errors.DubanError)
     def _duban_error(error):
+        status = status_of(error)
         if not _wants_json():
-            return page_error_response(status_of(error), error.message, error)
-        return error_response(status_of(error), error.code, error.message, error.details)
+            return page_error_response(status, chinese(status, error.message), error)
+        return error_response(status, error.code, chinese(status, error.message), error.details)
 
     @app.errorhandler(HTTPException)
     def _http_error(error):
         if not _wants_json():
-            return page_error_response(error.code or 500, error.description or error.name)
+            return page_error_response(error.code or 500, chinese(error.code, error.description))
         details = []
         data = getattr(error, "data", None) or {}
         messages = data.get("messages") if isinstance(data, dict) else None
         if messages:
             # webargs/marshmallow: {"json": {"field": ["message"]}} -> [{"field", "message"}]
             for location, fields in messages.items():
-                for field, texts in (fields.items() if isinstance(fields, dict) else [(None, fields)]):
-                    for text in texts if isinstance(texts, list) else [texts]:
-                        details.append({"field": field, "location": location, "message": str(text)})
-        message = details[0]["message"] if details else (error.description or error.name)
+                for field, said in (fields.items() if isinstance(fields, dict) else [(None, fields)]):
+                    for one in said if isinstance(said, list) else [said]:
+                        details.append({"field": field, "location": location, "message": _field_message(str(one))})
+        message = details[0]["message"] if details else chinese(error.code, error.description)
         if details and details[0]["field"]:
-            message = f"{details[0]['field']}: {message}"
+            message = f"{details[0]['field']}：{message}"
         return error_response(error.code or 500, HTTP_CODES.get(error.code, "error"), message, details)
 
     @app.errorhandler(Exception)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..clock import CHINA
+from ..texts import text
 from .items import CATEGORIES, parse_when
 
 KEY = "duban_main"
@@ -43,7 +44,7 @@ def check_receive(data: dict, deadline: datetime) -> list[dict]:
     try:
         when = parse_when(committed)
     except ValueError:
-        return [{"field": "committed_date", "message": "must be an ISO 8601 date"}]
+        return [{"field": "committed_date", "message": text("field.iso.date")}]
     day = when.astimezone(CHINA).date() if isinstance(when, datetime) else when
     if day > deadline.astimezone(CHINA).date():
         return [{"field": "committed_date",

@@ -36,15 +36,15 @@ def request_extension(duban, actor: Actor, item_id: int, fields: dict) -> dict:
         item = visible_item(session, actor, item_id)
         unit_id = fields.get("unit") or actor.unit_id
         if not (actor.has(UNIT) and actor.unit_id == unit_id):
-            raise Forbidden("only the unit itself asks for an extension of its deadline")
+            raise Forbidden(text("extension.unit_only"))
         part = next((p for p in item.units if p.unit_id == unit_id), None)
         if part is None or item.status not in ("in_progress",):
-            raise Conflict("this unit has no deadline running on this item")
+            raise Conflict(text("extension.no_deadline"))
         if part.accepted_at is not None:
-            raise Conflict("this unit's work is already accepted")
+            raise Conflict(text("extension.accepted"))
         if session.scalars(select(Extension.id).where(Extension.item_id == item_id, Extension.unit_id == unit_id,
                                                       Extension.status == "pending")).first():
-            raise Conflict("a request for this unit is already waiting for the leader")
+            raise Conflict(text("extension.waiting"))
         now = duban.clock.now()
         current = deadlines.due_at(part)
         wanted = _checked(duban, fields, current, now)
@@ -72,22 +72,22 @@ def _checked(duban, fields: dict, current: datetime, now: datetime) -> datetime:
     errors = []
     reason, head = (fields.get("reason") or "").strip(), (fields.get("head") or "").strip()
     if not reason:
-        errors.append({"field": "reason", "message": "required: the written reason"})
+        errors.append({"field": "reason", "message": text("extension.reason_required")})
     elif len(reason) > MAX_REASON:
-        errors.append({"field": "reason", "message": f"at most {MAX_REASON} characters"})
+        errors.append({"field": "reason", "message": text("field.max_length", limit=MAX_REASON)})
     if not head or len(head) > 100:
-        errors.append({"field": "head", "message": "required: the unit head who signed the request"})
+        errors.append({"field": "head", "message": text("extension.head_required")})
     if fields.get("head_signed") is not True:
-        errors.append({"field": "head_signed", "message": "the request must be signed off by the unit's head"})
+        errors.append({"field": "head_signed", "message": text("extension.head_signed")})
     wanted = None
     try:
         wanted = limit_from(duban.calendar, str(fields.get("new_deadline") or ""))
     except ValueError:
-        errors.append({"field": "new_deadline", "message": "must be an ISO 8601 date or datetime"})
+        errors.append({"field": "new_deadline", "message": text("field.when")})
     if wanted is not None and wanted <= max(current, now):
-        errors.append({"field": "new_deadline", "message": "must be later than the current deadline"})
+        errors.append({"field": "new_deadline", "message": text("field.later_than_deadline")})
     if errors:
-        raise InvalidInput(f"{errors[0]['field']}: {errors[0]['message']}", errors)
+        raise InvalidInput(errors[0]["message"], errors)
     return wanted
 
 
@@ -143,17 +143,17 @@ class ExtensionHooks(Hooks):
             return
         extension = self._extension(ctx)
         if extension.status != "pending":
-            raise Conflict("this request has already been decided")
+            raise Conflict(text("extension.decided"))
         granted = extension.requested_deadline
         if data.get("decision") == "approve" and data.get("approved_deadline"):
             try:
                 granted = limit_from(ctx.duban.calendar, data["approved_deadline"])
             except ValueError:
-                raise FormInvalid("the form has invalid fields", [
-                    {"field": "approved_deadline", "message": "must be an ISO 8601 date"}]) from None
+                raise FormInvalid(text("form.invalid"), [
+                    {"field": "approved_deadline", "message": text("field.when")}]) from None
             if granted <= extension.old_deadline:
-                raise FormInvalid("the form has invalid fields", [
-                    {"field": "approved_deadline", "message": "must be later than the current deadline"}])
+                raise FormInvalid(text("form.invalid"), [
+                    {"field": "approved_deadline", "message": text("field.later_than_deadline")}])
         extension.decided_by, extension.decided_at = ctx.actor.username, ctx.now
         extension.comment = data.get("comment") or ""
         if data.get("decision") == "approve":
@@ -170,7 +170,7 @@ class ExtensionHooks(Hooks):
     def _extension(self, ctx) -> Extension:
         extension = ctx.session.get(Extension, (ctx.instance.data or {}).get("extension_id"))
         if extension is None:
-            raise NotFound("the extension request of this task is gone")
+            raise NotFound(text("extension.gone"))
         return extension
 
 

@@ -24,7 +24,7 @@ MAX_CONTENT = 20_000
 def register_item(duban, actor: Actor, fields: dict) -> dict:
     """立项: create the item and start the main process for it, in one transaction."""
     if not actor.has(OFFICE, ADMIN):
-        raise Forbidden("only the supervision office registers items")
+        raise Forbidden(text("item.register_forbidden"))
     values = _checked(fields)
     return _register(duban, actor, values)
 
@@ -44,10 +44,10 @@ def _register(duban, actor: Actor, values: dict, key: str = MAIN_KEY, variables:
         try:
             deadline = deadline_for(duban.calendar, values["category"], ctx.now, values.get("deadline"))
         except ValueError:
-            raise InvalidInput("deadline must be an ISO 8601 date or datetime",
-                               [{"field": "deadline", "message": "must be an ISO 8601 date or datetime"}]) from None
+            raise InvalidInput(text("item.deadline_invalid"),
+                               [{"field": "deadline", "message": text("field.when")}]) from None
         if deadline.at <= ctx.now:
-            raise InvalidInput("the deadline has already passed", [{"field": "deadline", "message": "in the past"}])
+            raise InvalidInput(text("item.deadline_past"), [{"field": "deadline", "message": text("field.past")}])
         item = Item(
             title=values["title"], content=values["content"], source=values["source"],
             category=values["category"], classification=values["classification"], deadline=deadline.at,
@@ -74,12 +74,16 @@ def _designees(session, actor: Actor, values: dict, now) -> list[ItemDesignee]:
     """保密: a secret item's designated people, the registering person among them."""
     if values["classification"] != SECRET:
         return []
+    if not [name for name in values["designees"] if name != actor.username]:
+        # Only its registrant would see it: no leader approves it, no unit works it, and it sticks.
+        message = text("item.secret_needs_designees")
+        raise InvalidInput(message, [{"field": "designees", "message": message}])
     names = list(dict.fromkeys([actor.username, *values["designees"]]))
     users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(names), User.active.is_(True)))}
     unknown = [name for name in names if name not in users]
     if unknown:
-        raise InvalidInput(f"designees: no such user: {', '.join(unknown)}",
-                           [{"field": "designees", "message": f"no such user: {name}"} for name in unknown])
+        raise InvalidInput(text("item.unknown_users", names="、".join(unknown)),
+                           [{"field": "designees", "message": text("users.not_found", username=name)} for name in unknown])
     return [ItemDesignee(user_id=users[name].id, added_by=actor.username, added_at=now) for name in names]
 
 
@@ -88,16 +92,17 @@ def designate(duban, actor: Actor, item_id: int, username: str, remove: bool = F
     with duban.db.transaction() as session:
         item = visible_item(session, actor, item_id)
         if item.classification != SECRET:
-            raise Conflict("only secret items have designated people")
+            raise Conflict(text("item.designees_not_secret"))
         if not actor.has(OFFICE, ADMIN, *SYSTEM_ADMINS):
-            raise Forbidden("only the office's designated staff and administrators designate people")
+            raise Forbidden(text("item.designate_forbidden"))
         user = session.scalars(select(User).where(User.username == username, User.active.is_(True))).one_or_none()
         if user is None:
-            raise InvalidInput(f"no such user: {username}", [{"field": "username", "message": "no such user"}])
+            raise InvalidInput(text("users.not_found", username=username),
+                               [{"field": "username", "message": text("users.not_found", username=username)}])
         current = {d.user_id: d for d in item.designees}
         if remove:
             if user.id == actor.id and not actor.has(*SYSTEM_ADMINS):
-                raise Conflict("you cannot remove yourself; ask another designated person or an administrator")
+                raise Conflict(text("item.undesignate_self"))
             if user.id in current:
                 item.designees.remove(current[user.id])
         elif user.id not in current:
@@ -111,29 +116,31 @@ def _checked(fields: dict) -> dict:
     errors = []
     title = (fields.get("title") or "").strip()
     if not title:
-        errors.append({"field": "title", "message": "required"})
+        errors.append({"field": "title", "message": text("field.required")})
     elif len(title) > MAX_TITLE:
-        errors.append({"field": "title", "message": f"at most {MAX_TITLE} characters"})
+        errors.append({"field": "title", "message": text("field.max_length", limit=MAX_TITLE)})
     elif problem := title_problem(title):
         errors.append({"field": "title", "message": problem})
     content = fields.get("content") or ""
     if len(content) > MAX_CONTENT:
-        errors.append({"field": "content", "message": f"at most {MAX_CONTENT} characters"})
+        errors.append({"field": "content", "message": text("field.max_length", limit=MAX_CONTENT)})
     designees = fields.get("designees") or []
     if isinstance(designees, str):
         designees = [name.strip() for name in designees.replace("，", ",").split(",") if name.strip()]
     if not isinstance(designees, list) or not all(isinstance(name, str) for name in designees):
-        errors.append({"field": "designees", "message": "a list of usernames"})
+        errors.append({"field": "designees", "message": text("item.designees_list")})
         designees = []
     values = {"title": title, "content": content, "deadline": fields.get("deadline"), "designees": designees}
     for name, allowed, default in (("source", SOURCES, "other"), ("category", CATEGORIES, "normal"),
                                    ("classification", CLASSIFICATIONS, "internal")):
         value = fields.get(name) or default
         if value not in allowed:
-            errors.append({"field": name, "message": f"one of {', '.join(allowed)}"})
+            choices = "、".join(f"{code}（{label}）" for code, label in allowed.items())
+            errors.append({"field": name, "message": text("field.one_of", choices=choices)})
         values[name] = value
     if errors:
-        raise InvalidInput(f"{errors[0]['field']}: {errors[0]['message']}", errors)
+        first = errors[0]
+        raise InvalidInput(text("item.field", field=text(f"item.field.{first['field']}"), message=first["message"]), errors)
     return values
 
 

@@ -35,7 +35,7 @@ def _part(ctx, unit_id: str) -> ItemUnit:
     for part in ctx.item.units:
         if part.unit_id == unit_id:
             return part
-    raise ProcessError(f"unit {unit_id!r} takes no part in item {ctx.item.id}")
+    raise ProcessError(text("task.unit_not_in_item", unit=unit_id, item=ctx.item.id))
 
 
 def _unit_names(ctx) -> dict:
@@ -138,7 +138,7 @@ class MainProcessHooks(Hooks):
         try:
             limit = limit_from(ctx.duban.calendar, data["new_limit"])
         except (KeyError, ValueError):
-            _refuse([{"field": "new_limit", "message": "must be an ISO 8601 date or datetime"}])
+            _refuse([{"field": "new_limit", "message": text("field.when")}])
         _refuse(rules.check_limit(limit, ctx.now))
         part.urged_at = ctx.now
         part.urge_limit = limit
@@ -196,7 +196,7 @@ class MainProcessHooks(Hooks):
 def _unit_of(ctx, task: HumanTask) -> str:
     """The unit a task inside a unit's branch is about (an office review, an urge, a 纪委 review)."""
     if task.unit_id is None:
-        raise ProcessError(f"task '{task.name}' names no unit")
+        raise ProcessError(text("task.no_unit", task=task.name))
     return task.unit_id
 
 

@@ -32,6 +32,7 @@ from ..domain.items import DROPPED_STATUSES
 from ..domain.roles import SUPERVISORS, UNIT
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import Checklist, HumanTask, Item, ItemUnit, ProgressReminder, ProgressReport, Unit
+from .. import texts
 from . import audit, definitions, process
 from .checklists import CHECKS
 from .notifications import notify, people
@@ -51,7 +52,7 @@ def parse_month(text: str) -> str:
     """`YYYY-MM` (years 2000-2100) or InvalidInput."""
     match = MONTH.match(text or "")
     if not match or not 2000 <= int(match.group(1)) <= 2100:
-        raise InvalidInput("month must be YYYY-MM", [{"field": "month", "message": "must be YYYY-MM"}])
+        raise InvalidInput(texts.text("progress.month"), [{"field": "month", "message": texts.text("progress.month")}])
     return text
 
 
@@ -103,7 +104,7 @@ def put_report(duban, actor: Actor, item_id: int, month: str, fields: dict) -> d
         with duban.db.transaction() as session:
             report_id = _put(duban, session, actor, item_id, month, fields)
     except IntegrityError:
-        raise Conflict("another report for this month was saved at the same moment; reload and retry") from None
+        raise Conflict(texts.text("progress.saved_meanwhile")) from None
     with duban.db.reading() as session:
         return _view(session.get(ProgressReport, report_id), _unit_names(session), duban.clock.now())
 
@@ -117,9 +118,10 @@ def _put(duban, session, actor: Actor, item_id: int, month: str, fields: dict) -
     if month < current:
         raise Conflict(f"月份 {month} 已结束，月度进展不能再填报或修改")
     if month > current:
-        raise InvalidInput("the month has not begun", [{"field": "month", "message": "has not begun"}])
+        raise InvalidInput(texts.text("progress.month_not_begun"),
+                           [{"field": "month", "message": texts.text("progress.month_not_begun")}])
     if item.status != "in_progress" or part.accepted_at is not None:
-        raise Conflict("this unit has no work running on this item")
+        raise Conflict(texts.text("progress.no_work"))
     values = _checked(fields)
     query = select(ProgressReport).where(ProgressReport.item_id == item_id, ProgressReport.unit_id == unit_id,
                                          ProgressReport.month == month)
@@ -146,20 +148,20 @@ def _checked(fields: dict) -> dict:
     errors = []
     text = (fields.get("text") or "").strip()
     if not text:
-        errors.append({"field": "text", "message": "required: the progress made this month"})
+        errors.append({"field": "text", "message": texts.text("progress.text_required")})
     percent = fields.get("percent")
     if isinstance(percent, str) and percent.strip().isdigit():
         percent = int(percent.strip())
     if isinstance(percent, bool) or not isinstance(percent, int) or not 0 <= percent <= 100:
-        errors.append({"field": "percent", "message": "a whole number from 0 to 100"})
+        errors.append({"field": "percent", "message": texts.text("progress.percent")})
     values = {"text": text, "percent": percent}
     for name in ("problems", "next_steps"):
         values[name] = (fields.get(name) or "").strip()
     for name in ("text", "problems", "next_steps"):
         if len(values[name]) > MAX_TEXT:
-            errors.append({"field": name, "message": f"at most {MAX_TEXT} characters"})
+            errors.append({"field": name, "message": texts.text("field.max_length", limit=MAX_TEXT)})
     if errors:
-        raise InvalidInput(f"{errors[0]['field']}: {errors[0]['message']}", errors)
+        raise InvalidInput(errors[0]["message"], errors)
     return values
 
 
@@ -198,10 +200,11 @@ def aggregate(duban, actor: Actor, month: str, unit: str | None = None, missing:
     """督查室's monthly summary: every part of a visible item that owes or made a report for the month."""
     month = parse_month(month)
     if not actor.has(*SUPERVISORS):
-        raise Forbidden("the monthly summary is for the supervision office and leaders")
+        raise Forbidden(texts.text("progress.summary_forbidden"))
     now = duban.clock.now()
     if month > month_of(now):
-        raise InvalidInput("the month has not begun", [{"field": "month", "message": "has not begun"}])
+        raise InvalidInput(texts.text("progress.month_not_begun"),
+                           [{"field": "month", "message": texts.text("progress.month_not_begun")}])
     with duban.db.reading() as session:
         owing = _owing(session, month, now)
     report = aliased(ProgressReport, name="report")

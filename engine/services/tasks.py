@@ -90,7 +90,7 @@ def claim_task(duban, actor: Actor, task_id: str) -> dict:
     with duban.db.transaction() as session:
         task = _task_for_change(session, actor, task_id)
         if task.assignee and task.assignee != actor.username:
-            raise TaskAlreadyCompleted(f"task {task_id} is claimed by {task.assignee}")
+            raise TaskAlreadyCompleted(text("task.claimed_by", assignee=task.assignee))
         task.assignee, task.claimed_at = actor.username, duban.clock.now()
         ctx = process.context(duban, session, actor)
         _workable(process.lock_instance(ctx, task.instance_id))
@@ -102,7 +102,7 @@ def claim_task(duban, actor: Actor, task_id: str) -> dict:
 def _workable(instance: Instance) -> None:
     # An incident (error) stops only the failed step; people may go on with their tasks.
     if instance.status not in ("running", "error"):
-        raise Conflict(f"the instance is {instance.status}: its tasks cannot be worked now")
+        raise Conflict(text("task.instance_stopped", status=text(f"task.instance_status.{instance.status}")))
 
 
 def unclaim_task(duban, actor: Actor, task_id: str) -> dict:
@@ -116,9 +116,9 @@ def unclaim_task(duban, actor: Actor, task_id: str) -> dict:
 def _task_for_change(session, actor: Actor, task_id: str) -> HumanTask:
     task = _visible_task(session, actor, task_id)
     if task.state != "open":
-        raise TaskAlreadyCompleted(f"task {task_id} is already {task.state}")
+        raise TaskAlreadyCompleted(text(f"task.already.{task.state}"))
     if not is_candidate(actor, task):
-        raise Forbidden("this task belongs to another role or unit")
+        raise Forbidden(text("task.other_role"))
     return task
 
 
@@ -135,9 +135,9 @@ def complete_task(duban, actor: Actor, task_id: str, data: dict) -> dict:
                 # (On SQLite a competing commit makes this step's write fail, and it reruns.)
                 session.refresh(task)
             if task.state != "open":
-                raise TaskAlreadyCompleted(f"task {task_id} is already {task.state}")
+                raise TaskAlreadyCompleted(text(f"task.already.{task.state}"))
             if not can_work(actor, task):
-                raise Forbidden("this task belongs to another role, unit or person")
+                raise Forbidden(text("task.other_person"))
             form = ctx.definition.forms.get(task.form_key) if task.form_key else None
             cleaned = formjs.validate(form, data, _options(session, form), task.input)
             for key, ids in formjs.submitted_files(form, cleaned).items():  # 佐证材料 join the task's item
@@ -152,5 +152,5 @@ def complete_task(duban, actor: Actor, task_id: str, data: dict) -> dict:
                            unit_id=task.unit_id, data=cleaned)
             process.save(ctx, run, completed=task)
     except StaleDataError:
-        raise StaleInstance("the instance changed while this task was being completed; reload and try again") from None
+        raise StaleInstance(text("step.conflict")) from None
     return {"id": task_id, "state": "completed", "instance_id": task.instance_id}

@@ -227,6 +227,50 @@ def test_the_main_path_over_http_with_every_refusal(as_):
     assert_error(as_("discipline").get(f"/api/v1/items/{item['id']}"), 404)
 
 
+def test_common_refusals_are_chinese(as_):
+    """What people are refused most often says why in Chinese, in `message` and in each field error."""
+    def chinese(body):
+        for message in [body["message"], *(d["message"] for d in body["details"])]:
+            assert re.search("[\u4e00-\u9fff]", message) and not ENGLISH_SENTENCE.search(message), message
+        return body
+
+    office = as_("office")
+    item = office.post("/api/v1/items", json={"title": "推进项目", "source": "instruction", "category": "normal",
+                                              "classification": "internal"}).json
+    draft = next(t for t in office.get("/api/v1/tasks").json if t["element_id"] == "draft_opinion")
+    missing = chinese(assert_error(office.post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": {}}),
+                                   422, "form_invalid"))
+    assert {(d["field"], d["message"]) for d in missing["details"]} == {("lead_unit", "此项必填"), ("opinion", "此项必填")}
+    done = {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "请办理"}
+    assert office.post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": done}).status_code == 200
+    twice = chinese(assert_error(office.post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": done}),
+                                 409, "task_completed"))
+    assert "已办结" in twice["message"]
+    assert "9999" in chinese(assert_error(office.get("/api/v1/items/9999"), 404, "not_found"))["message"]
+    chinese(assert_error(office.post("/api/v1/items", json={"title": "", "deadline": "2020-01-01"}), 422))
+    chinese(assert_error(office.post("/api/v1/items", json={"title": "过期", "deadline": "2020-01-01"}), 422))
+    chinese(assert_error(office.post("/api/v1/items", json={"title": "x", "category": "huge"}), 422))
+
+    leader = next(t for t in as_("leader").get("/api/v1/tasks").json if t["element_id"] == "leader_approval")
+    assert as_("leader").post(f"/api/v1/tasks/{leader['id']}/complete",
+                              json={"data": {"decision": "approve"}}).status_code == 200
+    assign = next(t for t in office.get("/api/v1/tasks").json if t["element_id"] == "assign")
+    assert office.post(f"/api/v1/tasks/{assign['id']}/complete", json={"data": {"notice": "交办"}}).status_code == 200
+    # 财政局 (unit_b) asks for 发改局's extension: a unit speaks only for itself.
+    chinese(assert_error(as_("unit_b").post(f"/api/v1/items/{item['id']}/extensions", json={
+        "unit": "fgj", "reason": "资金未到位", "head": "局长", "head_signed": True, "new_deadline": "2026-12-31"}), 403))
+    receive = next(t for t in as_("unit_a").get("/api/v1/tasks").json if t["element_id"] == "unit_receive")
+    late = chinese(assert_error(as_("unit_a").post(f"/api/v1/tasks/{receive['id']}/complete", json={"data": {
+        "first_responsible": "局长", "responsible": "科长", "handler": "科员", "committed_date": "明天"}}), 422))
+    assert [d["field"] for d in late["details"]] == ["committed_date"]
+
+    weak = chinese(assert_error(as_("unit_a").post("/api/v1/me/password", json={
+        "old_password": "duban-demo", "new_password": "unit_a123"}), 422))
+    assert len(weak["details"]) >= 1
+    chinese(assert_error(office.get("/api/v1/nothing"), 404, "not_found"))
+    chinese(assert_error(office.post("/api/v1/me/password", json={}), 422))
+
+
 def test_unknown_paths_and_methods_answer_in_json(as_):
     assert_error(as_("office").get("/api/v1/nothing"), 404, "not_found")
     assert_error(as_("office").client.put("/api/v1/items", headers=as_("office").headers, json={}), 405)

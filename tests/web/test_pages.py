@@ -94,7 +94,7 @@ def test_registering_an_item_with_inline_errors(app):
     empty = browser.post("/items/new", {"title": "", "category": "normal"})
     assert empty.status_code == 422 and 'class="field-error"' in empty.text
     late = browser.post("/items/new", {"title": "过期", "deadline": "2020-01-01"})
-    assert late.status_code == 422 and "in the past" in late.text
+    assert late.status_code == 422 and "不能早于当前时间" in late.text
     created = browser.post("/items/new", {"title": "推进营商环境", "source": "instruction", "category": "urgent",
                                           "classification": "internal"})
     assert created.status_code == 302
@@ -118,6 +118,11 @@ def test_refusals_are_pages_not_json(app):
     assert hidden.status_code == 404 and "未找到" in hidden.text
     assert unit.get("/items/1").status_code == 404
     assert unit.get("/no/such/page").status_code == 404
+    # What the error pages say is Chinese, whether the engine or the router refused.
+    missing = office.get("/items/9999")
+    assert missing.status_code == 404 and "督办事项 9999 不存在" in missing.text
+    nowhere = unit.get("/no/such/page")
+    assert "所访问的内容不存在" in nowhere.text and "requested URL" not in nowhere.text
 
 
 def test_security_headers(app):

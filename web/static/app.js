@@ -3,8 +3,6 @@
   "use strict";
   var REFRESH_MS = 30000;
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
-  // The server's field errors that are still English, as people read them.
-  var FIELD_MESSAGES = { "required": "此项必填", "expected an object": "表单数据格式有误" };
 
   // Server field errors onto a form-js form: it keeps errors by field id, the server names keys.
   function showFieldErrors(form, details) {
@@ -12,7 +10,7 @@
     var fields = form.get("formFieldRegistry").getAll();
     details.forEach(function (d) {
       fields.forEach(function (field) {
-        if (field.key === d.field) errors[field.id] = [FIELD_MESSAGES[d.message] || d.message];
+        if (field.key === d.field) errors[field.id] = [d.message];
       });
     });
     form._setState({ errors: errors });
