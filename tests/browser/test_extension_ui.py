@@ -36,7 +36,7 @@ def test_a_unit_asks_for_more_time_and_the_leader_grants_it(live, open_page):
 
     page.goto(f"{base}/items/{item['id']}")
     expect(page.locator("#extensions .extension-status")).to_contain_text("已同意")
-    expect(page.locator("#extensions .extension-status")).to_contain_text("2026-10-30")
+    expect(page.locator("#extensions .extension-status")).to_contain_text("2026年10月30日")
     parts = {p["unit"]: p["deadline"].date().isoformat()
              for p in services.get_item(duban, org["office"], item["id"])["units"]}
     assert parts["fgj"] == "2026-10-30"

@@ -106,6 +106,17 @@ def test_registering_an_item_with_inline_errors(app):
     assert task.status_code == 200 and '"lead_unit"' in task.text  # the form-js schema is on the page
 
 
+def test_times_on_pages_are_read_in_beijing_time(app):
+    office = Browser(app, "office")
+    office.post("/items/new", {"title": "县委交办事项"})
+    task_id = task_ids(office.get("/tasks").text)[0]
+    page = office.get(f"/tasks/{task_id}").text
+    # Registered Monday 2026-09-28 09:00 Beijing; a normal item is due 2026-10-16 at the close of work.
+    assert ">2026年9月28日 09:00<" in page and ">2026年10月16日 17:30<" in page
+    assert '<time datetime="2026-10-16T' in page  # machines still read ISO 8601
+    assert not re.search(r">\s*20\d\d-\d\d-\d\d", page)
+
+
 def test_refusals_are_pages_not_json(app):
     office = Browser(app, "office")
     office.post("/items/new", {"title": "县委交办事项"})

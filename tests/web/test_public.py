@@ -67,10 +67,10 @@ def test_the_board_needs_no_sign_in_and_shows_only_published_items(board):
         assert absent not in html, absent
     row = re.search(rf'<tr id="item-{items["open"]["id"]}".*?</tr>', html, re.S).group(0)
     for shown in ("发改局", "财政局", "牵头", "第一责任人：王局长", "具体责任人：科长", "具体承办人：科员", "待签收",
-                  "办理中", "2026-10-16 17:30"):
+                  "办理中", "2026年10月16日 17:30"):
         assert shown in row, shown
     closed = re.search(rf'<tr id="item-{items["closed"]["id"]}".*?</tr>', html, re.S).group(0)
-    assert "已销号" in closed and "2026-09-28" in closed  # closed off, with the date
+    assert "已销号" in closed and ">2026年9月28日<" in closed  # closed off, with the date as people read it
     assert 'name="csrf_token"' not in html and "退出" not in html  # a stranger's page: no session controls
 
 

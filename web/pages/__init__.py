@@ -5,7 +5,7 @@ the services (403, 404) become HTML error pages; a missing or lapsed session goe
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from urllib.parse import urlencode
 
 from flask import Blueprint
@@ -32,6 +32,7 @@ ACTIONS = {"started": "启动", "completed": "办理", "timer_fired": "到期", 
 def register(app) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(_local, "local")
+    app.add_template_filter(readable, "readable")
     app.add_template_filter(_pager, "pager")
 
     @app.context_processor
@@ -47,6 +48,22 @@ def _local(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(CHINA).strftime(fmt)
+
+
+def readable(value, day: bool = False) -> str:
+    """A time as people read it, in Beijing time: 2026年12月3日 17:30 (or 2026年12月3日 with `day`, and
+    for a date). The API keeps ISO 8601; this is for pages only."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        value = value.astimezone(CHINA)
+        if not day:
+            return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"
+    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def _pager(args, page: int) -> str:
