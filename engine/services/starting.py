@@ -16,6 +16,7 @@ from ..domain.roles import ADMIN, DESIGNER, OFFICE
 from ..errors import Forbidden, NotFound
 from ..models import Definition
 from ..texts import text
+from . import files
 
 DEFAULT_STARTERS = (OFFICE, DESIGNER, ADMIN)
 
@@ -80,5 +81,13 @@ def start(duban, actor: Actor, key: str, data: dict | None) -> dict:
 
     listing = start_form_of(duban, actor, key)
     variables = formjs.validate(listing["form"], data or {})
+    evidence = formjs.submitted_files(listing["form"], variables)
+    with duban.db.reading() as session:  # 佐证材料: the starter's own uploads, not yet an item's
+        for field, ids in evidence.items():
+            files.claim(duban, session, actor, field, ids, None)
     instance = instances.start_instance(duban, actor, key, variables)
+    if instance.get("item_id") and evidence:
+        with duban.db.transaction() as session:  # they join the item the start registered
+            for field, ids in evidence.items():
+                files.claim(duban, session, actor, field, ids, instance["item_id"])
     return {"instance_id": instance["id"], "item_id": instance.get("item_id")}

@@ -99,3 +99,27 @@ def test_the_item_page_lists_its_files_and_offers_attaching_to_who_may(as_, app)
     assert 'id="attach"' in office and "files.js" in office
     leader = Browser(app, "leader").get(f"/items/{item_id}").text
     assert "领导批示扫描件.pdf" in leader and 'id="attach"' not in leader
+
+
+def test_a_start_form_with_a_filepicker_deploys_and_its_files_join_the_new_item(as_):
+    import json
+
+    from tests.conftest import BPMN
+    from tests.web.test_start import START_FORM, npc_process
+
+    start_form = {**START_FORM, "components": [*START_FORM["components"],
+                                               {"type": "filepicker", "key": "scans", "label": "批示扫描件"}]}
+    data = {"file": [(io.BytesIO(npc_process()), "npc.bpmn")],
+            "forms": [(io.BytesIO(json.dumps(start_form).encode()), "npc_start.form")]
+            + [(io.BytesIO((BPMN / "forms" / f"{name}.form").read_bytes()), f"{name}.form")
+               for name in ("draft_opinion", "unit_report", "reply", "satisfaction", "feedback")]}
+    deployed = as_("designer").post("/api/v1/definitions", data=data, content_type="multipart/form-data")
+    assert deployed.status_code == 201, deployed.json
+    mine = upload(as_("office"), PDF, "批示.pdf").json["id"]
+    theirs = upload(as_("unit_a"), PNG, "别人的.png").json["id"]
+    refused = as_("office").post("/api/v1/processes/npc/start", json={"data": {"title": "建议", "scans": [theirs]}})
+    assert assert_error(refused, 422)["details"][0]["field"] == "scans"
+    started = as_("office").post("/api/v1/processes/npc/start", json={"data": {"title": "建议", "scans": [mine]}})
+    assert started.status_code == 201, started.json
+    listed = as_("office").get(f"/api/v1/items/{started.json['item_id']}/files").json
+    assert [f["id"] for f in listed] == [mine]

@@ -15,19 +15,31 @@
   }
 
 
+  // 佐证材料 (e.g. a 批示 scan at 立项): filepicker fields upload through files.js, with progress.
+  var taken = window.dubanFiles.take(schema);
+  var pickers = taken.fields.map(function (field) {
+    return { key: field.key, picker: window.dubanFiles.picker(document.getElementById("files"), { label: field.label }) };
+  });
+
   function submit() {
     var result = form.submit();
     if (Object.keys(result.errors).length) {
       say("请检查标红的字段。");
       return;
     }
+    if (pickers.some(function (p) { return p.picker.busy(); })) {
+      say("文件仍在上传，请等上传完成后再提交。");
+      return;
+    }
     say("");
+    var submitted = window.dubanForms.fromForm(schema, result.data);
+    pickers.forEach(function (p) { submitted[p.key] = p.picker.ids(); });
     var button = document.getElementById("submit");
     button.disabled = true;
     fetch("/api/v1/processes/" + encodeURIComponent(key) + "/start", {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": window.duban.csrf },
-      body: JSON.stringify({ data: window.dubanForms.fromForm(schema, result.data) })
+      body: JSON.stringify({ data: submitted })
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) { return { status: r.status, body: body }; });
     }).then(function (answer) {
@@ -41,7 +53,7 @@
     });
   }
 
-  var schemaToShow = schema || { type: "default", components: [{ type: "text", text: "此流程无需填写开始表单，直接发起即可。" }] };
+  var schemaToShow = taken.schema || { type: "default", components: [{ type: "text", text: "此流程无需填写开始表单，直接发起即可。" }] };
   form.importSchema(schemaToShow, {}).catch(function (error) { say("表单无法显示：" + error.message); });
   document.getElementById("submit").addEventListener("click", submit);
 })();
