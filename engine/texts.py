@@ -281,8 +281,8 @@ TEXTS: dict[str, str] = {
     "file.not_found": "文件 {id} 不存在",
     "file.missing": "请选择要上传的文件",
     "file.empty": "文件“{name}”是空的",
-    "file.too_large": "文件“{name}”有 {size} 字节，超过单个文件的上限 {limit} 字节",
-    "file.item_full": "事项的附件已有 {used} 字节，再加“{name}”（{size} 字节）将超过每个事项的上限 {limit} 字节",
+    "file.too_large": "文件“{name}”超过单个文件的上限 {limit}",
+    "file.item_full": "事项的附件已有 {used}，再加“{name}”（{size}）将超过每个事项的上限 {limit}",
     "file.type_refused": "文件“{name}”的内容不是可接受的类型：只接受 PDF、OFD、图片（PNG、JPEG、GIF、WebP）、"
                          "Word/Excel/PowerPoint 文档、纯文本（UTF-8）和 zip 压缩包",
     "file.not_ids": "须为已上传文件的编号列表",

@@ -103,6 +103,17 @@ def _plain_text(data: bytes) -> bool:
     return not _TEXT_CONTROLS.search(decoded)
 
 
+def size_text(size: int) -> str:
+    """Bytes as people read them: 512 字节, 3.5 KB, 20 MB."""
+    if size < 1024:
+        return f"{size} 字节"
+    for unit, scale in (("KB", 1024), ("MB", 1024 ** 2), ("GB", 1024 ** 3)):
+        if size < scale * 1024 or unit == "GB":
+            value = size / scale
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{size} 字节"
+
+
 def clean_name(name: str | None) -> str:
     """The file's own name (no folders, no control characters), at most 255 characters."""
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
@@ -122,7 +133,7 @@ def upload(duban, actor: Actor, name: str | None, data: bytes, item_id: int | No
     if not data:
         _refuse("file", text("file.empty", name=name))
     if len(data) > limit:
-        _refuse("file", text("file.too_large", name=name, size=len(data), limit=limit))
+        _refuse("file", text("file.too_large", name=name, limit=size_text(limit)))
     kind = sniff(data)
     if kind is None:
         _refuse("file", text("file.type_refused", name=name))
@@ -229,7 +240,8 @@ def _check_room(duban, session, item_id: int, name: str, size: int, field: str =
     used = session.scalar(select(func.coalesce(func.sum(StoredFile.size), 0)).where(StoredFile.item_id == item_id))
     limit = duban.settings.max_item_files_bytes
     if used + size > limit:
-        _refuse(field, text("file.item_full", used=used, name=name, size=size, limit=limit))
+        _refuse(field, text("file.item_full", used=size_text(used), name=name, size=size_text(size),
+                            limit=size_text(limit)))
 
 
 def _refuse(field: str, message: str):

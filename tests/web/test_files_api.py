@@ -123,3 +123,17 @@ def test_a_start_form_with_a_filepicker_deploys_and_its_files_join_the_new_item(
     assert started.status_code == 201, started.json
     listed = as_("office").get(f"/api/v1/items/{started.json['item_id']}/files").json
     assert [f["id"] for f in listed] == [mine]
+
+
+def test_a_file_over_the_limit_is_a_chinese_422_naming_the_limit(duban_sqlite):
+    import dataclasses
+
+    from tests.conftest import seed
+    from tests.web.test_api import Caller
+    from web import create_app
+
+    seed(duban_sqlite)
+    small = dataclasses.replace(duban_sqlite, settings=duban_sqlite.settings.with_(max_file_bytes=1024 * 1024))
+    caller = Caller(create_app(duban=small).test_client(), "office")
+    body = assert_error(upload(caller, b"%PDF-" + b"0" * (1024 * 1024), "扫描件.pdf"), 422)
+    assert body["message"] == "文件“扫描件.pdf”超过单个文件的上限 1 MB"
