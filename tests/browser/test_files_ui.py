@@ -31,7 +31,13 @@ def test_a_unit_attaches_a_pdf_to_its_report_and_the_office_sees_it(live, open_p
     expect(done.locator("progress")).to_have_attribute("value", "100")
     expect(done).to_contain_text("1.5 MB")
     screenshot(page, f"files-01-report-attached-{tag}")
+    task_url = page.url
     unit.submit()
+    page.goto(task_url)  # the report as sent: its files by name, read-only
+    sent = page.locator("#files li.file-done")
+    expect(sent).to_contain_text("办结报告（签批件）.pdf")
+    expect(sent).to_contain_text("1.5 MB")
+    expect(page.locator("#files .file-choose")).to_have_count(0)
 
     office = Person(open_page, base, "office", **viewport)
     office.page.goto(f"{base}/items/{item['id']}")

@@ -46,7 +46,8 @@
   }
 
   // A picker: a file input; each chosen file uploads at once, its bar filling; done files stay listed.
-  // options: { label, itemId, readOnly, ids (already held), onDone(file) }.
+  // options: { label, itemId (attach to it at once), readOnly, ids (already held), namesFrom (the item
+  // whose list names them), onDone(file) }.
   function picker(host, options) {
     var done = [], uploading = 0;
     var box = element("div", "file-picker");
@@ -70,7 +71,23 @@
     box.appendChild(list);
     host.appendChild(box);
 
-    (options.ids || []).forEach(function (id) { add({ id: id }); });
+    (options.ids || []).forEach(function (id) { list.appendChild(add({ id: id })); });
+    if ((options.ids || []).length && options.namesFrom) named(options.namesFrom);
+
+    // Files already held are known by id: their names and sizes come from the item's list.
+    function named(itemId) {
+      fetch("/api/v1/items/" + itemId + "/files", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (known) {
+          known.forEach(function (file) {
+            var row = list.querySelector('li[data-file-id="' + file.id + '"]');
+            if (!row) return;
+            row.querySelector("a").textContent = file.name;
+            row.insertBefore(element("small", "file-size", sizeText(file.size)), row.querySelector("a").nextSibling);
+          });
+        })
+        .catch(function () {});
+    }
 
     function add(file) {
       done.push(file.id);

@@ -30,7 +30,7 @@
   var pickers = taken.fields.map(function (field) {
     var host = document.getElementById("files");
     return { key: field.key, picker: window.dubanFiles.picker(host, {
-      label: field.label, readOnly: !canWork, ids: (data || {})[field.key] }) };
+      label: field.label, readOnly: !canWork, ids: (data || {})[field.key], namesFrom: host.dataset.item }) };
   });
 
   function submit() {
