@@ -99,6 +99,20 @@ def test_form_messages_and_the_date_picker_are_chinese(live, open_page):
     assert year.input_value() and year.is_visible()  # the year beside the month
 
 
+def test_dropdowns_are_chinese(live, open_page):
+    base, duban, org = live
+    flow.register(duban, org)
+    draft = flow.open_task(duban, org["office"], "draft_opinion")
+    page = Person(open_page, base, "office").page
+    page.goto(f"{base}/tasks/{draft['id']}")
+    co_units = page.get_by_label("配合单位")
+    expect(co_units).to_have_attribute("placeholder", "搜索")
+    co_units.click()
+    co_units.fill("没有这个单位")
+    expect(page.locator(".fjs-dropdownlist")).to_contain_text("无匹配项")
+    screenshot(page, "form-dropdown-zh")
+
+
 def test_the_urge_limit_is_beijing_time_in_any_browser(live, chromium):
     """A 督查室 laptop set to New York time picks 2026-10-21 17:30: the server gets 17:30 in Beijing."""
     base, duban, org = live
@@ -117,11 +131,14 @@ def test_the_urge_limit_is_beijing_time_in_any_browser(live, chromium):
         page.fill("input[name=username]", "office")
         page.fill("input[name=password]", PASSWORD)
         page.click("form button[type=submit]")
+        expect(page).to_have_url(re.compile(r"/tasks$"))
         page.goto(f"{base}/tasks/{urge['id']}")
-        page.get_by_label("新的办理期限").fill("2026/10/21")
-        page.keyboard.press("Escape")
+        page.get_by_label("新的办理期限").click()
+        calendar = page.locator(".flatpickr-calendar.open")
+        expect(calendar.locator(".flatpickr-monthDropdown-months")).to_have_value("9")  # October, as in Beijing
+        calendar.locator(".flatpickr-day:not(.prevMonthDay):not(.nextMonthDay)", has_text="21").first.click()
         page.get_by_label("时间").fill("17:30")
-        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
         screenshot(page, "form-urge-new-york")
         page.click("#submit")
         expect(page).to_have_url(re.compile(r"/tasks\?done="))
