@@ -1,8 +1,9 @@
 """The modeler in a real browser: a designer edits a deployed diagram's form with form-js's editor,
 deploys a new version and sees it listed; a broken diagram's problems are shown on its elements; the
 properties panel (in Chinese) sets ids, names, 督办 steps, lanes' roles, forms, timers and conditions;
-a 督办 step is dragged from the step bar configured; lint, token simulation and the minimap are on
-the canvas; a new diagram gets a unique key, and deploying under a key in use asks first."""
+the form editor is Chinese too (palette, properties panel, canvas); a 督办 step is dragged from the
+step bar configured; lint, token simulation and the minimap are on the canvas; a new diagram gets a
+unique key, and deploying under a key in use asks first."""
 from __future__ import annotations
 
 import re
@@ -55,8 +56,8 @@ def test_editing_a_form_and_deploying_a_new_version(live, open_page):
     expect(page.locator("#form-id")).to_have_text("draft_opinion")
     editor = page.locator("#form-editor")
     editor.locator(".fjs-form-field", has_text="拟办意见").first.click()
-    page.locator(".fjs-properties-panel").get_by_text("General", exact=True).click()
-    label = page.locator(".fjs-properties-panel").get_by_label(re.compile("^Field label"))
+    page.locator(".fjs-properties-panel").get_by_text("常规", exact=True).click()
+    label = page.locator(".fjs-properties-panel").get_by_label(re.compile("^字段标签"))
     label.click()  # a CodeMirror field: typed into, as a person would
     page.keyboard.press("Control+A")
     page.keyboard.type("拟办意见（请写明办理要求）")
@@ -332,3 +333,152 @@ def test_the_modeler_on_a_phone(live, open_page):
     canvas, panel = page.locator("#canvas").bounding_box(), page.locator("#properties").bounding_box()
     assert panel["y"] >= canvas["y"] + canvas["height"] - 1  # the panel below the canvas, not over it
     assert canvas["width"] <= 390 and panel["width"] <= 390
+
+
+# Latin a Chinese designer may read in the form editor: the names of the expression language (FEEL)
+# and of the HTML and Markdown syntaxes, and the title of bpmn.io's logo (its licence keeps the logo).
+# The form's own keys, ids and template variables are allowed per form (form_words).
+LATIN = {"FEEL", "HTML", "Markdown", "bpmn"}
+ENGLISH_WORD = re.compile(r"[A-Za-z0-9_]*[A-Za-z]{3,}[A-Za-z0-9_]*")
+VISIBLE_TEXTS = """root => {
+  const texts = [], visible = (e) => e.checkVisibility({ visibilityProperty: true });
+  const walk = (node) => {
+    if (node.nodeType === 3) {
+      if (node.nodeValue.trim() && visible(node.parentElement)) texts.push(node.nodeValue.trim());
+      return;
+    }
+    if (node.nodeType !== 1 || !visible(node)) return;
+    for (const name of ["placeholder", "title"]) if (node.getAttribute(name)) texts.push(node.getAttribute(name));
+    node.childNodes.forEach(walk);
+  };
+  walk(root);
+  return texts; }"""
+
+
+def form_words(schema) -> set[str]:
+    words = {schema["id"]}
+
+    def walk(components):
+        for c in components:
+            words.update(filter(None, (c.get("key"), c.get("id"), c.get("path"))))
+            words.update(re.findall(r"{{\s*([A-Za-z_]\w*)", c.get("text", "")))
+            walk(c.get("components", []))
+
+    walk(schema["components"])
+    return words
+
+
+def english_in_form_editor(page) -> list[str]:
+    """Visible texts, placeholders and titles in the form editor with an English word in them."""
+    schema = page.evaluate("() => window.dubanModeler.formEditor().getSchema()")
+    allowed = LATIN | form_words(schema)
+    texts = page.evaluate(VISIBLE_TEXTS, page.locator("#form-editor").element_handle())
+    return sorted({t for t in texts if any(w not in allowed for w in ENGLISH_WORD.findall(t))})
+
+
+def select_form_field(page, field, kind):
+    """Click a field (a locator, or its label) on the form editor's canvas, see its type named `kind`
+    in the properties panel and open every section there."""
+    editor = page.locator("#form-editor")
+    if isinstance(field, str):
+        field = editor.locator(".fjs-editor-container .fjs-form-field", has_text=field).last
+    field.click(position={"x": 6, "y": 6})  # a corner: a group's middle is its child's
+    expect(editor.locator(".bio-properties-panel-header-type")).to_have_text(kind)
+    # (their titles are clicked: a list section's header also holds its 新增 button; an empty list
+    # section does not open)
+    for closed in (".bio-properties-panel-group-header:not(.open):not(:has(.bio-properties-panel-add-entry-label))"
+                   " .bio-properties-panel-group-header-title",
+                   ".bio-properties-panel-collapsible-entry:not(.open) .bio-properties-panel-collapsible-entry-header-title"):
+        for _ in range(20):  # a panel has fewer sections than this
+            if not editor.locator(closed).count():
+                break
+            editor.locator(closed).first.click()
+        expect(editor.locator(closed)).to_have_count(0)
+
+
+# Every field type Duban's forms may use, with the Chinese name the panel gives it.
+FIELD_TYPES = {"textfield": "文本框", "textarea": "多行文本", "number": "数字", "datetime": "日期时间",
+               "checkbox": "复选框", "checklist": "复选框组", "radio": "单选按钮组", "select": "下拉选择",
+               "taglist": "下拉多选", "text": "说明文字", "group": "分组", "dynamiclist": "动态列表",
+               "filepicker": "文件上传", "separator": "分隔线", "spacer": "空白间距", "button": "按钮"}
+
+
+def every_field_type_form() -> dict:
+    def field(kind):
+        c = {"type": kind, "id": f"field_{kind}", "label": f"{FIELD_TYPES[kind]}示例"}
+        if kind not in ("text", "group", "dynamiclist", "separator", "spacer", "button"):
+            c["key"] = f"{kind}_value"
+        if kind in ("checklist", "radio", "select", "taglist"):
+            c["values"] = [{"label": "同意", "value": "yes"}, {"label": "不同意", "value": "no"}]
+        if kind == "datetime":
+            c.update(subtype="date", dateLabel=c.pop("label"))
+        if kind == "text":
+            c["text"] = "#### {{title}}"
+        if kind in ("group", "dynamiclist"):
+            c["components"] = [{"type": "textfield", "id": f"inner_{kind}", "key": f"inner_{kind}", "label": "内部字段"}]
+            c["path"] = f"{kind}_items"
+        if kind == "dynamiclist":
+            c["isRepeating"] = True
+        return c
+
+    return {"type": "default", "id": "every_field", "components": [field(kind) for kind in FIELD_TYPES]}
+
+
+def test_the_form_editor_in_chinese(live, open_page):
+    base, _, _ = live
+    page = open_modeler(open_page, base, "?key=duban_main", width=1440, height=900)
+    editor = page.locator("#form-editor")
+    # Duban's forms, as designers open them: (task, field label, its type's name in the panel)
+    fields = [("unit_receive", "第一责任人", "文本框"), ("unit_receive", "承诺办结时限", "日期时间"),
+              ("unit_report", "报告已经本单位分管领导审签", "复选框"), ("unit_report", "办结情况报告", "多行文本"),
+              ("office_review", "审核意见", "单选按钮组"), ("draft_opinion", "牵头单位", "下拉选择"),
+              ("draft_opinion", "配合单位", "下拉多选")]
+    for task, label, kind in fields:
+        select(page, task)
+        expect(page.locator("#form-id")).to_have_text(task)
+        select_form_field(page, label, kind)
+        assert english_in_form_editor(page) == [], (task, label)
+    expect(editor.locator(".fjs-palette-group-title")).to_have_text(["输入", "选择", "展示", "容器", "操作"])
+    expect(editor.get_by_placeholder("搜索组件")).to_be_visible()
+    for group in ("常规", "校验", "布局", "条件"):
+        expect(editor.locator(".bio-properties-panel-group-header-title", has_text=group)).to_have_count(1)
+    screenshot(page, "modeler-form-editor-desktop")
+
+    # A tooltip, shown on hovering the label.
+    editor.locator(".bio-properties-panel-tooltip-wrapper").get_by_text("键名", exact=True).hover()
+    expect(editor.locator(".bio-properties-panel-tooltip")).to_contain_text("用唯一的“键名”")
+    # The pop-up editor of a label, its title naming the field's type and entry.
+    editor.get_by_label(re.compile("^字段标签")).click()
+    editor.get_by_title("在弹窗中编辑").first.click()
+    expect(editor.locator(".bio-properties-panel-feel-popup")).to_contain_text("下拉多选 / 字段标签")
+    assert english_in_form_editor(page) == []
+    editor.get_by_title("保存并关闭").click()
+
+    # The palette is searched in Chinese; a component added from it comes with a Chinese label.
+    editor.get_by_placeholder("搜索组件").fill("文本")
+    expect(editor.locator(".fjs-palette-field:visible")).to_have_text(["文本框", "多行文本"])
+    editor.locator(".fjs-palette-field", has_text="多行文本").press("Enter")
+    added = page.evaluate("() => window.dubanModeler.formEditor().getSchema().components.slice(-1)[0]")
+    assert (added["type"], added["label"]) == ("textarea", "多行文本")
+    assert english_in_form_editor(page) == []
+
+    # Every other field type a form may use.
+    page.evaluate("schema => window.dubanModeler.formEditor().importSchema(schema)", every_field_type_form())
+    for kind, name in FIELD_TYPES.items():
+        select_form_field(page, editor.locator(f'.fjs-editor-container .fjs-element[data-id="field_{kind}"]'), name)
+        assert english_in_form_editor(page) == [], kind
+
+    # An empty form: the canvas' empty state.
+    page.evaluate("() => window.dubanModeler.formEditor().importSchema({type: 'default', id: 'draft_opinion', components: []})")
+    expect(editor).to_contain_text("开始设计表单")
+    assert english_in_form_editor(page) == []
+    assert page.errors == []
+
+
+def test_the_form_editor_in_chinese_on_a_phone(live, open_page):
+    base, _, _ = live
+    page = open_modeler(open_page, base, "?key=duban_main", width=390, height=844)
+    select(page, "unit_receive")
+    select_form_field(page, "第一责任人", "文本框")
+    assert english_in_form_editor(page) == []
+    screenshot(page, "modeler-form-editor-phone")

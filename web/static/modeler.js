@@ -269,7 +269,11 @@
     if (!ref) return;
     var schema = forms[ref] || deployedForm(ref) || { type: "default", id: ref, components: [] };
     formId = ref;
-    formEditor = new FormEditor.FormEditor({ container: document.getElementById("form-editor") });
+    var container = document.getElementById("form-editor");
+    // The FEEL pop-up inside the container too, so that its texts are translated with the rest.
+    formEditor = new FormEditor.FormEditor({ container: container,
+                                            propertiesPanel: { feelPopupContainer: container } });
+    DubanModeler.translateFormEditor(formEditor, container);  // before the import draws the palette
     formEditor.importSchema(schema).catch(function (error) { show("表单无法打开：" + error.message, [], "bad"); });
   }
 

@@ -11,7 +11,7 @@ import MinimapModule from "diagram-js-minimap";
 
 import dubanModdle from "./duban.json";
 import DubanPropertiesProvider from "./provider";
-import translateModule, { translateMarkup } from "./translate";
+import translateModule, { translateMarkup, translateFormEditor } from "./translate";
 import lintConfig from "./lint";
 import { renderStepBar, stepShape } from "./steps";
 
@@ -54,4 +54,5 @@ function create(options) {
   return modeler;
 }
 
-window.DubanModeler = { create, renderStepBar, stepShape, randomId };
+// translateFormEditor: form-js's editor (web/static/modeler.js creates one per opened form) in Chinese.
+window.DubanModeler = { create, renderStepBar, stepShape, randomId, translateFormEditor };
