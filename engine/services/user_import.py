@@ -7,11 +7,9 @@ checks, the same audit records), and the answer reports each row: created, or re
 from __future__ import annotations
 
 import io
-import zipfile
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
 
 from ..access import Actor
 from ..errors import DubanError, InvalidInput
@@ -97,13 +95,17 @@ def _read(data: bytes) -> dict[str, list[tuple[int, dict]]]:
     """{sheet: [(row number, {field: text})]} for the sheets the workbook has, empty rows left out."""
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
+    except Exception:  # noqa: BLE001 - whatever openpyxl trips on, the file is not a workbook we read
         raise InvalidInput(text("import.not_xlsx"), [{"field": "file", "message": text("import.not_xlsx")}]) from None
     try:
         present = [sheet for sheet in COLUMNS if sheet in book.sheetnames]
         if not present:
             raise InvalidInput(text("import.no_sheets"), [{"field": "file", "message": text("import.no_sheets")}])
         return {sheet: _records(book[sheet], sheet) for sheet in present}
+    except InvalidInput:
+        raise
+    except Exception:  # noqa: BLE001 - a sheet openpyxl opens but cannot read (damaged XML inside)
+        raise InvalidInput(text("import.not_xlsx"), [{"field": "file", "message": text("import.not_xlsx")}]) from None
     finally:
         book.close()
 

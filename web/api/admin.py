@@ -123,7 +123,7 @@ class UnitRequest(Schema):
     id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(load_default="unit", metadata={"description": "office, leader, unit, discipline or other"})
-    sort = fields.Integer(allow_none=True)
+    sort = fields.Integer(allow_none=True, validate=validate.Range(min=-(2**31), max=2**31 - 1))
     parent_id = fields.String(allow_none=True, metadata={"description": "not stored yet (no column): refused"})
     liaison = fields.String(allow_none=True, metadata={"description": "not stored yet (no column): refused"})
 
@@ -131,7 +131,7 @@ class UnitRequest(Schema):
 class UnitChanges(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200))
     kind = fields.String()
-    sort = fields.Integer()
+    sort = fields.Integer(validate=validate.Range(min=-(2**31), max=2**31 - 1))
     parent_id = fields.String(allow_none=True, metadata={"description": "not stored yet (no column): refused"})
     liaison = fields.String(allow_none=True, metadata={"description": "not stored yet (no column): refused"})
     active = fields.Boolean(metadata={"description": "false is not stored yet (no column): refused"})
