@@ -390,6 +390,16 @@ TEXTS: dict[str, str] = {
     "http.field.object": "须为 JSON 对象",
     "http.field.type": "类型有误",
     "http.field.invalid": "取值有误",
+    # -- 答复 and 满意度回访 (engine/services/replies.py) ---------------------------------------------
+    "reply.office_only": "只有督查室可以记录答复和满意度回访",
+    "reply.sources_only": "只有省长信箱、人大建议和政协提案事项记录答复",
+    "reply.not_registered": "该事项未予立项",
+    "reply.requester_name": "请填写提出人（来信人、代表或委员），不超过 100 个字",
+    "reply.keep_reply": "已记录的答复可以修改，不能删除",
+    "reply.not_future": "不能晚于当前时间",
+    "reply.not_before_item": "不能早于事项立项时间",
+    "reply.date_range": "须在答复日期和今天之间",
+    "reply.stats_forbidden": "答复统计只供督查室、领导、承办单位和纪委查看",
     "item.secret_needs_designees": "限定范围（保密）事项须指定登记人以外的知悉人员（如分管领导、承办单位经办人），"
                                    "否则立项后除登记人和系统管理员外无人能看到、办理",
 }

@@ -37,11 +37,11 @@ MAX_TEXT = 20_000
 def _item_for_office(session, actor: Actor, item_id: int) -> Item:
     item = visible_item(session, actor, item_id)
     if not actor.has(OFFICE, ADMIN):
-        raise Forbidden("only the supervision office records replies and satisfaction")
+        raise Forbidden(texts.text("reply.office_only"))
     if item.source not in REPLY_SOURCES:
-        raise Conflict("replies are recorded for 省长信箱, 人大建议 and 政协提案 items only")
+        raise Conflict(texts.text("reply.sources_only"))
     if item.status == "rejected":
-        raise Conflict("the item was not registered (不予立项)")
+        raise Conflict(texts.text("reply.not_registered"))
     return item
 
 
@@ -77,11 +77,11 @@ def _checked_reply(duban, fields: dict, item: Item, row: SourceReply | None, now
     contact = (fields.get("requester_contact") or "").strip()
     text = (fields.get("text") or "").strip()
     if not name or len(name) > 100:
-        errors.append({"field": "requester_name", "message": "required: who wrote (来信人/代表/委员), at most 100 characters"})
+        errors.append({"field": "requester_name", "message": texts.text("reply.requester_name")})
     if len(contact) > 200:
-        errors.append({"field": "requester_contact", "message": "at most 200 characters"})
+        errors.append({"field": "requester_contact", "message": texts.text("field.max_length", limit=200)})
     if len(text) > MAX_TEXT:
-        errors.append({"field": "text", "message": f"at most {MAX_TEXT} characters"})
+        errors.append({"field": "text", "message": texts.text("field.max_length", limit=MAX_TEXT)})
     values = {"requester_name": name, "requester_contact": contact}
     if text:
         values["reply_text"] = text
@@ -91,9 +91,9 @@ def _checked_reply(duban, fields: dict, item: Item, row: SourceReply | None, now
         except ValueError as error:
             errors.append({"field": "replied_at", "message": str(error)})
     elif row is not None and row.reply_text:
-        errors.append({"field": "text", "message": "a recorded reply can be corrected but not removed"})
+        errors.append({"field": "text", "message": texts.text("reply.keep_reply")})
     if errors:
-        raise InvalidInput(f"{errors[0]['field']}: {errors[0]['message']}", errors)
+        raise InvalidInput(errors[0]["message"], errors)
     return values
 
 
@@ -102,17 +102,17 @@ def _moment(duban, text, item: Item, now: datetime) -> datetime:
     try:
         when = parse_when(str(text))
     except ValueError:
-        raise ValueError("an ISO 8601 date or datetime") from None
+        raise ValueError(texts.text("field.when")) from None
     if isinstance(when, datetime):
         if when > now:
-            raise ValueError("not in the future")
+            raise ValueError(texts.text("reply.not_future"))
         if when < item.created_at:
-            raise ValueError("not before the item was registered")
+            raise ValueError(texts.text("reply.not_before_item"))
         return when
     if when > now.astimezone(CHINA).date():
-        raise ValueError("not in the future")
+        raise ValueError(texts.text("reply.not_future"))
     if when < item.created_at.astimezone(CHINA).date():
-        raise ValueError("not before the item was registered")
+        raise ValueError(texts.text("reply.not_before_item"))
     return max(min(duban.calendar.end_of(when), now), item.created_at)
 
 
@@ -124,23 +124,23 @@ def put_satisfaction(duban, actor: Actor, item_id: int, fields: dict) -> dict:
         _item_for_office(session, actor, item_id)
         row = session.scalars(select(SourceReply).where(SourceReply.item_id == item_id).with_for_update()).one_or_none()
         if row is None or row.replied_at is None:
-            raise Conflict("record the reply before the requester's satisfaction with it")
+            raise Conflict(texts.text("reply.satisfaction_before_reply"))
         errors = []
         level = fields.get("satisfaction")
         if level not in SATISFACTION:
-            errors.append({"field": "satisfaction", "message": "one of satisfied, basically_satisfied, dissatisfied"})
+            errors.append({"field": "satisfaction", "message": texts.text("reply.satisfaction_level")})
         on = fields.get("date") or today.isoformat()
         try:
             on = on if isinstance(on, date) else date.fromisoformat(str(on))
             if on > today or on < row.replied_at.astimezone(CHINA).date():
-                errors.append({"field": "date", "message": "between the reply's date and today"})
+                errors.append({"field": "date", "message": texts.text("reply.date_range")})
         except ValueError:
-            errors.append({"field": "date", "message": "an ISO 8601 date"})
+            errors.append({"field": "date", "message": texts.text("field.iso.date")})
         note = (fields.get("note") or "").strip()
         if len(note) > 2000:
-            errors.append({"field": "note", "message": "at most 2000 characters"})
+            errors.append({"field": "note", "message": texts.text("field.max_length", limit=2000)})
         if errors:
-            raise InvalidInput(f"{errors[0]['field']}: {errors[0]['message']}", errors)
+            raise InvalidInput(errors[0]["message"], errors)
         values = {"satisfaction": level, "satisfaction_on": on, "satisfaction_note": note}
         changed = [k for k, v in values.items() if getattr(row, k) != v]
         if changed:
@@ -225,7 +225,7 @@ def _rate(part: int, whole: int) -> float | None:
 def source_stats(duban, actor: Actor, year=None, since=None, until=None) -> list[dict]:
     """Per source (省长信箱, 人大建议, 政协提案): items, replies, rates and satisfaction, as defined above."""
     if not actor.has(*SUPERVISORS, UNIT, DISCIPLINE):
-        raise Forbidden("statistics are for supervisors, handling units and 纪委")
+        raise Forbidden(texts.text("reply.stats_forbidden"))
     start, end = period(year, since, until)
     now = duban.clock.now()
     replied = SourceReply.replied_at.is_not(None)
