@@ -78,11 +78,15 @@ def _contents(duban, session, item: Item, actor: Actor, now: datetime) -> dict[s
         body = documents.fill(documents.template_bytes(duban, doc["kind"]),
                               documents.values(duban, session, item, entry, doc))
         files[_unique(files, f"文书/{_safe(doc['filename'])}")] = body
+    attached = stored_files.contents_of(session, item.id)
+    # file id: its path in the archive, so each report names the files it came with
+    evidence = {listing["id"]: f"佐证材料/{index:02d}-{_safe(listing['name'])}"
+                for index, (listing, _) in enumerate(attached, start=1)}
     for index, (entry, review) in enumerate(_reports(history, kinds), start=1):
         unit_name = names.get(entry.unit_id, entry.unit_id or "")
-        files[f"办结报告/{index:02d}-{_safe(unit_name)}.txt"] = _report(entry, review, unit_name).encode()
-    for index, (listing, body) in enumerate(stored_files.contents_of(session, item.id), start=1):
-        files[f"佐证材料/{index:02d}-{_safe(listing['name'])}"] = body
+        files[f"办结报告/{index:02d}-{_safe(unit_name)}.txt"] = _report(entry, review, unit_name, evidence).encode()
+    for listing, body in attached:
+        files[evidence[listing["id"]]] = body
     files["履历/history.json"] = _json([_history_row(h, names) for h in history])
     files["履历/history.csv"] = _csv(history, names)
     index = _index(record, files, now, actor)
@@ -117,8 +121,9 @@ def _reports(history: list[HistoryEntry], kinds: dict) -> list[tuple[HistoryEntr
     return pairs
 
 
-def _report(entry: HistoryEntry, review: HistoryEntry | None, unit_name: str) -> str:
+def _report(entry: HistoryEntry, review: HistoryEntry | None, unit_name: str, evidence: dict) -> str:
     data = entry.data or {}
+    attached = [evidence[i] for i in data.get("evidence") or [] if i in evidence]
     if review is None:
         verdict = "未审核"
     else:
@@ -128,6 +133,7 @@ def _report(entry: HistoryEntry, review: HistoryEntry | None, unit_name: str) ->
         "办结报告", f"承办单位：{unit_name}", f"报送人：{entry.actor or ''}", f"报送时间：{_local(entry.at)}",
         f"经分管领导审签：{'是' if data.get('approved_by_deputy') else '否'}", f"督查室审核：{verdict}", "",
         str(data.get("summary", "")), "",
+        *([f"佐证材料：{'；'.join(attached)}", ""] if attached else []),
     ])
 
 

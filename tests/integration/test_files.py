@@ -143,8 +143,10 @@ def test_a_filepicker_value_is_a_list_of_ids(duban, org):
 def test_the_archive_holds_the_items_files_in_its_manifest(duban, org):
     item = through_assignment(duban, org, co_units=())
     stored = files.upload(duban, org["office"], "批示.pdf", PDF, item["id"])
+    photo = files.upload(duban, org["unit_a"], "现场.png", PNG)
     complete(duban, org["unit_a"], "unit_receive", RECEIVE, "fgj")
-    complete(duban, org["unit_a"], "unit_report", {"summary": "已办结", "approved_by_deputy": True}, "fgj")
+    complete(duban, org["unit_a"], "unit_report", {"summary": "已办结", "approved_by_deputy": True,
+                                                   "evidence": [photo["id"]]}, "fgj")
     complete(duban, org["office"], "office_review", {"decision": "accept"}, "fgj")
     complete(duban, org["office"], "feedback", {"summary": "已办结"})
     _, data = archive.archive_item(duban, org["office"], item["id"])
@@ -153,5 +155,9 @@ def test_the_archive_holds_the_items_files_in_its_manifest(duban, org):
         assert zipped_.read(root + "佐证材料/01-批示.pdf") == PDF
         manifest = zipped_.read(root + "SHA256SUMS.txt").decode()
         index = zipped_.read(root + "目录.txt").decode()
+        report = zipped_.read(root + "办结报告/01-发改局.txt").decode()
+    assert zipped_.namelist().count(root + "佐证材料/02-现场.png") == 1
+    assert "佐证材料：佐证材料/02-现场.png" in report
     assert f"{stored['sha256']}  佐证材料/01-批示.pdf" in manifest
+    assert f"{photo['sha256']}  佐证材料/02-现场.png" in manifest
     assert "佐证材料/01-批示.pdf  佐证材料" in index
