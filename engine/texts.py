@@ -400,6 +400,7 @@ TEXTS: dict[str, str] = {
     "reply.not_before_item": "不能早于事项立项时间",
     "reply.date_range": "须在答复日期和今天之间",
     "reply.stats_forbidden": "答复统计只供督查室、领导、承办单位和纪委查看",
+    "auth.csrf_field": "缺失或无效，请刷新页面后重试",
     "item.secret_needs_designees": "限定范围（保密）事项须指定登记人以外的知悉人员（如分管领导、承办单位经办人），"
                                    "否则立项后除登记人和系统管理员外无人能看到、办理",
 }

@@ -146,4 +146,4 @@ def check_csrf() -> None:
     expected = session.get("csrf") or ""
     if not expected or not secrets.compare_digest(sent, expected):
         raise Forbidden("页面已过期或请求来源不可信（CSRF 校验失败），请刷新后重试",
-                           [{"field": "csrf_token", "message": "missing or invalid"}])
+                           [{"field": "csrf_token", "message": text("auth.csrf_field")}])
