@@ -27,7 +27,7 @@ from sqlalchemy import func, select as sql_select
 from engine import services
 from engine.clock import CHINA
 from engine.models import Criticism
-from engine.services import timers
+from engine.services import replies, timers
 from engine.services.deploy import definition_forms
 from tests.browser.conftest import screenshot
 from tests.browser.test_handlers_ui import Person
@@ -151,13 +151,13 @@ def new_form(page, element_id, label, key):
     expect(page.locator("#form-id")).to_have_text(element_id)
     page.locator("#form-editor .fjs-form-field", has_text="办理意见").first.click()
     props = page.locator(".fjs-properties-panel")
-    field_label = props.get_by_label(re.compile("^Field label"))
+    field_label = props.get_by_label(re.compile("^字段标签"))
     if not field_label.is_visible():
-        props.get_by_text("General", exact=True).click()
+        props.get_by_text("常规", exact=True).click()
     field_label.click()  # a CodeMirror field: typed into, as a person would
     page.keyboard.press("Control+A")
     page.keyboard.type(label)
-    props.get_by_label(re.compile("^Key")).fill(key)
+    props.get_by_label(re.compile("^键名")).fill(key)
     expect(page.locator("#form-editor .fjs-form-field-label", has_text=label)).to_have_count(1)
 
 
@@ -258,16 +258,18 @@ def test_a_designer_builds_npc_suggestion_in_the_browser(live, open_page):
     name(page, escalation, "催办期限届满")
     panel_field(page, "timerEventDefinitionType").select_option("timeDate")
     panel_field(page, "timerEventDefinitionValue").fill("urge_limit(unit)")
-    for element, key in (("start", "npc_start"), (reply, "npc_reply"), (satisfaction, "npc_satisfaction")):
+    for element, key in (("start", "npc_start"), (reply, "npc_reply")):
         choose(page, element)
         panel_field(page, "id").fill(key)
-    start_id, reply, satisfaction = "npc_start", "npc_reply", "npc_satisfaction"
-    for element, label, key in ((start_id, "建议标题", "title"), (reply, "答复内容", "reply_text"),
-                                (satisfaction, "代表对答复的意见", "satisfaction_note")):
+    start_id, reply = "npc_start", "npc_reply"
+    # New forms for the start and 答复 (满意度回访 keeps the form its template came with).
+    for element, label, key in ((start_id, "建议标题", "title"), (reply, "答复内容", "reply_text")):
         new_form(page, element, label, key)
-    # The start form also says the item is public (公示), a text field dragged from form-js's palette.
+    # The start form also says the item is public (公示) and a 人大建议 (its source), text fields added to
+    # the form in form-js's editor.
     choose(page, start_id)
     add_text_field(page, "公开属性", "classification", "public")
+    add_text_field(page, "来源", "source", "npc_suggestion")
     # The whole diagram beside the palette (lane names visible) for the screenshot.
     page.evaluate(f"() => {MODELER}.get('canvas').viewbox({{x: -60, y: 0, width: 2120, height: 1330}})")
     choose(page, review)
@@ -287,6 +289,7 @@ def test_a_designer_builds_npc_suggestion_in_the_browser(live, open_page):
     for form in ("draft_opinion", "unit_receive", "office_review", "urge"):
         assert deployed[form]["components"] == main[form]["components"], form
     assert [c.get("key") for c in deployed["npc_reply"]["components"]] == ["reply_text"]
+    assert {c.get("key") for c in deployed["satisfaction"]["components"]} >= {"satisfaction", "satisfaction_note"}
 
     # 发起: the office starts it from the start page with the form designed above.
     office = Person(open_page, base, "office")
@@ -366,8 +369,15 @@ def test_a_designer_builds_npc_suggestion_in_the_browser(live, open_page):
     office.pick("审核通过")
     office.submit()
     office.open_task("满意度回访")
-    page.get_by_label("代表对答复的意见").fill("代表表示满意")
+    office.pick("基本满意")
+    page.get_by_label("回访情况").fill("代表表示基本满意，希望尽快落实")
     office.submit()
+    # 答复 and 回访 are on record: the lead unit's reply (答复率) and the satisfaction (满意率).
+    record = replies.get_reply(duban, org["office"], item_id)
+    assert (record["text"], record["satisfaction"]) == ("已与代表当面沟通，拟于年内新增停车泊位300个",
+                                                        "basically_satisfied")
+    [npc] = [s for s in replies.source_stats(duban, org["office"]) if s["source"] == "npc_suggestion"]
+    assert (npc["replied"], npc["basically_satisfied"], npc["satisfaction_rate"]) == (1, 1, 1.0)
     assert services.get_item(duban, org["office"], item_id)["status"] == "closed"
     assert criticisms(duban) == 1
     page.goto(f"{base}/items/{item_id}")

@@ -13,7 +13,7 @@ import dubanModdle from "./duban.json";
 import DubanPropertiesProvider from "./provider";
 import translateModule, { translateMarkup, translateFormEditor } from "./translate";
 import lintConfig from "./lint";
-import { renderStepBar, stepShape } from "./steps";
+import { renderStepBar, stepShape, timerStepModule } from "./steps";
 
 const dubanPropertiesModule = {
   __init__: ["dubanPropertiesProvider"],
@@ -46,7 +46,7 @@ function create(options) {
     moddleExtensions: { camunda: camundaModdle, duban: dubanModdle },
     additionalModules: [
       BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, dubanPropertiesModule, translateModule,
-      lintModule, TokenSimulationModule, MinimapModule,
+      lintModule, TokenSimulationModule, MinimapModule, timerStepModule,
     ],
   });
   translateMarkup(modeler.get("canvas").getContainer());
