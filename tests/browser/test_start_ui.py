@@ -17,7 +17,7 @@ from tests.web.test_start import START_FORM, npc_process
 def test_the_office_starts_a_declared_item_process_from_the_start_page(live, open_page):
     base, duban, org = live
     forms = {f"{name}.form": (BPMN / "forms" / f"{name}.form").read_bytes()
-             for name in ("draft_opinion", "unit_report", "feedback")}
+             for name in ("draft_opinion", "unit_report", "reply", "satisfaction", "feedback")}
     forms["npc_start.form"] = json.dumps(START_FORM).encode()
     services.deploy(duban, {"npc.bpmn": npc_process()}, forms, org["designer"])
 

@@ -39,7 +39,7 @@ def test_the_whole_path_ends_closed_with_its_history(duban, org):
         ("office", "feedback"),
     ]
     report = next(h for h in instance["history"] if h["element_id"] == "unit_report" and h["action"] == "completed")
-    assert report["data"] == REPORT and report["unit"] == "fgj"
+    assert report["data"] == {**REPORT, "evidence": []} and report["unit"] == "fgj"  # no 佐证材料 attached
 
 
 def test_a_task_cannot_be_completed_twice(duban, org):
