@@ -30,9 +30,10 @@ from sqlalchemy import func, select
 
 from ..access import Actor, visible_item
 from ..clock import CHINA
+from ..domain import steps
 from ..domain.items import SOURCES, limit_from
 from ..errors import NotFound
-from ..models import HistoryEntry, Instance, Item, Unit
+from ..models import Definition, HistoryEntry, Instance, Item, Unit
 from . import audit, definitions
 
 log = logging.getLogger(__name__)
@@ -60,11 +61,9 @@ _BY_STEP = {kind.step: key for key, kind in KINDS.items()}
 
 def _by_element(session, instance_id: int | None) -> dict:
     """{element id: document kind} of the steps the instance's own definition declares."""
-    definition_id = session.scalar(select(Instance.definition_id).where(Instance.id == instance_id))
-    if definition_id is None:
-        return {}
-    declared = {step: definitions.declared_steps(session, step).get(definition_id, set()) for step in _BY_STEP}
-    return {element: key for step, key in _BY_STEP.items() for element in declared[step]}
+    elements = session.scalar(select(Definition.elements).join(Instance, Instance.definition_id == Definition.id)
+                              .where(Instance.id == instance_id))
+    return {element: _BY_STEP[kind] for element, kind in steps.declared(elements or {}).items() if kind in _BY_STEP}
 
 PLACEHOLDERS = ("office", "number", "title", "source", "unit", "deadline", "new_limit", "notice", "date",
                 "item_id", "kind")
