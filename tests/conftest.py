@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -74,20 +75,28 @@ def redis_url():
     return require_service("redis", os.environ.get("DUBAN_TEST_REDIS_URL"), _redis_check)
 
 
-@pytest.fixture(scope="session")
-def postgres_database():
-    """A database of our own on the PostgreSQL server, migrated once, dropped at the end."""
+@contextmanager
+def scratch_postgres(prefix: str = "duban_test"):
+    """An empty database of our own on the PostgreSQL server (its URL), dropped afterwards."""
     base = require_service("postgres", os.environ.get("DUBAN_TEST_POSTGRES_URL"), _pg_check)
-    name = f"duban_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(base).set(database=name).render_as_string(hide_password=False)
-    _migrate(url)
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """A database of our own on the PostgreSQL server, migrated once, dropped at the end."""
+    with scratch_postgres() as url:
+        _migrate(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

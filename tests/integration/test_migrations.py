@@ -1,7 +1,5 @@
 """The Alembic migrations build exactly the schema the models describe, on both databases, and
 go down and up again cleanly."""
-import os
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -122,22 +120,7 @@ def test_definitions_deployed_before_declarations_get_them_sqlite(tmp_path):
 
 
 def test_definitions_deployed_before_declarations_get_them_postgres():
-    import uuid
+    from tests.conftest import scratch_postgres
 
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from tests.conftest import _pg_check, require_service
-
-    base = require_service("postgres", os.environ.get("DUBAN_TEST_POSTGRES_URL"), _pg_check)
-    name = f"duban_old_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    with scratch_postgres("duban_old") as url:
         _assert_declared_as_deployed_today(_migrate_old_definitions(url))
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
