@@ -61,6 +61,14 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20))  # office | leader | unit | discipline | other
     sort: Mapped[int] = mapped_column(Integer, default=0)
+    # 单位层级: the unit above (a 乡镇's 站所 under it, a bureau's 二级单位); no cycles (services/org.py).
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"), index=True)
+    # What sort of unit it is (县直部门, 乡镇, ...: org.CATEGORIES), beside `kind`, its part in the processes.
+    category: Mapped[str | None] = mapped_column(String(20))
+    # A deactivated unit keeps its history but is no longer chosen as 承办单位.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # 督查联络员 (001 聘员督办制): the unit's person for supervision matters.
+    liaison_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
 
 
 class User(Base):
@@ -81,7 +89,8 @@ class User(Base):
     # Who set it, until the user replaces it: 三员分立 keeps that person from also granting roles.
     password_set_by: Mapped[str | None] = mapped_column(String(64))
 
-    unit: Mapped[Unit | None] = relationship(lazy="joined")
+    # Named: units.liaison_id is a second path between the two tables.
+    unit: Mapped[Unit | None] = relationship(lazy="joined", foreign_keys=[unit_id])
     role_rows: Mapped[list["UserRole"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
@@ -248,8 +257,8 @@ class Item(Base):
         Index("ix_items_classification", "classification"),
         # Unfinished items by their own deadline: where the ledger's light filter starts (services/ledger.py).
         Index("ix_items_open_deadline", "deadline",
-              postgresql_where=text("status NOT IN ('closed', 'rejected', 'terminated')"),
-              sqlite_where=text("status NOT IN ('closed', 'rejected', 'terminated')")),
+              postgresql_where=text("status NOT IN ('closed', 'rejected', 'terminated', 'withdrawn')"),
+              sqlite_where=text("status NOT IN ('closed', 'rejected', 'terminated', 'withdrawn')")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -268,6 +277,10 @@ class Item(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    # 撤销: the office withdrew its own mistaken item (status `withdrawn`), saying why.
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64))
+    withdrawn_at: Mapped[datetime | None]
 
     units: Mapped[list["ItemUnit"]] = relationship(
         back_populates="item", cascade="all, delete-orphan", order_by="ItemUnit.id", lazy="selectin"

@@ -266,7 +266,6 @@ TEXTS: dict[str, str] = {
     "admin.unit_taken": "单位编号“{unit}”已存在",
     "admin.unit_name_required": "请填写单位名称",
     "admin.unit_kind": "未知的单位类别“{kind}”，可选：{kinds}",
-    "admin.unit_needs_column": "单位的{what}暂不能保存：数据库单位表尚无此列，须待数据库迁移",
     "admin.task_not_theirs": "任务 {task} 不是 {username} 名下未办结的任务",
     "admin.task_needs_assignee": "任务“{task}”是直接指派给 {username} 的，须指定接手人",
     "admin.assignee_unfit": "{username} 不能接手任务“{task}”：角色或单位不符，或账号已停用",
@@ -405,6 +404,25 @@ TEXTS: dict[str, str] = {
                                    "否则立项后除登记人和系统管理员外无人能看到、办理",
     # -- 决策依据: reasons, reports and opinions shown where the next person acts -----------------
     # -- 单位层级, 撤销, 重复提醒, 演示数据 ------------------------------------------------------------
+    "unit.parent_cycle": "上级单位“{parent}”是本单位自身或其下级单位，单位层级不能成环",
+    "unit.category": "未知的单位分类“{category}”，可选：{categories}",
+    "unit.liaison_unfit": "“{username}”不能担任督查联络员：须为本单位在用的账号",
+    "unit.cannot_deactivate": "单位“{unit}”不能停用：{reasons}。请先处理后再停用",
+    "unit.still_people": "仍有在用账号 {names}（先停用或调至其他单位）",
+    "unit.still_tasks": "仍有未办结的任务 {names}（先办结或转交）",
+    "unit.still_units": "仍有在用的下级单位 {names}（先停用或调整其上级单位）",
+    "unit.and_more": "{names} 等",
+    "unit.inactive": "{unit} 已停用，不能作为承办单位",
+    "withdraw.forbidden": "只有督查室可以撤销事项",
+    "withdraw.not_own": "只能撤销本人登记的事项（由 {by} 登记）",
+    "withdraw.ended": "事项已{status}，不能撤销",
+    "withdraw.reason_required": "请说明撤销的理由",
+    "withdraw.notice": "事项已撤销：{title}",
+    "withdraw.notice_body": "撤销理由：{reason}",
+    "duplicate.warning": "可能与在办事项《{title}》（编号 {id}）重复",
+    "duplicate.confirm": "标题与在办事项相近，请核对；确属不同事项，请勾选“确认不是重复事项”后再立项",
+    "users.search_forbidden": "只有督查室和管理员可以查找人员",
+    "seed.needs_main": "演示事项须先部署主流程（duban deploy bpmn/*.bpmn）",
     # -- 亮灯, 通报预览与作废, 其余中文提示 ----------------------------------------------------------
     # -- 确认与提示, 通知, 审计页, 打印 ------------------------------------------------------------
     # -- 佐证材料: storage, clean-up, 延期申请 ------------------------------------------------------

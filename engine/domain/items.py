@@ -35,16 +35,20 @@ STATUSES = {
     "closed": "已销号",
     "rejected": "不予立项",
     "terminated": "已终止",
+    "withdrawn": "已撤销",
 }
 # The status sets, here only (services and pages import them):
 # open 在办: the process still runs; ended: it has ended one way or another (lights are green);
 # assigned: the units have received the item (交办 done), so it is public and praisable.
 OPEN_STATUSES = ("drafting", "approving", "assigning", "in_progress", "signoff", "feedback")
-ENDED_STATUSES = ("closed", "rejected", "terminated")
+ENDED_STATUSES = ("closed", "rejected", "terminated", "withdrawn")
 ASSIGNED_STATUSES = ("in_progress", "signoff", "feedback", "closed")
-# dropped: the units' work was dropped, never handed over (不予立项) or stopped (终止): their parts
+# dropped: the units' work was dropped, never handed over (不予立项) or stopped (终止, 撤销): their parts
 # owe no reports and never count as late (a terminated item's history cannot be replayed).
-DROPPED_STATUSES = ("rejected", "terminated")
+DROPPED_STATUSES = ("rejected", "terminated", "withdrawn")
+# Never registered as far as figures go: the leader refused it (不予立项) or the office withdrew it as a
+# mistake (撤销); counts of registered items (通报 新立项, statistics) leave them out.
+UNREGISTERED_STATUSES = ("rejected", "withdrawn")
 # The lights' names, the only set of them (pages, exports, the API, notifications): the domain's
 # 预警 (warning colour, a few working days before) and the seeds' 逾期 (001 "逾期不办").
 LIGHTS = {"green": "正常", "yellow": "预警", "red": "逾期"}

@@ -52,14 +52,18 @@ def check_receive(data: dict, deadline: datetime) -> list[dict]:
     return []
 
 
-def check_draft(data: dict, handling_units: set[str]) -> list[dict]:
-    """拟办: a lead unit, co-units that differ from it, all of them handling units."""
+def check_draft(data: dict, handling_units: set[str], stopped: frozenset = frozenset()) -> list[dict]:
+    """拟办: a lead unit, co-units that differ from it, all of them handling units still active (not in
+    `stopped`, the deactivated ones)."""
     errors = []
     lead, co = data.get("lead_unit"), data.get("co_units") or []
     if lead and lead in co:
         errors.append({"field": "co_units", "message": "牵头单位不能同时作为配合单位"})
     for unit in [lead, *co]:
-        if unit and unit not in handling_units:
+        if unit and unit in stopped:
+            errors.append({"field": "lead_unit" if unit == lead else "co_units",
+                           "message": text("unit.inactive", unit=unit)})
+        elif unit and unit not in handling_units:
             errors.append({"field": "lead_unit" if unit == lead else "co_units",
                            "message": f"{unit} 不是承办单位"})
     return errors

@@ -37,6 +37,7 @@ from sqlalchemy.orm import aliased
 from ..access import SECRET, Actor
 from ..clock import CHINA
 from ..domain import deadlines
+from ..domain.items import UNREGISTERED_STATUSES
 from ..domain.roles import LEADER, OFFICE
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import Bulletin, Criticism, Item, ItemUnit, Praise, Unit, User
@@ -174,7 +175,7 @@ def _facts(session, calendar, span: Period, cutoff: datetime) -> dict:
         .join(Item, Item.id == Criticism.item_id).join(Unit, Unit.id == Criticism.unit_id)
         .where(_public(), _in(Criticism.created_at, span)).order_by(Criticism.created_at, Criticism.id))]
     registered = session.scalar(select(func.count(Item.id)).where(
-        _public(), _in(Item.created_at, span), Item.status != "rejected"))
+        _public(), _in(Item.created_at, span), Item.status.not_in(UNREGISTERED_STATUSES)))
     on_time = sum(1 for row in completed if row["on_time"])
     counts = {"registered": registered, "completed": len(completed), "on_time": on_time,
               "late": len(completed) - on_time, "overdue": len(overdue), "urged": len(urged),

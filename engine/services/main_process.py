@@ -84,8 +84,9 @@ class MainProcessHooks(Hooks):
             handler(ctx, task, data)
 
     def _on_draft(self, ctx, task, data):
-        handling = set(ctx.session.scalars(select(Unit.id).where(Unit.kind == "unit")))
-        _refuse(rules.check_draft(data, handling))
+        rows = ctx.session.execute(select(Unit.id, Unit.active).where(Unit.kind == "unit")).all()
+        _refuse(rules.check_draft(data, {row.id for row in rows if row.active},
+                                  frozenset(row.id for row in rows if not row.active)))
         item = ctx.item
         wanted = [data["lead_unit"], *[u for u in data.get("co_units") or [] if u != data["lead_unit"]]]
         item.lead_unit_id = wanted[0]

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from ..access import Actor
 from ..domain.roles import ADMIN, AUDITADMIN, DESIGNER, DISCIPLINE, LEADER, OFFICE, ROLES, SECADMIN, SYSTEM_ADMINS, UNIT
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
-from ..models import Unit, User, UserRole
+from ..models import HumanTask, Unit, User, UserRole
 from ..security import hash_password
 from ..texts import text
 from . import audit
@@ -17,8 +17,11 @@ from . import audit
 # What a unit is to the processes (who works which lane); `unit` are the handling units (承办单位).
 KINDS = {"office": "督查室", "leader": "领导", "unit": "承办单位", "discipline": "纪委", "other": "其他"}
 UNIT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-# The units table has no column for these yet (a later migration): refused rather than dropped.
-UNSTORED = {"parent_id": "上级单位", "active": "停用", "liaison": "督查联络员"}
+# What sort of unit it is in the county's organisation (单位分类), beside its part in the processes.
+CATEGORIES = {"dept": "县直部门", "township": "乡镇（街道）", "party": "党群部门", "vertical": "垂直管理部门",
+              "other": "其他"}
+# How many names a refusal to deactivate lists before "等 N 个".
+LISTED = 10
 
 DEMO_PASSWORD = "duban-demo"
 
@@ -50,16 +53,34 @@ DEMO_USERS = [
 
 
 def list_units(duban) -> list[dict]:
+    """Every unit, deactivated ones included (marked), with its parent, category and 督查联络员."""
     with duban.db.reading() as session:
-        rows = session.scalars(select(Unit).order_by(Unit.sort, Unit.id))
-        return [{"id": u.id, "name": u.name, "kind": u.kind} for u in rows]
+        rows = list(session.scalars(select(Unit).order_by(Unit.sort, Unit.id)))
+        liaisons = _liaisons(session, rows)
+        return [_unit_view(u, liaisons) for u in rows]
+
+
+def unit_tree(units: list[dict]) -> list[dict]:
+    """The units in tree order (each after its parent, children in list order), each with its `depth`."""
+    children: dict = {}
+    known = {u["id"] for u in units}
+    for unit in units:
+        children.setdefault(unit["parent_id"] if unit["parent_id"] in known else None, []).append(unit)
+    ordered = []
+
+    def walk(parent, depth):
+        for unit in children.get(parent, []):
+            ordered.append({**unit, "depth": depth, "children": len(children.get(unit["id"], []))})
+            walk(unit["id"], depth + 1)
+
+    walk(None, 0)
+    return ordered
 
 
 def create_unit(duban, actor: Actor, fields: dict, ip: str | None = None, by: str | None = None) -> dict:
     """A new unit (system administrator; `by` names the command line's operator instead)."""
     if by is None:
         _require_sysadmin(actor, "创建单位")
-    _refuse_unstored(fields)
     unit_id, name = (fields.get("id") or "").strip(), (fields.get("name") or "").strip()
     kind = _kind(fields.get("kind") or "unit")
     if not UNIT_ID.fullmatch(unit_id):
@@ -73,20 +94,25 @@ def create_unit(duban, actor: Actor, fields: dict, ip: str | None = None, by: st
             sort = fields.get("sort")
             if sort is None:  # after the others, in the order they were created
                 sort = (session.scalar(select(func.max(Unit.sort))) or 0) + 1
-            unit = Unit(id=unit_id, name=name, kind=kind, sort=sort)
+            unit = Unit(id=unit_id, name=name, kind=kind, sort=sort, active=fields.get("active") is not False,
+                        category=_category(fields.get("category")),
+                        parent_id=_parent(session, unit_id, fields.get("parent_id")),
+                        liaison_id=_liaison(session, unit_id, fields.get("liaison")))
             session.add(unit)
             session.flush()
             audit.append(session, by or actor.username, "unit.create", f"unit:{unit_id}",
-                         {"name": name, "kind": kind}, ip, at=now)
-            return _unit_view(unit)
+                         {"name": name, "kind": kind, "parent_id": unit.parent_id, "category": unit.category,
+                          "active": unit.active}, ip, at=now)
+            return _unit_view(unit, _liaisons(session, [unit]))
     except IntegrityError:
         raise Conflict(text("admin.unit_taken", unit=unit_id)) from None
 
 
 def update_unit(duban, actor: Actor, unit_id: str, changes: dict, ip: str | None = None) -> dict:
-    """Rename a unit, change its kind or its place in lists (system administrator)."""
+    """Rename a unit, change its kind, its place in lists or in the hierarchy, its category, its 督查联络员;
+    `active: false` deactivates it, refused while it has active accounts, open tasks or active sub-units
+    (system administrator). A key given as None or "" clears parent, category or liaison."""
     _require_sysadmin(actor, "修改单位")
-    _refuse_unstored(changes)
     now = duban.clock.now()
     with duban.db.transaction() as session:
         unit = session.get(Unit, unit_id)
@@ -100,14 +126,102 @@ def update_unit(duban, actor: Actor, unit_id: str, changes: dict, ip: str | None
             if getattr(unit, key) != value:
                 changed[key] = [getattr(unit, key), value]
                 setattr(unit, key, value)
+        for key, column, check in (("parent_id", "parent_id", lambda v: _parent(session, unit_id, v)),
+                                   ("category", "category", _category),
+                                   ("liaison", "liaison_id", lambda v: _liaison(session, unit_id, v))):
+            if key in changes and getattr(unit, column) != (value := check(changes[key])):
+                changed[column] = [getattr(unit, column), value]
+                setattr(unit, column, value)
+        if changes.get("active") is not None and bool(changes["active"]) != unit.active:
+            if not changes["active"]:
+                _may_deactivate(session, unit)
+            changed["active"] = [unit.active, bool(changes["active"])]
+            unit.active = bool(changes["active"])
         if changed:
             audit.append(session, actor.username, "unit.update", f"unit:{unit_id}", changed, ip, at=now)
-        return _unit_view(unit)
+        return _unit_view(unit, _liaisons(session, [unit]))
 
 
-def _unit_view(unit: Unit) -> dict:
+def _unit_view(unit: Unit, liaisons: dict) -> dict:
+    liaison = liaisons.get(unit.liaison_id)
     return {"id": unit.id, "name": unit.name, "kind": unit.kind, "kind_name": KINDS.get(unit.kind, unit.kind),
-            "sort": unit.sort}
+            "sort": unit.sort, "parent_id": unit.parent_id, "category": unit.category,
+            "category_name": CATEGORIES.get(unit.category) if unit.category else None, "active": unit.active,
+            "liaison": liaison[0] if liaison else None, "liaison_name": liaison[1] if liaison else None}
+
+
+def _liaisons(session, units) -> dict:
+    """{user id: (username, display name)} of these units' 督查联络员, in one query."""
+    ids = {u.liaison_id for u in units if u.liaison_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.username, User.display_name).where(User.id.in_(ids)))
+    return {row.id: (row.username, row.display_name or row.username) for row in rows}
+
+
+def _parent(session, unit_id: str, parent_id) -> str | None:
+    """The parent to store: an existing unit, and not the unit itself nor one below it (no cycles)."""
+    parent_id = (parent_id or "").strip() if isinstance(parent_id, str) or parent_id is None else parent_id
+    if not parent_id:
+        return None
+    seen, current = set(), parent_id
+    while current is not None and current not in seen:
+        if current == unit_id:
+            raise InvalidInput(text("unit.parent_cycle", parent=parent_id),
+                               [{"field": "parent_id", "message": text("unit.parent_cycle", parent=parent_id)}])
+        seen.add(current)
+        row = session.get(Unit, current)
+        if row is None:
+            raise InvalidInput(text("admin.unit_missing", unit=current),
+                               [{"field": "parent_id", "message": text("admin.unit_missing", unit=current)}])
+        current = row.parent_id
+    return parent_id
+
+
+def _category(category) -> str | None:
+    """A category by its code (`township`) or its Chinese name (乡镇（街道）); empty: none."""
+    category = (category or "").strip()
+    if not category:
+        return None
+    by_name = {name: key for key, name in CATEGORIES.items()}
+    if category in CATEGORIES or category in by_name:
+        return by_name.get(category, category)
+    choices = "、".join(f"{name}（{key}）" for key, name in CATEGORIES.items())
+    message = text("unit.category", category=category, categories=choices)
+    raise InvalidInput(message, [{"field": "category", "message": message}])
+
+
+def _liaison(session, unit_id: str, username) -> int | None:
+    """督查联络员: an active account of this very unit, by username; empty: none."""
+    username = (username or "").strip()
+    if not username:
+        return None
+    user = session.scalars(select(User).where(User.username == username)).one_or_none()
+    if user is None or not user.active or user.unit_id != unit_id:
+        message = text("unit.liaison_unfit", username=username)
+        raise InvalidInput(message, [{"field": "liaison", "message": message}])
+    return user.id
+
+
+def _may_deactivate(session, unit: Unit) -> None:
+    """Refuse (Conflict, each one listed) while the unit has active accounts, open tasks or active sub-units."""
+    people = list(session.scalars(select(User.display_name).where(User.unit_id == unit.id, User.active.is_(True))
+                                  .order_by(User.username).limit(LISTED + 1)))
+    tasks = list(session.scalars(select(HumanTask.name).where(HumanTask.unit_id == unit.id,
+                                                              HumanTask.state == "open")
+                                 .order_by(HumanTask.created_at).limit(LISTED + 1)))
+    below = list(session.scalars(select(Unit.name).where(Unit.parent_id == unit.id, Unit.active.is_(True))
+                                 .order_by(Unit.sort).limit(LISTED + 1)))
+    reasons = [text(key, names=_listed(names)) for key, names in (
+        ("unit.still_people", people), ("unit.still_tasks", tasks), ("unit.still_units", below)) if names]
+    if reasons:
+        message = text("unit.cannot_deactivate", unit=unit.name, reasons="；".join(reasons))
+        raise Conflict(message, [{"field": "active", "message": reason} for reason in reasons])
+
+
+def _listed(names: list[str]) -> str:
+    shown = "、".join(names[:LISTED])
+    return shown if len(names) <= LISTED else text("unit.and_more", names=shown)
 
 
 def _kind(kind: str) -> str:
@@ -128,22 +242,15 @@ def _name(name: str) -> str:
     return name
 
 
-def _refuse_unstored(fields: dict) -> None:
-    # Every unit is active today: `active: true` asks for nothing new.
-    asked = [key for key in UNSTORED if fields.get(key) not in (None, "", True)]
-    if asked:
-        message = text("admin.unit_needs_column", what="、".join(UNSTORED[key] for key in asked))
-        raise InvalidInput(message, [{"field": key, "message": message} for key in asked])
-
-
 def _require_sysadmin(actor: Actor, what: str) -> None:
     if not actor.has(*SYSTEM_ADMINS):
         raise Forbidden(text("users.only", roles=ROLES[SYSTEM_ADMINS[0]], what=what))
 
 
 def unit_options(session) -> list[dict]:
-    """Handling units as form options (the `unit_options` values key)."""
-    rows = session.scalars(select(Unit).where(Unit.kind == "unit").order_by(Unit.sort, Unit.id))
+    """Active handling units as form options (the `unit_options` values key): a deactivated unit is
+    no longer chosen as 承办单位."""
+    rows = session.scalars(select(Unit).where(Unit.kind == "unit", Unit.active.is_(True)).order_by(Unit.sort, Unit.id))
     return [{"label": u.name, "value": u.id} for u in rows]
 
 

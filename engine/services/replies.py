@@ -21,7 +21,7 @@ from sqlalchemy import and_, case, func, or_, select
 
 from ..access import Actor, items_visible, visible_item
 from ..clock import CHINA
-from ..domain.items import SOURCES, parse_when
+from ..domain.items import SOURCES, UNREGISTERED_STATUSES, parse_when
 from ..domain.roles import ADMIN, DISCIPLINE, OFFICE, SUPERVISORS, UNIT
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import Item, SourceReply
@@ -229,7 +229,8 @@ def source_stats(duban, actor: Actor, year=None, since=None, until=None) -> list
     start, end = period(year, since, until)
     now = duban.clock.now()
     replied = SourceReply.replied_at.is_not(None)
-    where = [items_visible(actor), Item.source.in_(REPLY_SOURCES), Item.status != "rejected"]
+    where = [items_visible(actor), Item.source.in_(REPLY_SOURCES),
+             Item.status.not_in(UNREGISTERED_STATUSES)]
     if start is not None:
         where.append(Item.created_at >= start)
     if end is not None:

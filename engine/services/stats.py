@@ -34,7 +34,7 @@ from sqlalchemy.orm import aliased
 from ..access import Actor, items_visible
 from ..clock import CHINA
 from ..domain import deadlines
-from ..domain.items import OPEN_STATUSES, STATUSES
+from ..domain.items import OPEN_STATUSES, STATUSES, UNREGISTERED_STATUSES
 from ..domain.roles import DISCIPLINE, SUPERVISORS, UNIT
 from ..errors import Forbidden, InvalidInput
 from ..models import Criticism, Item, ItemUnit, Unit
@@ -90,8 +90,8 @@ def _items_where(actor: Actor, span: tuple) -> list:
 # ---- conditions on a part (`Part`, joined to its Item) ---------------------------------------------
 
 def _assigned():
-    """Parts of items that were not rejected at approval (their units never received them)."""
-    return Item.status != "rejected"
+    """Parts of items that were not rejected at approval nor withdrawn as mistaken (撤销)."""
+    return Item.status.not_in(UNREGISTERED_STATUSES)
 
 
 def _effective_deadline():

@@ -16,6 +16,7 @@ from engine.texts import text
 
 from ..auth import current_token
 from .common import actor, authenticated_blueprint, duban, paged
+from .schemas import UnitSchema
 
 blp = authenticated_blueprint("users", __name__, "Users and roles (用户与角色, 三员分立)", "/admin/users")
 units_blp = authenticated_blueprint("units", __name__, "Units (单位管理, system administrator)", "/admin/units")
@@ -124,25 +125,27 @@ class UnitRequest(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(load_default="unit", metadata={"description": "office, leader, unit, discipline or other"})
     sort = fields.Integer(allow_none=True, validate=validate.Range(min=-(2**31), max=2**31 - 1))
-    parent_id = fields.String(allow_none=True, metadata={"description": "not stored yet (no column): refused"})
-    liaison = fields.String(allow_none=True, metadata={"description": "not stored yet (no column): refused"})
+    parent_id = fields.String(allow_none=True, validate=validate.Length(max=64),
+                              metadata={"description": "上级单位's id; no cycles"})
+    category = fields.String(allow_none=True, validate=validate.Length(max=40), metadata={
+        "description": "dept, township, party, vertical, other (or 县直部门, 乡镇（街道）, ...)"})
+    liaison = fields.String(allow_none=True, validate=validate.Length(max=64),
+                            metadata={"description": "督查联络员: username of an active account of this unit"})
+    active = fields.Boolean(load_default=True)
 
 
 class UnitChanges(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200))
     kind = fields.String()
     sort = fields.Integer(validate=validate.Range(min=-(2**31), max=2**31 - 1))
-    parent_id = fields.String(allow_none=True, metadata={"description": "not stored yet (no column): refused"})
-    liaison = fields.String(allow_none=True, metadata={"description": "not stored yet (no column): refused"})
-    active = fields.Boolean(metadata={"description": "false is not stored yet (no column): refused"})
-
-
-class AdminUnitSchema(Schema):
-    id = fields.String()
-    name = fields.String()
-    kind = fields.String()
-    kind_name = fields.String()
-    sort = fields.Integer()
+    parent_id = fields.String(allow_none=True, validate=validate.Length(max=64),
+                              metadata={"description": "上级单位's id; null clears; no cycles"})
+    category = fields.String(allow_none=True, validate=validate.Length(max=40), metadata={
+        "description": "dept, township, party, vertical, other; null clears"})
+    liaison = fields.String(allow_none=True, validate=validate.Length(max=64),
+                            metadata={"description": "督查联络员's username (this unit's); null clears"})
+    active = fields.Boolean(metadata={"description": "false deactivates: refused (409, each listed) while the unit "
+                                                     "has active accounts, open tasks or active sub-units"})
 
 
 class ImportFile(Schema):
@@ -210,7 +213,7 @@ class Reassign(MethodView):
 @units_blp.route("")
 class Units(MethodView):
     @units_blp.arguments(UnitRequest)
-    @units_blp.response(201, AdminUnitSchema)
+    @units_blp.response(201, UnitSchema)
     def post(self, body):
         """Create a unit (system administrator)"""
         return org.create_unit(duban(), actor(), body, ip=request.remote_addr)
@@ -219,9 +222,10 @@ class Units(MethodView):
 @units_blp.route("/<string:unit_id>")
 class OneUnit(MethodView):
     @units_blp.arguments(UnitChanges)
-    @units_blp.response(200, AdminUnitSchema)
+    @units_blp.response(200, UnitSchema)
     def patch(self, body, unit_id):
-        """Rename a unit, change its kind or order (system administrator)"""
+        """Rename a unit, change its kind, order, parent, category or 督查联络员; `active: false` deactivates
+        it (system administrator)"""
         return org.update_unit(duban(), actor(), unit_id, body, ip=request.remote_addr)
 
 

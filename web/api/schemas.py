@@ -72,6 +72,15 @@ class UnitSchema(Schema):
     id = fields.String()
     name = fields.String()
     kind = fields.String(metadata={"description": "office, leader, unit, discipline or other"})
+    kind_name = fields.String()
+    sort = fields.Integer()
+    parent_id = fields.String(allow_none=True, metadata={"description": "上级单位 (单位层级)"})
+    category = fields.String(allow_none=True, metadata={
+        "description": "dept 县直部门, township 乡镇（街道）, party 党群部门, vertical 垂直管理部门, other 其他"})
+    category_name = fields.String(allow_none=True)
+    active = fields.Boolean(metadata={"description": "false: deactivated, no longer chosen as 承办单位"})
+    liaison = fields.String(allow_none=True, metadata={"description": "督查联络员's username"})
+    liaison_name = fields.String(allow_none=True)
 
 
 class DefinitionSchema(Schema):
