@@ -502,6 +502,10 @@ class Bulletin(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    # 作废: the row stays, so its number is never issued again; a voided bulletin counts nowhere.
+    voided_at: Mapped[datetime | None]
+    voided_by: Mapped[str | None] = mapped_column(String(64))
+    void_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class ProgressReport(Base):

@@ -424,6 +424,21 @@ TEXTS: dict[str, str] = {
     "users.search_forbidden": "只有督查室和管理员可以查找人员",
     "seed.needs_main": "演示事项须先部署主流程（duban deploy bpmn/*.bpmn）",
     # -- 亮灯, 通报预览与作废, 其余中文提示 ----------------------------------------------------------
+    "bulletin.period_invalid": "通报期间须为月份（如 2026-10）或季度（如 2026-Q4）",
+    "bulletin.period_field": "须为“年-月”（2026-10）或“年-Q季度”（2026-Q4），年份在 2000 到 2100 之间",
+    "bulletin.not_begun": "{period}尚未开始，不能生成通报",
+    "bulletin.not_begun_field": "该期间尚未开始",
+    "bulletin.read_forbidden": "督查通报只供督查室和领导查看",
+    "bulletin.issue_forbidden": "只有督查室可以生成、预览和作废督查通报",
+    "bulletin.number_race": "其他通报同时占用了期号，请重试",
+    "bulletin.period_issued": "{period}已发过通报（{numbers}）。再次生成将使用新的期号；如确需再发一期，请确认后重试，"
+                              "或先将原通报作废",
+    "bulletin.confirm_reissue": "确认再发一期时设为 true",
+    "bulletin.void_reason": "请填写作废理由",
+    "bulletin.void_reason_field": "请填写作废理由（不超过 {limit} 个字）",
+    "bulletin.not_found": "通报 {id} 不存在",
+    "bulletin.already_void": "通报{number}已作废",
+    "bulletin.voided_mark": "（已作废）",
     # -- 确认与提示, 通知, 审计页, 打印 ------------------------------------------------------------
     # -- 佐证材料: storage, clean-up, 延期申请 ------------------------------------------------------
 }

@@ -22,6 +22,11 @@ that differed from its list would betray them). Who issues it does not change th
 
 Issued bulletins are stored with their .docx in the database (one transaction: numbered, stored and
 audited together). Numbers run per year of issue: 〔2026〕第1期, 第2期, ...
+
+**Once per period.** The office may preview a period's bulletin (the same facts, nothing stored or
+numbered). Issuing a period that already has a bulletin in force is refused (409) unless the caller
+confirms a second one. A mistaken bulletin is voided (作废) with a reason, audited: it stays listed as
+已作废, its number is never given again, and it no longer counts as the period's bulletin.
 """
 from __future__ import annotations
 
@@ -41,6 +46,7 @@ from ..domain.items import UNREGISTERED_STATUSES
 from ..domain.roles import LEADER, OFFICE
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import Bulletin, Criticism, Item, ItemUnit, Praise, Unit, User
+from ..texts import text
 from . import audit, bulletin_docx
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -48,6 +54,7 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 _PERIOD = re.compile(r"^(\d{4})-(?:(0[1-9]|1[0-2])|Q([1-4]))$")
 _QUARTERS = "一二三四"
 _ATTEMPTS = 3  # two offices issuing at the same instant collide on the number; the later one renumbers
+MAX_REASON = 500
 Part = aliased(ItemUnit, name="part")
 
 
@@ -59,12 +66,12 @@ class Period:
     end: datetime  # exclusive
 
 
-def parse_period(text: str) -> Period:
+def parse_period(value: str) -> Period:
     """A month `YYYY-MM` or a quarter `YYYY-Qn`, bounded in Beijing time; InvalidInput otherwise."""
-    match = _PERIOD.match((text or "").strip())
+    match = _PERIOD.match((value or "").strip())
     if not match or not MIN_YEAR <= int(match.group(1)) <= MAX_YEAR:
-        raise InvalidInput("period: a month (2026-10) or a quarter (2026-Q4)",
-                           [{"field": "period", "message": "a month YYYY-MM or a quarter YYYY-Qn, 2000 to 2100"}])
+        raise InvalidInput(text("bulletin.period_invalid"),
+                           [{"field": "period", "message": text("bulletin.period_field")}])
     year = int(match.group(1))
     if match.group(2):
         first, months, label = int(match.group(2)), 1, f"{year}年{int(match.group(2))}月"
@@ -78,34 +85,63 @@ def parse_period(text: str) -> Period:
 
 def _may_read(actor: Actor) -> None:
     if not actor.has(OFFICE, LEADER):
-        raise Forbidden("督查通报 are for the supervision office and leaders")
+        raise Forbidden(text("bulletin.read_forbidden"))
 
 
-def generate(duban, actor: Actor, period: str) -> dict:
-    """Issue the bulletin of a period: gather the facts, number it, store its .docx, audit it."""
+def _may_issue(actor: Actor) -> None:
     if not actor.has(OFFICE):
-        raise Forbidden("only the supervision office issues 督查通报")
+        raise Forbidden(text("bulletin.issue_forbidden"))
+
+
+def _period_begun(period: str, now: datetime) -> Period:
     span = parse_period(period)
-    now = duban.clock.now()
     if span.start > now:
-        raise InvalidInput(f"{span.label} has not begun", [{"field": "period", "message": "in the future"}])
-    for _ in range(_ATTEMPTS):
-        try:
-            return _issue(duban, actor, span, now)
-        except IntegrityError:  # (year, seq) taken by a bulletin issued at the same moment: renumber
-            continue
-    raise Conflict("other bulletins kept taking this number; try again")
+        raise InvalidInput(text("bulletin.not_begun", period=span.label),
+                           [{"field": "period", "message": text("bulletin.not_begun_field")}])
+    return span
 
 
-def _issue(duban, actor: Actor, span: Period, now: datetime) -> dict:
-    with duban.db.transaction() as session:
+def preview(duban, actor: Actor, period: str) -> dict:
+    """What issuing the period would give now (title, would-be number, counts and lists), and the
+    bulletins already in force for it; nothing is stored, numbered or audited."""
+    _may_issue(actor)
+    now = duban.clock.now()
+    span = _period_begun(period, now)
+    with duban.db.reading() as session:
         cutoff = min(span.end, now)
         facts = _facts(session, duban.calendar, span, cutoff)
-        year = now.astimezone(CHINA).year
-        seq = (session.scalar(select(func.max(Bulletin.seq)).where(Bulletin.year == year)) or 0) + 1
-        number = f"〔{year}〕第{seq}期"
+        year, seq = _next_number(session, now)
+        return {"period": span.code, "period_label": span.label, "title": _title(span),
+                "number": _number(year, seq), "cutoff": cutoff, "as_of_now": span.end > now,
+                "summary": facts["counts"], "lists": _lists(facts),
+                "issued": [_view(row, names) for row, names in _in_force(session, span.code)]}
+
+
+def generate(duban, actor: Actor, period: str, confirm_reissue: bool = False) -> dict:
+    """Issue the bulletin of a period: gather the facts, number it, store its .docx, audit it. A period
+    that has a bulletin in force already is refused (Conflict) unless `confirm_reissue`."""
+    _may_issue(actor)
+    now = duban.clock.now()
+    span = _period_begun(period, now)
+    for _ in range(_ATTEMPTS):
+        try:
+            return _issue(duban, actor, span, now, confirm_reissue)
+        except IntegrityError:  # (year, seq) taken by a bulletin issued at the same moment: renumber
+            continue
+    raise Conflict(text("bulletin.number_race"))
+
+
+def _issue(duban, actor: Actor, span: Period, now: datetime, confirm_reissue: bool) -> dict:
+    with duban.db.transaction() as session:
+        earlier = [row.number for row, _ in _in_force(session, span.code)]
+        if earlier and not confirm_reissue:
+            raise Conflict(text("bulletin.period_issued", period=span.label, numbers="、".join(earlier)),
+                           [{"field": "confirm_reissue", "message": text("bulletin.confirm_reissue")}])
+        cutoff = min(span.end, now)
+        facts = _facts(session, duban.calendar, span, cutoff)
+        year, seq = _next_number(session, now)
+        number, title = _number(year, seq), _title(span)
         issuer = session.scalar(select(Unit.name).where(Unit.kind == "office").order_by(Unit.sort)) or "督查室"
-        title = f"{span.label}督查督办工作情况通报"
         content = bulletin_docx.render(title=title, number=number, issuer=issuer, issued_at=now, period=span,
                                        cutoff=cutoff, facts=facts)
         row = Bulletin(period=span.code, year=year, seq=seq, number=number, title=title,
@@ -113,33 +149,101 @@ def _issue(duban, actor: Actor, span: Period, now: datetime) -> dict:
         session.add(row)
         session.flush()
         audit.append(session, actor.username, "bulletin.issue", f"bulletin:{row.id}",
-                     {"period": span.code, "number": number}, at=now)
-        return _view(row)
+                     {"period": span.code, "number": number, **({"reissue_after": earlier} if earlier else {})}, at=now)
+        return _view(row, _names(session, row))
 
 
-def list_bulletins(duban, actor: Actor) -> list[dict]:
-    """Issued bulletins, newest first."""
+def void(duban, actor: Actor, bulletin_id: int, reason: str) -> dict:
+    """作废: the office withdraws an issued bulletin with a reason; its number stays taken. Audited."""
+    _may_issue(actor)
+    reason = (reason or "").strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise InvalidInput(text("bulletin.void_reason"),
+                           [{"field": "reason", "message": text("bulletin.void_reason_field", limit=MAX_REASON)}])
+    now = duban.clock.now()
+    with duban.db.transaction() as session:
+        row = session.get(Bulletin, bulletin_id, with_for_update=session.bind.dialect.name == "postgresql")
+        if row is None:
+            raise NotFound(text("bulletin.not_found", id=bulletin_id))
+        if row.voided_at is not None:
+            raise Conflict(text("bulletin.already_void", number=row.number))
+        row.voided_at, row.voided_by, row.void_reason = now, actor.username, reason
+        audit.append(session, actor.username, "bulletin.void", f"bulletin:{row.id}",
+                     {"number": row.number, "period": row.period, "reason": reason}, at=now)
+        return _view(row, _names(session, row))
+
+
+def list_bulletins(duban, actor: Actor, include_voided: bool = True) -> list[dict]:
+    """Issued bulletins, newest first; voided ones marked (or left out)."""
     _may_read(actor)
     with duban.db.reading() as session:
-        return [_view(row) for row in session.scalars(
-            select(Bulletin).order_by(Bulletin.created_at.desc(), Bulletin.id.desc()))]
+        query = select(Bulletin).order_by(Bulletin.created_at.desc(), Bulletin.id.desc())
+        if not include_voided:
+            query = query.where(Bulletin.voided_at.is_(None))
+        rows = list(session.scalars(query))
+        names = _names(session, *rows)
+        return [_view(row, names) for row in rows]
 
 
 def document(duban, actor: Actor, bulletin_id: int) -> tuple[str, bytes]:
-    """(file name, .docx bytes) of an issued bulletin."""
+    """(file name, .docx bytes) of an issued bulletin; a voided one says so in its name."""
     _may_read(actor)
     with duban.db.reading() as session:
         row = session.get(Bulletin, bulletin_id)
         if row is None:
-            raise NotFound(f"bulletin {bulletin_id} not found")
-        name, content = f"督查通报{row.number}.docx", row.content
+            raise NotFound(text("bulletin.not_found", id=bulletin_id))
+        mark = text("bulletin.voided_mark") if row.voided_at else ""
+        name, content = f"督查通报{row.number}{mark}.docx", row.content
     audit.record_file(duban, actor, "bulletin.download", f"bulletin:{bulletin_id}", content)
     return name, content
 
 
-def _view(row: Bulletin) -> dict:
+def _in_force(session, period: str) -> list[tuple[Bulletin, dict]]:
+    rows = list(session.scalars(select(Bulletin).where(Bulletin.period == period, Bulletin.voided_at.is_(None))
+                                .order_by(Bulletin.created_at, Bulletin.id)))
+    names = _names(session, *rows)
+    return [(row, names) for row in rows]
+
+
+def _next_number(session, now: datetime) -> tuple[int, int]:
+    """Numbers run per year of issue; voided bulletins keep theirs, so the next is after every row."""
+    year = now.astimezone(CHINA).year
+    return year, (session.scalar(select(func.max(Bulletin.seq)).where(Bulletin.year == year)) or 0) + 1
+
+
+def _number(year: int, seq: int) -> str:
+    return f"〔{year}〕第{seq}期"
+
+
+def _title(span: Period) -> str:
+    return f"{span.label}督查督办工作情况通报"
+
+
+def _names(session, *rows: Bulletin) -> dict:
+    people = {u for row in rows for u in (row.created_by, row.voided_by) if u}
+    if not people:
+        return {}
+    return dict(session.execute(select(User.username, User.display_name).where(User.username.in_(people))).all())
+
+
+def _view(row: Bulletin, names: dict | None = None) -> dict:
+    names = names or {}
     return {"id": row.id, "period": row.period, "number": row.number, "title": row.title,
-            "summary": row.summary, "created_by": row.created_by, "created_at": row.created_at}
+            "summary": row.summary, "created_by": row.created_by,
+            "created_by_name": names.get(row.created_by) or row.created_by, "created_at": row.created_at,
+            "voided": row.voided_at is not None, "voided_at": row.voided_at, "voided_by": row.voided_by,
+            "voided_by_name": (names.get(row.voided_by) or row.voided_by) if row.voided_by else None,
+            "void_reason": row.void_reason}
+
+
+def _lists(facts: dict) -> dict:
+    """The preview's lists: which items and units each count is made of."""
+    def rows(key, *extra):
+        return [{"item_id": r["item_id"], "title": r["title"], "unit_name": r["unit_name"],
+                 **{name: r.get(name) for name in extra}} for r in facts[key]]
+    return {"completed": rows("completed", "on_time"), "overdue": rows("overdue", "due_at", "overdue_workdays"),
+            "urged": rows("urged"), "escalated": rows("escalated"), "praised": rows("praised"),
+            "criticised": rows("criticised", "reason")}
 
 
 # ---- the facts -----------------------------------------------------------------------------------------

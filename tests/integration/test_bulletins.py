@@ -12,7 +12,7 @@ from docx import Document
 from sqlalchemy import select
 
 from engine.clock import CHINA
-from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.models import AuditRecord
 from engine.services import bulletins
 from tests.integration.scoring import SECRET_TITLE, october
@@ -96,7 +96,70 @@ def test_a_quarter_running_is_reported_as_of_now_and_numbers_go_on(duban, org, w
     assert [b["number"] for b in bulletins.list_bulletins(duban, org["leader"])] == [
         "〔2026〕第3期", "〔2026〕第2期", "〔2026〕第1期"]
     duban.clock.set(datetime(2027, 1, 4, 9, tzinfo=CHINA))
-    assert bulletins.generate(duban, org["office"], "2026-Q4")["number"] == "〔2027〕第1期"  # per year of issue
+    with pytest.raises(Conflict):  # the quarter has its bulletin: a second one only when confirmed
+        bulletins.generate(duban, org["office"], "2026-Q4")
+    again = bulletins.generate(duban, org["office"], "2026-Q4", confirm_reissue=True)
+    assert again["number"] == "〔2027〕第1期"  # per year of issue
+
+
+def test_preview_issues_nothing_and_a_second_bulletin_of_a_period_needs_confirming(duban, org, world):
+    office = org["office"]
+    seen = bulletins.preview(duban, office, "2026-10")
+    assert (seen["number"], seen["title"], seen["issued"]) == ("〔2026〕第1期", "2026年10月督查督办工作情况通报", [])
+    assert seen["summary"]["completed"] == 3 and not seen["as_of_now"]
+    assert [(r["title"], r["unit_name"]) for r in seen["lists"]["overdue"]] == [("C 校舍改造问责", "教育局")]
+    assert SECRET_TITLE not in str(seen["lists"])
+    assert bulletins.list_bulletins(duban, office) == []  # nothing stored, no number taken
+    first = bulletins.generate(duban, office, "2026-10")
+    assert first["number"] == "〔2026〕第1期" and first["summary"] == seen["summary"]
+
+    again = bulletins.preview(duban, office, "2026-10")
+    assert again["number"] == "〔2026〕第2期" and [b["number"] for b in again["issued"]] == ["〔2026〕第1期"]
+    with pytest.raises(Conflict) as refused:
+        bulletins.generate(duban, office, "2026-10")
+    assert "2026年10月已发过通报（〔2026〕第1期）" in refused.value.message
+    assert refused.value.details[0]["field"] == "confirm_reissue"
+    assert len(bulletins.list_bulletins(duban, office)) == 1
+    second = bulletins.generate(duban, office, "2026-10", confirm_reissue=True)
+    assert second["number"] == "〔2026〕第2期"
+    for user in ("leader", "unit_a", "admin"):
+        with pytest.raises(Forbidden):
+            bulletins.preview(duban, org[user], "2026-10")
+
+
+def test_a_voided_bulletin_keeps_its_number_shows_why_and_no_longer_counts(duban, org, world):
+    office = org["office"]
+    first = bulletins.generate(duban, office, "2026-10")
+    duban.clock.advance(seconds=60)
+    voided = bulletins.void(duban, office, first["id"], "  数字有误，重新通报  ")
+    assert (voided["voided"], voided["void_reason"], voided["voided_by"]) == (True, "数字有误，重新通报", "office")
+    assert voided["voided_by_name"] == "督查室 王主任" and voided["voided_at"] == duban.clock.now()
+    # no longer the period's bulletin: issuing again needs no confirming, and takes the next number
+    assert bulletins.preview(duban, office, "2026-10")["issued"] == []
+    second = bulletins.generate(duban, office, "2026-10")
+    assert second["number"] == "〔2026〕第2期"
+    listed = bulletins.list_bulletins(duban, org["leader"])
+    assert [(b["number"], b["voided"]) for b in listed] == [("〔2026〕第2期", False), ("〔2026〕第1期", True)]
+    assert [b["number"] for b in bulletins.list_bulletins(duban, org["leader"], include_voided=False)] == [
+        "〔2026〕第2期"]
+    assert bulletins.document(duban, org["leader"], first["id"])[0] == "督查通报〔2026〕第1期（已作废）.docx"
+
+    with pytest.raises(Conflict):
+        bulletins.void(duban, office, first["id"], "再次作废")
+    for reason in ("", "   ", "长" * 501):
+        with pytest.raises(InvalidInput) as refused:
+            bulletins.void(duban, office, second["id"], reason)
+        assert refused.value.details[0]["field"] == "reason"
+    with pytest.raises(NotFound):
+        bulletins.void(duban, office, second["id"] + 1, "不存在")
+    for user in ("leader", "unit_a", "admin"):
+        with pytest.raises(Forbidden):
+            bulletins.void(duban, org[user], second["id"], "无权")
+    with duban.db.reading() as session:
+        record = session.execute(select(AuditRecord.actor, AuditRecord.target, AuditRecord.detail)
+                                 .where(AuditRecord.action == "bulletin.void")).one()
+    assert record == ("office", f"bulletin:{first['id']}",
+                      {"number": "〔2026〕第1期", "period": "2026-10", "reason": "数字有误，重新通报"})
 
 
 def test_periods_are_months_or_quarters_already_begun(duban, org, world):

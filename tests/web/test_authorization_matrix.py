@@ -48,6 +48,8 @@ MATRIX = [
     ("GET", "/api/v1/notifications", None, only(USERS)),
     ("GET", "/api/v1/audit", None, only({"auditor"})),
     ("GET", "/api/v1/admin/users", None, only({"admin", "secadmin"})),
+    ("GET", "/api/v1/bulletins/preview?period=2026-09", None, only({"office"})),
+    ("POST", "/api/v1/bulletins/9999/void", {"reason": "矩阵作废"}, only({"office"}, ok=404)),
     ("GET", "/tasks", None, only(USERS)),
     ("GET", "/tasks/{task}", None, only(SUPERVISORS | {"unit_a"}, refused=404)),
     ("GET", "/items", None, only(USERS)),
@@ -58,6 +60,7 @@ MATRIX = [
     ("GET", "/notifications", None, only(USERS)),
     ("GET", "/audit", None, only({"auditor"})),
     ("GET", "/admin/users", None, only({"admin", "secadmin"})),
+    ("GET", "/bulletins?preview=1&period=2026-09", None, only({"office"})),
     ("GET", "/account/password", None, only(USERS)),
 ]
 

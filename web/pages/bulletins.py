@@ -1,4 +1,4 @@
-"""督查通报 pages: the list with downloads, and the office's form to issue one (/bulletins)."""
+"""督查通报 pages: the list with downloads, and the office's forms to preview, issue and void (/bulletins)."""
 from __future__ import annotations
 
 import io
@@ -8,7 +8,7 @@ from flask import redirect, render_template, request, send_file, url_for
 
 from engine.clock import CHINA
 from engine.domain.roles import OFFICE
-from engine.errors import InvalidInput
+from engine.errors import Conflict, InvalidInput
 from engine.services import bulletins
 
 from .common import current_actor, duban
@@ -19,6 +19,7 @@ MONTHS_OFFERED, QUARTERS_OFFERED = 12, 4
 def routes(bp) -> None:
     bp.add_url_rule("/bulletins", "bulletins", listing, methods=["GET", "POST"])
     bp.add_url_rule("/bulletins/<int:bulletin_id>.docx", "bulletin_docx", download)
+    bp.add_url_rule("/bulletins/<int:bulletin_id>/void", "bulletin_void", void, methods=["POST"])
 
 
 def periods(now: datetime) -> list[tuple[str, str]]:
@@ -37,22 +38,50 @@ def periods(now: datetime) -> list[tuple[str, str]]:
 
 
 def listing():
+    """The list; ?preview=1&period=P shows what that period's bulletin would say; POST issues one (a
+    period with a bulletin in force asks for confirmation first: 409 with the confirm box)."""
     actor = current_actor()
-    error, status = None, 200
+    error, status, preview, chosen = None, 200, None, request.values.get("period")
     if request.method == "POST":
         try:
-            issued = bulletins.generate(duban(), actor, request.form.get("period", ""))
+            issued = bulletins.generate(duban(), actor, chosen or "", request.form.get("confirm_reissue") == "1")
         except InvalidInput as invalid:
             error, status = invalid.message, 422
+        except Conflict as conflict:
+            error, status = conflict.message, 409
+            preview = bulletins.preview(duban(), actor, chosen)
         else:
             return redirect(url_for("pages.bulletins", issued=issued["id"]))
+    elif request.args.get("preview"):
+        try:
+            preview = bulletins.preview(duban(), actor, chosen or "")
+        except InvalidInput as invalid:
+            error, status = invalid.message, 422
+    return _render(actor, error, status, preview=preview, chosen=chosen)
+
+
+def _render(actor, error=None, status=200, **extra):
     rows = bulletins.list_bulletins(duban(), actor)
-    issued = request.args.get("issued", type=int)
     offered = periods(duban().clock.now())
+    issued = request.args.get("issued", type=int)
     # Last month is the usual choice: a bulletin reports a period that has ended.
-    return render_template("bulletins.html", bulletins=rows, periods=offered, chosen=offered[1][0], error=error,
+    chosen = extra.pop("chosen", None)
+    chosen = chosen if chosen in dict(offered) else offered[1][0]
+    return render_template("bulletins.html", bulletins=rows, periods=offered, chosen=chosen, error=error,
                            issued=next((b for b in rows if b["id"] == issued), None),
-                           can_issue=actor.has(OFFICE)), status
+                           voided=request.args.get("voided", type=int),
+                           can_issue=actor.has(OFFICE), **extra), status
+
+
+def void(bulletin_id):
+    actor = current_actor()
+    try:
+        bulletins.void(duban(), actor, bulletin_id, request.form.get("reason", ""))
+    except InvalidInput as invalid:
+        return _render(actor, invalid.message, 422, void_open=bulletin_id)
+    except Conflict as conflict:
+        return _render(actor, conflict.message, 409)
+    return redirect(url_for("pages.bulletins", voided=bulletin_id))
 
 
 def download(bulletin_id):
