@@ -162,12 +162,14 @@ def unit_group():
 @click.option("--name", required=True, help="名称")
 @click.option("--kind", default="unit", show_default=True,
               help="office, leader, unit, discipline or other (or 督查室, 领导, 承办单位, 纪委, 其他)")
-@click.option("--parent", default=None, help="the parent unit (not stored yet: refused)")
-def unit_add(unit_id, name, kind, parent):
+@click.option("--parent", default=None, help="the parent unit's id (上级单位)")
+@click.option("--category", default=None,
+              help="dept, township, party, vertical or other (or 县直部门, 乡镇（街道）, 党群部门, 垂直管理部门, 其他)")
+def unit_add(unit_id, name, kind, parent, category):
     """Create the unit UNIT_ID; audited."""
     from engine.services import org
 
-    fields = {"id": unit_id, "name": name, "kind": kind, "parent_id": parent}
+    fields = {"id": unit_id, "name": name, "kind": kind, "parent_id": parent, "category": category}
     unit = _or_exit(lambda: org.create_unit(bootstrap(), None, fields, by=_operator()))
     click.echo(f"{unit_id}: created ({unit['kind_name']})")
 

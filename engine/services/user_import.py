@@ -18,13 +18,16 @@ from . import accounts, audit, org
 
 UNITS, USERS = "单位", "用户"
 COLUMNS = {
-    UNITS: [("编号", "id"), ("名称", "name"), ("类别", "kind")],
+    UNITS: [("编号", "id"), ("名称", "name"), ("类别", "kind"), ("上级单位编号", "parent_id"), ("分类", "category")],
     USERS: [("用户名", "username"), ("姓名", "name"), ("单位编号", "unit_id"), ("电子邮箱", "email"),
             ("初始口令", "password")],
 }
+# Columns a sheet must have; those after them may be left off (a template from before 单位层级 still reads).
+REQUIRED = {UNITS: 3, USERS: 5}
 MAX_ROWS = 2000
 GUIDE = [
-    "“单位”工作表：编号为字母、数字、下划线或连字符；类别填 督查室、领导、承办单位、纪委 或 其他（空着即承办单位）。",
+    "“单位”工作表：编号为字母、数字、下划线或连字符；类别填 督查室、领导、承办单位、纪委 或 其他（空着即承办单位）；",
+    "上级单位编号可空（顶层单位），须已存在或在本表中；分类填 县直部门、乡镇（街道）、党群部门、垂直管理部门 或 其他，可空。",
     "“用户”工作表：用户名为 2–64 位字母、数字、点、下划线或连字符；单位编号须已存在或在“单位”工作表中；",
     "初始口令至少 8 位、含三类字符且不含用户名，本人首次登录时须修改。角色由安全管理员另行授予（三员分立）。",
     "导入后逐行报告：已创建，或未创建及原因。已存在的编号、用户名不会被改动。",
@@ -41,7 +44,7 @@ def template(actor: Actor) -> bytes:
         page.append([label for label, _ in columns])
         for cell in page[1]:
             cell.font = Font(bold=True)
-        for letter in "ABCDE"[:len(columns)]:
+        for letter in "ABCDEFG"[:len(columns)]:
             page.column_dimensions[letter].width = 18
     guide = book.create_sheet("说明")
     for line in GUIDE:
@@ -59,7 +62,7 @@ def import_workbook(duban, actor: Actor, data: bytes, ip: str | None = None) -> 
     rows = []
     for sheet, create in ((UNITS, _unit), (USERS, _user)):
         seen = {}
-        for number, record in sheets.get(sheet, []):
+        for number, record in _parents_first(sheets.get(sheet, []), sheet):
             key = record.get(COLUMNS[sheet][0][1]) or ""
             if key and key in seen:
                 rows.append(_row(sheet, number, key, False, text("import.duplicate", row=seen[key])))
@@ -71,6 +74,7 @@ def import_workbook(duban, actor: Actor, data: bytes, ip: str | None = None) -> 
                 rows.append(_row(sheet, number, key, False, error.message))
             else:
                 rows.append(_row(sheet, number, key, True, message))
+    rows.sort(key=lambda row: (row["sheet"] != UNITS, row["row"]))  # reported in the sheets' order
     created = sum(row["created"] for row in rows)
     audit.record(duban, actor, "directory.import", "directory",
                  {"created": created, "refused": len(rows) - created}, ip)
@@ -78,8 +82,34 @@ def import_workbook(duban, actor: Actor, data: bytes, ip: str | None = None) -> 
 
 
 def _unit(duban, actor, record, ip) -> str:
-    org.create_unit(duban, actor, {"id": record["id"], "name": record["name"], "kind": record["kind"] or "unit"}, ip)
+    org.create_unit(duban, actor, {"id": record["id"], "name": record["name"], "kind": record["kind"] or "unit",
+                                   "parent_id": record.get("parent_id"), "category": record.get("category")}, ip)
     return text("import.unit_created")
+
+
+def _parents_first(records: list, sheet: str) -> list:
+    """Units after the units of the sheet above them, so a sheet lists them in any order; a cycle or an
+    unknown parent is left in place for create_unit to refuse. Users keep their order."""
+    if sheet != UNITS:
+        return records
+    first = {}
+    for entry in records:
+        first.setdefault(entry[1].get("id"), entry)
+    placed, ordered = set(), []
+
+    def place(entry, path=()):
+        if entry[0] in placed:
+            return
+        key, parent = entry[1].get("id"), entry[1].get("parent_id")
+        if parent and parent in first and parent not in path and parent != key:
+            place(first[parent], (*path, key))
+        if entry[0] not in placed:
+            placed.add(entry[0])
+            ordered.append(entry)
+
+    for entry in records:
+        place(entry)
+    return ordered
 
 
 def _user(duban, actor, record, ip) -> str:
@@ -114,7 +144,10 @@ def _records(page, sheet: str) -> list[tuple[int, dict]]:
     columns = COLUMNS[sheet]
     lines = page.iter_rows(values_only=True)
     header = [_cell(value) for value in next(lines, ())][:len(columns)]
-    if header[:len(columns)] != [label for label, _ in columns]:
+    while header and not header[-1]:
+        header.pop()
+    given = max(len(header), REQUIRED[sheet])
+    if header != [label for label, _ in columns][:given]:
         expected = "、".join(label for label, _ in columns)
         raise InvalidInput(text("import.header", sheet=sheet, columns=expected),
                            [{"field": "file", "message": text("import.header", sheet=sheet, columns=expected)}])

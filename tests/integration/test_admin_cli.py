@@ -54,8 +54,16 @@ def test_refusals_are_said_in_chinese_with_a_failing_status(duban_sqlite, sqlite
     assert split.returncode == 2 and "三员分立" in split.stderr
     taken = duban(sqlite_url, tmp_path, "unit", "add", "fgj", "--name", "发改局")
     assert taken.returncode == 2 and "已存在" in taken.stderr
-    parent = duban(sqlite_url, tmp_path, "unit", "add", "cgz", "--name", "城关镇", "--parent", "xzf")
-    assert parent.returncode == 2 and "上级单位" in parent.stderr
+    parent = duban(sqlite_url, tmp_path, "unit", "add", "cgz", "--name", "城关镇", "--parent", "nowhere")
+    assert parent.returncode == 2 and "单位“nowhere”不存在" in parent.stderr
+    category = duban(sqlite_url, tmp_path, "unit", "add", "cgz", "--name", "城关镇", "--category", "村")
+    assert category.returncode == 2 and "分类" in category.stderr
     with duban_sqlite.db.reading() as session:
         assert session.scalars(select(User).where(User.username == "wangwu")).one_or_none() is None
         assert session.get(Unit, "cgz") is None
+    placed = duban(sqlite_url, tmp_path, "unit", "add", "cgz", "--name", "城关镇", "--parent", "xzf",
+                   "--category", "乡镇（街道）")
+    assert placed.returncode == 0, placed.stderr
+    with duban_sqlite.db.reading() as session:
+        unit = session.get(Unit, "cgz")
+        assert (unit.parent_id, unit.category, unit.active) == ("xzf", "township", True)

@@ -83,3 +83,22 @@ def test_what_is_not_the_template_is_refused_whole(duban, org):
         user_import.import_workbook(duban, org["secadmin"], workbook())
     with pytest.raises(Forbidden):
         user_import.template(org["office"])
+
+
+def test_units_come_with_their_parents_and_categories_in_any_order(duban, org):
+    """单位层级 from the sheet: a sub-unit may come before its parent; an unknown parent or category is
+    refused on its row; a workbook from before the two columns still reads."""
+    data = workbook(units=[("cgz-nj", "城关镇农技站", "", "cgz", ""), ("cgz", "城关镇", "承办单位", "xzf", "乡镇（街道）"),
+                           ("hsz", "红山镇", "", "nowhere", ""), ("dfz", "东风镇", "", "", "村")],
+                    unit_header=("编号", "名称", "类别", "上级单位编号", "分类"))
+    report = user_import.import_workbook(duban, org["admin"], data)
+    assert [(r["row"], r["key"], r["created"]) for r in report["rows"]] == [
+        (2, "cgz-nj", True), (3, "cgz", True), (4, "hsz", False), (5, "dfz", False)]
+    assert "nowhere" in report["rows"][2]["message"] and "分类" in report["rows"][3]["message"]
+    with duban.db.reading() as session:
+        assert (session.get(Unit, "cgz").parent_id, session.get(Unit, "cgz").category) == ("xzf", "township")
+        assert session.get(Unit, "cgz-nj").parent_id == "cgz"
+    old = user_import.import_workbook(duban, org["admin"], workbook(units=[("xqz", "西桥镇", "")]))
+    assert old["created"] == 1
+    sheet = load_workbook(io.BytesIO(user_import.template(org["admin"])))["单位"]
+    assert [c.value for c in sheet[1]] == ["编号", "名称", "类别", "上级单位编号", "分类"]

@@ -127,22 +127,29 @@ def user_tasks(username):
 
 
 def unit_list(error: str | None = None, typed: dict | None = None):
-    """Units for the system administrator, with 新建单位 and each row's edit form."""
+    """Units for the system administrator as a tree (each under its 上级单位), with 新建单位 and each
+    row's edit form: name, kind, parent, category, 督查联络员; 停用/启用."""
     actor = current_actor()
     org._require_sysadmin(actor, "管理单位")
     units = services.list_units(duban())
     rows, _ = users.list_users(duban(), actor, 1, 5000)
-    people = {}
+    people, members = {}, {}
     for row in rows:
         people[row["unit"]] = people.get(row["unit"], 0) + 1
-    return render_template("units.html", units=units, kinds=org.KINDS, people=people, typed=typed or {},
-                           error=error or request.args.get("error"), message=request.args.get("done")), \
-        422 if error else 200
+        if row["active"]:
+            members.setdefault(row["unit"], []).append(row)
+    return render_template("units.html", units=org.unit_tree(units), kinds=org.KINDS, categories=org.CATEGORIES,
+                           names={u["id"]: u["name"] for u in units}, people=people, members=members,
+                           typed=typed or {}, error=error or request.args.get("error"),
+                           message=request.args.get("done")), 422 if error else 200
+
+
+UNIT_FIELDS = ("id", "name", "kind", "parent_id", "category")
 
 
 def new_unit():
     actor = current_actor()
-    fields = {key: request.form.get(key, "") for key in ("id", "name", "kind")}
+    fields = {key: request.form.get(key, "") for key in UNIT_FIELDS}
     try:
         org.create_unit(duban(), actor, fields, ip=request.remote_addr)
     except DubanError as failure:
@@ -152,16 +159,27 @@ def new_unit():
     return redirect(url_for("pages.units", done=f"{fields['id']}：已创建"))
 
 
+UNIT_DONE = {"update": "已保存", "deactivate": "已停用，不再作为承办单位供选择", "activate": "已启用"}
+
+
 def unit_action(unit_id):
     actor = current_actor()
-    changes = {key: request.form.get(key) for key in ("name", "kind") if request.form.get(key)}
+    action = request.form.get("action", "update")
+    if action == "update":
+        # Every field is sent: an emptied parent, category or liaison clears it.
+        changes = {key: request.form.get(key, "") for key in ("name", "kind", "parent_id", "category", "liaison")}
+    elif action in UNIT_DONE:
+        changes = {"active": action == "activate"}
+    else:
+        raise InvalidInput(text("field.one_of", choices="、".join(UNIT_DONE)),
+                           [{"field": "action", "message": text("field.one_of", choices="、".join(UNIT_DONE))}])
     try:
         org.update_unit(duban(), actor, unit_id, changes, ip=request.remote_addr)
     except DubanError as error:
         if getattr(error, "code", "") in ("forbidden", "unauthenticated", "not_found"):
             raise
         return redirect(url_for("pages.units", error=f"{unit_id}：{error.message}"))
-    return redirect(url_for("pages.units", done=f"{unit_id}：已保存"))
+    return redirect(url_for("pages.units", done=f"{unit_id}：{UNIT_DONE[action]}"))
 
 
 def import_people():
