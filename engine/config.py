@@ -19,6 +19,13 @@ def _int(env, name, default):
     return int(value) if value not in (None, "") else default
 
 
+def _file_storage(value):
+    value = (value or "").strip().lower() or None
+    if value not in (None, "local", "database"):
+        raise ValueError(f"DUBAN_FILE_STORAGE must be local or database, not {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class EngineLimits:
     """What a deployed process may ask of the engine: checked at deploy, and again at run time for
@@ -54,6 +61,12 @@ class Settings:
     # 佐证材料: largest uploaded file, and most bytes of files one item may hold.
     max_file_bytes: int = 20 * 1024 * 1024
     max_item_files_bytes: int = 200 * 1024 * 1024
+    # 佐证材料: where new files' bytes go, "local" (files under var_dir) or "database"; None: local with
+    # SQLite (one machine), the database otherwise (every machine shares it). Reading follows each
+    # file's own record, so changing this never loses a file.
+    file_storage: str | None = None
+    # Hours an upload no submitted form and no item took is kept before the workers delete it.
+    file_retention_hours: float = 24.0
     # Working days before a deadline at which an item turns yellow (预警).
     yellow_workdays: int = 2
     token_ttl_hours: int = 12
@@ -88,6 +101,13 @@ class Settings:
         return not self.redis_url
 
     @property
+    def files_in(self) -> str:
+        """Where new files' bytes are kept: "local" or "database" (see `file_storage`)."""
+        if self.file_storage:
+            return self.file_storage
+        return "local" if self.database_url.startswith("sqlite") else "database"
+
+    @property
     def limits(self) -> EngineLimits:
         return EngineLimits(min_timer_cycle_s=self.min_timer_cycle_s, max_multi_instance=self.max_multi_instance)
 
@@ -110,6 +130,8 @@ class Settings:
             max_submission_bytes=_int(env, "DUBAN_MAX_SUBMISSION_BYTES", 256 * 1024),
             max_file_bytes=_int(env, "DUBAN_MAX_FILE_BYTES", 20 * 1024 * 1024),
             max_item_files_bytes=_int(env, "DUBAN_MAX_ITEM_FILES_BYTES", 200 * 1024 * 1024),
+            file_storage=_file_storage(env.get("DUBAN_FILE_STORAGE")),
+            file_retention_hours=_float(env, "DUBAN_FILE_RETENTION_HOURS", 24.0),
             yellow_workdays=_int(env, "DUBAN_YELLOW_WORKDAYS", 2),
             token_ttl_hours=_int(env, "DUBAN_TOKEN_TTL_HOURS", 12),
             session_idle_minutes=_int(env, "DUBAN_SESSION_IDLE_MINUTES", 30),

@@ -452,6 +452,8 @@ class Extension(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None]
     comment: Mapped[str] = mapped_column(Text, default="")
+    # 佐证材料 sent with the request: ids of stored_files, tied to the item when it was made.
+    evidence: Mapped[list] = mapped_column(Json, default=list, server_default="[]")
 
 
 class AssessmentRule(Base):
@@ -598,8 +600,9 @@ class SourceReply(Base):
 
 
 class StoredFile(Base):
-    """佐证材料: an uploaded file's description. Its bytes are in `stored_file_contents`, so listing
-    an item's files never reads them (engine/services/files.py)."""
+    """佐证材料: an uploaded file's description. Its bytes are in `stored_file_contents` or a file under
+    DUBAN_VAR_DIR named by its SHA-256 (`storage`), so listing an item's files never reads them
+    (engine/services/files.py)."""
 
     __tablename__ = "stored_files"
     __table_args__ = (Index("ix_stored_files_item", "item_id"),)
@@ -613,6 +616,11 @@ class StoredFile(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime]
+    # Where the bytes are: "database" (stored_file_contents) or "local" (engine/blobs.py).
+    storage: Mapped[str] = mapped_column(String(16), default="database", server_default="database")
+    # When a submitted form first held it. Neither this nor an item: an abandoned upload, deleted
+    # after DUBAN_FILE_RETENTION_HOURS (files.clean_up).
+    referenced_at: Mapped[datetime | None]
 
 
 class StoredFileContent(Base):

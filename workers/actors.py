@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import dramatiq
 
-from engine.services import notifications, timers
+from engine.services import files, notifications, timers
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 class Actors:
     fire_timers: dramatiq.Actor
     send_mail: dramatiq.Actor
+    clean_files: dramatiq.Actor
 
 
 def declare(broker: dramatiq.Broker, duban) -> Actors:
@@ -30,10 +31,19 @@ def declare(broker: dramatiq.Broker, duban) -> Actors:
         """Mail one notification; a repeated delivery of a sent one sends nothing."""
         notifications.send_mail(duban, notification_id)
 
+    def clean_files() -> None:
+        """Delete abandoned uploads (佐证材料 no form or item took in time) and unrecorded local files."""
+        deleted = files.clean_up(duban)
+        if deleted:
+            log.info("%s abandoned upload(s) deleted", deleted)
+
     return Actors(
         fire_timers=dramatiq.actor(fire_timers, broker=broker, actor_name="fire_timers", queue_name="timers",
                                    max_retries=5, min_backoff=1000, max_backoff=30000),
         # Failures are retried by the scheduler after the lease, not by Dramatiq.
         send_mail=dramatiq.actor(send_mail, broker=broker, actor_name="send_mail", queue_name="mail",
                                  max_retries=0),
+        # The scheduler sends it again within the hour; nothing is lost by a failed run.
+        clean_files=dramatiq.actor(clean_files, broker=broker, actor_name="clean_files", queue_name="maintenance",
+                                   max_retries=0),
     )

@@ -1,21 +1,27 @@
-"""The timer scheduler: every DUBAN_TIMER_POLL_S it sends instances with due timers to the workers."""
+"""The timer scheduler: every DUBAN_TIMER_POLL_S it sends instances with due timers to the workers,
+and every hour the clean-up of abandoned uploads."""
 from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 
 from engine.services import notifications, progress, timers
 
 log = logging.getLogger(__name__)
 
+# How often the workers delete abandoned uploads (each run is cheap when there are none).
+FILE_CLEAN_UP_EVERY = timedelta(hours=1)
+
 
 class TimerScheduler:
-    """Sends due timers (by instance) and pending e-mails to the workers."""
+    """Sends due timers (by instance), pending e-mails and the hourly clean-up of uploads to the workers."""
 
     def __init__(self, duban, actors):
         self.duban = duban
         self.actors = actors
         self._stop = threading.Event()
+        self._clean_files_at = None  # at the first tick: a restart does not wait an hour
 
     def tick(self) -> int:
         instance_ids = timers.dispatch_due(self.duban)
@@ -28,6 +34,10 @@ class TimerScheduler:
             progress.remind_monthly_progress(self.duban)
         except Exception:  # noqa: BLE001 - a failed reminder must not hold up the timers; the next tick retries
             log.exception("monthly progress reminder failed")
+        now = self.duban.clock.now()
+        if self._clean_files_at is None or now >= self._clean_files_at:
+            self.actors.clean_files.send()
+            self._clean_files_at = now + FILE_CLEAN_UP_EVERY
         return len(instance_ids)
 
     def run(self) -> None:

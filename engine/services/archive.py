@@ -78,7 +78,7 @@ def _contents(duban, session, item: Item, actor: Actor, now: datetime) -> dict[s
         body = documents.fill(documents.template_bytes(duban, doc["kind"]),
                               documents.values(duban, session, item, entry, doc))
         files[_unique(files, f"文书/{_safe(doc['filename'])}")] = body
-    attached = stored_files.contents_of(session, item.id)
+    attached = stored_files.contents_of(duban, session, item.id)
     # file id: its path in the archive, so each report names the files it came with
     evidence = {listing["id"]: f"佐证材料/{index:02d}-{_safe(listing['name'])}"
                 for index, (listing, _) in enumerate(attached, start=1)}

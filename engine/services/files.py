@@ -1,9 +1,16 @@
 """佐证材料: files units and the office attach to items (reports, 延期申请, 批示 scans, photos).
 
-Storage is the database itself: a file's description is a row of `stored_files`, its bytes a row of
-`stored_file_contents` (so listing files never reads them). Every web, worker and scheduler process
-already shares that database, embedded (SQLite under DUBAN_VAR_DIR) or on several machines
-(PostgreSQL), so no storage service is added, and a file commits or rolls back with what refers to it.
+A file's description is a row of `stored_files`; its bytes (never read to list files) are where
+DUBAN_FILE_STORAGE said when it was uploaded, recorded in the row's `storage`:
+- "database": a row of `stored_file_contents`. Every web, worker and scheduler process on every
+  machine already shares the database, so no storage service is added. The default with PostgreSQL.
+- "local": a file under DUBAN_VAR_DIR/files named by its SHA-256 (engine/blobs.py), for one machine:
+  the database stays small and backups of the files are plain copies. The default with SQLite.
+Each file is read from where its row says, so changing the setting never loses one. A row that does
+not commit leaves no blob behind, and blobs no row names any more are removed (`clean_up`).
+
+An upload that no submitted form holds and no item took within DUBAN_FILE_RETENTION_HOURS (a form
+left unsent) is deleted by the workers (`clean_up`, workers/actors.py `clean_files`).
 
 A file's type is what its bytes are (magic numbers, the members of a zip, the streams of an OLE2
 compound file), never what its name or the browser says; anything else is refused (422). Sizes are
@@ -18,18 +25,24 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 import zipfile
+from datetime import timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 
 from ..access import Actor, items_visible, visible_item
+from ..blobs import LocalBlobs
 from ..domain.roles import OFFICE, SYSTEM_ADMINS, UNIT
 from ..errors import Forbidden, FormInvalid, InvalidInput, NotFound
 from ..models import Item, StoredFile, StoredFileContent, User
 from ..texts import text
 from . import audit
 
+log = logging.getLogger(__name__)
+
+LOCAL, DATABASE = "local", "database"
 PDF = "application/pdf"
 OFD = "application/ofd"
 ZIP = "application/zip"
@@ -137,19 +150,35 @@ def upload(duban, actor: Actor, name: str | None, data: bytes, item_id: int | No
     kind = sniff(data)
     if kind is None:
         _refuse("file", text("file.type_refused", name=name))
+    sha256 = hashlib.sha256(data).hexdigest()
+    if duban.settings.files_in == DATABASE:
+        return _record(duban, actor, name, data, kind, sha256, item_id, DATABASE)
+    store = blobs(duban)
+    try:
+        with store.writing():
+            store.put(data, sha256)
+            return _record(duban, actor, name, data, kind, sha256, item_id, LOCAL)
+    except BaseException:
+        _forget(duban, store, {sha256})  # no row names it: the blob goes, unless another file has the same bytes
+        raise
+
+
+def _record(duban, actor: Actor, name: str, data: bytes, kind: str, sha256: str, item_id: int | None,
+            storage: str) -> dict:
     now = duban.clock.now()
     with duban.db.transaction() as session:
         if item_id is not None:
             item = visible_item(session, actor, item_id)
             _may_attach(actor, item)
             _check_room(duban, session, item.id, name, len(data))
-        row = StoredFile(item_id=item_id, name=name, size=len(data), content_type=kind,
-                         sha256=hashlib.sha256(data).hexdigest(), uploaded_by=actor.username, uploaded_at=now)
+        row = StoredFile(item_id=item_id, name=name, size=len(data), content_type=kind, sha256=sha256,
+                         uploaded_by=actor.username, uploaded_at=now, storage=storage)
         session.add(row)
         session.flush()
-        session.add(StoredFileContent(file_id=row.id, data=data))
+        if storage == DATABASE:
+            session.add(StoredFileContent(file_id=row.id, data=data))
         audit.append(session, actor.username, "file.uploaded", f"file:{row.id}",
-                     {"name": name, "bytes": len(data), "sha256": row.sha256, "item_id": item_id}, at=now)
+                     {"name": name, "bytes": len(data), "sha256": sha256, "item_id": item_id}, at=now)
         return describe(row)
 
 
@@ -157,11 +186,11 @@ def download(duban, actor: Actor, file_id: int) -> tuple[dict, bytes]:
     """(description, bytes) of a file the caller may see (NotFound otherwise); the audit log records it."""
     with duban.db.reading() as session:
         row = visible_file(session, actor, file_id)
-        data = session.get(StoredFileContent, row.id).data
+        data = _bytes(duban, session, row)
         listing = describe(row)
-    audit.record_file(duban, actor, "file.downloaded", f"file:{file_id}", bytes(data),
+    audit.record_file(duban, actor, "file.downloaded", f"file:{file_id}", data,
                       name=listing["name"], item_id=listing["item_id"])
-    return listing, bytes(data)
+    return listing, data
 
 
 def list_item_files(duban, actor: Actor, item_id: int) -> list[dict]:
@@ -171,6 +200,15 @@ def list_item_files(duban, actor: Actor, item_id: int) -> list[dict]:
         return files_of(session, item.id)
 
 
+def describe_visible(duban, actor: Actor, file_ids: list[int]) -> list[dict]:
+    """The descriptions of those of these files the caller may see, in the order given (a form shown
+    again after a refusal names the files already uploaded for it)."""
+    with duban.db.reading() as session:
+        rows = {row.id: describe(row) for row in session.scalars(
+            select(StoredFile).where(StoredFile.id.in_(file_ids), _visible(actor)))}
+    return [rows[i] for i in file_ids if i in rows]
+
+
 def files_of(session, item_id: int) -> list[dict]:
     rows = session.execute(select(StoredFile, User.display_name)
                            .outerjoin(User, User.username == StoredFile.uploaded_by)
@@ -178,12 +216,13 @@ def files_of(session, item_id: int) -> list[dict]:
     return [{**describe(row), "uploaded_by_name": display or row.uploaded_by} for row, display in rows]
 
 
-def contents_of(session, item_id: int) -> list[tuple[dict, bytes]]:
+def contents_of(duban, session, item_id: int) -> list[tuple[dict, bytes]]:
     """(description, bytes) of each file of an item, oldest first: for its archive (立卷归档)."""
     rows = session.execute(select(StoredFile, StoredFileContent.data)
-                           .join(StoredFileContent, StoredFileContent.file_id == StoredFile.id)
+                           .outerjoin(StoredFileContent, StoredFileContent.file_id == StoredFile.id)
                            .where(StoredFile.item_id == item_id).order_by(StoredFile.id)).all()
-    return [(describe(row), bytes(data)) for row, data in rows]
+    store = blobs(duban)
+    return [(describe(row), store.get(row.sha256) if row.storage == LOCAL else bytes(data)) for row, data in rows]
 
 
 def may_attach(actor: Actor, created_by: str, unit_ids) -> bool:
@@ -197,7 +236,9 @@ def may_attach(actor: Actor, created_by: str, unit_ids) -> bool:
 def claim(duban, session, actor: Actor, field: str, ids: list, item_id: int | None) -> None:
     """A submitted form's files (`ids` of field `field`) tie to the task's item.
 
-    Each must be one the submitter may see, and not already another item's: else FormInvalid on the field."""
+    Each must be one the submitter may see, and not already another item's: else FormInvalid on the field.
+    Each is then held (`referenced_at`), item or not, so the clean-up of abandoned uploads keeps it."""
+    now = duban.clock.now()
     for file_id in ids:
         row = session.scalars(select(StoredFile).where(StoredFile.id == file_id, _visible(actor))).one_or_none()
         if row is None or (row.item_id is not None and row.item_id != item_id):
@@ -206,7 +247,57 @@ def claim(duban, session, actor: Actor, field: str, ids: list, item_id: int | No
         if row.item_id is None and item_id is not None:
             _check_room(duban, session, item_id, row.name, row.size, field)
             row.item_id = item_id
-            session.flush()
+        if row.referenced_at is None:
+            row.referenced_at = now
+        session.flush()
+
+
+def clean_up(duban) -> int:
+    """Delete the uploads no submitted form held and no item took within DUBAN_FILE_RETENTION_HOURS,
+    then the local blobs no file names any more; returns the files deleted. The workers run it
+    (workers/actors.py `clean_files`, sent by the scheduler); a second run at once deletes nothing."""
+    now = duban.clock.now()
+    cutoff = now - timedelta(hours=duban.settings.file_retention_hours)
+    abandoned = and_(StoredFile.item_id.is_(None), StoredFile.referenced_at.is_(None),
+                     StoredFile.uploaded_at < cutoff)
+    with duban.db.transaction() as session:
+        # The whole condition in the DELETE: a form submitted meanwhile (PostgreSQL re-checks a row
+        # another transaction changed) keeps its file. Its bytes in the database go by ON DELETE CASCADE.
+        gone = session.execute(delete(StoredFile).where(abandoned).returning(
+            StoredFile.id, StoredFile.name, StoredFile.sha256, StoredFile.uploaded_by, StoredFile.uploaded_at)).all()
+        for file_id, name, sha256, uploader, uploaded_at in gone:
+            audit.append(session, None, "file.abandoned_deleted", f"file:{file_id}",
+                         {"name": name, "sha256": sha256, "uploaded_by": uploader,
+                          "uploaded_at": uploaded_at.isoformat()}, at=now)
+    store = blobs(duban)
+    if store.root.is_dir():
+        with store.removing(), duban.db.reading() as session:
+            removed = store.sweep(set(session.scalars(select(StoredFile.sha256).where(StoredFile.storage == LOCAL))))
+        if removed:
+            log.info("removed %s local file(s) no record names", len(removed))
+    return len(gone)
+
+
+def blobs(duban) -> LocalBlobs:
+    """The local files of this installation, whatever DUBAN_FILE_STORAGE is now (older files may be there)."""
+    return LocalBlobs(duban.settings.var_dir / "files")
+
+
+def _bytes(duban, session, row: StoredFile) -> bytes:
+    if row.storage == LOCAL:
+        return blobs(duban).get(row.sha256)
+    return bytes(session.get(StoredFileContent, row.id).data)
+
+
+def _forget(duban, store: LocalBlobs, sha256s: set[str]) -> None:
+    """Remove these blobs unless a committed file names them."""
+    try:
+        with store.removing(), duban.db.reading() as session:
+            named = set(session.scalars(select(StoredFile.sha256).where(
+                StoredFile.storage == LOCAL, StoredFile.sha256.in_(sha256s))))
+            store.remove(sha256s - named)
+    except Exception:  # noqa: BLE001 - the caller's own error matters more; clean_up sweeps it later
+        log.exception("could not remove unrecorded local files %s", sorted(sha256s))
 
 
 def visible_file(session, actor: Actor, file_id: int) -> StoredFile:

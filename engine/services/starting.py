@@ -86,8 +86,9 @@ def start(duban, actor: Actor, key: str, data: dict | None) -> dict:
         for field, ids in evidence.items():
             files.claim(duban, session, actor, field, ids, None)
     instance = instances.start_instance(duban, actor, key, variables)
-    if instance.get("item_id") and evidence:
-        with duban.db.transaction() as session:  # they join the item the start registered
+    if evidence:
+        # Held now (kept from the clean-up of abandoned uploads), and joining the item the start registered.
+        with duban.db.transaction() as session:
             for field, ids in evidence.items():
-                files.claim(duban, session, actor, field, ids, instance["item_id"])
+                files.claim(duban, session, actor, field, ids, instance.get("item_id"))
     return {"instance_id": instance["id"], "item_id": instance.get("item_id")}

@@ -215,7 +215,7 @@ def test_the_scheduler_tick_sends_the_reminder(duban, org):
             def send(self, *_):
                 pass
 
-        fire_timers = send_mail = _Actor()
+        fire_timers = send_mail = clean_files = _Actor()
 
     through_assignment(duban, org, co_units=())
     duban.clock.set(datetime(2026, 9, 30, 9, 0))
