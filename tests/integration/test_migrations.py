@@ -124,3 +124,47 @@ def test_definitions_deployed_before_declarations_get_them_postgres():
 
     with scratch_postgres("duban_old") as url:
         _assert_declared_as_deployed_today(_migrate_old_definitions(url))
+
+
+def test_files_stored_before_0015_stay_in_the_database_and_go_back_there_on_downgrade(tmp_path, monkeypatch):
+    """Revision 0015: earlier files are read from the database and none is taken for abandoned; going
+    down copies files kept under DUBAN_VAR_DIR into the database, where revision 0014 reads them."""
+    import hashlib
+    from datetime import datetime, timezone
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from engine.blobs import LocalBlobs
+    from engine.db import Database
+
+    db = Database(f"sqlite:///{tmp_path}/files.db")
+    engine = create_engine(db.url)
+    at = datetime(2026, 9, 1, tzinfo=timezone.utc)
+    insert = ("INSERT INTO stored_files (id, name, size, content_type, sha256, uploaded_by, uploaded_at{extra})"
+              " VALUES (:id, 'a.txt', 2, 'text/plain', :sha, 'unit_a', :at{values})")
+    try:
+        command.upgrade(config(db), "0014")
+        with engine.begin() as connection:
+            connection.execute(text(insert.format(extra="", values="")), {"id": 1, "sha": "0" * 64, "at": at})
+            connection.execute(text("INSERT INTO stored_file_contents (file_id, data) VALUES (1, :data)"),
+                               {"data": b"ok"})
+        command.upgrade(config(db), "heads")
+        with engine.connect() as connection:
+            storage, referenced = connection.execute(text("SELECT storage, referenced_at FROM stored_files")).one()
+        assert storage == "database" and referenced is not None
+
+        data = "本地文件".encode()
+        sha = hashlib.sha256(data).hexdigest()
+        monkeypatch.setenv("DUBAN_VAR_DIR", str(tmp_path / "var"))
+        LocalBlobs(tmp_path / "var" / "files").put(data, sha)
+        with engine.begin() as connection:
+            connection.execute(text(insert.format(extra=", storage", values=", 'local'")),
+                               {"id": 2, "sha": sha, "at": at})
+        command.downgrade(config(db), "0014")
+        with engine.connect() as connection:
+            kept = dict(connection.execute(text("SELECT file_id, data FROM stored_file_contents")).all())
+        assert kept == {1: b"ok", 2: data}
+    finally:
+        engine.dispose()
+        db.dispose()
