@@ -228,6 +228,11 @@ def _only_a_unit(actor: Actor) -> bool:
     return actor.has(UNIT) and not actor.has(*SUPERVISORS, DISCIPLINE)
 
 
+def sees_unit_record(actor: Actor, unit_id: str | None) -> bool:
+    """Whether this person, who sees the item, may read a step recorded for `unit_id` (a unit's report,
+    its review, the urge it got): a unit reads only its own unit's; steps of no unit are the item's."""
+    return unit_id is None or not _only_a_unit(actor) or unit_id == actor.unit_id
+
 def _fits(actor: Actor):
     """SQL: is_candidate."""
     clauses = [and_(HumanTask.role.is_(None), HumanTask.assignee == actor.username)]

@@ -8,7 +8,7 @@ from ..access import Actor, instances_monitored, served_item_id, visible_instanc
 from ..db import retrying
 from ..errors import InvalidInput, NotFound
 from ..models import Definition, HistoryEntry, HumanTask, Instance, Timer, Unit
-from . import definitions, process, views
+from . import definitions, dossier, process, views
 
 
 
@@ -58,7 +58,8 @@ def get_instance(duban, actor: Actor, instance_id: int) -> dict:
         result["timers"] = [views.timer(t) for t in session.scalars(
             select(Timer).where(Timer.instance_id == instance_id, Timer.state == "waiting")
             .order_by(Timer.due_at))]
-        result["history"] = [views.history(h) for h in session.scalars(
+        who = dossier.names(session)
+        result["history"] = [dossier.history_view(actor, views.history(h), who) for h in session.scalars(
             select(HistoryEntry).where(HistoryEntry.instance_id == instance_id).order_by(HistoryEntry.id))]
         return result
 

@@ -18,7 +18,7 @@ from ..domain import steps
 from ..domain.roles import UNIT
 from ..errors import NotFound, ProcessError
 from ..models import Definition, HumanTask, Instance, Item, Timer
-from . import definitions, main_process, notifications
+from . import definitions, dossier, main_process, notifications
 from .history import record
 from .hooks import Hooks, generic_functions
 
@@ -175,8 +175,9 @@ def _project_tasks(ctx: ProcessContext, views: list, completed: HumanTask | None
         row.due_at = ctx.hooks.task_due(ctx, row)
         session.add(row)
         created.append(row)
-        title = f"新待办：{row.name}" + (f" —— {ctx.item.title}" if ctx.item else "")
-        notifications.notify(ctx, notifications.candidates(session, row), "task", title, task_id=row.id)
+        title, body = dossier.return_notice(ctx, completed, row) or (
+            f"新待办：{row.name}" + (f" —— {ctx.item.title}" if ctx.item else ""), "")
+        notifications.notify(ctx, notifications.candidates(session, row), "task", title, body, task_id=row.id)
         record(ctx, "task_created", element_id=view.element_id, task_id=view.id, name=view.name,
                  unit_id=row.unit_id)
     for task_id, row in open_rows.items():

@@ -11,7 +11,7 @@ from ..errors import Conflict, Forbidden, NotFound, StaleInstance, TaskAlreadyCo
 from ..models import HumanTask, Instance, Item, Unit
 from ..texts import text
 from ..db import retrying
-from . import definitions, files, org, process, views
+from . import definitions, dossier, files, org, process, views
 
 
 def list_tasks(duban, actor: Actor, instance_id: int | None = None, scope: str | None = None,
@@ -57,6 +57,10 @@ def get_task(duban, actor: Actor, task_id: str) -> dict:
         result["form"] = definition.forms.get(task.form_key) if task.form_key else None
         result["data"] = _form_data(session, task) if task.state == "open" else (task.data or {})
         result["can_work"] = task.state == "open" and can_work(actor, task)
+        result["basis"] = dossier.task_basis(duban, session, actor, task, item)
+        who = dossier.names(session)
+        result["assignee_name"] = who.person(task.assignee) if task.assignee else None
+        result["completed_by_name"] = who.person(task.completed_by) if task.completed_by else None
         return result
 
 

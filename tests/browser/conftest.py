@@ -69,3 +69,13 @@ def open_page(chromium, request):
 def screenshot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def confirm(page, reason: str | None = None) -> None:
+    """Answer the confirmation dialog (web/static/confirm.js) with 确定, giving a reason when it asks for one."""
+    dialog = page.locator("#confirm-dialog[open]")
+    dialog.wait_for()
+    if reason is not None:
+        dialog.locator("#confirm-reason").fill(reason)
+    dialog.locator("#confirm-ok").click()
+    page.locator("#confirm-dialog").wait_for(state="hidden")

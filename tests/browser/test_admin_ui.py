@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from engine import services
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import confirm, screenshot
 from tests.browser.test_handlers_ui import Person
 from tests.integration.flow import through_assignment
 
@@ -71,6 +71,7 @@ def test_the_system_administrator_manages_units_and_accounts(live, open_page, tm
     expect(page.locator("#open-tasks tbody tr")).to_have_count(1)
     screenshot(page, "admin-user-tasks-desktop")
     page.get_by_role("button", name="确认停用").click()
+    confirm(page)
     expect(page.get_by_role("status")).to_have_text("unit_a：已停用，不能再登录")
     expect(page.locator("#account-state")).to_contain_text("已停用")
     page.get_by_role("button", name="退回待领").click()

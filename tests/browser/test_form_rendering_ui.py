@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from engine.clock import CHINA
 from engine.models import ItemUnit
 from engine.services import timers
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import confirm, screenshot
 from tests.browser.test_handlers_ui import PASSWORD, Person
 from tests.integration import flow
 
@@ -141,6 +141,7 @@ def test_the_urge_limit_is_beijing_time_in_any_browser(live, chromium):
         page.keyboard.press("Tab")
         screenshot(page, "form-urge-new-york")
         page.click("#submit")
+        confirm(page)
         expect(page).to_have_url(re.compile(r"/tasks\?done="))
     finally:
         context.close()

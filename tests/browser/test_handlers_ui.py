@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from engine.models import Item
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import confirm, screenshot
 
 PASSWORD = "duban-demo"
 
@@ -36,6 +36,7 @@ class Person:
 
     def submit(self):
         self.page.click("#submit")
+        confirm(self.page)
         expect(self.page).to_have_url(re.compile(r"/tasks\?done="))
 
     def choose(self, label: str, option: str):
@@ -95,6 +96,7 @@ def test_the_main_path_through_the_browser(live, open_page):
             person.page.get_by_label("承诺办结时限").fill("2026-12-31")
             person.page.keyboard.press("Escape")
             person.page.click("#submit")
+            confirm(person.page)
             expect(person.page.locator(".fjs-form-field-error")).to_contain_text("不得晚于办理时限")
             expect(person.page.locator("#errors")).to_be_visible()
             screenshot(person.page, "02b-server-validation")

@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from engine import services
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import confirm, screenshot
 from tests.browser.test_handlers_ui import Person
 from tests.integration.flow import complete
 
@@ -33,13 +33,22 @@ def test_a_highlighted_instance_and_its_operations(live, open_page):
     expect(page.locator("#timers tbody")).to_contain_text("办理期限届满")
     screenshot(page, "07-instance-monitor")
 
-    page.on("dialog", lambda dialog: dialog.accept("重复立项，撤销"))
     page.get_by_role("button", name="挂起").click()
+    confirm(page)
     expect(page.locator("#instance-status")).to_have_text("已挂起")
+    expect(page.locator("#toasts")).to_contain_text("已挂起流程实例")
     page.get_by_role("button", name="恢复").click()
+    confirm(page)
     expect(page.locator("#instance-status")).to_have_text("运行中")
     page.get_by_role("button", name="终止").click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_contain_text("不能恢复")
+    dialog.locator("#confirm-ok").click()  # without a reason: the dialog asks for one
+    expect(dialog.locator("#confirm-problem")).to_have_text("请填写终止原因")
+    screenshot(page, "07b-terminate-confirm")
+    confirm(page, reason="重复立项，撤销")
     expect(page.locator("#instance-status")).to_have_text("已终止")
+    expect(page.locator("#toasts")).to_contain_text("已终止流程实例")
     expect(page.locator(".history")).to_contain_text("重复立项，撤销")
     assert services.get_item(duban, org["office"], item["id"])["status"] == "terminated"
 

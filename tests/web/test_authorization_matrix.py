@@ -33,6 +33,7 @@ MATRIX = [
     ("GET", "/api/v1/instances/{instance}", None, only(ON_THE_ITEM, refused=404)),
     ("GET", "/api/v1/items", None, only(USERS)),
     ("GET", "/api/v1/items/{item}", None, only(ON_THE_ITEM, refused=404)),
+    ("GET", "/api/v1/items/{item}/record", None, only(ON_THE_ITEM, refused=404)),
     ("GET", "/api/v1/tasks", None, only(USERS)),
     # units see only their own unit's tasks (unit_b takes part in the item, but this is unit_a's task)
     ("GET", "/api/v1/tasks/{task}", None, only(SUPERVISORS | {"unit_a"}, refused=404)),

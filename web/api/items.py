@@ -7,11 +7,12 @@ from flask import send_file
 from flask.views import MethodView
 
 from engine import services
-from engine.services import export, ledger
+from engine.services import dossier, export, ledger
 from engine.services import items as items_service
 
 from .common import actor, authenticated_blueprint, duban, paged
-from .schemas import DesigneeRequest, ExtensionRequest, ExtensionSchema, ItemQuery, ItemRequest, ItemSchema
+from .schemas import (DesigneeRequest, ExtensionRequest, ExtensionSchema, ItemQuery, ItemRequest, ItemSchema,
+                      RecordEntrySchema)
 
 blp = authenticated_blueprint("items", __name__, "Supervision items (督办事项)", "/items")
 
@@ -51,6 +52,15 @@ class ItemResource(MethodView):
     def get(self, item_id):
         """One item with its units, persons, deadline, status and light"""
         return services.get_item(duban(), actor(), item_id)
+
+
+@blp.route("/<int:item_id>/record")
+class ItemRecord(MethodView):
+    @blp.response(200, RecordEntrySchema(many=True))
+    def get(self, item_id):
+        """办理记录: the item's whole file in order (批示, 拟办, reports, reviews and 退回 reasons, 催办, 纪委,
+        延期, 答复), with names; a unit reads only its own unit's steps"""
+        return dossier.item_record(duban(), actor(), item_id)
 
 
 @blp.route("/<int:item_id>/designees")

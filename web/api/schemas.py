@@ -150,10 +150,51 @@ class TaskSchema(Schema):
     light = fields.String(metadata={"description": "green, yellow (due within the warning days) or red (overdue)"})
 
 
+class RecordFieldSchema(Schema):
+    key = fields.String()
+    label = fields.String()
+    type = fields.String(metadata={"description": "text, date, datetime (value in ISO 8601) or files"})
+    value = fields.Raw(allow_none=True, metadata={"description": "as people read it (a choice's label, a unit's "
+                                                                  "name); dates in ISO 8601"})
+    files = fields.List(fields.Dict(), metadata={"description": "佐证材料: id, name, size"})
+
+
+class RecordEntrySchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    action = fields.String()
+    kind = fields.String(allow_none=True, metadata={"description": "the 督办 step kind the element declares"})
+    element_id = fields.String(allow_none=True)
+    title = fields.String()
+    by = fields.String(allow_none=True, metadata={"description": "username"})
+    by_name = fields.String()
+    by_unit_name = fields.String(allow_none=True)
+    signed = fields.String(metadata={"description": "name with unit, as a signature"})
+    unit = fields.String(allow_none=True, metadata={"description": "unit id"})
+    unit_name = fields.String(allow_none=True)
+    # `fields` would hide marshmallow's module in the class body
+    fields_ = fields.List(fields.Nested(RecordFieldSchema), data_key="fields", attribute="fields")
+    returned = fields.Boolean(metadata={"description": "this step sent the work back (退回)"})
+    reason = fields.String(allow_none=True, metadata={"description": "why it was sent back"})
+    review = fields.Nested(lambda: RecordEntrySchema(exclude=("review",)), allow_none=True,
+                           metadata={"description": "in 办理依据: the 审核 that followed a report"})
+
+
+class BasisSchema(Schema):
+    returned = fields.Nested(RecordEntrySchema, allow_none=True,
+                             metadata={"description": "the step that sent this work back, with its reason"})
+    facts = fields.List(fields.Nested(RecordFieldSchema))
+    entries = fields.List(fields.Nested(RecordEntrySchema), metadata={"description": "what the decision rests on"})
+
+
 class TaskDetailSchema(TaskSchema):
     form = fields.Dict(allow_none=True, metadata={"description": "the form-js schema"})
     data = fields.Dict(metadata={"description": "the data the form starts from"})
     can_work = fields.Boolean()
+    assignee_name = fields.String(allow_none=True)
+    completed_by_name = fields.String(allow_none=True)
+    basis = fields.Nested(BasisSchema, metadata={"description": "办理依据: the reason of a return and the records "
+                                                                 "this task's decision rests on"})
 
 
 class TaskQuery(Schema):
@@ -190,6 +231,9 @@ class HistorySchema(Schema):
     name = fields.String(allow_none=True)
     unit = fields.String(allow_none=True)
     data = fields.Dict(allow_none=True)
+    actor_name = fields.String(allow_none=True)
+    unit_name = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={"description": "退回原因 of a step that sent work back"})
 
 
 class InstanceSchema(Schema):

@@ -8,14 +8,16 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from urllib.parse import urlencode
 
-from flask import Blueprint
+from flask import Blueprint, g
 
+from engine import services
 from engine.clock import CHINA
+from engine.services import dossier
 
 from ..auth import csrf_token, optional_actor
 from . import (account, admin, assessment, bulletins, dashboard, documents, extensions, instances, items, modeler,
                notifications, praise, progress, public, start, tasks)
-from .common import LIGHTS, page_error_response
+from .common import LIGHTS, duban, page_error_response
 
 bp = Blueprint("pages", __name__)
 for module in (account, admin, tasks, items, extensions, praise, instances, modeler, notifications, dashboard, documents,
@@ -34,6 +36,8 @@ def register(app) -> None:
     app.add_template_filter(_local, "local")
     app.add_template_filter(readable, "readable")
     app.add_template_filter(_pager, "pager")
+    app.add_template_filter(_person, "person")
+    app.add_template_filter(_unit_name, "unit_name")
 
     @app.context_processor
     def _page_globals():
@@ -64,6 +68,20 @@ def readable(value, day: bool = False) -> str:
         if not day:
             return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"
     return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _person(username: str | None) -> str:
+    """A person by name (张科长), never by username; read once per request."""
+    if "person_names" not in g:
+        g.person_names = dossier.people_names(duban())
+    return g.person_names.get(username) or username or ""
+
+
+def _unit_name(unit_id: str | None) -> str:
+    """A unit by name (财政局), never by its code."""
+    if "unit_names" not in g:
+        g.unit_names = {u["id"]: u["name"] for u in services.list_units(duban())}
+    return g.unit_names.get(unit_id) or unit_id or ""
 
 
 def _pager(args, page: int) -> str:

@@ -10,6 +10,7 @@ from engine.domain.items import CATEGORIES, CLASSIFICATIONS, LIGHTS, SOURCES, ST
 from engine.domain.roles import ADMIN, OFFICE
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.services import documents as documents_service
+from engine.services import dossier
 from engine.services import files as files_service
 from engine.services import export
 from engine.services import ledger as ledger_service
@@ -96,7 +97,9 @@ def item_page(item_id, **extension_form):
     documents = documents_service.list_documents(duban(), actor, item_id)  # 文书, with download links
     item_files = files_service.list_item_files(duban(), actor, item_id)  # 佐证材料
     can_attach = files_service.may_attach(actor, record["created_by"], [p["unit"] for p in record["units"]])
+    steps_record = dossier.item_record(duban(), actor, item_id)  # 办理记录, as this person may read it
     return render_template("item.html", item=record, instance=instance, created=request.args.get("created"),
+                           record=steps_record,
                            documents=documents, files=item_files, can_attach=can_attach,
                            extensions=extensions, can_extend=can_extend,
                            extension_sent=request.args.get("extension"),

@@ -45,26 +45,40 @@
     }).then(function (r) { return r.json().then(function (json) { return { status: r.status, body: json }; }); });
   }
 
+  // What each operation does, said before it is done (confirm.js); terminating asks for a reason.
+  var ASK = {
+    suspend: { message: "挂起后流程暂停：定时器不再触发，任务不能办理，直到恢复。", ok: "确认挂起" },
+    resume: { message: "恢复后流程继续运行，到期的定时器随即触发。", ok: "确认恢复" },
+    retry: { message: "重新执行出错的步骤。", ok: "确认重试" },
+    terminate: { message: "终止后流程结束，所有未办任务和定时器随即撤销，不能恢复。", ok: "确认终止", danger: true,
+                 reason: "终止原因" },
+    migrate: { message: "", ok: "确认迁移" }
+  };
+  var DONE = { suspend: "已挂起流程实例", resume: "已恢复流程实例", retry: "已重试出错的步骤",
+               terminate: "已终止流程实例", migrate: "已迁移到新版本" };
+
   box.addEventListener("click", function (event) {
     var op = event.target.dataset && event.target.dataset.op;
     if (!op) return;
-    var body = {};
-    if (op === "terminate") {
-      var reason = window.prompt("请填写终止原因");
-      if (!reason) return;
-      body.reason = reason;
-    } else if (op === "migrate") {
-      body.version = Number(box.dataset.latest);
-    } else if (!window.confirm("确定" + LABELS[op] + "该流程实例？")) {
-      return;
+    var ask = Object.assign({ title: LABELS[op] + "流程实例 #" + id }, ASK[op]);
+    if (op === "migrate") {
+      ask.message = "将流程实例从 v" + box.dataset.version + " 迁移到 v" + box.dataset.latest +
+        "：按新版本的流程图继续运行，不能退回旧版本。";
     }
-    call(op, body).then(function (answer) {
-      if (answer.status === 200) {
-        window.location.reload();
-      } else {
-        message.textContent = LABELS[op] + "失败：" + (answer.body.message || answer.status);
-        message.hidden = false;
-      }
+    window.dubanConfirm.ask(ask).then(function (answer) {
+      if (!answer) return;
+      var body = {};
+      if (op === "terminate") body.reason = answer.reason;
+      if (op === "migrate") body.version = Number(box.dataset.latest);
+      call(op, body).then(function (result) {
+        if (result.status === 200) {
+          window.dubanToast.next(DONE[op]);
+          window.location.reload();
+        } else {
+          message.textContent = LABELS[op] + "失败：" + (result.body.message || result.status);
+          message.hidden = false;
+        }
+      });
     });
   });
 })();

@@ -61,7 +61,7 @@
   function claim() {
     post("/api/v1/tasks/" + taskId + "/claim").then(function (answer) {
       if (answer.status === 200) {
-        document.getElementById("assignee").textContent = answer.body.assignee;
+        document.getElementById("assignee").textContent = answer.body.assignee_name || answer.body.assignee;
         document.getElementById("claim").remove();
       } else {
         say(answer.body.message || "领取失败");
