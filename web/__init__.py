@@ -33,6 +33,8 @@ def create_app(settings: Settings | None = None, duban: Duban | None = None) -> 
     pages.register(app)
     errors.register(app)  # after the API, so our JSON error shape replaces flask-smorest's
     app.add_url_rule("/healthz", "healthz", _healthz)
+    # Browsers ask for /favicon.ico whatever the page links: the same SVG, not a 404 in every log.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
     logging.getLogger("waitress").setLevel(logging.INFO)
     return app
 

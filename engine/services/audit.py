@@ -40,6 +40,7 @@ from ..access import Actor
 from ..domain.roles import AUDITADMIN
 from ..errors import Forbidden, InvalidInput
 from ..models import AuditRecord
+from ..texts import TEXTS
 from ..texts import text as message
 
 log = logging.getLogger(__name__)
@@ -294,7 +295,7 @@ def _prune_anchor(session) -> dict:
 
 def report(duban, actor: Actor, ip: str | None = None) -> dict:
     """What the audit administrator sees of `verify`; the verification is itself recorded."""
-    _require_auditor(actor)
+    require_auditor(actor)
     verdict = verify(duban)
     record(duban, actor, "audit.verify", "audit_log", {"intact": verdict.intact, "broken_at": verdict.broken_at,
                                                        "records": verdict.records}, ip)
@@ -310,17 +311,19 @@ def record(duban, actor: Actor | str | None, action: str, target: str | None, de
         append(session, name, action, target, detail, ip, at=duban.clock.now())
 
 
-def record_file(duban, actor: Actor, action: str, target: str, data: bytes, **detail) -> None:
+def record_file(duban, actor: Actor, action: str, target: str, data: bytes, ip: str | None = None, **detail) -> None:
     """A file handed out (an export, a download): who took what, with its size and SHA-256."""
-    record(duban, actor, action, target, {**detail, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+    record(duban, actor, action, target, {**detail, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()},
+           ip)
 
 
 def list_records(duban, actor: Actor, page: int = 1, size: int = 50, filters: dict | None = None,
                  ip: str | None = None) -> tuple[list[dict], int]:
-    """Audit records, newest first; filters: actor, action (`instance.*` for a prefix), target, since.
+    """Audit records, newest first; filters: actor, action (`instance.*` for a prefix), target, since,
+    until (exclusive).
 
     The auditor's reading is itself recorded (after the page is read, so it is not on that page)."""
-    _require_auditor(actor)
+    require_auditor(actor)
     result = _records(duban, page, size, filters)
     asked = {key: value for key, value in (filters or {}).items() if value not in (None, "")}
     record(duban, actor, "audit.read", "audit_log", {"filters": asked, "page": page}, ip)
@@ -328,28 +331,42 @@ def list_records(duban, actor: Actor, page: int = 1, size: int = 50, filters: di
 
 
 def _records(duban, page: int, size: int, filters: dict | None) -> tuple[list[dict], int]:
-    query = select(AuditRecord)
-    for name, value in (filters or {}).items():
-        if value in (None, ""):
-            continue
-        if name == "since":
-            query = query.where(AuditRecord.at >= value)
-        elif name == "action" and value.endswith("*"):
-            query = query.where(AuditRecord.action.startswith(value[:-1], autoescape=True))
-        elif name in ("actor", "action", "target"):
-            query = query.where(getattr(AuditRecord, name) == value)
+    query = matching(filters)
     with duban.db.reading() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         rows = session.scalars(query.order_by(AuditRecord.id.desc()).offset((page - 1) * size).limit(size))
         return [_view(row) for row in rows], total
 
 
+def matching(filters: dict | None):
+    """SELECT of the records the filters ask for (what the page lists and the export writes)."""
+    query = select(AuditRecord)
+    for name, value in (filters or {}).items():
+        if value in (None, ""):
+            continue
+        if name == "since":
+            query = query.where(AuditRecord.at >= value)
+        elif name == "until":
+            query = query.where(AuditRecord.at < value)
+        elif name == "action" and value.endswith("*"):
+            query = query.where(AuditRecord.action.startswith(value[:-1], autoescape=True))
+        elif name in ("actor", "action", "target"):
+            query = query.where(getattr(AuditRecord, name) == value)
+    return query
+
+
 def _view(row: AuditRecord) -> dict:
-    return {"id": row.id, "at": row.at, "actor": row.actor, "action": row.action, "target": row.target,
+    return {"id": row.id, "at": row.at, "actor": row.actor, "action": row.action,
+            "action_name": action_name(row.action), "target": row.target,
             "detail": row.detail, "ip": row.ip, "prev_hash": row.prev_hash, "hash": row.hash}
 
 
-def _require_auditor(actor: Actor) -> None:
+def action_name(action: str) -> str:
+    """An action as the auditor reads it (登录, 终止流程, ...); one without a name as its code."""
+    return TEXTS.get(f"audit.action.{action}", action)
+
+
+def require_auditor(actor: Actor) -> None:
     # 三员分立: only the audit administrator reads the log; the system and security administrators
     # are among those it watches.
     if not actor.has(AUDITADMIN):

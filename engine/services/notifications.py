@@ -14,11 +14,11 @@ from email.message import EmailMessage
 
 from sqlalchemy import func, select, update
 
-from ..access import Actor, notifications_cleared, user_cleared
+from ..access import Actor, items_visible, notifications_cleared, user_cleared
 from ..domain.roles import UNIT
 from ..errors import NotFound
 from ..models import Item, Notification, User, UserRole
-from ..texts import text
+from ..texts import TEXTS, text
 
 log = logging.getLogger(__name__)
 MAX_MAIL_ATTEMPTS = 5
@@ -75,13 +75,38 @@ def candidates(session, task) -> list[Recipient]:
     return people(session, task.role, task.unit_id)
 
 
-def list_for(duban, actor: Actor, unread: bool = False, page: int = 1, per_page: int = 50):
+def list_for(duban, actor: Actor, unread: bool = False, page: int = 1, per_page: int = 50,
+             kind: str | None = None, item_id: int | None = None):
+    """The caller's notifications, newest first: only their own, and none of a secret item they are not
+    (or no longer) cleared for; optionally only the unread, of one kind, or about one item."""
+    query = select(Notification).where(Notification.user_id == actor.id, notifications_cleared(actor))
+    if unread:
+        query = query.where(Notification.read_at.is_(None))
+    if kind:
+        query = query.where(Notification.kind == kind)
+    if item_id is not None:
+        query = query.where(Notification.item_id == item_id)
     with duban.db.reading() as session:
-        query = select(Notification).where(Notification.user_id == actor.id, notifications_cleared(actor))
-        if unread:
-            query = query.where(Notification.read_at.is_(None))
-        rows = list(session.scalars(query.order_by(Notification.id.desc())))
-        return [_view(row) for row in rows[(page - 1) * per_page: page * per_page]], len(rows)
+        total = session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = session.scalars(query.order_by(Notification.id.desc()).offset((page - 1) * per_page).limit(per_page))
+        return [_view(row) for row in rows], total
+
+
+def facets(duban, actor: Actor) -> dict:
+    """What the caller's notifications may be filtered by: their kinds (with names) and the items they
+    are about (titles only of items the caller may see)."""
+    mine = (Notification.user_id == actor.id, notifications_cleared(actor))
+    with duban.db.reading() as session:
+        kinds = sorted(session.scalars(select(Notification.kind).where(*mine).distinct()))
+        items = session.execute(select(Item.id, Item.title).where(
+            Item.id.in_(select(Notification.item_id).where(*mine)), items_visible(actor)).order_by(Item.id.desc()))
+        return {"kinds": [{"kind": kind, "name": kind_name(kind)} for kind in kinds],
+                "items": [{"id": row.id, "title": row.title} for row in items]}
+
+
+def kind_name(kind: str) -> str:
+    """A notification kind as people read it (催办, 临期预警, ...); an unnamed kind as itself."""
+    return TEXTS.get(f"notification.kind.{kind}", kind)
 
 
 def unread_count(duban, actor: Actor) -> int:
@@ -106,7 +131,7 @@ def mark_read(duban, actor: Actor, notification_id: int | None = None) -> int:
 def _view(row: Notification) -> dict:
     return {"id": row.id, "at": row.at, "kind": row.kind, "title": row.title, "body": row.body,
             "item_id": row.item_id, "instance_id": row.instance_id, "task_id": row.task_id,
-            "read": row.read_at is not None}
+            "kind_name": kind_name(row.kind), "read": row.read_at is not None}
 
 
 def dispatch_mail(duban, limit: int = 200) -> list[int]:

@@ -17,9 +17,9 @@ class Notifications(MethodView):
     @blp.response(200, NotificationSchema(many=True))
     @blp.paginate()
     def get(self, query, pagination_parameters):
-        """The caller's notifications, newest first (unread=1 for the unread ones)"""
+        """The caller's notifications, newest first (unread=1 for the unread ones; kind, item_id to filter)"""
         return paged(pagination_parameters, lambda page, size: notifications.list_for(
-            duban(), actor(), query["unread"], page, size))
+            duban(), actor(), query["unread"], page, size, kind=query.get("kind"), item_id=query.get("item_id")))
 
 
 @blp.route("/unread-count")

@@ -383,7 +383,9 @@ class MessageResult(Schema):
 class NotificationSchema(Schema):
     id = fields.Integer()
     at = fields.DateTime()
-    kind = fields.String(metadata={"description": "task, yellow, red, urge, escalated, assign_due"})
+    kind = fields.String(metadata={"description": "task, yellow, red, urge, escalated, assign_due, extension, "
+                                                  "progress_reminder"})
+    kind_name = fields.String(metadata={"description": "the kind in Chinese (待办任务, 临期预警, ...)"})
     title = fields.String()
     body = fields.String()
     item_id = fields.Integer(allow_none=True)

@@ -14,6 +14,7 @@ from engine.services import dossier
 from engine.services import files as files_service
 from engine.services import export
 from engine.services import ledger as ledger_service
+from engine.services import print_sheet
 
 from .common import current_actor, duban
 
@@ -33,6 +34,7 @@ def routes(bp) -> None:
     bp.add_url_rule("/items/export.xlsx", "items_export", ledger_export)
     bp.add_url_rule("/items/new", "new_item", new_item, methods=["GET", "POST"])
     bp.add_url_rule("/items/<int:item_id>", "item", item)
+    bp.add_url_rule("/items/<int:item_id>/print", "item_print", item_print)
 
 
 def ledger():
@@ -105,3 +107,8 @@ def item_page(item_id, **extension_form):
                            extension_sent=request.args.get("extension"),
                            extension_errors=extension_form.get("extension_errors") or {},
                            extension_values=extension_form.get("extension_values") or {})
+
+
+def item_print(item_id):
+    """督查督办通知单: the item on one page as the office's paper form, for printing (404 as the item)."""
+    return render_template("item_print.html", sheet=print_sheet.supervision_sheet(duban(), current_actor(), item_id))

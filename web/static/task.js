@@ -46,10 +46,20 @@
     say("");
     var submitted = window.dubanForms.fromForm(schema, result.data);
     pickers.forEach(function (p) { submitted[p.key] = p.picker.ids(); });
+    var name = container.dataset.name;
+    // Submitting moves the process on: nothing submitted can be taken back.
+    window.dubanConfirm.ask({
+      title: "提交“" + name + "”", ok: "确认提交",
+      message: "提交后本任务即办结，流程转入下一环节，所填内容不能再修改。"
+    }).then(function (answer) { if (answer) send(submitted, name); });
+  }
+
+  function send(submitted, name) {
     document.getElementById("submit").disabled = true;
     post("/api/v1/tasks/" + taskId + "/complete", { data: submitted }).then(function (answer) {
       document.getElementById("submit").disabled = false;
       if (answer.status === 200) {
+        window.dubanToast.next("已提交：" + name);
         window.location.href = "/tasks?done=" + encodeURIComponent(taskId);
         return;
       }
