@@ -306,6 +306,11 @@ def _check_datetime(field, value, rules, _options):
 
 
 def _check_files(field, value, rules, _options):
+    return file_ids(value)
+
+
+def file_ids(value) -> list:
+    """A list of uploaded files' ids (a filepicker's value, a 延期申请's evidence); ValueError otherwise."""
     if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2**31
                                               for v in value) or len(set(value)) != len(value):
         raise ValueError(texts.text("file.not_ids"))

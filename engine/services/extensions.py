@@ -18,9 +18,10 @@ from ..domain import deadlines, steps
 from ..domain.items import limit_from
 from ..domain.roles import UNIT
 from ..errors import Conflict, Forbidden, FormInvalid, InvalidInput, NotFound
+from ..forms import file_ids
 from ..models import Extension, Item, Unit
 from ..texts import text
-from . import process
+from . import files, process
 from .hooks import Hooks
 from .instances import latest_definition
 from .notifications import notify, people
@@ -31,7 +32,8 @@ MAX_REASON = 5000
 
 @retrying
 def request_extension(duban, actor: Actor, item_id: int, fields: dict) -> dict:
-    """The unit's written request (reason, its head's signature, the deadline it asks for)."""
+    """The unit's written request (reason, its head's signature, the deadline it asks for), with
+    the 佐证材料 it uploaded for it (`evidence`, file ids), which join the item."""
     with duban.db.step() as session:
         item = visible_item(session, actor, item_id)
         unit_id = fields.get("unit") or actor.unit_id
@@ -47,10 +49,11 @@ def request_extension(duban, actor: Actor, item_id: int, fields: dict) -> dict:
             raise Conflict(text("extension.waiting"))
         now = duban.clock.now()
         current = deadlines.due_at(part)
-        wanted = _checked(duban, fields, current, now)
+        wanted, evidence = _checked(duban, fields, current, now)
         extension = Extension(item_id=item_id, unit_id=unit_id, reason=fields["reason"].strip(),
                               head=fields["head"].strip(), old_deadline=current, requested_deadline=wanted,
-                              status="pending", requested_by=actor.username, requested_at=now, comment="")
+                              status="pending", requested_by=actor.username, requested_at=now, comment="",
+                              evidence=evidence)
         extension.id = next_id(session, Extension)  # written after the start step (see db.step)
         ctx = process.context(duban, session, actor)
         ctx.item = item
@@ -59,16 +62,18 @@ def request_extension(duban, actor: Actor, item_id: int, fields: dict) -> dict:
             "unit_name": _unit_name(session, unit_id), "reason": extension.reason,
             "head": extension.head, "current_deadline": current.isoformat(),
             "requested_deadline": wanted.isoformat(), "current_deadline_text": _text(current),
-            "requested_deadline_text": _text(wanted)})
+            "requested_deadline_text": _text(wanted), "evidence": evidence})
         extension.instance_id = instance.id
+        files.claim(duban, session, actor, "evidence", evidence, item.id)  # after the step: writes come last
         session.add(extension)
         _record_on_item(duban, session, actor, item, "extension_requested", unit_id,
-                        {"reason": extension.reason, "head": extension.head, "requested": wanted.isoformat()})
+                        {"reason": extension.reason, "head": extension.head, "requested": wanted.isoformat(),
+                         "evidence": evidence})
         extension_id = extension.id
     return get_extension(duban, actor, extension_id)
 
 
-def _checked(duban, fields: dict, current: datetime, now: datetime) -> datetime:
+def _checked(duban, fields: dict, current: datetime, now: datetime) -> tuple[datetime, list]:
     errors = []
     reason, head = (fields.get("reason") or "").strip(), (fields.get("head") or "").strip()
     if not reason:
@@ -86,9 +91,14 @@ def _checked(duban, fields: dict, current: datetime, now: datetime) -> datetime:
         errors.append({"field": "new_deadline", "message": text("field.when")})
     if wanted is not None and wanted <= max(current, now):
         errors.append({"field": "new_deadline", "message": text("field.later_than_deadline")})
+    evidence = fields.get("evidence") or []
+    try:
+        file_ids(evidence)
+    except ValueError as error:
+        errors.append({"field": "evidence", "message": str(error)})
     if errors:
         raise InvalidInput(errors[0]["message"], errors)
-    return wanted
+    return wanted, evidence
 
 
 def list_extensions(duban, actor: Actor, item_id: int) -> list[dict]:
@@ -113,7 +123,8 @@ def _view(row: Extension) -> dict:
             "reason": row.reason, "head": row.head, "old_deadline": row.old_deadline,
             "requested_deadline": row.requested_deadline, "granted_deadline": row.granted_deadline,
             "status": row.status, "requested_by": row.requested_by, "requested_at": row.requested_at,
-            "decided_by": row.decided_by, "decided_at": row.decided_at, "comment": row.comment}
+            "decided_by": row.decided_by, "decided_at": row.decided_at, "comment": row.comment,
+            "evidence": list(row.evidence or [])}
 
 
 def _text(moment: datetime) -> str:

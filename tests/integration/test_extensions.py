@@ -122,3 +122,38 @@ def test_no_extension_once_the_work_is_accepted(duban, org):
     complete(duban, org["office"], "office_review", {"decision": "accept"}, "fgj")
     with pytest.raises(Conflict):
         services.request_extension(duban, org["unit_a"], item["id"], ASK)
+
+
+def test_an_extension_request_carries_its_files_and_the_uncleared_get_404(duban, org):
+    from engine.services import files
+
+    item = through_assignment(duban, org, classification="secret", designees=["leader", "unit_a", "unit_b"])
+    minutes = files.upload(duban, org["unit_a"], "会商纪要.pdf", b"%PDF-1.7\n%%EOF\n")
+    others = files.upload(duban, org["unit_b"], "财政局的.txt", "说明\n".encode())
+    with pytest.raises(InvalidInput) as refused:  # only the unit's own uploads (or the item's files)
+        services.request_extension(duban, org["unit_a"], item["id"], {**ASK, "evidence": [others["id"]]})
+    assert {d["field"] for d in refused.value.details} == {"evidence"}
+    with pytest.raises(InvalidInput):
+        services.request_extension(duban, org["unit_a"], item["id"], {**ASK, "evidence": ["会商纪要.pdf"]})
+
+    asked = services.request_extension(duban, org["unit_a"], item["id"], {**ASK, "evidence": [minutes["id"]]})
+    assert asked["evidence"] == [minutes["id"]]
+    assert services.list_extensions(duban, org["office"], item["id"])[0]["evidence"] == [minutes["id"]]
+    assert [f["id"] for f in files.list_item_files(duban, org["office"], item["id"])] == [minutes["id"]]
+    review = services.get_task(duban, org["leader"], open_task(duban, org["leader"], "extension_review")["id"])
+    assert review["data"]["evidence"] == [minutes["id"]]
+    shown = next(c for c in review["form"]["components"] if c.get("key") == "evidence")
+    assert shown["type"] == "filepicker" and shown["readonly"] is True
+    assert files.download(duban, org["leader"], minutes["id"])[1].startswith(b"%PDF")
+
+    uncleared = org.add_user("office2", "office", "dcs")
+    for outsider in (uncleared, org["discipline"]):
+        with pytest.raises(NotFound):
+            files.download(duban, outsider, minutes["id"])
+        with pytest.raises(NotFound):
+            services.list_extensions(duban, outsider, item["id"])
+    decide(duban, org, "approve")  # the read-only field is not submitted, and the files stay
+    assert services.list_extensions(duban, org["unit_a"], item["id"])[0]["evidence"] == [minutes["id"]]
+    duban.clock.advance(days=3)
+    assert files.clean_up(duban) == 1  # 财政局's upload that nothing took; the request's stays
+    assert files.download(duban, org["unit_a"], minutes["id"])[0]["item_id"] == item["id"]

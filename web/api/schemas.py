@@ -435,6 +435,8 @@ class ExtensionRequest(Schema):
                          metadata={"description": "the unit head who signed the request"})
     head_signed = fields.Boolean(required=True, metadata={"description": "must be true: 经单位负责人审签"})
     new_deadline = fields.String(required=True, metadata={"description": "ISO date or datetime asked for"})
+    evidence = fields.List(fields.Integer(), load_default=list,
+                           metadata={"description": "佐证材料: ids of files uploaded to /api/v1/files; they join the item"})
 
 
 class ExtensionSchema(Schema):
@@ -453,6 +455,7 @@ class ExtensionSchema(Schema):
     decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     comment = fields.String()
+    evidence = fields.List(fields.Integer(), metadata={"description": "ids of the 佐证材料 sent with the request"})
 
 
 # ---- the modeler's catalogue and 发起 (issue 11) ----------------------------------------------------

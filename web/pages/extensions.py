@@ -5,6 +5,7 @@ from flask import redirect, request, url_for
 
 from engine import services
 from engine.errors import InvalidInput
+from engine.services import files
 
 from .common import current_actor, duban
 
@@ -17,12 +18,15 @@ def request_extension(item_id):
     actor = current_actor()
     fields = {"reason": request.form.get("reason", ""), "head": request.form.get("head", ""),
               "head_signed": request.form.get("head_signed") == "1",
-              "new_deadline": request.form.get("new_deadline", ""), "unit": actor.unit_id}
+              "new_deadline": request.form.get("new_deadline", ""), "unit": actor.unit_id,
+              "evidence": [int(v) if v.isdigit() else v for v in request.form.getlist("evidence")]}
     try:
         services.request_extension(duban(), actor, item_id, fields)
     except InvalidInput as error:
         from .items import item_page
 
         errors = {d.get("field"): d.get("message") for d in error.details}
-        return item_page(item_id, extension_errors=errors, extension_values=fields), 422
+        # The files uploaded for it stay chosen (by name) on the form shown again.
+        chosen = files.describe_visible(duban(), actor, [v for v in fields["evidence"] if isinstance(v, int)])
+        return item_page(item_id, extension_errors=errors, extension_values={**fields, "evidence": chosen}), 422
     return redirect(url_for("pages.item", item_id=item_id, extension="1"))

@@ -46,8 +46,8 @@
   }
 
   // A picker: a file input; each chosen file uploads at once, its bar filling; done files stay listed.
-  // options: { label, itemId (attach to it at once), readOnly, ids (already held), namesFrom (the item
-  // whose list names them), onDone(file) }.
+  // options: { label, itemId (attach to it at once), readOnly, files (already held, described), ids
+  // (already held, by id), namesFrom (the item whose list names them), onDone(file) }.
   function picker(host, options) {
     var done = [], uploading = 0;
     var box = element("div", "file-picker");
@@ -71,6 +71,7 @@
     box.appendChild(list);
     host.appendChild(box);
 
+    (options.files || []).forEach(function (file) { list.appendChild(add(file)); });
     (options.ids || []).forEach(function (id) { list.appendChild(add({ id: id })); });
     if ((options.ids || []).length && options.namesFrom) named(options.namesFrom);
 

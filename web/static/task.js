@@ -27,10 +27,12 @@
 
   // 佐证材料: filepicker fields are rendered by files.js (upload with progress), not by form-js.
   var taken = window.dubanFiles.take(schema);
+  // A read-only one shows files sent earlier (the 延期申请's, to its reviewer) and is not submitted.
   var pickers = taken.fields.map(function (field) {
     var host = document.getElementById("files");
-    return { key: field.key, picker: window.dubanFiles.picker(host, {
-      label: field.label, readOnly: !canWork, ids: (data || {})[field.key], namesFrom: host.dataset.item }) };
+    return { key: field.key, readOnly: !!field.readonly, picker: window.dubanFiles.picker(host, {
+      label: field.label, readOnly: !canWork || !!field.readonly, ids: (data || {})[field.key],
+      namesFrom: host.dataset.item }) };
   });
 
   function submit() {
@@ -45,7 +47,7 @@
     }
     say("");
     var submitted = window.dubanForms.fromForm(schema, result.data);
-    pickers.forEach(function (p) { submitted[p.key] = p.picker.ids(); });
+    pickers.forEach(function (p) { if (!p.readOnly) submitted[p.key] = p.picker.ids(); });
     var name = container.dataset.name;
     // Submitting moves the process on: nothing submitted can be taken back.
     window.dubanConfirm.ask({
