@@ -137,3 +137,35 @@ def test_a_file_over_the_limit_is_a_chinese_422_naming_the_limit(duban_sqlite):
     caller = Caller(create_app(duban=small).test_client(), "office")
     body = assert_error(upload(caller, b"%PDF-" + b"0" * (1024 * 1024), "扫描件.pdf"), 422)
     assert body["message"] == "文件“扫描件.pdf”超过单个文件的上限 1 MB"
+
+
+def test_an_extension_request_sent_with_files_through_the_api_and_the_page(as_, app):
+    from tests.conftest import Org
+    from tests.web.test_pages import Browser
+
+    duban = app.extensions["duban"]
+    org = Org(duban)
+    item_id = register(as_)
+    complete(duban, org["office"], "draft_opinion", {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "请办理"})
+    complete(duban, org["leader"], "leader_approval", {"decision": "approve"})
+    complete(duban, org["office"], "assign", {"notice": "交办通知单"})
+    ask = {"reason": "需会商", "head": "李局长", "head_signed": True, "new_deadline": "2026-10-30"}
+    minutes = upload(as_("unit_a"), PDF, "会商纪要.pdf").json["id"]
+    refused = as_("unit_a").post(f"/api/v1/items/{item_id}/extensions", json={**ask, "evidence": ["纪要"]})
+    assert assert_error(refused, 422)["details"][0]["field"] == "evidence"
+    asked = as_("unit_a").post(f"/api/v1/items/{item_id}/extensions", json={**ask, "evidence": [minutes]})
+    assert asked.status_code == 201, asked.json
+    assert asked.json["evidence"] == [minutes]
+    assert as_("office").get(f"/api/v1/items/{item_id}/extensions").json[0]["evidence"] == [minutes]
+    page = Browser(app, "office").get(f"/items/{item_id}").text
+    assert 'class="file-list extension-files"' in page and "会商纪要.pdf" in page
+
+    # The page's form: a refusal keeps the files chosen, by name; then the request carries them.
+    scan = upload(as_("unit_b"), PNG, "现场.png").json["id"]
+    unit = Browser(app, "unit_b")
+    again = unit.post(f"/items/{item_id}/extensions", data={"reason": "需会商", "head": "", "new_deadline": "2026-10-30",
+                                                          "evidence": [str(scan)]})
+    assert again.status_code == 422 and "现场.png" in again.text
+    sent = unit.post(f"/items/{item_id}/extensions", data={**ask, "head_signed": "1", "evidence": [str(scan)]})
+    assert sent.status_code == 302
+    assert as_("office").get(f"/api/v1/items/{item_id}/extensions").json[1]["evidence"] == [scan]
