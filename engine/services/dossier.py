@@ -145,7 +145,9 @@ def _fields(row: HistoryEntry, definition, who: Names, known_files: dict) -> lis
 
 
 def _field(field: dict, value, who: Names, known_files: dict) -> dict:
-    kind, label = field["type"], field.get("label") or field["key"]
+    # form-js labels a date by `dateLabel` (a time by `timeLabel`)
+    kind = field["type"]
+    label = field.get("label") or field.get("dateLabel") or field.get("timeLabel") or field["key"]
     view = {"key": field["key"], "label": label, "type": "text", "value": value, "files": []}
     if kind == "filepicker":
         view["type"] = "files"

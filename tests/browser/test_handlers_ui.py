@@ -10,6 +10,7 @@ from engine.models import Item
 from tests.browser.conftest import confirm, screenshot
 
 PASSWORD = "duban-demo"
+NAMES = {"unit_a": "发改局 张科长", "unit_b": "财政局 刘科长"}
 
 
 class Person:
@@ -87,7 +88,7 @@ def test_the_main_path_through_the_browser(live, open_page):
         person = Person(open_page, base, username)
         person.open_task("签收", unit)
         person.page.click("#claim")
-        expect(person.page.locator("#assignee")).to_have_text(username)
+        expect(person.page.locator("#assignee")).to_have_text(NAMES[username])  # by name, not username
         person.page.get_by_label("第一责任人（单位主要负责人）").fill("局长")
         person.page.get_by_label("具体责任人").fill("科长")
         person.page.get_by_label("具体承办人").fill("科员")

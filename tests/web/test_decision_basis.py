@@ -123,6 +123,8 @@ def test_signoff_rests_on_every_report_and_the_item_record_is_the_whole_file(as_
     approval = next(e for e in record.json if e["title"] == "领导审批" and not e["returned"])
     assert _values(approval) == {"审批意见": "同意立项", "批示": "请抓紧办理"}
     assert [e["at"] for e in record.json] == sorted(e["at"] for e in record.json)
+    received = next(e for e in record.json if e["title"] == "签收" and e["unit"] == "fgj")
+    assert _values(received)["承诺办结时限"] == "2030-06-20"  # a date field, labelled by its dateLabel
 
     own = as_("unit_a").get(f"/api/v1/items/{item['id']}/record").json
     assert {e["unit"] for e in own} == {None, "fgj"} and RETURN_REASON not in str(own)
