@@ -253,3 +253,14 @@ def is_candidate(actor: Actor, task: HumanTask) -> bool:
 
 def can_work(actor: Actor, task: HumanTask) -> bool:
     return is_candidate(actor, task) and task.assignee in (None, actor.username)
+
+
+def may_withdraw(actor: Actor, registrant_roles) -> bool:
+    """撤销: the office withdraws an item the office itself registered (its registrant held the 督查室
+    role), not one another kind of starter registered through a process of their own."""
+    return actor.has(OFFICE) and OFFICE in registrant_roles
+
+
+def may_find_people(actor: Actor) -> bool:
+    """The people directory (name, unit) is for those who designate 知悉范围: the office and administrators."""
+    return actor.has(OFFICE, ADMIN, *SYSTEM_ADMINS)

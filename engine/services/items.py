@@ -14,7 +14,7 @@ from ..domain.roles import ADMIN, OFFICE, SYSTEM_ADMINS
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import Item, ItemDesignee, Unit, User
 from ..texts import text
-from . import audit, ledger, process, views
+from . import audit, duplicates, ledger, process, views
 from .instances import latest_definition
 
 MAX_TITLE = 500
@@ -26,7 +26,7 @@ def register_item(duban, actor: Actor, fields: dict) -> dict:
     if not actor.has(OFFICE, ADMIN):
         raise Forbidden(text("item.register_forbidden"))
     values = _checked(fields)
-    return _register(duban, actor, values)
+    return _with_duplicates(duban, actor, _register(duban, actor, values))
 
 
 def register_started(duban, actor: Actor, key: str, fields: dict, variables: dict) -> dict:
@@ -34,7 +34,13 @@ def register_started(duban, actor: Actor, key: str, fields: dict, variables: dic
     start form's data (`title`, `content`, `source`, `category`, `classification`, `deadline`,
     `designees`), every field of it goes to the process as well. The caller checked who may start it."""
     values = _checked(fields)
-    return _register(duban, actor, values, key, variables)
+    return _with_duplicates(duban, actor, _register(duban, actor, values, key, variables))
+
+
+def _with_duplicates(duban, actor: Actor, item: dict) -> dict:
+    """重复提醒: the registered item with the open items its title is close to (a warning, not a refusal:
+    the office may have meant it)."""
+    return {**item, "duplicates": duplicates.close_items(duban, actor, item["title"], exclude=item["id"])}
 
 
 @retrying
@@ -172,7 +178,15 @@ def _invisible(char: str) -> bool:
 def get_item(duban, actor: Actor, item_id: int) -> dict:
     with duban.db.reading() as session:
         item = visible_item(session, actor, item_id)
-        return views.item(item, duban, duban.clock.now(), _unit_names(session))
+        view = views.item(item, duban, duban.clock.now(), _unit_names(session))
+        if item.withdrawn_by:
+            view["withdrawn_by_name"] = session.scalar(
+                select(User.display_name).where(User.username == item.withdrawn_by)) or item.withdrawn_by
+        # 知悉范围 by name and unit, as the item page lists them.
+        view["designee_people"] = [{"username": d.user.username, "name": d.user.display_name or d.user.username,
+                                    "unit_name": d.user.unit.name if d.user.unit else None}
+                                   for d in item.designees] if item.classification == SECRET else []
+        return view
 
 
 def list_items(duban, actor: Actor, page: int = 1, per_page: int = 50, **filters) -> tuple[list[dict], int]:

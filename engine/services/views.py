@@ -66,6 +66,8 @@ def item(row: Item, duban, now, unit_names: dict) -> dict:
         "status_name": STATUSES.get(row.status), "light": "green" if finished else worst,
         "lead_unit": row.lead_unit_id, "units": parts, "created_by": row.created_by,
         "created_at": row.created_at, "closed_at": row.closed_at,
+        "withdrawn_reason": row.withdrawn_reason, "withdrawn_by": row.withdrawn_by,
+        "withdrawn_by_name": row.withdrawn_by, "withdrawn_at": row.withdrawn_at,
         "designees": [d.user.username for d in row.designees] if row.classification == "secret" else [],
         "persons": [{"unit": p["unit"], "first_responsible": p["first_responsible"],
                      "responsible": p["responsible"], "handler": p["handler"]} for p in parts],

@@ -53,6 +53,11 @@ MATRIX = [
     ("GET", "/api/v1/admin/users", None, only({"admin", "secadmin"})),
     ("GET", "/api/v1/bulletins/preview?period=2026-09", None, only({"office"})),
     ("POST", "/api/v1/bulletins/9999/void", {"reason": "矩阵作废"}, only({"office"}, ok=404)),
+    # 人员选择, 重复提醒 and 撤销 (an empty reason: the office is told why, nothing is withdrawn)
+    ("GET", "/api/v1/users?q=张", None, only({"office", "admin"})),
+    ("GET", "/api/v1/items/similar?title=矩阵事项", None, only(USERS)),
+    ("POST", "/api/v1/items/{item}/withdraw", {"reason": ""},
+     {**only(ON_THE_ITEM, refused=404), **{user: 403 for user in ON_THE_ITEM - {"office"}}, "office": 422}),
     ("GET", "/tasks", None, only(USERS)),
     ("GET", "/tasks/{task}", None, only(SUPERVISORS | {"unit_a"}, refused=404)),
     ("GET", "/items", None, only(USERS)),
@@ -70,6 +75,10 @@ MATRIX = [
     ("GET", "/admin/users", None, only({"admin", "secadmin"})),
     ("GET", "/bulletins?preview=1&period=2026-09", None, only({"office"})),
     ("GET", "/account/password", None, only(USERS)),
+    ("POST", "/items/{item}/withdraw", None,
+     {**only(ON_THE_ITEM, refused=404), **{user: 403 for user in ON_THE_ITEM - {"office"}}, "office": 302}),
+    # not a secret item: those who see it are told so on its page; for the others it does not exist
+    ("POST", "/items/{item}/designees", None, only(ON_THE_ITEM, ok=302, refused=404)),
 ]
 
 

@@ -9,10 +9,12 @@ from flask.views import MethodView
 from engine import services
 from engine.services import dossier, export, ledger
 from engine.services import items as items_service
+from engine.services.duplicates import close_items
+from engine.services.withdrawal import withdraw_item
 
 from .common import actor, authenticated_blueprint, duban, paged
 from .schemas import (DesigneeRequest, ExtensionRequest, ExtensionSchema, ItemQuery, ItemRequest, ItemSchema,
-                      RecordEntrySchema)
+                      RecordEntrySchema, SimilarItemSchema, SimilarQuery, WithdrawRequest)
 
 blp = authenticated_blueprint("items", __name__, "Supervision items (督办事项)", "/items")
 
@@ -30,8 +32,18 @@ class Items(MethodView):
     @blp.arguments(ItemRequest)
     @blp.response(201, ItemSchema)
     def post(self, body):
-        """立项: register an item and start the main process"""
+        """立项: register an item and start the main process; `duplicates` names open items with a close
+        title (可能重复: a warning, the item is registered)"""
         return services.register_item(duban(), actor(), body)
+
+
+@blp.route("/similar")
+class Similar(MethodView):
+    @blp.arguments(SimilarQuery, location="query")
+    @blp.response(200, SimilarItemSchema(many=True))
+    def get(self, query):
+        """重复提醒 before 立项: open items (that the caller may see) with a title close to `title`"""
+        return close_items(duban(), actor(), query["title"])
 
 
 @blp.route("/export.xlsx")
@@ -61,6 +73,16 @@ class ItemRecord(MethodView):
         """办理记录: the item's whole file in order (批示, 拟办, reports, reviews and 退回 reasons, 催办, 纪委,
         延期, 答复), with names; a unit reads only its own unit's steps"""
         return dossier.item_record(duban(), actor(), item_id)
+
+
+@blp.route("/<int:item_id>/withdraw")
+class Withdraw(MethodView):
+    @blp.arguments(WithdrawRequest)
+    @blp.response(200, ItemSchema)
+    def post(self, body, item_id):
+        """撤销: the office withdraws its own mistaken item with a reason: the instance ends, open tasks are
+        cancelled, the item is 已撤销 (403 for others, 409 once it has ended, 422 without a reason)"""
+        return withdraw_item(duban(), actor(), item_id, body["reason"])
 
 
 @blp.route("/<int:item_id>/designees")

@@ -342,6 +342,45 @@ class ItemSchema(Schema):
     created_by = fields.String()
     created_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
+    withdrawn_reason = fields.String(allow_none=True, metadata={"description": "撤销: why the office withdrew it"})
+    withdrawn_by = fields.String(allow_none=True)
+    withdrawn_by_name = fields.String(allow_none=True)
+    withdrawn_at = fields.DateTime(allow_none=True)
+    designee_people = fields.List(fields.Dict(), metadata={
+        "description": "secret items: the designated people with `username`, `name`, `unit_name`"})
+    duplicates = fields.List(fields.Nested(lambda: SimilarItemSchema()), metadata={
+        "description": "立项 answer only: open items with a close title (可能重复), closest first"})
+
+
+class SimilarItemSchema(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    status = fields.String()
+    status_name = fields.String()
+    similarity = fields.Float(metadata={"description": "0 to 1, difflib ratio of the normalised titles"})
+    url = fields.String(metadata={"description": "the item's page"})
+    message = fields.String(metadata={"description": "可能与在办事项《…》重复"})
+
+
+class SimilarQuery(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class WithdrawRequest(Schema):
+    reason = fields.String(required=True, validate=validate.Length(max=1000), metadata={"description": "撤销理由"})
+
+
+class PersonQuery(Schema):
+    q = fields.String(load_default="", validate=validate.Length(max=64),
+                      metadata={"description": "part of a name, username or unit name"})
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
+
+
+class PersonSchema(Schema):
+    username = fields.String()
+    name = fields.String()
+    unit = fields.String(allow_none=True)
+    unit_name = fields.String(allow_none=True)
 
 
 class ItemQuery(Schema):

@@ -14,6 +14,8 @@ from engine.services import dossier
 from engine.services import files as files_service
 from engine.services import export
 from engine.services import ledger as ledger_service
+from engine.services.duplicates import close_items
+from engine.texts import text
 from engine.services import print_sheet
 
 from .common import current_actor, duban
@@ -66,18 +68,23 @@ def new_item():
     actor = current_actor()
     if not actor.has(OFFICE, ADMIN):
         raise Forbidden("只有督查室可以立项")
-    values, errors = {"source": "instruction", "category": "normal", "classification": "internal"}, {}
+    values, errors, similar = {"source": "instruction", "category": "normal", "classification": "internal"}, {}, []
     if request.method == "POST":
         values = {key: request.form.get(key, "").strip() for key in FIELDS}
         fields = {**values, "deadline": values["deadline"] or None}
+        # 重复提醒: a title close to an open item's comes back once, to be confirmed before it is registered.
+        if not request.form.get("confirm_duplicate"):
+            similar = close_items(duban(), actor, values["title"])
         try:
+            if similar:
+                raise InvalidInput(text("duplicate.confirm"), [{"field": None, "message": text("duplicate.confirm")}])
             created = services.register_item(duban(), actor, fields)
         except InvalidInput as error:
             errors = {d.get("field"): d.get("message") for d in error.details} or {None: error.message}
         else:
             return redirect(url_for("pages.item", item_id=created["id"], created=1))
-    status = 422 if errors else 200
-    return render_template("item_new.html", values=values, errors=errors, **CHOICES), status
+    status = 409 if similar else 422 if errors else 200
+    return render_template("item_new.html", values=values, errors=errors, similar=similar, **CHOICES), status
 
 
 def item(item_id):
