@@ -45,3 +45,9 @@ def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=CHINA)
     return value.astimezone(timezone.utc)
+
+
+def readable(moment: datetime) -> str:
+    """A moment as people read it in notifications and documents, in Beijing time: 2026年12月3日 17:30."""
+    local = moment.astimezone(CHINA)
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"

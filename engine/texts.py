@@ -459,6 +459,10 @@ TEXTS: dict[str, str] = {
     "bulletin.not_found": "通报 {id} 不存在",
     "bulletin.already_void": "通报{number}已作废",
     "bulletin.voided_mark": "（已作废）",
+    "notice.urge": "催办通知：“{title}”请于{limit}前办结",
+    "notice.yellow": "{light}：{unit}承办的“{title}”将于{deadline}到期",
+    "notice.assign_due": "交办提醒：“{title}”已批准，请于{days}个工作日内交办",
+    "notice.assign_due_deadline": "交办提醒：“{title}”已到办结时限（{deadline}）仍未交办，请立即交办",
     # -- 确认与提示, 通知, 审计页, 打印 ------------------------------------------------------------
     # -- 佐证材料: storage, clean-up, 延期申请 ------------------------------------------------------
 }

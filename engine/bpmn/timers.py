@@ -170,10 +170,25 @@ def _evaluate(definition, my_task):
         ARMED_AT.reset(token)
 
 
+# The engine function (offered by the host, out of scripts' reach: a leading underscore) that gives the
+# latest moment a timer may fire, as ISO text, or None: a reminder never falls after the deadline it is
+# about (an urgent item's 交办提醒 would otherwise come days after the item was due).
+LATEST = "_timer_latest"
+
+
+def _bounded(my_task, due: datetime) -> datetime:
+    latest = getattr(my_task.workflow.script_engine.environment, "functions", {}).get(LATEST)
+    if latest is None:
+        return due
+    unit = my_task.data.get("unit")
+    bound = latest(my_task.task_spec.bpmn_id, unit if isinstance(unit, str) else None)
+    return min(due, to_datetime(bound)) if bound else due
+
+
 class ClockedTimeDate(TimeDateEventDefinition):
     def schedule(self, my_task):
         value = _evaluate(self, my_task)
-        return None if value is None else to_datetime(value).isoformat()
+        return None if value is None else _bounded(my_task, to_datetime(value)).isoformat()
 
     def has_fired(self, my_task):
         return _has_fired(self, my_task)
@@ -183,7 +198,7 @@ class ClockedDuration(DurationTimerEventDefinition):
     def schedule(self, my_task):
         value = _evaluate(self, my_task)
         armed = _armed_at(my_task)
-        return None if value is None else (armed + _duration(value, armed)).isoformat()
+        return None if value is None else _bounded(my_task, armed + _duration(value, armed)).isoformat()
 
     def has_fired(self, my_task):
         return _has_fired(self, my_task)

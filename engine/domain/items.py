@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from ..calendar import Deadline, WorkCalendar
+from ..calendar import WORKDAY_START, Deadline, WorkCalendar
 from ..clock import CHINA
 from . import steps
 
@@ -85,15 +85,29 @@ def limit_from(calendar: WorkCalendar, text: str) -> datetime:
 
 
 def light(calendar: WorkCalendar, deadline: datetime, now: datetime, yellow_workdays: int,
-          done: bool = False) -> str:
-    """green, yellow (预警: within `yellow_workdays` working days of the deadline) or red (逾期)."""
+          done: bool = False, since: datetime | None = None) -> str:
+    """green, yellow (预警: within `yellow_workdays` working days of the deadline) or red (逾期).
+    With `since` (when the time allowed began), the warning window fits the time allowed (warning_from)."""
     if done:
         return "green"
     if now > deadline:
         return "red"
-    if now >= calendar.subtract_workdays(deadline, yellow_workdays):
+    if now >= warning_from(calendar, deadline, yellow_workdays, since):
         return "yellow"
     return "green"
+
+
+def warning_from(calendar: WorkCalendar, deadline: datetime, yellow_workdays: int,
+                 since: datetime | None = None) -> datetime:
+    """When a deadline turns yellow: `yellow_workdays` working days before it, but a step given only a
+    few days (拟办 1, 交办 2) warns over at most half of them, and over its last day when it has one or
+    none: else it would be yellow from the moment it was created."""
+    if since is None:
+        return calendar.subtract_workdays(deadline, yellow_workdays)
+    window = min(yellow_workdays, calendar.workdays_between(since, deadline) // 2)
+    if window > 0:
+        return calendar.subtract_workdays(deadline, window)
+    return datetime.combine(deadline.astimezone(CHINA).date(), WORKDAY_START, CHINA)
 
 
 # Where an item stands while steps of several kinds are open: the later stage wins. Which stage a

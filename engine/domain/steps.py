@@ -57,37 +57,46 @@ class StepKind:
                 "options": [o.as_dict() for o in self.options], "template": template}
 
 
+def _due(days: int) -> tuple:
+    """A step's time allowed, in working days from when its task appears (its inbox light counts to it)."""
+    return (Option("due_workdays", "办理时限（工作日）", "integer", days),)
+
+
+# Time allowed per step. 001 sets two: 分解立项 within 1 working day (拟办, 审批), the 交办通知单 within 2.
+# The office's other steps follow the same pace (审核, 反馈 2 days; 催办 at once, 1 day, as the unit is
+# already late), and so do the leader's (签发, 延期审批 2); 纪委 gets the ordinary handling period
+# (001 3、: 10 working days); a requester's 回访 5.
 KINDS: dict[str, StepKind] = {k.kind: k for k in (
     StepKind("draft", "拟办", (USER_TASK,), "督查室提出拟办意见，选定牵头单位和配合单位（表单字段 lead_unit、co_units）；"
              "提交后事项的承办单位随之确定。", "office", "draft_opinion", "drafting",
-             options=(Option("due_workdays", "办理时限（工作日）", "integer", 1),)),
+             options=_due(1)),
     StepKind("approve", "领导审批", (USER_TASK,), "领导审批立项：同意、退回拟办或不予立项。", "leader",
-             "leader_approval", "approving"),
+             "leader_approval", "approving", options=_due(1)),
     StepKind("assign", "交办", (USER_TASK,), "督查室向各承办单位发出交办通知单（生成“督交”文书）。", "office", "assign",
-             "assigning", options=(Option("due_workdays", "办理时限（工作日）", "integer", 2),)),
+             "assigning", options=_due(2)),
     StepKind("receive", "签收", (USER_TASK,), "承办单位签收：明确第一责任人、具体责任人、具体承办人和承诺办结时限。"
              "须放在按承办单位展开的多实例子流程内。", None, "unit_receive", "in_progress", unit_step=True),
     StepKind("report", "办结报告", (USER_TASK,), "承办单位报告办理结果；到期未报告的单位被催办。须放在按承办单位展开的"
              "多实例子流程内。", None, "unit_report", "in_progress", unit_step=True),
     StepKind("review", "审核", (USER_TASK,), "督查室审核承办单位的报告：通过（decision=accept）或退回重办。", "office",
-             "office_review", "in_progress"),
+             "office_review", "in_progress", options=_due(2)),
     StepKind("urge", "催办", (USER_TASK,), "承办单位到期未报告时督查室催办，限定新的办理期限（new_limit），生成“督催”"
-             "文书；须由该单位的“期限届满”定时事件引出。", "office", "urge", "in_progress"),
+             "文书；须由该单位的“期限届满”定时事件引出。", "office", "urge", "in_progress", options=_due(1)),
     StepKind("escalate", "责任追究", (USER_TASK,), "催办期限届满仍未报告：移送纪委并记入通报批评（每个单位一次）。",
-             "discipline", "discipline_review", "in_progress"),
+             "discipline", "discipline_review", "in_progress", options=_due(10)),
     StepKind("signoff", "领导签发", (USER_TASK,), "重大事项的办结情况由领导签发。", "leader", "leader_signoff",
-             "signoff"),
+             "signoff", options=_due(2)),
     StepKind("feedback", "反馈销号", (USER_TASK,), "督查室向领导反馈办理情况，事项销号（生成销号记录）。", "office",
-             "feedback", "feedback"),
+             "feedback", "feedback", options=_due(2)),
     StepKind("extension_review", "延期审批", (USER_TASK,), "领导审批承办单位的延期申请；同意后该单位的期限及其"
-             "提醒、催办随之顺延。", "leader", "extension_review"),
+             "提醒、催办随之顺延。", "leader", "extension_review", options=_due(2)),
     StepKind("reply", "答复", (USER_TASK,), "承办单位答复提出人（人大代表、政协委员、来信人）：表单字段 reply_text 的"
              "答复内容记入答复台账（答复率、按期答复率），并算作本单位报告。", None, "reply", "in_progress",
              unit_step=True, fields=("reply_text",)),
     StepKind("satisfaction", "满意度回访", (USER_TASK,), "督查室回访提出人对答复是否满意：表单字段 satisfaction"
              "（satisfied 满意、basically_satisfied 基本满意、dissatisfied 不满意）和 satisfaction_note 记入答复台账"
              "（满意率）；不满意时可由网关退回重新答复。", "office", "satisfaction", "feedback",
-             fields=("satisfaction",)),
+             fields=("satisfaction",), options=_due(5)),
     StepKind("monthly_progress", "月度进展", (USER_TASK,), "承办单位按月报告进展（专项督查）。", None, None,
              "in_progress", unit_step=True),
     StepKind("remind", "预警", TIMER_EVENTS, "临近单位办理期限时发出预警（黄灯）；时间用 remind_at(unit)。", None,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ..access import Actor, items_visible, visible_item
 from ..db import next_id, retrying
-from ..clock import CHINA
+from ..clock import readable
 from ..domain import deadlines, steps
 from ..domain.items import limit_from
 from ..domain.roles import UNIT
@@ -128,7 +128,7 @@ def _view(row: Extension) -> dict:
 
 
 def _text(moment: datetime) -> str:
-    return f"{moment.astimezone(CHINA):%Y-%m-%d %H:%M}"
+    return readable(moment)
 
 
 def _unit_name(session, unit_id: str) -> str:
@@ -181,6 +181,11 @@ class ExtensionHooks(Hooks):
     def _extension(self, ctx) -> Extension:
         extension = ctx.session.get(Extension, (ctx.instance.data or {}).get("extension_id"))
         if extension is None:
+    def task_due(self, ctx, task):
+        """延期审批 within its working days (engine/domain/steps.py), so the leader's inbox shows a light."""
+        days = steps.option(ctx.definition.elements, task.element_id, "due_workdays")
+        return ctx.duban.calendar.add_workdays(ctx.now, int(days)).at if days is not None else None
+
             raise NotFound(text("extension.gone"))
         return extension
 

@@ -12,13 +12,15 @@ from ..domain.items import CATEGORIES, CLASSIFICATIONS, SOURCES, deadline_for
 from ..domain.main_process import KEY as MAIN_KEY
 from ..domain.roles import ADMIN, OFFICE, SYSTEM_ADMINS
 from ..errors import Conflict, Forbidden, InvalidInput
-from ..models import Item, ItemDesignee, Unit, User
+from ..models import HumanTask, Item, ItemDesignee, Unit, User
 from ..texts import text
 from . import audit, duplicates, ledger, process, views
 from .instances import latest_definition
 
 MAX_TITLE = 500
 MAX_CONTENT = 20_000
+# Form fields that say why a step refused (the leader's 批示 on leader_approval, else an opinion or reason).
+REFUSAL_REASONS = ("comment", "opinion", "reason")
 
 
 def register_item(duban, actor: Actor, fields: dict) -> dict:
@@ -179,6 +181,7 @@ def get_item(duban, actor: Actor, item_id: int) -> dict:
     with duban.db.reading() as session:
         item = visible_item(session, actor, item_id)
         view = views.item(item, duban, duban.clock.now(), _unit_names(session))
+        view["refusal"] = _refusal(session, item) if item.status == "rejected" else None
         if item.withdrawn_by:
             view["withdrawn_by_name"] = session.scalar(
                 select(User.display_name).where(User.username == item.withdrawn_by)) or item.withdrawn_by
@@ -187,6 +190,22 @@ def get_item(duban, actor: Actor, item_id: int) -> dict:
                                     "unit_name": d.user.unit.name if d.user.unit else None}
                                    for d in item.designees] if item.classification == SECRET else []
         return view
+
+
+def _refusal(session, item: Item) -> dict | None:
+    """不予立项: who refused, when and why — the step whose completion ended the process there (the
+    leader's 审批 in duban_main), with its 批示 or opinion as the reason."""
+    last = session.execute(
+        select(HumanTask, User.display_name).outerjoin(User, User.username == HumanTask.completed_by)
+        .where(HumanTask.instance_id == item.instance_id, HumanTask.state == "completed")
+        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc()).limit(1)).first()
+    if last is None:
+        return None
+    task, name = last
+    data = task.data or {}
+    reason = next((str(data[key]).strip() for key in REFUSAL_REASONS if str(data.get(key) or "").strip()), "")
+    return {"by": task.completed_by, "by_name": name or task.completed_by, "at": task.completed_at,
+            "step": task.name, "reason": reason}
 
 
 def list_items(duban, actor: Actor, page: int = 1, per_page: int = 50, **filters) -> tuple[list[dict], int]:

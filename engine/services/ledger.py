@@ -123,7 +123,9 @@ def conditions(duban, actor: Actor, filters: LedgerFilter, now: datetime) -> lis
         if getattr(filters, name):
             clauses.append(getattr(Item, name) == getattr(filters, name))
     if filters.unit:
-        clauses.append(exists().where(ItemUnit.item_id == Item.id, ItemUnit.unit_id == filters.unit))
+        # a 不予立项 item's units were only proposed: it is no unit's item
+        clauses.append(and_(Item.status != "rejected",
+                            exists().where(ItemUnit.item_id == Item.id, ItemUnit.unit_id == filters.unit)))
     clauses += _between(Item.created_at, filters.registered_from, filters.registered_to)
     clauses += _between(Item.deadline, filters.deadline_from, filters.deadline_to)
     if filters.text:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..clock import CHINA
+from ..bpmn.timers import LATEST
+from ..clock import readable
 from ..domain import deadlines
 from ..domain import main_process as rules
 from ..domain import steps
@@ -25,6 +26,9 @@ from .notifications import notify, people
 
 # Tasks due when their unit's (urged or extended) deadline is.
 UNIT_TASKS = ("receive", "report", "reply", "monthly_progress")
+# Steps before the units have the item: due by the item's own deadline at the latest (an urgent item's
+# 拟办, 审批 and 交办 are all that same day, 随交随办).
+BEFORE_ASSIGNMENT = ("draft", "approve", "assign")
 
 
 def _kind(ctx, element_id: str | None) -> str | None:
@@ -72,10 +76,19 @@ class MainProcessHooks(Hooks):
         def urge_notice(unit):
             return rules.urge_notice(ctx.item.title, unit_name(unit), _part(ctx, unit).deadline)
 
+        def timer_latest(element_id, unit=None):
+            """A reminder never falls after what it reminds of: 交办提醒 the item's deadline, 预警 the unit's."""
+            kind = _kind(ctx, element_id)
+            if kind == "assign_due" and ctx.item.deadline is not None:
+                return ctx.item.deadline.isoformat()
+            if kind == "remind" and unit:
+                return deadlines.due_at(_part(ctx, unit)).isoformat()
+            return None
+
         return {
             "unit_deadline": unit_deadline, "remind_at": remind_at, "urge_limit": urge_limit,
             "unit_reported": unit_reported, "unit_name": unit_name,
-            "assignment_notice": assignment_notice, "urge_notice": urge_notice,
+            "assignment_notice": assignment_notice, "urge_notice": urge_notice, LATEST: timer_latest,
         }
 
     def before_complete(self, ctx, task: HumanTask, data: dict) -> None:
@@ -145,8 +158,7 @@ class MainProcessHooks(Hooks):
         part.urge_limit = limit
         self.deadlines_moved(ctx)
         notify(ctx, people(ctx.session, UNIT, part.unit_id), "urge",
-               f"催办通知：“{ctx.item.title}”请于{limit.astimezone(CHINA):%Y-%m-%d %H:%M}前办结",
-               data.get("notice", ""))
+               text("notice.urge", title=ctx.item.title, limit=readable(limit)), data.get("notice", ""))
 
     def deadlines_moved(self, ctx) -> None:
         """Open unit tasks are due when their unit's (urged or extended) deadline is."""
@@ -187,11 +199,15 @@ class MainProcessHooks(Hooks):
         if kind in UNIT_TASKS and task.unit_id:
             part = _part(ctx, task.unit_id)
             return deadlines.due_at(part)
-        # 001: registration within 1 working day; the 交办通知单 within 2 (the steps' defaults).
+        # Each kind's working days (engine/domain/steps.py: 001's 1 day to register, 2 to assign, ...).
         days = steps.option(ctx.definition.elements, task.element_id, "due_workdays") if kind else None
-        if days is not None:
-            return ctx.duban.calendar.add_workdays(ctx.now, int(days)).at
-        return None
+        if days is None:
+            return None
+        due = ctx.duban.calendar.add_workdays(ctx.now, int(days)).at
+        if kind in BEFORE_ASSIGNMENT and ctx.item.deadline is not None:
+            return min(due, ctx.item.deadline)
+        return due
+
 
 
 def _unit_of(ctx, task: HumanTask) -> str:
@@ -207,9 +223,10 @@ def _refuse(errors: list) -> None:
 
 
 def _announce_yellow(ctx, unit, _element_id):
-    deadline = _part(ctx, unit).deadline.astimezone(CHINA)
+    deadline = deadlines.due_at(_part(ctx, unit))
     notify(ctx, people(ctx.session, UNIT, unit) + people(ctx.session, OFFICE), "yellow",
-           f"{LIGHTS['yellow']}：{_unit_names(ctx).get(unit, unit)}承办的“{ctx.item.title}”将于{deadline:%Y-%m-%d %H:%M}到期")
+           text("notice.yellow", light=LIGHTS["yellow"], unit=_unit_names(ctx).get(unit, unit),
+                title=ctx.item.title, deadline=readable(deadline)))
 
 
 def _announce_red(ctx, unit, _element_id):
@@ -220,9 +237,13 @@ def _announce_red(ctx, unit, _element_id):
 
 
 def _announce_assignment_due(ctx, _unit, element_id):
-    days = steps.option(ctx.definition.elements, element_id, "due_workdays")
-    notify(ctx, people(ctx.session, OFFICE), "assign_due",
-           f"交办提醒：“{ctx.item.title}”已批准，请于{days}个工作日内交办")
+    deadline = ctx.item.deadline
+    if deadline is not None and ctx.now >= deadline:  # held back to the deadline (timer_latest): say so
+        title = text("notice.assign_due_deadline", title=ctx.item.title, deadline=readable(deadline))
+    else:
+        title = text("notice.assign_due", title=ctx.item.title,
+                     days=steps.option(ctx.definition.elements, element_id, "due_workdays"))
+    notify(ctx, people(ctx.session, OFFICE), "assign_due", title)
 
 
 _ANNOUNCEMENTS = {"remind": _announce_yellow, "deadline": _announce_red, "assign_due": _announce_assignment_due}

@@ -40,8 +40,9 @@ def list_tasks(duban, actor: Actor, instance_id: int | None = None, scope: str |
 def _with_light(duban, now, task: dict, item_title: str | None) -> dict:
     """The inbox row: the item it serves and how close its due date is (green/yellow/red)."""
     task["item_title"] = item_title
-    task["light"] = light(duban.calendar, task["due_at"], now, duban.settings.yellow_workdays) \
-        if task["due_at"] else "green"
+    # The window counts from the task's creation: a 1-working-day 拟办 is not 预警 the moment it appears.
+    task["light"] = light(duban.calendar, task["due_at"], now, duban.settings.yellow_workdays,
+                          since=task["created_at"]) if task["due_at"] else "green"
     return task
 
 

@@ -42,7 +42,8 @@ def item(row: Item, duban, now, unit_names: dict) -> dict:
     settings, calendar = duban.settings, duban.calendar
     finished = row.status in ENDED_STATUSES
     parts = []
-    for part in row.units:
+    # 不予立项: the units were only proposed; the item has no units, deadlines or persons to show.
+    for part in row.units if row.status != "rejected" else ():
         deadline = deadlines.due_at(part)
         done = finished or deadlines.is_done(part)
         parts.append({
@@ -64,7 +65,7 @@ def item(row: Item, duban, now, unit_names: dict) -> dict:
         "classification_name": CLASSIFICATIONS.get(row.classification), "deadline": row.deadline,
         "deadline_provisional": row.deadline_provisional, "status": row.status,
         "status_name": STATUSES.get(row.status), "light": "green" if finished else worst,
-        "lead_unit": row.lead_unit_id, "units": parts, "created_by": row.created_by,
+        "lead_unit": row.lead_unit_id if parts else None, "units": parts, "created_by": row.created_by,
         "created_at": row.created_at, "closed_at": row.closed_at,
         "withdrawn_reason": row.withdrawn_reason, "withdrawn_by": row.withdrawn_by,
         "withdrawn_by_name": row.withdrawn_by, "withdrawn_at": row.withdrawn_at,

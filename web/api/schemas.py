@@ -320,6 +320,14 @@ class ItemUnitSchema(Schema):
 
 
 class ItemSchema(Schema):
+class RefusalSchema(Schema):
+    by = fields.String(allow_none=True)
+    by_name = fields.String(allow_none=True)
+    at = fields.DateTime(allow_none=True)
+    step = fields.String(metadata={"description": "the step that refused (领导审批)"})
+    reason = fields.String(metadata={"description": "its 批示 or opinion; empty when none was given"})
+
+
     id = fields.Integer()
     instance_id = fields.Integer(allow_none=True)
     title = fields.String()
@@ -343,6 +351,8 @@ class ItemSchema(Schema):
     created_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
     withdrawn_reason = fields.String(allow_none=True, metadata={"description": "撤销: why the office withdrew it"})
+    refusal = fields.Nested(RefusalSchema, allow_none=True, metadata={
+        "description": "不予立项 only: who refused, when and why (the item then has no units)"})
     withdrawn_by = fields.String(allow_none=True)
     withdrawn_by_name = fields.String(allow_none=True)
     withdrawn_at = fields.DateTime(allow_none=True)
