@@ -1,6 +1,8 @@
 """佐证材料 on several machines: two `duban run` processes, each with its own DUBAN_VAR_DIR, on one
 PostgreSQL database. A file uploaded through one is downloaded, the same bytes, through the other:
-the storage is the database they share, not either process's disk."""
+the storage is the database they share, not either process's disk. On one machine, two processes
+sharing DUBAN_VAR_DIR share its local files the same way. Abandoned uploads are deleted by a real
+`duban worker`, sent the clean-up by a real `duban scheduler`."""
 from __future__ import annotations
 
 import hashlib
@@ -12,9 +14,15 @@ import urllib.error
 import urllib.request
 import uuid
 
-import pytest
+import shutil
 
-from tests.conftest import BPMN, _truncate
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from engine.clock import SystemClock
+from engine.models import StoredFile
+from engine.services import files
+from tests.conftest import BPMN, _truncate, make_duban, seed
 from tests.e2e.test_service import DUBAN, cli, free_port, login
 
 
@@ -92,3 +100,76 @@ def test_a_file_uploaded_through_one_process_downloads_through_the_other(two_ser
     assert status == 200 and [f["id"] for f in listed] == [stored["id"]]
     unit = login(second, "unit_a")  # not yet assigned to 发改局: as if the file did not exist
     assert raw("GET", f"{second}/api/v1/files/{stored['id']}", unit.token)[0] == 404
+
+
+@pytest.fixture
+def one_machine(sqlite_template, tmp_path):
+    """Two `duban run` processes on one machine: one SQLite database, one DUBAN_VAR_DIR, local files."""
+    var = tmp_path / "var"
+    var.mkdir()
+    shutil.copy(sqlite_template, var / "duban.db")
+    env = {**os.environ, "DUBAN_VAR_DIR": str(var), "DUBAN_SECRET_KEY": "shared-secret", "DUBAN_TIMER_POLL_S": "1"}
+    env.pop("DUBAN_REDIS_URL", None)
+    env.pop("DUBAN_DATABASE_URL", None)
+    cli(env, "deploy", *[str(p) for p in sorted(BPMN.glob("*.bpmn"))])
+    cli(env, "seed-demo")
+    servers = [start(env), start(env)]
+    yield var, [base for _, base in servers]
+    for process, _ in servers:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_processes_sharing_the_var_dir_share_its_local_files(one_machine):
+    var, (first, second) = one_machine
+    office_1, office_2 = login(first, "office"), login(second, "office")
+    status, item = office_1.call("POST", "/api/v1/items", {"title": "本机上的佐证材料", "category": "normal"})
+    assert status == 201, item
+    scan = b"%PDF-1.7\n" + os.urandom(512 * 1024) + b"\n%%EOF\n"
+    body, content_type = multipart({"item_id": item["id"]}, "批示扫描件.pdf", scan)
+    uploads = [raw("POST", base + "/api/v1/files", http.token, body, content_type)
+               for base, http in ((first, office_1), (second, office_2))]  # the same scan through each
+    assert [status for status, _, _ in uploads] == [201, 201]
+    sha = hashlib.sha256(scan).hexdigest()
+    assert (var / "files" / sha[:2] / sha).read_bytes() == scan  # kept once, by its SHA-256
+    assert [p.name for p in (var / "files").glob("*/*")] == [sha]
+    for (_, answer, _), base, http in zip(uploads, (second, first), (office_2, office_1)):
+        status, data, _ = raw("GET", f"{base}/api/v1/files/{json.loads(answer)['id']}", http.token)
+        assert status == 200 and data == scan
+
+
+def test_a_real_worker_deletes_an_abandoned_upload(postgres_database, redis_url, tmp_path):
+    from tests.integration.test_workers import Processes, wait_for
+
+    _truncate(postgres_database)
+    duban = make_duban(postgres_database, SystemClock(), tmp_path)
+    org = seed(duban)
+    abandoned = files.upload(duban, org["unit_a"], "没有提交的.pdf", b"%PDF-1.7\n%%EOF\n")
+    held = files.upload(duban, org["unit_a"], "已提交的.txt", "说明\n".encode())
+    with duban.db.transaction() as session:
+        files.claim(duban, session, org["unit_a"], "evidence", [held["id"]], None)
+    duban.db.dispose()
+    time.sleep(1.5)
+    env = {**os.environ, "DUBAN_DATABASE_URL": postgres_database, "DUBAN_REDIS_URL": redis_url,
+           "DUBAN_VAR_DIR": str(tmp_path / "var"), "DUBAN_SECRET_KEY": "test", "DUBAN_TIMER_POLL_S": "0.2",
+           "DUBAN_FILE_RETENTION_HOURS": "0.0003"}  # about a second
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    processes = Processes(env, tmp_path)
+    engine = create_engine(postgres_database)
+    try:
+        processes.start("worker", "--processes", "1")
+        processes.start("scheduler")
+
+        def remaining():
+            with engine.connect() as connection:
+                ids = set(connection.scalars(select(StoredFile.id)))
+            return ids if abandoned["id"] not in ids else None
+
+        assert wait_for(remaining, timeout=60, what="the abandoned upload deleted") == {held["id"]}
+        with engine.connect() as connection:
+            assert connection.scalar(select(func.count()).select_from(StoredFile)) == 1
+    finally:
+        processes.stop_all()
+        engine.dispose()
