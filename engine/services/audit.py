@@ -141,8 +141,13 @@ def _chain_pending(session: Session) -> None:
     if not pending:
         return
     keeper = _keeper_of(session.get_bind())
-    session.flush()  # the transaction's own writes first: the lock below then covers only our inserts
-    last_id, last_hash = start = _lock_head(session)
+    if session.get_bind().dialect.name == "postgresql":
+        session.flush()  # the transaction's own writes first: the lock below then covers only our inserts
+    # SQLite needs no lock: the head is read in the transaction's own snapshot, and a write upon a
+    # snapshot another writer has since changed fails (WriteConflict). So every pending row, the
+    # records included, goes out in the one flush of the commit.
+    with session.no_autoflush:
+        last_id, last_hash = start = _lock_head(session)
     for fields in pending:
         last_id += 1
         record = AuditRecord(id=last_id, prev_hash=last_hash, **fields)

@@ -68,11 +68,15 @@ def notify(ctx, users, kind: str, title: str, body: str = "", task_id: str | Non
 
 
 def candidates(session, task) -> list[Recipient]:
-    """Who may work a new task: its role (and unit), or the person it is assigned to."""
-    if task.role is None:
-        return _recipients(session.execute(select(User.id, User.email, UserRole.role).outerjoin(UserRole)
-                                           .where(User.username == task.assignee)))
-    return people(session, task.role, task.unit_id)
+    """Who may work a new task: its role (and unit), or the person it is assigned to.
+
+    Read without flushing: the step's pending rows do not change who holds a role, and they go
+    out together at commit instead of one flush per new task."""
+    with session.no_autoflush:
+        if task.role is None:
+            return _recipients(session.execute(select(User.id, User.email, UserRole.role).outerjoin(UserRole)
+                                               .where(User.username == task.assignee)))
+        return people(session, task.role, task.unit_id)
 
 
 def list_for(duban, actor: Actor, unread: bool = False, page: int = 1, per_page: int = 50,

@@ -86,15 +86,17 @@ def context(duban: Duban, session: Session, actor: Actor | None = None) -> Proce
 
 def lock_instance(ctx: ProcessContext, instance_id: int) -> Instance:
     """The instance row, locked for this transaction where the database can (PostgreSQL)."""
-    query = select(Instance).where(Instance.id == instance_id).execution_options(populate_existing=True)
+    # The item whose own instance this is comes in the same query (one round trip per step).
+    query = (select(Instance, Item).outerjoin(Item, Item.instance_id == Instance.id)
+             .where(Instance.id == instance_id).execution_options(populate_existing=True))
     if ctx.session.bind.dialect.name == "postgresql":
         query = query.with_for_update(of=Instance)
-    instance = ctx.session.scalars(query).one_or_none()
-    if instance is None:
+    row = ctx.session.execute(query).one_or_none()
+    if row is None:
         raise NotFound(f"instance {instance_id} not found")
+    instance, own_item = row
     ctx.instance, ctx.definition = instance, definitions.record(ctx.duban, ctx.session, instance.definition_id)
-    ctx.item = (ctx.item or ctx.session.scalars(select(Item).where(Item.instance_id == instance.id)).one_or_none()
-                or ctx.hooks.item_of(ctx))
+    ctx.item = ctx.item or own_item or ctx.hooks.item_of(ctx)
     return instance
 
 
@@ -152,8 +154,7 @@ def save(ctx: ProcessContext, run: ProcessRun, completed: HumanTask | None = Non
 
 def _project_tasks(ctx: ProcessContext, views: list, completed: HumanTask | None) -> list[HumanTask]:
     session, instance = ctx.session, ctx.instance
-    open_rows = {t.id: t for t in session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open"))}
+    open_rows = _open_tasks(session, instance)
     elements = ctx.definition.elements.get("human_tasks", {})
     created = []
     current = {view.id for view in views}
@@ -192,10 +193,27 @@ def _project_tasks(ctx: ProcessContext, views: list, completed: HumanTask | None
     return created
 
 
+def _open_tasks(session, instance: Instance) -> dict:
+    return _pending_aware(session, HumanTask, instance, "open")
+
+
+def _waiting_timers(session, instance: Instance) -> dict:
+    return _pending_aware(session, Timer, instance, "waiting")
+
+
+def _pending_aware(session, model, instance: Instance, state: str) -> dict:
+    """The instance's rows of `model` in `state`, read without flushing the step's changes first
+    (they all go out in one flush at commit): rows this transaction added or changed are taken as
+    they stand in memory."""
+    with session.no_autoflush:
+        rows = list(session.scalars(select(model).where(model.instance_id == instance.id, model.state == state)))
+    rows += [row for row in session.new if isinstance(row, model) and row.instance_id == instance.id]
+    return {row.id: row for row in rows if row.state == state}
+
+
 def _project_timers(ctx: ProcessContext, run: ProcessRun, views: list) -> None:
     session, instance = ctx.session, ctx.instance
-    waiting = {t.id: t for t in session.scalars(
-        select(Timer).where(Timer.instance_id == instance.id, Timer.state == "waiting"))}
+    waiting = _waiting_timers(session, instance)
     fired = {timer.id: timer for timer in run.log.fired_timers}
     for timer in fired.values():
         record(ctx, "timer_fired", element_id=timer.element_id, task_id=timer.id, name=timer.name)
