@@ -251,12 +251,16 @@ def _snapshot(run: ProcessRun, request: dict, limits: Limits, element) -> Snapsh
     # workflow, which the saved state must hold (a reload would otherwise schedule them anew).
     human, timers = run.projection()
     data = run.data()
-    _check_sizes(run, data, limits, where)
+    _check_storable(run, where)
     try:
         state = run.dumps()
     except (TypeError, ValueError) as error:
         raise ProcessError(text("step.value_type", element=where, name=_unstorable(run) or "?",
                                 kind=type(error).__name__)) from None
+    # The state holds the data (escaped, so at least as long): a state within the value and data
+    # limits needs no measuring value by value.
+    if len(state) > min(limits.max_value_bytes, limits.max_data_bytes):
+        _check_sizes(data, limits, where)
     if len(state) > limits.max_state_bytes:
         raise ProcessError(text("step.state_too_large", element=where, size=len(state),
                                 limit=limits.max_state_bytes))
@@ -267,10 +271,13 @@ def _snapshot(run: ProcessRun, request: dict, limits: Limits, element) -> Snapsh
                     problems=getattr(run, "problems", []))
 
 
-def _check_sizes(run: ProcessRun, data: dict, limits: Limits, where: str) -> None:
+def _check_storable(run: ProcessRun, where: str) -> None:
     name = _unstorable(run)
     if name is not None:
         raise ProcessError(text("step.value_type", element=where, name=name, kind=_kind_of(run, name)))
+
+
+def _check_sizes(data: dict, limits: Limits, where: str) -> None:
     total = 0
     for key, value in data.items():
         size = len(json.dumps(value, ensure_ascii=False, default=str).encode())

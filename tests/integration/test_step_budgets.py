@@ -83,6 +83,27 @@ def test_data_too_large_or_not_storable_is_refused(duban, org, script, words):
     assert stored(duban, instance["id"]) == before
 
 
+@pytest.mark.parametrize("script, words", [
+    # 90 000 CJK characters: 270 000 bytes in UTF-8, over the 256 KiB a value may hold.
+    ("x = '督' * 90000", "写入的变量“x”过大"),
+    # Five values of 240 000 bytes: each within its limit, 1.2 MB together over the data limit.
+    ("a = b = c = d = e = 'a' * 240000", "流程数据过大"),
+])
+def test_sizes_are_measured_in_utf8_value_by_value_and_in_total(duban, org, script, words):
+    instance, task = run_to_script(duban, org, script)
+    before = stored(duban, instance["id"])
+    with pytest.raises(ProcessError) as caught:
+        services.complete_task(duban, org["office"], task["id"], {})
+    assert words in caught.value.message
+    assert stored(duban, instance["id"]) == before
+
+
+def test_data_just_within_the_limits_is_stored(duban, org):
+    instance, task = run_to_script(duban, org, "x = '督' * 80000\ny = 'a' * 200000")
+    done = services.complete_task(duban, org["office"], task["id"], {})
+    assert services.get_instance(duban, org["office"], done["instance_id"])["status"] == "completed"
+
+
 def test_the_service_goes_on_after_a_runaway_step(duban, org):
     instance, task = run_to_script(duban, org, "x = sum(range(3 * 10 ** 9))")
     with pytest.raises(ProcessError):
