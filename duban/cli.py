@@ -219,10 +219,21 @@ def _operator() -> str:
 
 @main.command("seed-demo")
 @click.option("--password", default=None, help="password of every demo user (default: duban-demo)")
-def seed_demo(password):
-    """Create the demo organisation (idempotent)."""
-    created = services.seed_demo(bootstrap(), **({"password": password} if password else {}))
+@click.option("--with-items", is_flag=True,
+              help="also a few items in every state (拟办, 办理中, 逾期, 催办, 延期申请, 待审核, 销号, 不予立项, 撤销, "
+                   "纪委), driven through the services; needs the main process deployed")
+def seed_demo(password, with_items):
+    """Create the demo organisation (idempotent), and with --with-items its demo items (once)."""
+    duban = bootstrap()
+    created = services.seed_demo(duban, **({"password": password} if password else {}))
     click.echo(f"demo organisation ready ({created['units']} units and {created['users']} users added)")
+    if with_items:
+        from engine.services import demo
+
+        made = _or_exit(lambda: demo.seed_items(duban))
+        click.echo(f"demo items: {made['created']} added" if made["created"] else "demo items: already there")
+        for kind, status in demo.states(duban).items():
+            click.echo(f"  {demo.TITLES[kind]}: {status}")
 
 
 @main.command()
