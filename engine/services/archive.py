@@ -28,12 +28,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ..access import Actor, visible_item
+from ..access import Actor, sees_unit_record, visible_item
 from ..clock import CHINA
 from ..errors import Conflict
 from ..domain import steps
 from ..models import Definition, HistoryEntry, Instance, Item
-from . import audit, documents, files as stored_files, ledger, views
+from . import audit, documents, dossier, files as stored_files, ledger, views
 
 ARCHIVABLE = ("closed", "terminated")
 ZIP = "application/zip"
@@ -49,7 +49,7 @@ def archive_item(duban, actor: Actor, item_id: int) -> tuple[str, bytes]:
     with duban.db.reading() as session:
         item = visible_item(session, actor, item_id)
         if item.status not in ARCHIVABLE:
-            raise Conflict(f"立卷归档 is for closed or terminated items; item {item_id} is {item.status}")
+            raise Conflict(text("archive.not_finished", id=item_id, status=STATUSES.get(item.status, item.status)))
         now = duban.clock.now()
         files = _contents(duban, session, item, actor, now)
     root = f"督办事项{item_id}"
@@ -64,15 +64,17 @@ def archive_item(duban, actor: Actor, item_id: int) -> tuple[str, bytes]:
 def _contents(duban, session, item: Item, actor: Actor, now: datetime) -> dict[str, bytes]:
     """{path inside the folder: bytes}, the index first and the manifest last."""
     names = ledger.unit_names(session)
+    who = dossier.names(session)
     record = views.item(item, duban, now, names)
-    history = _history(session, item)
+    # A unit's archive holds its own unit's steps and the item's, not another unit's reports.
+    history = [h for h in _history(session, item) if sees_unit_record(actor, h.unit_id)]
     kinds = _step_kinds(session, item)
     docs = documents.documents_of(session, item)
     files: dict[str, bytes] = {}
     record_json = {"item": record, "documents": [{k: v for k, v in d.items() if k != "text"} for d in docs],
                    "archived_at": now, "archived_by": actor.username}
     files["事项/事项记录.json"] = _json(record_json)
-    files["事项/事项概况.txt"] = _summary(record, docs, history, kinds).encode()
+    files["事项/事项概况.txt"] = _summary(record, docs, history, kinds, who).encode()
     for doc in docs:
         entry = session.get(HistoryEntry, doc["id"])
         body = documents.fill(documents.template_bytes(duban, doc["kind"]),
@@ -84,11 +86,12 @@ def _contents(duban, session, item: Item, actor: Actor, now: datetime) -> dict[s
                 for index, (listing, _) in enumerate(attached, start=1)}
     for index, (entry, review) in enumerate(_reports(history, kinds), start=1):
         unit_name = names.get(entry.unit_id, entry.unit_id or "")
-        files[f"办结报告/{index:02d}-{_safe(unit_name)}.txt"] = _report(entry, review, unit_name, evidence).encode()
+        files[f"办结报告/{index:02d}-{_safe(unit_name)}.txt"] = _report(entry, review, unit_name, evidence,
+                                                                          who).encode()
     for listing, body in attached:
         files[evidence[listing["id"]]] = body
-    files["履历/history.json"] = _json([_history_row(h, names) for h in history])
-    files["履历/history.csv"] = _csv(history, names)
+    files["履历/history.json"] = _json([_history_row(h, names, who) for h in history])
+    files["履历/history.csv"] = _csv(history, names, who)
     index = _index(record, files, now, actor)
     manifest = "".join(f"{hashlib.sha256(body).hexdigest()}  {path}\n"
                        for path, body in {INDEX: index, **files}.items())
@@ -121,27 +124,29 @@ def _reports(history: list[HistoryEntry], kinds: dict) -> list[tuple[HistoryEntr
     return pairs
 
 
-def _report(entry: HistoryEntry, review: HistoryEntry | None, unit_name: str, evidence: dict) -> str:
+def _report(entry: HistoryEntry, review: HistoryEntry | None, unit_name: str, evidence: dict,
+            who: dossier.Names) -> str:
     data = entry.data or {}
     attached = [evidence[i] for i in data.get("evidence") or [] if i in evidence]
     if review is None:
         verdict = "未审核"
     else:
-        decision = (review.data or {}).get("decision")
-        verdict = f"{'通过' if decision == 'accept' else '退回'}（{review.actor or '系统'}，{_local(review.at)}）"
+        decision, comment = (review.data or {}).get("decision"), (review.data or {}).get("comment")
+        verdict = f"{'通过' if decision == 'accept' else '退回'}（{who.person(review.actor)}，{_local(review.at)}）"
+        verdict += f"\n审核说明：{comment}" if comment else ""
     return "\n".join([
-        "办结报告", f"承办单位：{unit_name}", f"报送人：{entry.actor or ''}", f"报送时间：{_local(entry.at)}",
+        "办结报告", f"承办单位：{unit_name}", f"报送人：{who.person(entry.actor)}", f"报送时间：{_local(entry.at)}",
         f"经分管领导审签：{'是' if data.get('approved_by_deputy') else '否'}", f"督查室审核：{verdict}", "",
         str(data.get("summary", "")), "",
         *([f"佐证材料：{'；'.join(attached)}", ""] if attached else []),
     ])
 
 
-def _summary(record: dict, docs: list[dict], history: list[HistoryEntry], kinds: dict) -> str:
+def _summary(record: dict, docs: list[dict], history: list[HistoryEntry], kinds: dict, who: dossier.Names) -> str:
     lines = [
         f"督办事项：{record['title']}", f"事项编号：{record['id']}", f"来源：{record['source_name']}",
         f"类别：{record['category_name']}", f"密级：{record['classification_name']}",
-        f"立项：{_local(record['created_at'])}（{record['created_by']}）", f"办结时限：{_local(record['deadline'])}",
+        f"立项：{_local(record['created_at'])}（{who.person(record['created_by'])}）", f"办结时限：{_local(record['deadline'])}",
         f"状态：{record['status_name']}", f"销号时间：{_local(record['closed_at']) if record['closed_at'] else '—'}",
     ]
     if record["content"]:
@@ -157,10 +162,10 @@ def _summary(record: dict, docs: list[dict], history: list[HistoryEntry], kinds:
                                 for d in docs] or ["- 无"])
     feedback = [h for h in history if h.action == "completed" and kinds.get(h.element_id) == "feedback"]
     for entry in feedback:
-        lines += ["", f"反馈销号（{entry.actor or ''}，{_local(entry.at)}）：", str((entry.data or {}).get("summary", ""))]
+        lines += ["", f"反馈销号（{who.person(entry.actor)}，{_local(entry.at)}）：", str((entry.data or {}).get("summary", ""))]
     terminated = [h for h in history if h.action == "terminated"]
     for entry in terminated:
-        lines += ["", f"终止（{entry.actor or ''}，{_local(entry.at)}）：{(entry.data or {}).get('reason', '')}"]
+        lines += ["", f"终止（{who.person(entry.actor)}，{_local(entry.at)}）：{(entry.data or {}).get('reason', '')}"]
     return "\n".join(lines) + "\n"
 
 
@@ -168,7 +173,7 @@ def _index(record: dict, files: dict[str, bytes], now: datetime, actor: Actor) -
     described = {"事项/事项记录.json": "事项记录（机读）", "事项/事项概况.txt": "事项概况",
                  "履历/history.json": "办理履历（机读）", "履历/history.csv": "办理履历（表格，UTF-8）"}
     lines = [f"立卷归档目录：{record['title']}（事项编号 {record['id']}）",
-             f"归档时间：{_local(now)}    归档人：{actor.username}", "",
+             f"归档时间：{_local(now)}    归档人：{actor.display_name or actor.username}", "",
              f"{INDEX}  本目录"]
     for path, body in files.items():
         label = described.get(path) or _FOLDERS.get(path.split("/", 1)[0], "办结报告")
@@ -180,16 +185,17 @@ def _index(record: dict, files: dict[str, bytes], now: datetime, actor: Actor) -
 _FOLDERS = {"文书": "文书", "佐证材料": "佐证材料"}
 
 
-def _history_row(entry: HistoryEntry, names: dict) -> dict:
-    return {**views.history(entry), "id": entry.id, "unit_name": names.get(entry.unit_id)}
+def _history_row(entry: HistoryEntry, names: dict, who: dossier.Names) -> dict:
+    return {**views.history(entry), "id": entry.id, "unit_name": names.get(entry.unit_id),
+            "actor_name": who.person(entry.actor)}
 
 
-def _csv(history: list[HistoryEntry], names: dict) -> bytes:
+def _csv(history: list[HistoryEntry], names: dict, who: dossier.Names) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["序号", "时间", "操作人", "动作", "环节", "名称", "单位", "数据"])
     for entry in history:
-        row = [entry.id, _local(entry.at), entry.actor or "", entry.action, entry.element_id or "", entry.name or "",
+        row = [entry.id, _local(entry.at), who.person(entry.actor), entry.action, entry.element_id or "", entry.name or "",
                names.get(entry.unit_id, entry.unit_id or ""),
                json.dumps(entry.data, ensure_ascii=False, default=str) if entry.data is not None else ""]
         writer.writerow([_cell(value) for value in row])

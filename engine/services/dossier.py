@@ -176,13 +176,13 @@ def _labels(field: dict, who: Names) -> dict:
 
 # --- what a task's decision rests on (办理依据) ------------------------------------------------
 
-def task_basis(duban, session, actor: Actor, task: HumanTask, item: Item | None) -> dict:
+def task_basis(duban, session, actor: Actor, task: HumanTask, item: Item | None, who: Names | None = None) -> dict:
     """The reason work came back (退回) and the records a task's decision rests on, by its step's kind:
     领导审批 the 拟办 (units, opinion) and the deadline; 审核 the unit's report; 领导签发 and 反馈 every
     unit's latest report with its review; a report sent back the report returned; 催办 the unit's 签收;
     责任追究 the urges. Only what this person may read of other units."""
     definition = definitions.record(duban, session, session.get(Instance, task.instance_id).definition_id)
-    who = names(session)
+    who = who or names(session)
     known = {f["id"]: f for f in stored_files.files_of(session, item.id)} if item else {}
     own = _rows(session, task.instance_id)
     returned = next((row for row in reversed(own) if row.action == "completed" and row.at == task.created_at

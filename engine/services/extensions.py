@@ -21,7 +21,7 @@ from ..errors import Conflict, Forbidden, FormInvalid, InvalidInput, NotFound
 from ..forms import file_ids
 from ..models import Extension, Item, Unit
 from ..texts import text
-from . import files, process
+from . import dossier, files, process
 from .hooks import Hooks
 from .instances import latest_definition
 from .notifications import notify, people
@@ -105,7 +105,8 @@ def list_extensions(duban, actor: Actor, item_id: int) -> list[dict]:
     with duban.db.reading() as session:
         visible_item(session, actor, item_id)
         rows = session.scalars(select(Extension).where(Extension.item_id == item_id).order_by(Extension.id))
-        return [_view(row) for row in rows]
+        who = dossier.names(session)
+        return [_view(row, who) for row in rows]
 
 
 def get_extension(duban, actor: Actor, extension_id: int) -> dict:
@@ -115,11 +116,13 @@ def get_extension(duban, actor: Actor, extension_id: int) -> dict:
             Extension.id == extension_id, items_visible(actor))).one_or_none()
         if row is None:
             raise NotFound(text("extension.not_found", id=extension_id))
-        return _view(row)
+        return _view(row, dossier.names(session))
 
 
-def _view(row: Extension) -> dict:
-    return {"id": row.id, "item_id": row.item_id, "unit": row.unit_id, "instance_id": row.instance_id,
+def _view(row: Extension, who: dossier.Names) -> dict:
+    return {"id": row.id, "item_id": row.item_id, "unit": row.unit_id, "unit_name": who.unit(row.unit_id),
+            "requested_by_name": who.person(row.requested_by),
+            "decided_by_name": who.person(row.decided_by) if row.decided_by else None, "instance_id": row.instance_id,
             "reason": row.reason, "head": row.head, "old_deadline": row.old_deadline,
             "requested_deadline": row.requested_deadline, "granted_deadline": row.granted_deadline,
             "status": row.status, "requested_by": row.requested_by, "requested_at": row.requested_at,
@@ -178,14 +181,14 @@ class ExtensionHooks(Hooks):
                f"延期申请{'已同意' if extension.status == 'approved' else '未同意'}：“{ctx.item.title}”",
                f"新的办理期限：{_text(extension.granted_deadline)}" if extension.granted_deadline else extension.comment)
 
-    def _extension(self, ctx) -> Extension:
-        extension = ctx.session.get(Extension, (ctx.instance.data or {}).get("extension_id"))
-        if extension is None:
     def task_due(self, ctx, task):
         """延期审批 within its working days (engine/domain/steps.py), so the leader's inbox shows a light."""
         days = steps.option(ctx.definition.elements, task.element_id, "due_workdays")
         return ctx.duban.calendar.add_workdays(ctx.now, int(days)).at if days is not None else None
 
+    def _extension(self, ctx) -> Extension:
+        extension = ctx.session.get(Extension, (ctx.instance.data or {}).get("extension_id"))
+        if extension is None:
             raise NotFound(text("extension.gone"))
         return extension
 

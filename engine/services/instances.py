@@ -17,7 +17,7 @@ def latest_definition(session, key: str) -> Definition:
         select(Definition).where(Definition.key == key).order_by(Definition.version.desc()).limit(1)
     ).one_or_none()
     if definition is None:
-        raise NotFound(f"no process definition '{key}' is deployed")
+        raise NotFound(text("deploy.no_definition", process=key))
     return definition
 
 
@@ -29,7 +29,7 @@ def start_instance(duban, actor: Actor, key: str, data: dict | None) -> dict:
     listing = starting.start_form_of(duban, actor, key)  # who may start it is declared on it
     if listing["item"]:
         if not listing["form"]:
-            raise InvalidInput(f"'{key}' starts when an item is registered: use POST /api/v1/items")
+            raise InvalidInput(text("start.item_process", process=key))
         variables = formjs.validate(listing["form"], data or {})
         item = items.register_started(duban, actor, key, variables, variables)
         return get_instance(duban, actor, item["instance_id"])
@@ -52,13 +52,14 @@ def get_instance(duban, actor: Actor, instance_id: int) -> dict:
         result = views.instance(instance, definition, session.scalar(select(served_item_id(instance_id))))
         result["data"] = instance.data
         result["trail"] = instance.trail
-        result["tasks"] = [views.task(t, names) for t in session.scalars(
+        who = dossier.names(session)
+        result["started_by_name"] = who.person(instance.started_by) if instance.started_by else None
+        result["tasks"] = [views.task(t, names, who.users) for t in session.scalars(
             select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
             .order_by(HumanTask.created_at))]
         result["timers"] = [views.timer(t) for t in session.scalars(
             select(Timer).where(Timer.instance_id == instance_id, Timer.state == "waiting")
             .order_by(Timer.due_at))]
-        who = dossier.names(session)
         result["history"] = [dossier.history_view(actor, views.history(h), who) for h in session.scalars(
             select(HistoryEntry).where(HistoryEntry.instance_id == instance_id).order_by(HistoryEntry.id))]
         return result

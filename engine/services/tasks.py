@@ -8,7 +8,7 @@ from .. import forms as formjs
 from ..domain.items import light
 from ..access import Actor, can_work, is_candidate, tasks_visible, tasks_workable
 from ..errors import Conflict, Forbidden, NotFound, StaleInstance, TaskAlreadyCompleted
-from ..models import HumanTask, Instance, Item, Unit
+from ..models import HumanTask, Instance, Item, Unit, User
 from ..texts import text
 from ..db import retrying
 from . import definitions, dossier, files, org, process, views
@@ -28,13 +28,14 @@ def list_tasks(duban, actor: Actor, instance_id: int | None = None, scope: str |
         # Counted and cut in SQL (an inbox of thousands is never loaded whole); ties broken by id.
         total = session.scalar(select(func.count()).select_from(HumanTask).where(*where))
         page = max(page, 1)
-        query = (select(HumanTask, Unit.name, Item.title).outerjoin(Unit, Unit.id == HumanTask.unit_id)
-                 .outerjoin(Item, Item.id == HumanTask.item_id).where(*where)
+        query = (select(HumanTask, Unit.name, Item.title, User.display_name)
+                 .outerjoin(Unit, Unit.id == HumanTask.unit_id).outerjoin(Item, Item.id == HumanTask.item_id)
+                 .outerjoin(User, User.username == HumanTask.assignee).where(*where)
                  .order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id))
         rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
         now = duban.clock.now()
-        return [_with_light(duban, now, views.task(row, {row.unit_id: name}), title)
-                for row, name, title in rows], total
+        return [_with_light(duban, now, views.task(row, {row.unit_id: name}, {row.assignee: person}), title)
+                for row, name, title, person in rows], total
 
 
 def _with_light(duban, now, task: dict, item_title: str | None) -> dict:
@@ -53,14 +54,13 @@ def get_task(duban, actor: Actor, task_id: str) -> dict:
         instance = session.get(Instance, task.instance_id)
         definition = definitions.record(duban, session, instance.definition_id)
         item = session.get(Item, task.item_id) if task.item_id else None
-        result = _with_light(duban, duban.clock.now(), views.task(task, _unit_names(session)),
+        who = dossier.names(session)
+        result = _with_light(duban, duban.clock.now(), views.task(task, _unit_names(session), who.users),
                              item.title if item else None)
         result["form"] = definition.forms.get(task.form_key) if task.form_key else None
         result["data"] = _form_data(session, task) if task.state == "open" else (task.data or {})
         result["can_work"] = task.state == "open" and can_work(actor, task)
-        result["basis"] = dossier.task_basis(duban, session, actor, task, item)
-        who = dossier.names(session)
-        result["assignee_name"] = who.person(task.assignee) if task.assignee else None
+        result["basis"] = dossier.task_basis(duban, session, actor, task, item, who)
         result["completed_by_name"] = who.person(task.completed_by) if task.completed_by else None
         return result
 

@@ -7,13 +7,15 @@ from ..domain.roles import ROLES
 from ..models import HistoryEntry, HumanTask, Instance, Item, Timer
 
 
-def task(row: HumanTask, unit_names: dict | None = None) -> dict:
-    unit_names = unit_names or {}
+def task(row: HumanTask, unit_names: dict | None = None, people: dict | None = None) -> dict:
+    """A task; `people` names its assignee (username: display name)."""
+    unit_names, people = unit_names or {}, people or {}
     return {
         "id": row.id, "name": row.name, "element_id": row.element_id, "instance_id": row.instance_id,
         "item_id": row.item_id, "lane": row.role or row.lane, "role": row.role,
         "role_name": ROLES.get(row.role, row.role), "unit": row.unit_id,
-        "unit_name": unit_names.get(row.unit_id), "assignee": row.assignee, "state": row.state,
+        "unit_name": unit_names.get(row.unit_id), "assignee": row.assignee,
+        "assignee_name": (people.get(row.assignee) or row.assignee) if row.assignee else None, "state": row.state,
         "due_at": row.due_at, "created_at": row.created_at, "completed_at": row.completed_at,
         "completed_by": row.completed_by, "form_key": row.form_key,
     }

@@ -88,7 +88,14 @@ def test_an_office_return_reaches_the_unit_with_reason_and_report(as_):
     assert note["body"].startswith(f"退回原因：{RETURN_REASON} — 督查室 王主任，")
     assert not any(RETURN_REASON in n["body"] for n in as_("unit_a").get("/api/v1/notifications").json)
 
-    history = as_("office").get(f"/api/v1/instances/{item['instance_id']}").json["history"]
+    inbox = next(t for t in as_("unit_b").get("/api/v1/tasks").json if t["element_id"] == "unit_report")
+    as_("unit_b").post(f"/api/v1/tasks/{inbox['id']}/claim")
+    claimed = next(t for t in as_("unit_b").get("/api/v1/tasks").json if t["id"] == inbox["id"])
+    assert claimed["assignee"] == "unit_b" and claimed["assignee_name"] == "财政局 刘科长"  # code, and name beside it
+    instance = as_("office").get(f"/api/v1/instances/{item['instance_id']}").json
+    assert instance["started_by"] == "office" and instance["started_by_name"] == "督查室 王主任"
+    assert {t["assignee_name"] for t in instance["tasks"] if t["assignee"]} == {"财政局 刘科长"}
+    history = instance["history"]
     back = next(h for h in history if h["reason"] == RETURN_REASON)
     assert back["actor_name"] == "督查室 王主任" and back["unit_name"] == "财政局"
     # 发改局 sees its item's history, but not what 财政局 reported or why it was sent back

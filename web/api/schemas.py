@@ -140,6 +140,7 @@ class TaskSchema(Schema):
     unit = fields.String(allow_none=True)
     unit_name = fields.String(allow_none=True)
     assignee = fields.String(allow_none=True)
+    assignee_name = fields.String(allow_none=True)
     state = fields.String()
     due_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
@@ -191,7 +192,6 @@ class TaskDetailSchema(TaskSchema):
     form = fields.Dict(allow_none=True, metadata={"description": "the form-js schema"})
     data = fields.Dict(metadata={"description": "the data the form starts from"})
     can_work = fields.Boolean()
-    assignee_name = fields.String(allow_none=True)
     completed_by_name = fields.String(allow_none=True)
     basis = fields.Nested(BasisSchema, metadata={"description": "办理依据: the reason of a return and the records "
                                                                  "this task's decision rests on"})
@@ -251,6 +251,7 @@ class InstanceSchema(Schema):
 
 
 class InstanceDetailSchema(InstanceSchema):
+    started_by_name = fields.String(allow_none=True)
     data = fields.Dict()
     trail = fields.List(fields.String(allow_none=True),
                         metadata={"description": "elements passed, in order (null: an engine-internal step)"})
@@ -319,7 +320,6 @@ class ItemUnitSchema(Schema):
     light = fields.String()
 
 
-class ItemSchema(Schema):
 class RefusalSchema(Schema):
     by = fields.String(allow_none=True)
     by_name = fields.String(allow_none=True)
@@ -328,6 +328,7 @@ class RefusalSchema(Schema):
     reason = fields.String(metadata={"description": "its 批示 or opinion; empty when none was given"})
 
 
+class ItemSchema(Schema):
     id = fields.Integer()
     instance_id = fields.Integer(allow_none=True)
     title = fields.String()
@@ -350,9 +351,9 @@ class RefusalSchema(Schema):
     created_by = fields.String()
     created_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
-    withdrawn_reason = fields.String(allow_none=True, metadata={"description": "撤销: why the office withdrew it"})
     refusal = fields.Nested(RefusalSchema, allow_none=True, metadata={
         "description": "不予立项 only: who refused, when and why (the item then has no units)"})
+    withdrawn_reason = fields.String(allow_none=True, metadata={"description": "撤销: why the office withdrew it"})
     withdrawn_by = fields.String(allow_none=True)
     withdrawn_by_name = fields.String(allow_none=True)
     withdrawn_at = fields.DateTime(allow_none=True)
@@ -499,9 +500,12 @@ class ExtensionSchema(Schema):
     requested_deadline = fields.DateTime()
     granted_deadline = fields.DateTime(allow_none=True)
     status = fields.String(metadata={"description": "pending, approved or refused"})
+    unit_name = fields.String()
     requested_by = fields.String()
+    requested_by_name = fields.String()
     requested_at = fields.DateTime()
     decided_by = fields.String(allow_none=True)
+    decided_by_name = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     comment = fields.String()
     evidence = fields.List(fields.Integer(), metadata={"description": "ids of the 佐证材料 sent with the request"})
