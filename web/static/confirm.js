@@ -20,7 +20,8 @@
     dialog.setAttribute("aria-labelledby", "confirm-title");
     dialog.setAttribute("aria-describedby", "confirm-message");
     dialog.innerHTML =
-      '<form method="dialog">' +
+      // novalidate: the reason is checked below and the refusal said in Chinese, not in a browser tooltip
+      '<form method="dialog" novalidate>' +
       '<h2 id="confirm-title"></h2><p id="confirm-message"></p>' +
       '<label id="confirm-reason-label" hidden><span></span><textarea id="confirm-reason" rows="3" maxlength="1000"></textarea></label>' +
       '<p id="confirm-problem" class="field-error" role="alert" hidden></p>' +
