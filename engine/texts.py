@@ -611,6 +611,7 @@ TEXTS: dict[str, str] = {
     "audit.action.instance.extension_approved": "同意延期",
     "audit.action.instance.extension_refused": "不同意延期",
     # -- 佐证材料: storage, clean-up, 延期申请 ------------------------------------------------------
+    "audit.action.file.abandoned_deleted": "删除逾期未提交的上传文件",
 }
 
 
