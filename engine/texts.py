@@ -612,6 +612,8 @@ TEXTS: dict[str, str] = {
     "audit.action.instance.extension_refused": "不同意延期",
     # -- 佐证材料: storage, clean-up, 延期申请 ------------------------------------------------------
     "audit.action.file.abandoned_deleted": "删除逾期未提交的上传文件",
+    # -- 部署与服务: web server, health, proxy, logs ------------------------------------------------
+    # -- 多机部署: imports, keys, shared templates ---------------------------------------------------
 }
 
 
