@@ -439,6 +439,7 @@ TEXTS: dict[str, str] = {
     "withdraw.notice": "事项已撤销：{title}",
     "withdraw.notice_body": "撤销理由：{reason}",
     "notification.kind.withdrawn": "事项撤销",
+    "record.withdrawn": "撤销事项",
     "duplicate.warning": "可能与在办事项《{title}》（编号 {id}）重复",
     "duplicate.confirm": "标题与在办事项相近，请核对；确属不同事项，请勾选“确认不是重复事项”后再立项",
     "users.search_forbidden": "只有督查室和管理员可以查找人员",

@@ -26,7 +26,8 @@ from . import files as stored_files
 RETURN = "return"  # the decision value by which a step sends work back (退回)
 REASON = "comment"  # the field saying why
 # Besides completed steps, what the record (办理记录) shows of an item's history.
-RECORDED = ("started", "completed", "extension_requested", "extension_approved", "extension_refused", "terminated")
+RECORDED = ("started", "completed", "extension_requested", "extension_approved", "extension_refused", "terminated",
+            "withdrawn")
 REPORTS = ("report", "reply")  # kinds whose submission is a unit's report (办结报告, 答复)
 # Non-step rows: their data's fields, by key, with their label and type.
 _ROW_FIELDS = {"reason": "text", "head": "text", "requested": "datetime", "granted": "datetime", "was": "datetime",

@@ -20,6 +20,10 @@ def test_the_office_withdraws_from_the_item_page(app, duban_sqlite):
     page = office.get(done.headers["Location"]).text
     assert "事项已撤销" in page and 'id="withdrawn"' in page and "误登记，与另一事项重复" in page
     assert "督查室 王主任" in page and 'id="withdraw"' not in page
+    # In the 办理记录 and the history, with its reason.
+    record = page.split('id="record"')[1].split("</ol>")[0]
+    assert "撤销事项" in record and "误登记，与另一事项重复" in record
+    assert "撤销事项" in page.split('class="history"')[1].split("</ol>")[0]
     assert "已撤销" in office.get("/items?status=withdrawn").text
     assert Browser(app, "leader").post(f"/items/{item['id']}/withdraw", {"reason": "x"}).status_code == 403
 

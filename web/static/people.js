@@ -33,7 +33,11 @@
     search.setAttribute("aria-autocomplete", "list");
     search.setAttribute("aria-expanded", "false");
     search.setAttribute("aria-controls", listId);
-    search.setAttribute("aria-label", field.closest("label") ? field.closest("label").firstChild.textContent.trim() : "查找人员");
+    search.id = listId + "-search";
+    var wrapping = field.closest("label");
+    // The label names the search box: without `for`, a click inside it would go to its first button
+    // (a chosen person's ×) and take that person out again.
+    if (wrapping) wrapping.htmlFor = search.id; else search.setAttribute("aria-label", "查找人员");
     list.id = listId;
     list.setAttribute("role", "listbox");
     list.hidden = true;
