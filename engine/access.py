@@ -115,10 +115,10 @@ def own_part(actor: Actor, item: Item, unit_id: str | None, doing: str) -> ItemU
     """The part the caller's own unit has in an item: a unit speaks only for itself (Forbidden otherwise)."""
     unit_id = unit_id or actor.unit_id
     if not (actor.has(UNIT) and actor.unit_id and unit_id == actor.unit_id):
-        raise Forbidden(f"only the unit itself {doing}")
+        raise Forbidden(text("access.own_unit_only", doing=doing))
     part = next((p for p in item.units if p.unit_id == unit_id), None)
     if part is None:
-        raise Forbidden("your unit takes no part in this item")
+        raise Forbidden(text("access.not_your_item"))
     return part
 
 
@@ -232,6 +232,7 @@ def sees_unit_record(actor: Actor, unit_id: str | None) -> bool:
     """Whether this person, who sees the item, may read a step recorded for `unit_id` (a unit's report,
     its review, the urge it got): a unit reads only its own unit's; steps of no unit are the item's."""
     return unit_id is None or not _only_a_unit(actor) or unit_id == actor.unit_id
+
 
 def _fits(actor: Actor):
     """SQL: is_candidate."""

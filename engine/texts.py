@@ -486,7 +486,7 @@ TEXTS: dict[str, str] = {
     "calendar.workday_bool": "workday 须为 true 或 false，现为 {value}",
     "calendar.admin_only": "只有系统管理员可以修改节假日安排",
     "calendar.recalculate_admin_only": "只有系统管理员可以重新计算期限",
-    "calendar.file_problem": "{name}：{message}",
+    "calendar.file_problem": "文件“{name}”：{message}",
     "calendar.file_missing": "请以 multipart 字段 file 上传节假日文件",
     "checklist.closed": "事项交办后、销号前才能填写“六有”",
     "checklist.invalid": "“六有”填写有误：{message}",

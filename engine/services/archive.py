@@ -32,7 +32,9 @@ from ..access import Actor, sees_unit_record, visible_item
 from ..clock import CHINA
 from ..errors import Conflict
 from ..domain import steps
+from ..domain.items import STATUSES
 from ..models import Definition, HistoryEntry, Instance, Item
+from ..texts import text
 from . import audit, documents, dossier, files as stored_files, ledger, views
 
 ARCHIVABLE = ("closed", "terminated")

@@ -56,6 +56,7 @@ from ..domain.items import ASSIGNED_STATUSES
 from ..domain.roles import LEADER, SUPERVISORS, SYSTEM_ADMINS, UNIT
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import AssessmentRule, Criticism, Item, ItemUnit, Praise, Unit, User
+from ..texts import text
 from . import audit
 
 # code, name, default points
@@ -105,13 +106,13 @@ def _rules(session) -> dict[str, dict]:
 def update_rule(duban, actor: Actor, code: str, points, active: bool | None = None, name: str | None = None) -> dict:
     """Set a rule's points (and whether it counts, and its name): system administrators only, audited."""
     if not actor.has(*SYSTEM_ADMINS):
-        raise Forbidden("only system administrators edit the 考核 rules")
+        raise Forbidden(text("assessment.rules_forbidden"))
     if code not in EVENTS:
-        raise NotFound(f"no assessment rule {code!r}")
+        raise NotFound(text("assessment.no_rule", code=code))
     points = _points(points)
     name = None if name is None else name.strip()
     if name is not None and not 1 <= len(name) <= 100:
-        raise InvalidInput("name: 1 to 100 characters", [{"field": "name", "message": "1 to 100 characters"}])
+        raise InvalidInput(text("assessment.rule_name"), [{"field": "name", "message": text("assessment.rule_name")}])
     now = duban.clock.now()
     with duban.db.transaction() as session:
         before = _rules(session)[code]
@@ -136,8 +137,8 @@ def _points(value) -> Decimal:
     except (InvalidOperation, ValueError, TypeError):
         points = None
     if points is None or not points.is_finite() or abs(points) > MAX_POINTS:
-        raise InvalidInput(f"points: a number from -{MAX_POINTS} to {MAX_POINTS}",
-                           [{"field": "points", "message": f"a number from -{MAX_POINTS} to {MAX_POINTS}"}])
+        message = text("assessment.points", limit=MAX_POINTS)
+        raise InvalidInput(message, [{"field": "points", "message": message}])
     return points
 
 
@@ -146,20 +147,21 @@ def _points(value) -> Decimal:
 def praise(duban, actor: Actor, item_id: int, unit_id: str, note: str = "") -> dict:
     """领导表扬: a leader praises a unit's work on an item (once per item and unit), audited."""
     if not actor.has(LEADER):
-        raise Forbidden("only leaders praise units")
+        raise Forbidden(text("assessment.praise_forbidden"))
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise InvalidInput(f"note: at most {MAX_NOTE} characters", [{"field": "note", "message": "too long"}])
+        raise InvalidInput(text("assessment.note_too_long", limit=MAX_NOTE),
+                           [{"field": "note", "message": text("field.max_length", limit=MAX_NOTE)}])
     now = duban.clock.now()
     with duban.db.transaction() as session:
         item = visible_item(session, actor, item_id)
         if unit_id not in {part.unit_id for part in item.units}:
-            raise InvalidInput(f"unit {unit_id!r} takes no part in this item",
-                               [{"field": "unit", "message": "not a unit of this item"}])
+            raise InvalidInput(text("assessment.unit_not_in_item", unit=unit_id),
+                               [{"field": "unit", "message": text("assessment.unit_field")}])
         if item.status not in PRAISABLE:
-            raise Conflict("the item has not been assigned to its units yet")
+            raise Conflict(text("assessment.not_assigned"))
         if session.scalar(select(Praise.id).where(Praise.item_id == item_id, Praise.unit_id == unit_id)):
-            raise Conflict("this unit's work on this item has already been praised")
+            raise Conflict(text("assessment.praised_already"))
         row = Praise(item_id=item_id, unit_id=unit_id, by=actor.username, note=note, at=now)
         session.add(row)
         session.flush()
@@ -177,12 +179,13 @@ def _scope(actor: Actor) -> str | None:
         return None
     if actor.has(UNIT) and actor.unit_id:
         return actor.unit_id
-    raise Forbidden("考核 scores are for supervisors, and for each handling unit its own")
+    raise Forbidden(text("assessment.scores_forbidden"))
 
 
 def year_span(year: int) -> tuple[datetime, datetime]:
     if not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
-        raise InvalidInput(f"year: {MIN_YEAR} to {MAX_YEAR}", [{"field": "year", "message": "out of range"}])
+        message = text("assessment.year", min=MIN_YEAR, max=MAX_YEAR)
+        raise InvalidInput(message, [{"field": "year", "message": message}])
     return datetime(year, 1, 1, tzinfo=CHINA), datetime(year + 1, 1, 1, tzinfo=CHINA)
 
 
@@ -203,9 +206,9 @@ def unit_lines(duban, actor: Actor, year: int, unit_id: str) -> dict:
     with duban.db.reading() as session:
         unit = session.get(Unit, unit_id)
         if unit is None:
-            raise NotFound(f"unit {unit_id} not found")
+            raise NotFound(text("assessment.unit_not_found", unit=unit_id))
         if scope is not None and scope != unit_id:
-            raise Forbidden("a handling unit sees its own 考核 only")
+            raise Forbidden(text("assessment.own_unit_only"))
         unit_name = unit.name
         rules = _rules(session)
         lines = _lines(session, actor, unit_id, span, rules)

@@ -82,7 +82,7 @@ def days_text(data: bytes, name: str = "holidays") -> str:
 
 
 def _refuse(name: str, message: str):
-    raise InvalidInput(f"{name}: {message}", [{"field": "file", "message": message}])
+    raise InvalidInput(text("calendar.file_problem", name=name, message=message), [{"field": "file", "message": message}])
 
 
 def parse_days(content: str, name: str = "holidays") -> tuple[dict, set]:
@@ -142,7 +142,7 @@ def _as_date(value) -> date:
 
 def _parse_yaml(data) -> tuple[dict, set]:
     if not isinstance(data, dict):
-        raise ValueError("expected a mapping of years (or a 'days' list)")
+        raise ValueError(text("calendar.not_mapping"))
     days, years = {}, set()
     for key, value in data.items():
         if key == "days":
@@ -162,21 +162,21 @@ def _parse_yaml(data) -> tuple[dict, set]:
     return days, years or {d.year for d in days}
 
 
-def _parse_csv(text: str) -> tuple[dict, set]:
+def _parse_csv(content: str) -> tuple[dict, set]:
     days = {}
-    for row in csv.DictReader(io.StringIO(text)):
+    for row in csv.DictReader(io.StringIO(content)):
         flag = str(row["workday"]).strip().lower()
         if flag not in {"1", "0", "true", "false", "yes", "no", "是", "否"}:
-            raise ValueError(f"workday must be true or false, not {row['workday']!r}")
+            raise ValueError(text("calendar.workday_bool", value=repr(row["workday"])[:40]))
         days[_as_date(row["date"])] = (flag in {"1", "true", "yes", "是"}, (row.get("note") or "").strip())
     return days, {d.year for d in days}
 
 
-def import_days(duban, text: str, name: str = "holidays", actor: Actor | None = None) -> dict:
+def import_days(duban, content: str, name: str = "holidays", actor: Actor | None = None) -> dict:
     """Load a holidays file (a new year's notice); then recompute the provisional deadlines it settles."""
     if actor is not None and not actor.has(*SYSTEM_ADMINS):
-        raise Forbidden("only administrators change the calendar")
-    days, years = parse_days(text, name)
+        raise Forbidden(text("calendar.admin_only"))
+    days, years = parse_days(content, name)
     with duban.db.transaction() as session:
         changed = _store_days(session, days, years, "file", duban.clock.now(),
                               actor.username if actor else None, replace=True)
@@ -190,7 +190,7 @@ def import_days(duban, text: str, name: str = "holidays", actor: Actor | None = 
 def set_day(duban, actor: Actor, day: date, workday: bool, note: str = "") -> dict:
     """An administrator's correction of one day; open deadlines are recomputed."""
     if not actor.has(*SYSTEM_ADMINS):
-        raise Forbidden("only administrators change the calendar")
+        raise Forbidden(text("calendar.admin_only"))
     with duban.db.transaction() as session:
         _store_days(session, {day: (workday, note)}, set(), "admin", duban.clock.now(), actor.username, replace=True)
         audit.append(session, actor.username, "calendar.set_day", f"day:{day.isoformat()}",
@@ -212,7 +212,7 @@ def year(duban, year_number: int) -> dict:
 def recalculate(duban, actor: Actor | None = None, only_provisional: bool = False) -> dict:
     """Recompute the deadlines and due times of open items (after a calendar change), item by item."""
     if actor is not None and not actor.has(*SYSTEM_ADMINS):
-        raise Forbidden("only administrators recalculate deadlines")
+        raise Forbidden(text("calendar.recalculate_admin_only"))
     with duban.db.reading() as session:
         query = select(Item.id).where(Item.status.in_(OPEN_STATUSES), Item.instance_id.is_not(None))
         if only_provisional:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..access import Actor, own_part, visible_item
 from ..errors import Conflict, InvalidInput
 from ..models import Checklist, Unit
+from ..texts import text
 from . import audit
 
 # 六有, in the order of the source document (003), under one English identifier each.
@@ -30,9 +31,9 @@ def put_checklist(duban, actor: Actor, item_id: int, fields: dict) -> dict:
     """The caller's unit sets its 六有 for the item: every point ticked or not, with its note."""
     with duban.db.transaction() as session:
         item = visible_item(session, actor, item_id)
-        unit_id = own_part(actor, item, fields.get("unit"), "fills in its 六有 checklist").unit_id
+        unit_id = own_part(actor, item, fields.get("unit"), text("access.doing.checklist")).unit_id
         if item.status not in WRITABLE:
-            raise Conflict("the 六有 checklist is kept while the item is assigned and not yet closed")
+            raise Conflict(text("checklist.closed"))
         values = _checked(fields)
         now = duban.clock.now()
         query = select(Checklist).where(Checklist.item_id == item_id, Checklist.unit_id == unit_id)
@@ -53,14 +54,14 @@ def _checked(fields: dict) -> dict:
     for key in CHECKS:
         value = fields.get(key, False)
         if not isinstance(value, bool):
-            errors.append({"field": key, "message": "true or false"})
+            errors.append({"field": key, "message": text("field.boolean")})
         note = fields.get(f"{key}_note") or ""
         if not isinstance(note, str) or len(note.strip()) > MAX_NOTE:
-            errors.append({"field": f"{key}_note", "message": f"text of at most {MAX_NOTE} characters"})
+            errors.append({"field": f"{key}_note", "message": text("field.max_length", limit=MAX_NOTE)})
             note = ""
         values[key], values[f"{key}_note"] = value is True, note.strip()
     if errors:
-        raise InvalidInput(f"{errors[0]['field']}: {errors[0]['message']}", errors)
+        raise InvalidInput(text("checklist.invalid", message=errors[0]["message"]), errors)
     return values
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased
 from ..domain import steps
 from ..errors import NotFound
 from ..models import Definition, Instance
+from ..texts import text
 
 # The instance whose definition declares a step, apart from any Instance of the enclosing query.
 _DECLARING = aliased(Instance, name="declaring_instance")
@@ -32,7 +33,7 @@ def record(duban, session, definition_id: int) -> DefinitionRecord:
         return cached
     row = session.get(Definition, definition_id)
     if row is None:
-        raise NotFound(f"definition {definition_id} not found")
+        raise NotFound(text("deploy.no_definition_id", id=definition_id))
     cached = DefinitionRecord(row.id, row.key, row.version, row.name, row.files, row.forms, row.elements,
                               row.checksum)
     duban.definitions[definition_id] = cached

@@ -34,6 +34,7 @@ from ..domain import steps
 from ..domain.items import SOURCES, limit_from
 from ..errors import NotFound
 from ..models import Definition, HistoryEntry, Instance, Item, Unit
+from ..texts import text
 from . import audit, definitions
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def render_document(duban, actor: Actor, item_id: int, doc_id: int) -> tuple[dic
         item = visible_item(session, actor, item_id)
         entry = session.get(HistoryEntry, doc_id)
         if entry is None or entry.instance_id != item.instance_id or not _is_document(entry, _by_element(session, entry.instance_id)):
-            raise NotFound(f"document {doc_id} of item {item_id} not found")
+            raise NotFound(text("document.not_found", item=item_id, id=doc_id))
         listing = describe(session, item, entry)
         data = fill(template_bytes(duban, listing["kind"]), values(duban, session, item, entry, listing))
     audit.record_file(duban, actor, "document.download", f"item:{item_id}", data, document=doc_id,

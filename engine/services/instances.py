@@ -8,6 +8,7 @@ from ..access import Actor, instances_monitored, served_item_id, visible_instanc
 from ..db import retrying
 from ..errors import InvalidInput, NotFound
 from ..models import Definition, HistoryEntry, HumanTask, Instance, Timer, Unit
+from ..texts import text
 from . import definitions, dossier, process, views
 
 

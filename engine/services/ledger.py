@@ -18,6 +18,7 @@ from ..domain import deadlines
 from ..domain.items import CATEGORIES, CLASSIFICATIONS, ENDED_STATUSES, LIGHTS, SOURCES, STATUSES
 from ..errors import InvalidInput
 from ..models import Item, ItemUnit, Unit
+from .. import texts
 from . import views
 
 FINISHED = ENDED_STATUSES
@@ -62,28 +63,28 @@ class LedgerFilter:
                 try:
                     values[name] = date.fromisoformat(text)
                 except ValueError:
-                    errors.append({"field": key, "message": "must be a date (YYYY-MM-DD)"})
+                    errors.append({"field": key, "message": texts.text("field.iso.date")})
                     continue
             else:
                 values[name] = text
         if errors:
-            raise InvalidInput(f"{errors[0]['field']}: {errors[0]['message']}", errors)
+            raise InvalidInput(texts.text("filter.invalid", message=errors[0]["message"]), errors)
         return cls(**values).checked()
 
     def checked(self) -> "LedgerFilter":
         """This filter if every value is one the ledger knows; InvalidInput naming the first bad one."""
-        errors = [{"field": name, "message": f"one of {', '.join(allowed)}"}
+        errors = [{"field": name, "message": texts.text("field.one_of", choices="、".join(allowed))}
                   for name, allowed in _CHOICES.items() if getattr(self, name) and getattr(self, name) not in allowed]
         if self.sort.removeprefix("-") not in SORTS:
-            errors.append({"field": "sort", "message": f"one of {', '.join(SORTS)}, optionally after '-'"})
+            errors.append({"field": "sort", "message": texts.text("ledger.sort", choices="、".join(SORTS))})
         if self.text and len(self.text) > MAX_TEXT:
-            errors.append({"field": "text", "message": f"at most {MAX_TEXT} characters"})
+            errors.append({"field": "text", "message": texts.text("field.max_length", limit=MAX_TEXT)})
         for name in _DAYS:
             day = getattr(self, name)
             if day is not None and not date(1900, 1, 1) <= day <= date(9998, 12, 31):
-                errors.append({"field": name, "message": "out of range"})
+                errors.append({"field": name, "message": texts.text("field.out_of_range")})
         if errors:
-            raise InvalidInput(f"{errors[0]['field']}: {errors[0]['message']}", errors)
+            raise InvalidInput(texts.text("filter.invalid", message=errors[0]["message"]), errors)
         # PostgreSQL refuses NUL in text; nobody types one.
         return replace(self, text=self.text.replace("\x00", "")) if self.text else self
 

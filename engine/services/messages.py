@@ -9,6 +9,7 @@ from ..db import retrying
 from ..domain.roles import ADMIN, DESIGNER, OFFICE
 from ..errors import Conflict, Forbidden, NotFound, ProcessError
 from ..models import Definition
+from ..texts import TEXTS, text
 from . import process
 
 SENDERS = (DESIGNER, ADMIN, OFFICE)
@@ -18,14 +19,14 @@ def send_message(duban, actor: Actor, name: str, data: dict | None = None,
                  instance_id: int | None = None) -> list[int]:
     """Deliver `name` to one instance, or start every process whose start event waits for it."""
     if not actor.has(*SENDERS):
-        raise Forbidden("only the office, designers and administrators send messages")
+        raise Forbidden(text("messages.forbidden"))
     payload = formjs.validate(None, data or {})
     if instance_id is not None:
         _deliver(duban, actor, instance_id, name, payload)
         return [instance_id]
     started = _start_on(duban, actor, name, payload)
     if not started:
-        raise NotFound(f"no deployed process starts on message '{name}'")
+        raise NotFound(text("messages.no_process", name=name))
     return started
 
 
@@ -55,7 +56,7 @@ def _deliver(duban, actor, instance_id, name, payload) -> None:
         ctx = process.context(duban, session, actor)
         instance = process.lock_instance(ctx, instance_id)
         if instance.status != "running":
-            raise Conflict(f"instance {instance_id} is {instance.status}")
+            raise Conflict(text("messages.instance_state", id=instance_id, status=_status(instance.status)))
         run = process.load(ctx)
         _send(run, name, payload)
         process.record(ctx, "message", name=name, data=payload)
@@ -69,3 +70,8 @@ def _send(run, name, payload) -> None:
         if name not in run.waiting_messages():
             raise Conflict(str(error)) from None
         raise
+
+
+def _status(status: str) -> str:
+    """An instance's status as people read it (已挂起, 已结束...)."""
+    return text(f"task.instance_status.{status}") if f"task.instance_status.{status}" in TEXTS else status

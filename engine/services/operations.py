@@ -14,6 +14,7 @@ from ..db import retrying
 from ..domain.roles import SYSTEM_ADMINS
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError, StaleInstance
 from ..models import Definition, HumanTask, Item, Timer
+from ..texts import TEXTS, text
 from . import definitions, process
 from .instances import get_instance
 
@@ -29,13 +30,19 @@ ALLOWED_FROM = {
 
 def _check(actor: Actor) -> None:
     if not actor.has(*SYSTEM_ADMINS):
-        raise Forbidden("only administrators suspend, resume, terminate, retry or migrate instances")
+        raise Forbidden(text("operations.forbidden"))
+
+
+def status_name(status: str) -> str:
+    """An instance's status as people read it: 正在运行, 已挂起, 出错待处理, 已结束, 已终止."""
+    key = f"operations.status.{status}" if status == "running" else f"task.instance_status.{status}"
+    return text(key) if key in TEXTS else status
 
 
 def _locked(ctx, instance_id: int, action: str):
     instance = _cleared_and_locked(ctx, instance_id)
     if instance.status not in ALLOWED_FROM[action]:
-        raise Conflict(f"cannot {action} an instance that is {instance.status}")
+        raise Conflict(text("operations.cannot", status=status_name(instance.status), action=text(f"operations.action.{action}")))
     return instance
 
 
@@ -48,7 +55,7 @@ def _cleared_and_locked(ctx, instance_id: int):
 def _reason(reason: str | None) -> str:
     reason = (reason or "").strip()
     if len(reason) > 1000:
-        raise InvalidInput("reason: at most 1000 characters", [{"field": "reason", "message": "too long"}])
+        raise InvalidInput(text("operations.reason_too_long"), [{"field": "reason", "message": text("field.max_length", limit=1000)}])
     return reason
 
 
@@ -79,7 +86,7 @@ def terminate(duban, actor: Actor, instance_id: int, reason: str | None = None) 
     _check(actor)
     reason = _reason(reason)
     if not reason:
-        raise InvalidInput("say why the instance is terminated", [{"field": "reason", "message": "required"}])
+        raise InvalidInput(text("operations.reason_required"), [{"field": "reason", "message": text("field.required")}])
     with duban.db.transaction() as session:
         ctx = process.context(duban, session, actor)
         instance = _locked(ctx, instance_id, "terminate")
@@ -101,9 +108,9 @@ def retry(duban, actor: Actor, instance_id: int) -> dict:
     try:
         _retry(duban, actor, instance_id)
     except ProcessError as error:
-        raise ProcessError(f"the step failed again: {error.message}") from None
+        raise ProcessError(text("operations.failed_again", reason=error.message)) from None
     except StaleDataError:
-        raise StaleInstance("the instance changed meanwhile; reload and try again") from None
+        raise StaleInstance(text("step.conflict")) from None
     return get_instance(duban, actor, instance_id)
 
 
@@ -138,11 +145,11 @@ def migrate(duban, actor: Actor, instance_id: int, version: int | None = None) -
         instance = _locked(ctx, instance_id, "migrate")
         target = _target(session, instance, version)
         if target.id == instance.definition_id:
-            raise Conflict(f"the instance already runs on version {target.version}")
+            raise Conflict(text("operations.same_version", version=target.version))
         run = process.load(ctx)
         problems = duban.runtime.migration_problems(run, target)
         if problems:
-            raise Conflict("the new version is not compatible with this instance: " + "; ".join(problems),
+            raise Conflict(text("operations.incompatible", problems="；".join(problems)),
                            [{"field": None, "message": p} for p in problems])
         old_version = ctx.definition.version
         duban.runtime.migrate(run, target)
@@ -160,5 +167,5 @@ def _target(session, instance, version: int | None) -> Definition:
     query = query.where(Definition.version == version) if version else query.order_by(Definition.version.desc())
     target = session.scalars(query.limit(1)).one_or_none()
     if target is None:
-        raise NotFound(f"version {version} of '{instance.definition_key}' is not deployed")
+        raise NotFound(text("deploy.no_definition_version", process=instance.definition_key, version=version))
     return target

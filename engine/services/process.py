@@ -18,6 +18,7 @@ from ..domain import steps
 from ..domain.roles import UNIT
 from ..errors import NotFound, ProcessError
 from ..models import Definition, HumanTask, Instance, Item, Timer
+from ..texts import text
 from . import definitions, dossier, main_process, notifications
 from .history import record
 from .hooks import Hooks, generic_functions
@@ -93,7 +94,7 @@ def lock_instance(ctx: ProcessContext, instance_id: int) -> Instance:
         query = query.with_for_update(of=Instance)
     row = ctx.session.execute(query).one_or_none()
     if row is None:
-        raise NotFound(f"instance {instance_id} not found")
+        raise NotFound(text("instance.not_found", id=instance_id))
     instance, own_item = row
     ctx.instance, ctx.definition = instance, definitions.record(ctx.duban, ctx.session, instance.definition_id)
     ctx.item = ctx.item or own_item or ctx.hooks.item_of(ctx)
@@ -165,7 +166,7 @@ def _project_tasks(ctx: ProcessContext, views: list, completed: HumanTask | None
         role = info.get("role")
         unit = view.unit or info.get("unit")  # the branch's unit, or the one a lane declares (duban:unit)
         if role == UNIT and unit is None:
-            raise ProcessError(f"task '{view.name}' is in the 承办单位 lane but its data names no unit")
+            raise ProcessError(text("process.unit_lane_no_unit", task=view.name))
         row = HumanTask(
             id=view.id, instance_id=instance.id, item_id=ctx.item.id if ctx.item else None,
             element_id=view.element_id, name=view.name, lane=info.get("lane"), role=role,

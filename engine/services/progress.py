@@ -111,7 +111,7 @@ def put_report(duban, actor: Actor, item_id: int, month: str, fields: dict) -> d
 
 def _put(duban, session, actor: Actor, item_id: int, month: str, fields: dict) -> int:
     item = visible_item(session, actor, item_id)
-    part = own_part(actor, item, fields.get("unit"), "reports its progress")
+    part = own_part(actor, item, fields.get("unit"), texts.text("access.doing.progress"))
     unit_id = part.unit_id
     now = duban.clock.now()
     current = month_of(now)

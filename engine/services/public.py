@@ -19,6 +19,7 @@ from ..access import PUBLISHED_STATUSES, items_published
 from ..domain.items import LIGHTS, STATUSES
 from ..errors import InvalidInput
 from ..models import Item, ItemUnit
+from ..texts import text
 from . import ledger, views
 
 PER_PAGE = 20
@@ -43,13 +44,13 @@ class PublicFilter:
     def checked(self) -> "PublicFilter":
         errors = []
         if self.status and self.status not in STATUS_CHOICES:
-            errors.append({"field": "status", "message": f"one of {', '.join(STATUS_CHOICES)}"})
+            errors.append({"field": "status", "message": text("field.one_of", choices="、".join(STATUS_CHOICES))})
         if self.unit and len(self.unit) > 64:
-            errors.append({"field": "unit", "message": "at most 64 characters"})
+            errors.append({"field": "unit", "message": text("field.max_length", limit=64)})
         if self.text and len(self.text) > MAX_TEXT:
-            errors.append({"field": "text", "message": f"at most {MAX_TEXT} characters"})
+            errors.append({"field": "text", "message": text("field.max_length", limit=MAX_TEXT)})
         if errors:
-            raise InvalidInput(f"{errors[0]['field']}: {errors[0]['message']}", errors)
+            raise InvalidInput(text("filter.invalid", message=errors[0]["message"]), errors)
         return replace(self, text=self.text.replace("\x00", "")) if self.text else self
 
     def args(self) -> dict:

@@ -38,6 +38,7 @@ from ..domain.items import OPEN_STATUSES, STATUSES, UNREGISTERED_STATUSES
 from ..domain.roles import DISCIPLINE, SUPERVISORS, UNIT
 from ..errors import Forbidden, InvalidInput
 from ..models import Criticism, Item, ItemUnit, Unit
+from ..texts import text
 
 MAX_MONTHS = 36
 # Units' parts under a name of their own: items_visible() correlates its own ItemUnit subquery to
@@ -49,7 +50,7 @@ Part = aliased(ItemUnit, name="part")
 
 def _check(actor: Actor) -> None:
     if not actor.has(*SUPERVISORS, UNIT, DISCIPLINE):
-        raise Forbidden("statistics are for supervisors, handling units and 纪委")
+        raise Forbidden(text("stats.forbidden"))
 
 
 def _part_scope(actor: Actor):
@@ -68,12 +69,12 @@ def period(year: int | None = None, since: date | None = None, until: date | Non
     """(start, end) aware datetimes, end exclusive, either None; InvalidInput if they cross."""
     if year is not None:
         if since or until:
-            raise InvalidInput("give either year or since/until", [{"field": "year", "message": "with since/until"}])
+            raise InvalidInput(text("stats.year_or_range"), [{"field": "year", "message": text("stats.year_or_range")}])
         since, until = date(year, 1, 1), date(year, 12, 31)
     start = datetime.combine(since, time(), CHINA) if since else None
     end = datetime.combine(until + timedelta(days=1), time(), CHINA) if until else None
     if start and end and start >= end:
-        raise InvalidInput("since is after until", [{"field": "since", "message": "after until"}])
+        raise InvalidInput(text("stats.since_after_until"), [{"field": "since", "message": text("stats.since_after_until")}])
     return start, end
 
 
@@ -257,7 +258,7 @@ def trend(duban, actor: Actor, months: int = 12) -> list[dict]:
     """
     _check(actor)
     if not 1 <= months <= MAX_MONTHS:
-        raise InvalidInput(f"months must be 1 to {MAX_MONTHS}", [{"field": "months", "message": "out of range"}])
+        raise InvalidInput(text("stats.months", limit=MAX_MONTHS), [{"field": "months", "message": text("stats.months", limit=MAX_MONTHS)}])
     now = duban.clock.now()
     bounds = _month_bounds(now, months)
     with duban.db.reading() as session:

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from engine.domain.roles import SYSTEM_ADMINS
 from engine.errors import Forbidden, InvalidInput
 from engine.services import calendar
+from engine.texts import text
 
 from .common import actor, authenticated_blueprint, duban
 from .schemas import CalendarDaySchema, CalendarFile, CalendarYearSchema, RecalculateResult
@@ -39,13 +40,13 @@ class Import(MethodView):
     def post(self, _files):
         """Load a year's notice (YAML or CSV); provisional deadlines it settles are recomputed"""
         if not actor().has(*SYSTEM_ADMINS):  # before reading what was sent
-            raise Forbidden("only administrators change the calendar")
+            raise Forbidden(text("calendar.admin_only"))
         upload = request.files.get("file")
         if upload is None:
-            raise InvalidInput("send the file as multipart field 'file'", [{"field": "file", "message": "required"}])
+            raise InvalidInput(text("calendar.file_missing"), [{"field": "file", "message": text("field.required")}])
         name = upload.filename or "holidays"
-        text = calendar.days_text(upload.read(calendar.MAX_HOLIDAYS_BYTES + 1), name)
-        return calendar.import_days(duban(), text, name, actor())
+        content = calendar.days_text(upload.read(calendar.MAX_HOLIDAYS_BYTES + 1), name)
+        return calendar.import_days(duban(), content, name, actor())
 
 
 recalc = authenticated_blueprint("recalculate", __name__, "Administration (管理)", "/admin")
@@ -58,5 +59,5 @@ class Recalculate(MethodView):
         """Recompute the deadlines and timers of every open item (as after a calendar change)"""
         who = actor()
         if not who.has(*SYSTEM_ADMINS):
-            raise Forbidden("only administrators recalculate deadlines")
+            raise Forbidden(text("calendar.recalculate_admin_only"))
         return calendar.recalculate(duban(), who)

@@ -7,6 +7,7 @@ from flask.views import MethodView
 from engine import services
 from engine.services.deploy import definition_forms, validate
 from engine.errors import InvalidInput
+from engine.texts import text
 
 from .common import actor, authenticated_blueprint, duban
 from .schemas import (DefinitionQuery, DefinitionSchema, DeployedSchema, DeployFiles, FormsSchema, ValidatedSchema,
@@ -38,7 +39,7 @@ def _uploads() -> tuple[dict, dict]:
     files = {f.filename or f"upload-{i}.bpmn": f.read() for i, f in enumerate(request.files.getlist("file"))}
     forms = {f.filename or f"form-{i}.form": f.read() for i, f in enumerate(request.files.getlist("forms"))}
     if not files:
-        raise InvalidInput("send the BPMN file as multipart field 'file'", [{"field": "file", "message": "required"}])
+        raise InvalidInput(text("deploy.file_missing"), [{"field": "file", "message": text("field.required")}])
     return files, forms
 
 

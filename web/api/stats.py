@@ -9,6 +9,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
 from engine.services import stats
+from engine.texts import text
 
 from .common import actor, authenticated_blueprint, duban, paged
 
@@ -26,9 +27,9 @@ class PeriodQuery(Schema):
     @validates_schema
     def _one_kind(self, data, **_):
         if "year" in data and ("since" in data or "until" in data):
-            raise ValidationError("give either year or since/until", "year")
+            raise ValidationError(text("stats.year_or_range"), "year")
         if "since" in data and "until" in data and data["since"] > data["until"]:
-            raise ValidationError("since is after until", "since")
+            raise ValidationError(text("stats.since_after_until"), "since")
 
 
 class OverdueQuery(PeriodQuery):

@@ -127,7 +127,7 @@ def user_action(username):
     actor = current_actor()
     action = request.form.get("action")
     if action not in ACTIONS:
-        raise InvalidInput("unknown action", [{"field": "action", "message": "unknown"}])
+        raise InvalidInput(text("admin.unknown_action"), [{"field": "action", "message": text("admin.unknown_action")}])
     try:
         ACTIONS[action](actor, username, request.form)
     except DubanError as error:
