@@ -33,7 +33,14 @@ MAX_YAML_DEPTH = 6
 
 
 def _store_days(session, days: dict, years: set, source: str, now, actor: str | None, replace: bool) -> int:
-    """Write {date: (workday, note)}; admin edits survive official and file imports unless `replace`."""
+    """Write {date: (workday, note)}; admin edits survive official and file imports unless `replace`.
+
+    Each row is one INSERT ... ON CONFLICT, never a read then an insert: nodes starting together all
+    load DUBAN_HOLIDAYS_FILE (and the official schedule), and a row another node inserted meanwhile
+    is then updated or left, not a duplicate key. Rows go in date order, so two imports never wait
+    on each other crosswise (a deadlock)."""
+    insert = _dialect_insert(session)
+    table = CalendarDay.__table__
     changed = 0
     for day, (workday, note) in sorted(days.items()):
         row = session.get(CalendarDay, day)
@@ -51,6 +58,15 @@ def _store_days(session, days: dict, years: set, source: str, now, actor: str | 
             session.add(CalendarYear(year=year, source=source, loaded_at=now))
             changed += 1
     return changed
+def _dialect_insert(session):
+    """The INSERT of the session's database that knows ON CONFLICT (PostgreSQL and SQLite alike)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 
 
 def sync_official(duban) -> list[int]:
