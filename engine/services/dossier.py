@@ -76,11 +76,18 @@ def history_view(actor: Actor, view: dict, who: Names) -> dict:
     """A history row with names beside its codes and, for a step that sent work back, the reason. What
     was submitted for another unit stays out of a unit's sight (access.sees_unit_record)."""
     readable = sees_unit_record(actor, view["unit"])
-    data = view["data"] or {}
-    returned = readable and view["action"] == "completed" and data.get("decision") == RETURN
+    returned = readable and _returns(view["action"], view["data"])
     return {**view, "data": view["data"] if readable else None, "actor_name": who.person(view["actor"]),
-            "unit_name": who.unit(view["unit"]),
-            "reason": (str(data.get(REASON) or "").strip() or text("basis.no_reason")) if returned else None}
+            "unit_name": who.unit(view["unit"]), "reason": _reason(view["data"]) if returned else None}
+
+
+def _returns(action: str, data: dict | None) -> bool:
+    """Whether a history row is a step that sent work back (退回)."""
+    return action == "completed" and (data or {}).get("decision") == RETURN
+
+
+def _reason(data: dict | None) -> str:
+    return str((data or {}).get(REASON) or "").strip() or text("basis.no_reason")
 
 
 # --- the item's file (办理记录) -----------------------------------------------------------------
@@ -111,10 +118,9 @@ def _definition(duban, session, instance_id: int):
 
 def describe(row: HistoryEntry, definition, who: Names, known_files: dict) -> dict:
     """One history row as people read it: who (name and unit), for which unit, and what they said."""
-    data = row.data or {}
     elements = definition.elements if definition else {}
     kind = steps.kind_of(elements, row.element_id)
-    returned = row.action == "completed" and data.get("decision") == RETURN
+    returned = _returns(row.action, row.data)
     return {
         "id": row.id, "at": row.at, "action": row.action, "kind": kind, "element_id": row.element_id,
         "title": row.name if row.action == "completed" and row.name else text(f"record.{row.action}"),
@@ -123,18 +129,18 @@ def describe(row: HistoryEntry, definition, who: Names, known_files: dict) -> di
         "unit": row.unit_id, "unit_name": who.unit(row.unit_id),
         "fields": _fields(row, definition, who, known_files),
         "returned": returned,
-        "reason": (str(data.get(REASON) or "").strip() or text("basis.no_reason")) if returned else None,
+        "reason": _reason(row.data) if returned else None,
     }
 
 
 def _fields(row: HistoryEntry, definition, who: Names, known_files: dict) -> list[dict]:
     data = row.data or {}
-    if row.action != "completed":
+    if row.action == "started":  # the item's own facts head the page; a start's data repeats them
+        return []
+    if row.action != "completed":  # 延期, 终止: rows the engine writes, with known keys
         return [{"key": key, "label": text(f"record.field.{key}"), "type": kind, "value": data[key], "files": []}
-                for key, kind in _ROW_FIELDS.items() if data.get(key) not in (None, "")] \
-            if row.action != "started" else []
-    form_key = ((definition.elements if definition else {}).get("human_tasks", {})
-                .get(row.element_id, {}).get("form")) if definition else None
+                for key, kind in _ROW_FIELDS.items() if data.get(key) not in (None, "")]
+    form_key = definition.elements.get("human_tasks", {}).get(row.element_id, {}).get("form") if definition else None
     form = definition.forms.get(form_key) if form_key else None
     shown = []
     for field in formjs.fields(form):
@@ -186,9 +192,10 @@ def task_basis(duban, session, actor: Actor, task: HumanTask, item: Item | None,
     who = who or names(session)
     known = {f["id"]: f for f in stored_files.files_of(session, item.id)} if item else {}
     own = _rows(session, task.instance_id)
-    returned = next((row for row in reversed(own) if row.action == "completed" and row.at == task.created_at
-                     and (row.data or {}).get("decision") == RETURN and row.unit_id in (None, task.unit_id)
-                     and row.task_id != task.id), None)
+    created = session.scalar(select(HistoryEntry.id).where(  # the row recording this task's creation
+        HistoryEntry.instance_id == task.instance_id, HistoryEntry.action == "task_created",
+        HistoryEntry.task_id == task.id))
+    returned = _returned_by(own, task, created)
     basis = {"returned": describe(returned, definition, who, known) if returned else None, "facts": [],
              "entries": []}
     if item is None or item.instance_id is None:
@@ -198,7 +205,9 @@ def task_basis(duban, session, actor: Actor, task: HumanTask, item: Item | None,
     rows = own if item.instance_id == task.instance_id else _rows(session, item.instance_id)
     kinds = steps.declared(item_definition.elements)
     kind = steps.kind_of(definition.elements, task.element_id)
-    chosen = _chosen(kind, task, rows, kinds, [part.unit_id for part in item.units])
+    # Of the task's own instance, only what was recorded before the task began.
+    earlier = [row for row in rows if created is None or row.id < created] if rows is own else rows
+    chosen = _chosen(kind, task, earlier, kinds, [part.unit_id for part in item.units])
     for row, review in chosen:
         if sees_unit_record(actor, row.unit_id):
             entry = describe(row, item_definition, who, known)
@@ -210,6 +219,15 @@ def task_basis(duban, session, actor: Actor, task: HumanTask, item: Item | None,
     return basis
 
 
+def _returned_by(completions: list, task: HumanTask, created: int | None) -> HistoryEntry | None:
+    """The step that sent work back by creating this task: the completion recorded last before the task's
+    creation, in the same operation (the same instant), for its unit or for none."""
+    row = next((row for row in reversed(completions) if created is not None and row.id < created), None)
+    if row is None or row.at != task.created_at or not _returns(row.action, row.data):
+        return None
+    return row if row.unit_id in (None, task.unit_id) else None
+
+
 def _rows(session, instance_id: int) -> list[HistoryEntry]:
     return list(session.scalars(select(HistoryEntry).where(
         HistoryEntry.instance_id == instance_id, HistoryEntry.action == "completed").order_by(HistoryEntry.id)))
@@ -217,15 +235,15 @@ def _rows(session, instance_id: int) -> list[HistoryEntry]:
 
 def _chosen(kind, task: HumanTask, rows: list, kinds: dict, unit_order: list) -> list[tuple]:
     """(row, the review that followed it or None) pairs a task of `kind` rests on."""
-    def latest(of_kinds, unit_id=None, before=None):
+    def latest(of_kinds, unit_id=None):
         return next((row for row in reversed(rows) if kinds.get(row.element_id) in of_kinds
-                     and (unit_id is None or row.unit_id == unit_id) and (before is None or row.at <= before)), None)
+                     and (unit_id is None or row.unit_id == unit_id)), None)
 
     if kind == "approve":
-        draft = latest(("draft",), before=task.created_at)
+        draft = latest(("draft",))
         return [(draft, None)] if draft else []
     if kind in ("review", "report", "reply"):  # the report under review, or the one sent back
-        report = latest(REPORTS, task.unit_id, task.created_at)
+        report = latest(REPORTS, task.unit_id)
         return [(report, None)] if report else []
     if kind == "urge":
         received = latest(("receive",), task.unit_id)
@@ -249,10 +267,9 @@ def _chosen(kind, task: HumanTask, rows: list, kinds: dict, unit_order: list) ->
 def return_notice(ctx, completed: HumanTask | None, created: HumanTask) -> tuple[str, str] | None:
     """(title, body) of the notification for a task that exists because `completed` sent work back, with
     the reason, who and when; None when it did not."""
-    data = (completed.data or {}) if completed is not None else {}
-    if data.get("decision") != RETURN or completed.unit_id not in (None, created.unit_id):
+    if completed is None or not _returns("completed", completed.data) or completed.unit_id not in (None, created.unit_id):
         return None
-    reason = str(data.get(REASON) or "").strip() or text("basis.no_reason")
+    reason = _reason(completed.data)
     by = names(ctx.session).signed(ctx.actor.username if ctx.actor else None)
     local = ctx.now.astimezone(CHINA)
     title = text("basis.return_title", step=created.name, item=ctx.item.title if ctx.item else completed.name)

@@ -3,8 +3,9 @@ archive without another unit's reports (access.sees_unit_record)."""
 import io
 import zipfile
 
-from engine.services import archive
-from tests.integration.flow import RECEIVE, REPORT, complete, through_assignment, unit_done
+from engine import services
+from engine.services import archive, notifications
+from tests.integration.flow import RECEIVE, REPORT, complete, open_task, through_assignment, unit_done
 
 
 def _files(data: bytes) -> dict:
@@ -35,3 +36,21 @@ def test_the_archive_names_people_keeps_review_comments_and_a_unit_gets_only_its
     assert [p for p in own if p.startswith("办结报告/")] == ["办结报告/01-发改局.txt"]
     assert "财政局 刘科长" not in own["履历/history.csv"].decode("utf-8-sig")
     assert "请补充资金来源明细" not in own["履历/history.json"].decode()
+
+
+def test_a_return_is_found_again_for_the_task_it_created_on_both_databases(duban, org):
+    """The reason is tied to the step that created the task by the instant both were written: exact on
+    SQLite and PostgreSQL alike (microseconds kept)."""
+    through_assignment(duban, org)
+    complete(duban, org["unit_b"], "unit_receive", RECEIVE, "czj")
+    complete(duban, org["unit_b"], "unit_report", REPORT, "czj")
+    complete(duban, org["office"], "office_review", {"decision": "return", "comment": "请补充资金来源明细"}, "czj")
+    task = services.get_task(duban, org["unit_b"], open_task(duban, org["unit_b"], "unit_report", "czj")["id"])
+    assert task["basis"]["returned"]["reason"] == "请补充资金来源明细"
+    assert task["basis"]["returned"]["signed"] == "督查室 王主任"
+    notes, _ = notifications.list_for(duban, org["unit_b"])
+    assert notes[0]["title"].startswith("退回：办结报告") and "请补充资金来源明细" in notes[0]["body"]
+    # the next report, accepted, creates no task carrying an old reason
+    complete(duban, org["unit_b"], "unit_report", REPORT, "czj")
+    review = services.get_task(duban, org["office"], open_task(duban, org["office"], "office_review", "czj")["id"])
+    assert review["basis"]["returned"] is None and len(review["basis"]["entries"]) == 1
