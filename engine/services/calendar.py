@@ -43,21 +43,21 @@ def _store_days(session, days: dict, years: set, source: str, now, actor: str | 
     table = CalendarDay.__table__
     changed = 0
     for day, (workday, note) in sorted(days.items()):
-        row = session.get(CalendarDay, day)
-        if row is not None and row.source == "admin" and not replace:
-            continue
-        if row is None:
-            session.add(CalendarDay(day=day, workday=workday, note=note, source=source, updated_at=now,
-                                    updated_by=actor))
-            changed += 1
-        elif (row.workday, row.note) != (workday, note):
-            row.workday, row.note, row.source, row.updated_at, row.updated_by = workday, note, source, now, actor
-            changed += 1
-    for year in years:
-        if session.get(CalendarYear, year) is None:
-            session.add(CalendarYear(year=year, source=source, loaded_at=now))
-            changed += 1
+        statement = insert(table).values(day=day, workday=workday, note=note, source=source, updated_at=now,
+                                         updated_by=actor)
+        differs = (table.c.workday != statement.excluded.workday) | (table.c.note != statement.excluded.note)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.day],
+            set_={"workday": statement.excluded.workday, "note": statement.excluded.note, "source": source,
+                  "updated_at": now, "updated_by": actor},
+            where=differs if replace else differs & (table.c.source != "admin"))
+        changed += session.execute(statement).rowcount
+    for year in sorted(years):
+        statement = insert(CalendarYear.__table__).values(year=year, source=source, loaded_at=now)
+        changed += session.execute(statement.on_conflict_do_nothing(index_elements=["year"])).rowcount
     return changed
+
+
 def _dialect_insert(session):
     """The INSERT of the session's database that knows ON CONFLICT (PostgreSQL and SQLite alike)."""
     if session.get_bind().dialect.name == "postgresql":
@@ -65,8 +65,6 @@ def _dialect_insert(session):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert
-
-
 
 
 def sync_official(duban) -> list[int]:
