@@ -404,6 +404,7 @@ TEXTS: dict[str, str] = {
                                    "否则立项后除登记人和系统管理员外无人能看到、办理",
     # -- 决策依据: reasons, reports and opinions shown where the next person acts -----------------
     "basis.no_reason": "（未说明原因）",
+    "basis.reason_required": "退回时请写明原因，下一步办理人将在其待办中看到",
     "basis.deadline": "办理时限",
     "basis.return_title": "退回：{step} —— {item}",
     "basis.return_line": "退回原因：{reason} — {by}，{at}",

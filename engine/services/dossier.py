@@ -18,6 +18,7 @@ from .. import forms as formjs
 from ..access import Actor, sees_unit_record, visible_item
 from ..clock import CHINA
 from ..domain import steps
+from ..errors import FormInvalid
 from ..models import HistoryEntry, HumanTask, Instance, Item, Unit, User
 from ..texts import text
 from . import definitions
@@ -260,6 +261,17 @@ def _chosen(kind, task: HumanTask, rows: list, kinds: dict, unit_order: list) ->
                 pairs.append((report, review))
         return pairs
     return []
+
+
+# --- returns (退回) --------------------------------------------------------------------------------
+
+def require_reason(form: dict | None, data: dict) -> None:
+    """A step that sends work back says why, when its form has the field to say it in: the reason is what
+    the next person reads above their form (FormInvalid on that field otherwise)."""
+    if _returns("completed", data) and not str(data.get(REASON) or "").strip() \
+            and any(field["key"] == REASON for field in formjs.fields(form)):
+        message = text("basis.reason_required")
+        raise FormInvalid(message, [{"field": REASON, "message": message}])
 
 
 # --- the notice of a return --------------------------------------------------------------------

@@ -145,6 +145,7 @@ def complete_task(duban, actor: Actor, task_id: str, data: dict) -> dict:
                 raise Forbidden(text("task.other_person"))
             form = ctx.definition.forms.get(task.form_key) if task.form_key else None
             cleaned = formjs.validate(form, data, _options(session, form), task.input)
+            dossier.require_reason(form, cleaned)
             for key, ids in formjs.submitted_files(form, cleaned).items():  # 佐证材料 join the task's item
                 files.claim(duban, session, actor, key, ids, task.item_id)
             ctx.hooks.before_complete(ctx, task, cleaned)

@@ -59,7 +59,7 @@ def closed_with_an_urge(duban, org) -> tuple[dict, str]:
     urge_notice = services.get_task(duban, org["office"], urge["id"])["data"]["notice"] + "\n请抓紧办理。"
     services.complete_task(duban, org["office"], urge["id"], {"notice": urge_notice, "new_limit": "2026-10-21"})
     complete(duban, org["unit_b"], "unit_report", {"summary": "初稿，数据待核", "approved_by_deputy": True}, "czj")
-    complete(duban, org["office"], "office_review", {"decision": "return"}, "czj")
+    complete(duban, org["office"], "office_review", {"decision": "return", "comment": "数据待核"}, "czj")
     complete(duban, org["unit_b"], "unit_report", {"summary": "财政局已落实资金=100万元", "approved_by_deputy": True}, "czj")
     complete(duban, org["office"], "office_review", {"decision": "accept"}, "czj")
     complete(duban, org["office"], "feedback", {"summary": "两单位均已办结，已向领导反馈"})

@@ -58,6 +58,10 @@ def test_a_leader_return_reaches_the_next_draft_and_approval_shows_units_and_dea
     assert draft["by_name"] == "督查室 王主任" and draft["by"] == "office"
     assert approval["facts"][0]["label"] == "办理时限" and approval["facts"][0]["value"].startswith("2030-06-28")
 
+    approval_task = _task(as_, "leader", "leader_approval")
+    refused = assert_error(as_("leader").post(f"/api/v1/tasks/{approval_task['id']}/complete",
+                                              json={"data": {"decision": "return", "comment": "  "}}), 422)
+    assert refused["details"] == [{"field": "comment", "message": "退回时请写明原因，下一步办理人将在其待办中看到"}]
     _complete(as_, "leader", "leader_approval", {"decision": "return", "comment": "请明确配合单位职责"})
     returned = _basis(as_, "office", "draft_opinion")["returned"]
     assert returned["reason"] == "请明确配合单位职责" and returned["by_name"] == "县政府 李副县长"
