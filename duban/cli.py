@@ -207,6 +207,13 @@ def audit_verify():
     sys.exit(1)
 
 
+def _claim_secret_key(duban) -> None:
+    """A node (web, worker, scheduler) starts only with the installation's secret key (engine/installation.py)."""
+    from engine import installation
+
+    _or_exit(lambda: installation.claim_secret_key(duban))
+
+
 def _operator() -> str:
     """Who ran a command, as the audit log names them: `cli:` and the operating-system user."""
     import getpass
@@ -248,6 +255,7 @@ def run(host, port, threads):
     from workers import embedded
 
     duban = bootstrap()
+    _claim_secret_key(duban)
     _import_holidays_file(duban)
     duban.runtime.warm()  # the step processes start now, not on the first request
     app = create_app(duban=duban)
@@ -268,6 +276,9 @@ def worker(processes, threads):
     """Dramatiq worker processes on Redis (DUBAN_REDIS_URL)."""
     from workers import runner
 
+    duban = bootstrap()
+    _claim_secret_key(duban)
+    duban.db.dispose()  # no connection of this process's is carried into the workers it forks
     sys.exit(runner.run_worker(processes, threads))
 
 
@@ -276,7 +287,9 @@ def scheduler():
     """The timer scheduler alone: sends due timers to the workers."""
     from workers import scheduler as timer_scheduler
 
-    timer_scheduler.run_forever(bootstrap())
+    duban = bootstrap()
+    _claim_secret_key(duban)
+    timer_scheduler.run_forever(duban)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,9 @@ class Settings:
     # Largest BPMN file accepted at deploy; real diagrams are well under 1 MB.
     max_bpmn_bytes: int = 2 * 1024 * 1024
     # Largest task submission or set of start variables (its JSON, UTF-8); larger is a 422.
+    # True when no DUBAN_SECRET_KEY was given and the key is this machine's var/secret_key: another
+    # machine has another one (engine/installation.py refuses to mix them on one database).
+    secret_key_generated: bool = False
     max_submission_bytes: int = 256 * 1024
     # 佐证材料: largest uploaded file, and most bytes of files one item may hold.
     max_file_bytes: int = 20 * 1024 * 1024
@@ -152,7 +155,7 @@ class Settings:
         values.update(overrides)
         settings = cls(**values)
         if not settings.secret_key:
-            settings = settings.with_(secret_key=_stored_secret(settings.var_dir))
+            settings = settings.with_(secret_key=_stored_secret(settings.var_dir), secret_key_generated=True)
         return settings
 
 

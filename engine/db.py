@@ -152,3 +152,13 @@ def next_id(session: Session, model) -> int:
     if session.bind.dialect.name == "postgresql":
         return session.scalar(text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))"), {"table": table.name})
     return (session.scalar(select(func.max(table.c.id))) or 0) + 1
+
+
+def dialect_insert(session: Session):
+    """The session's database's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite alike): a row
+    several processes may create at the same moment is then written once, never a duplicate key."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert

@@ -630,3 +630,26 @@ class StoredFileContent(Base):
 
     file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id", ondelete="CASCADE"), primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class InstallationSetting(Base):
+    """A value every machine of an installation must agree on (engine/installation.py)."""
+
+    __tablename__ = "installation_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class DocumentTemplate(Base):
+    """An administrator's .docx replacing a built-in document template, for every machine alike
+    (`duban templates push`; engine/services/documents.py)."""
+
+    __tablename__ = "document_templates"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(64))

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from ..access import Actor
 from ..calendar import official_days
+from ..db import dialect_insert
 from ..domain.items import OPEN_STATUSES, deadline_for
 from ..domain.roles import SYSTEM_ADMINS
 from ..errors import Forbidden, InvalidInput
@@ -39,7 +40,7 @@ def _store_days(session, days: dict, years: set, source: str, now, actor: str | 
     load DUBAN_HOLIDAYS_FILE (and the official schedule), and a row another node inserted meanwhile
     is then updated or left, not a duplicate key. Rows go in date order, so two imports never wait
     on each other crosswise (a deadlock)."""
-    insert = _dialect_insert(session)
+    insert = dialect_insert(session)
     table = CalendarDay.__table__
     changed = 0
     for day, (workday, note) in sorted(days.items()):
@@ -56,15 +57,6 @@ def _store_days(session, days: dict, years: set, source: str, now, actor: str | 
         statement = insert(CalendarYear.__table__).values(year=year, source=source, loaded_at=now)
         changed += session.execute(statement.on_conflict_do_nothing(index_elements=["year"])).rowcount
     return changed
-
-
-def _dialect_insert(session):
-    """The INSERT of the session's database that knows ON CONFLICT (PostgreSQL and SQLite alike)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def sync_official(duban) -> list[int]:

@@ -2,17 +2,25 @@
 others doing the same at the same moment, and what users see must not depend on the node they reach."""
 from __future__ import annotations
 
+import logging
 import multiprocessing
+import os
 from datetime import date
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from engine import installation, services
 from engine.bootstrap import bootstrap
 from engine.config import Settings
-from engine.models import CalendarDay, CalendarYear
+from engine.errors import Conflict
+from engine.models import CalendarDay, CalendarYear, InstallationSetting
 from engine.services import calendar
 from tests.conftest import _truncate
+from tests.e2e.test_service import cli, free_port
+from tests.web.test_pages import Browser
+from web import create_app
 
 NODES = 4
 HOLIDAYS = """2031:
@@ -85,3 +93,67 @@ def test_nodes_upgrading_together_each_load_the_official_schedule_once(postgres_
     engine.dispose()
     assert _start_together(postgres_database, tmp_path, "official") == ["ok"] * NODES
     assert _rows(postgres_database) == official
+
+
+def _node(url: str, var_dir: Path, secret_key: str | None = None):
+    env = {"DUBAN_DATABASE_URL": url, "DUBAN_VAR_DIR": str(var_dir), "DUBAN_SECRET_KEY": secret_key or ""}
+    return bootstrap(Settings.from_env(env))
+
+
+def test_nodes_with_one_secret_key_share_sessions(postgres_database, tmp_path):
+    _truncate(postgres_database)
+    first, second = (_node(postgres_database, tmp_path / name, "one key for the installation")
+                     for name in ("machine-1", "machine-2"))
+    try:
+        for node in (first, second):
+            installation.claim_secret_key(node)
+        services.seed_demo(first)
+        signed_in = Browser(create_app(duban=first), "office")
+        assert signed_in.get("/tasks").status_code == 200
+        # The load balancer sends the next request to the other machine: the same cookie is accepted there.
+        elsewhere = create_app(duban=second).test_client()
+        elsewhere.set_cookie("session", signed_in.client.get_cookie("session").value)
+        assert elsewhere.get("/tasks").status_code == 200
+        assert elsewhere.get("/api/v1/me").json["username"] == "office"
+    finally:
+        first.db.dispose()
+        second.db.dispose()
+
+
+def test_a_second_machine_with_a_generated_key_is_refused(postgres_database, tmp_path):
+    _truncate(postgres_database)
+    first = _node(postgres_database, tmp_path / "machine-1")
+    assert first.settings.secret_key_generated
+    installation.claim_secret_key(first)
+    installation.claim_secret_key(first)  # restarting the same machine: its key, kept in var/, is the same
+    first.db.dispose()
+
+    second = _node(postgres_database, tmp_path / "machine-2")
+    with pytest.raises(Conflict, match="DUBAN_SECRET_KEY"):
+        installation.claim_secret_key(second)
+    second.db.dispose()
+    env = {**os.environ, "DUBAN_DATABASE_URL": postgres_database, "DUBAN_VAR_DIR": str(tmp_path / "machine-2")}
+    env.pop("DUBAN_SECRET_KEY", None)
+    env.pop("DUBAN_REDIS_URL", None)
+    for command in (["run", "--port", str(free_port())], ["scheduler"]):
+        refused = cli(env, *command, check=False)
+        assert refused.returncode == 2, refused.stderr
+        assert "另一把密钥" in refused.stderr and "DUBAN_SECRET_KEY" in refused.stderr
+        assert str(tmp_path / "machine-2" / "secret_key") in refused.stderr
+
+
+def test_a_secret_key_set_by_the_operator_takes_over(postgres_database, tmp_path, caplog):
+    _truncate(postgres_database)
+    generated = _node(postgres_database, tmp_path / "machine-1")
+    installation.claim_secret_key(generated)
+    chosen = _node(postgres_database, tmp_path / "machine-1", "the key every machine now has")
+    with caplog.at_level(logging.WARNING, logger="engine.installation"):
+        installation.claim_secret_key(chosen)
+    assert "takes over" in caplog.text
+    with chosen.db.reading() as session:
+        assert session.get(InstallationSetting, installation.SECRET_KEY_CHECK).value == \
+            installation.key_fingerprint("the key every machine now has")
+    with pytest.raises(Conflict):  # the machine's old generated key no longer starts a node
+        installation.claim_secret_key(generated)
+    generated.db.dispose()
+    chosen.db.dispose()
