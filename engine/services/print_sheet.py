@@ -24,21 +24,20 @@ def supervision_sheet(duban, actor: Actor, item_id: int) -> dict:
         names = documents.unit_names(session)
         latest = _latest_submissions(session, item.instance_id)
         assign = latest.get("assign")
-        notice = documents.describe(session, item, assign) if assign is not None and (assign.data or {}).get("notice") else None
-        lead = [names.get(p.unit_id, p.unit_id) for p in item.units if p.role == "lead"]
-        co = [names.get(p.unit_id, p.unit_id) for p in item.units if p.role != "lead"]
+        notice = documents.describe(session, item, assign) if _field(assign, "notice") else None
         issued = assign.at if assign is not None else duban.clock.now()
         return {
             "item_id": item.id, "office": documents.office_name(session),
-            "number": notice["number"] if notice else text("print.number", year=item.created_at.astimezone(CHINA).year, id=item.id),
-            "title": item.title, "content": item.content or "",
-            "source": SOURCES.get(item.source, item.source),
-            "instruction": _field(latest.get("approve"), "comment"),
-            "opinion": _field(latest.get("draft"), "opinion"),
-            "lead_units": lead, "co_units": co, "deadline": item.deadline,
+            # the 交办通知单's number once one was sent; before that one of the item's own
+            "number": notice["number"] if notice else text(
+                "print.number", year=item.created_at.astimezone(CHINA).year, id=item.id),
+            "title": item.title, "content": item.content or "", "source": SOURCES.get(item.source, item.source),
+            "instruction": _field(latest.get("approve"), "comment"), "opinion": _field(latest.get("draft"), "opinion"),
+            "lead_units": [names.get(p.unit_id, p.unit_id) for p in item.units if p.role == "lead"],
+            "co_units": [names.get(p.unit_id, p.unit_id) for p in item.units if p.role != "lead"],
+            "deadline": item.deadline, "date": documents.chinese_date(issued),
             "requirements": documents._body(notice["text"], notice["kind_name"]) if notice
             else text("print.requirements"),
-            "date": documents.chinese_date(issued),
         }
 
 
