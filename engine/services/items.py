@@ -12,7 +12,7 @@ from ..domain.items import CATEGORIES, CLASSIFICATIONS, SOURCES, deadline_for
 from ..domain.main_process import KEY as MAIN_KEY
 from ..domain.roles import ADMIN, OFFICE, SYSTEM_ADMINS
 from ..errors import Conflict, Forbidden, InvalidInput
-from ..models import HumanTask, Item, ItemDesignee, Unit, User
+from ..models import HistoryEntry, Item, ItemDesignee, Unit, User
 from ..texts import text
 from . import audit, duplicates, ledger, process, views
 from .instances import latest_definition
@@ -193,19 +193,19 @@ def get_item(duban, actor: Actor, item_id: int) -> dict:
 
 
 def _refusal(session, item: Item) -> dict | None:
-    """不予立项: who refused, when and why — the step whose completion ended the process there (the
-    leader's 审批 in duban_main), with its 批示 or opinion as the reason."""
+    """不予立项: who refused, when and why — the last step completed in the item's instance (it ended the
+    process there: the leader's 审批 in duban_main), with its 批示 or opinion as the reason."""
     last = session.execute(
-        select(HumanTask, User.display_name).outerjoin(User, User.username == HumanTask.completed_by)
-        .where(HumanTask.instance_id == item.instance_id, HumanTask.state == "completed")
-        .order_by(HumanTask.completed_at.desc(), HumanTask.id.desc()).limit(1)).first()
+        select(HistoryEntry, User.display_name).outerjoin(User, User.username == HistoryEntry.actor)
+        .where(HistoryEntry.instance_id == item.instance_id, HistoryEntry.action == "completed",
+               HistoryEntry.task_id.is_not(None))
+        .order_by(HistoryEntry.id.desc()).limit(1)).first()
     if last is None:
         return None
-    task, name = last
-    data = task.data or {}
+    entry, name = last
+    data = entry.data or {}
     reason = next((str(data[key]).strip() for key in REFUSAL_REASONS if str(data.get(key) or "").strip()), "")
-    return {"by": task.completed_by, "by_name": name or task.completed_by, "at": task.completed_at,
-            "step": task.name, "reason": reason}
+    return {"by": entry.actor, "by_name": name or entry.actor, "at": entry.at, "step": entry.name, "reason": reason}
 
 
 def list_items(duban, actor: Actor, page: int = 1, per_page: int = 50, **filters) -> tuple[list[dict], int]:
