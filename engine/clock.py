@@ -47,7 +47,8 @@ def _aware(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
-def readable(moment: datetime) -> str:
-    """A moment as people read it in notifications and documents, in Beijing time: 2026年12月3日 17:30."""
+def readable(moment: datetime, day: bool = False) -> str:
+    """A moment as people read it in notifications and documents, in Beijing time: 2026年12月3日 17:30
+    (2026年12月3日 with `day`)."""
     local = moment.astimezone(CHINA)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    return f"{local.year}年{local.month}月{local.day}日" + ("" if day else f" {local:%H:%M}")

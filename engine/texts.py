@@ -522,6 +522,9 @@ TEXTS: dict[str, str] = {
     "stats.months": "月数须在 1 到 {limit} 之间",
     "archive.not_finished": "只有已销号或已终止的事项才能立卷归档（事项 {id}：{status}）",
     "admin.unknown_action": "无法识别的操作",
+    "assessment.line.done": "{reported}报告，办结时限{deadline}，{accepted}审核通过",
+    "assessment.line.escalated": "催办期限{limit}届满仍未报告，移送纪委",
+    "assessment.line.referred": "移送纪委",
     # -- 确认与提示, 通知, 审计页, 打印 ------------------------------------------------------------
     "toast.notifications_read": "已将全部通知标为已读",
     "toast.notification_read": "已标为已读",

@@ -50,7 +50,7 @@ from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from ..access import Actor, items_visible, visible_item
-from ..clock import CHINA
+from ..clock import CHINA, readable
 from ..domain import deadlines
 from ..domain.items import ASSIGNED_STATUSES
 from ..domain.roles import LEADER, SUPERVISORS, SYSTEM_ADMINS, UNIT
@@ -308,12 +308,13 @@ def _lines(session, actor: Actor, unit_id: str | None, span, rules: dict) -> lis
                 select(*part_columns).join(Item, Item.id == Part.item_id)
                 .where(visible, _unit_is(Part.unit_id, unit_id), events[event])):
             add(event, item_id, title, unit, accepted,
-                f"{_day(reported or accepted)}报告，办结时限{_day(deadline)}，{_day(accepted)}审核通过")
+                text("assessment.line.done", reported=_day(reported or accepted), deadline=_day(deadline),
+                     accepted=_day(accepted)))
     for item_id, title, unit, _, _, _, limit, escalated in session.execute(
             select(*part_columns).join(Item, Item.id == Part.item_id)
             .where(visible, _unit_is(Part.unit_id, unit_id), events["escalated"])):
         add("escalated", item_id, title, unit, escalated,
-            f"催办期限{_day(limit)}届满仍未报告，移送纪委" if limit else "移送纪委")
+            text("assessment.line.escalated", limit=_day(limit)) if limit else text("assessment.line.referred"))
     for item_id, title, unit, at, note in session.execute(
             select(Item.id, Item.title, Criticism.unit_id, Criticism.created_at, Criticism.note)
             .join(Item, Item.id == Criticism.item_id)
@@ -329,7 +330,7 @@ def _lines(session, actor: Actor, unit_id: str | None, span, rules: dict) -> lis
 
 
 def _day(value: datetime | None) -> str:
-    return value.astimezone(CHINA).strftime("%Y-%m-%d") if value else "—"
+    return readable(value, day=True) if value else "—"
 
 
 def points_text(value: Decimal) -> str:

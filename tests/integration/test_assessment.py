@@ -50,17 +50,17 @@ def test_each_score_is_explained_item_by_item(duban, org, world):
     result, lines = explained(duban, org["leader"], "zjj")
     assert lines == [(d, "on_time", 2), (d, "praised", 3)]
     assert (result["total"], result["rank"], result["unit_name"]) == (5, 1, "住建局")
-    assert "2026-10-09报告，办结时限2026-10-22" in result["lines"][0]["detail"]
+    assert "2026年10月9日报告，办结时限2026年10月22日" in result["lines"][0]["detail"]
     assert result["lines"][1]["detail"] == "县政府 李副县长表扬：成效明显，予以表扬"
 
     result, lines = explained(duban, org["office"], "czj")
     assert lines == [(b, "late", -2)]
     assert result["lines"][0]["at"].astimezone(CHINA).date().isoformat() == "2026-10-26"
-    assert "2026-10-26报告，办结时限2026-10-22" in result["lines"][0]["detail"]
+    assert "2026年10月26日报告，办结时限2026年10月22日" in result["lines"][0]["detail"]
 
     result, lines = explained(duban, org["office"], "jyj")
     assert lines == [(c, "criticised", -5), (c, "escalated", -10)]
-    assert result["total"] == -15 and result["lines"][1]["detail"] == "催办期限2026-10-28届满仍未报告，移送纪委"
+    assert result["total"] == -15 and result["lines"][1]["detail"] == "催办期限2026年10月28日届满仍未报告，移送纪委"
     assert explained(duban, org["office"], "fgj")[1] == [(a, "on_time", 2)]
     # Each total is the sum of its lines, for every unit.
     for unit in assessment.scores(duban, org["office"], 2026)["units"]:
