@@ -186,6 +186,49 @@ def _or_exit(action):
         sys.exit(2)
 
 
+@main.group("templates")
+def templates_group():
+    """Document templates (文书模板: 交办通知单, 催办通知单), kept in the database every machine reads."""
+
+
+@templates_group.command("push")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def templates_push(files):
+    """Replace built-in templates with FILES (.docx named as the template: assign_notice.docx, ...) on
+    every machine at once; audited."""
+    from engine.services import doc_templates
+
+    duban = bootstrap()
+    for path in files:
+        pushed = _or_exit(lambda: doc_templates.push(duban, path.stem, path.read_bytes(), _operator()))
+        click.echo(f"{pushed['name']}: pushed ({pushed['size']} bytes, sha256 {pushed['sha256'][:12]})")
+
+
+@templates_group.command("list")
+def templates_list():
+    """Each template and where the one in force comes from: database, local (this machine only) or built-in."""
+    from engine.services import doc_templates
+
+    for entry in doc_templates.listing(bootstrap()):
+        if entry["source"] == "database":
+            where = f"database (pushed by {entry['updated_by']} at {entry['updated_at']:%Y-%m-%d %H:%M} UTC)"
+        elif entry["source"] == "local":
+            where = f"local file {entry['path']} (this machine only)"
+        else:
+            where = "built-in"
+        click.echo(f"{entry['name']}\t{where}" + (f"\tsha256 {entry['sha256'][:12]}" if "sha256" in entry else ""))
+
+
+@templates_group.command("remove")
+@click.argument("name")
+def templates_remove(name):
+    """Drop the pushed template NAME: documents are filled from the built-in one again; audited."""
+    from engine.services import doc_templates
+
+    _or_exit(lambda: doc_templates.remove(bootstrap(), name, _operator()))
+    click.echo(f"{name}: removed; the built-in template serves")
+
+
 @main.group("audit")
 def audit_group():
     """The security audit log."""

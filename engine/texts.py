@@ -624,6 +624,10 @@ TEXTS: dict[str, str] = {
                                    "审计日志链也会断开，因此不启动。请在每台机器上设置同一个 DUBAN_SECRET_KEY"
                                    "（及同一个 DUBAN_AUDIT_KEY）后再启动；只有一台机器而密钥文件丢失时，设置 "
                                    "DUBAN_SECRET_KEY 即以它为准",
+    "templates.unknown": "没有名为“{name}”的文书模板，可替换的是：{names}",
+    "templates.too_large": "模板文件过大（{size} 字节，上限 {limit} 字节）",
+    "templates.not_docx": "“{name}”的模板不是可以打开的 Word（.docx）文件",
+    "templates.not_pushed": "数据库中没有“{name}”的替换模板",
 }
 
 

@@ -79,7 +79,7 @@ def _contents(duban, session, item: Item, actor: Actor, now: datetime) -> dict[s
     files["事项/事项概况.txt"] = _summary(record, docs, history, kinds, who).encode()
     for doc in docs:
         entry = session.get(HistoryEntry, doc["id"])
-        body = documents.fill(documents.template_bytes(duban, doc["kind"]),
+        body = documents.fill(documents.template_bytes(duban, doc["kind"], session),
                               documents.values(duban, session, item, entry, doc))
         files[_unique(files, f"文书/{_safe(doc['filename'])}")] = body
     attached = stored_files.contents_of(duban, session, item.id)

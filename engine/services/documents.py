@@ -5,13 +5,15 @@ kept in the history, which is append-only) poured into a template, so a download
 what was sent. Its id is that history row's id; its number (发文字号, 督交〔2026〕3号) counts the
 documents of its kind issued in that year up to it, which the append-only history keeps stable.
 
-Templates are bpmn/templates/<kind>.docx (written once by tools/make_doc_templates.py); a file of
-the same name in $DUBAN_VAR_DIR/templates/ replaces one. Placeholders are `{{name}}` anywhere in
-the body, tables, headers or footers; Word splits typed text into runs as it likes, so a placeholder
-is found in a paragraph's whole text and rewritten across the runs that hold it, keeping the format
-of the run where it begins. A placeholder alone in its paragraph and a value of several lines give
-one paragraph per line (same format); elsewhere lines become line breaks. Unknown placeholders are
-left as they are, so a mistyped one shows in the output instead of vanishing.
+Templates are bpmn/templates/<kind>.docx (written once by tools/make_doc_templates.py); one pushed
+into the database (`duban templates push`, engine/services/doc_templates.py) replaces one on every
+machine, and a file of the same name in $DUBAN_VAR_DIR/templates/ on this machine when none is.
+Placeholders are `{{name}}` anywhere in the body, tables, headers or footers; Word splits typed
+text into runs as it likes, so a placeholder is found in a paragraph's whole text and rewritten
+across the runs that hold it, keeping the format of the run where it begins. A placeholder alone in
+its paragraph and a value of several lines give one paragraph per line (same format); elsewhere
+lines become line breaks. Unknown placeholders are left as they are, so a mistyped one shows in the
+output instead of vanishing.
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ from ..domain.items import SOURCES, limit_from
 from ..errors import NotFound
 from ..models import Definition, HistoryEntry, Instance, Item, Unit
 from ..texts import text
-from . import audit, definitions
+from . import audit, definitions, doc_templates
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,7 @@ def render_document(duban, actor: Actor, item_id: int, doc_id: int) -> tuple[dic
         if entry is None or entry.instance_id != item.instance_id or not _is_document(entry, _by_element(session, entry.instance_id)):
             raise NotFound(text("document.not_found", item=item_id, id=doc_id))
         listing = describe(session, item, entry)
-        data = fill(template_bytes(duban, listing["kind"]), values(duban, session, item, entry, listing))
+        data = fill(template_bytes(duban, listing["kind"], session), values(duban, session, item, entry, listing))
     audit.record_file(duban, actor, "document.download", f"item:{item_id}", data, document=doc_id,
                       kind=listing["kind"], number=listing["number"])
     return listing, data
@@ -203,8 +205,12 @@ def chinese_date(moment: datetime) -> str:
 
 # --- templates -----------------------------------------------------------------------------------
 
-def template_bytes(duban, name: str) -> bytes:
-    """The administrator's override in $DUBAN_VAR_DIR/templates/ when it opens as a .docx, else the built-in."""
+def template_bytes(duban, name: str, session=None) -> bytes:
+    """The administrators' template in the database (`duban templates push`, the same on every machine),
+    else an override in $DUBAN_VAR_DIR/templates/ when it opens as a .docx (one machine), else the built-in."""
+    pushed = doc_templates.stored(duban, name, session)
+    if pushed is not None:
+        return pushed
     override = Path(duban.settings.var_dir) / "templates" / f"{name}.docx"
     if override.is_file():
         data = override.read_bytes()

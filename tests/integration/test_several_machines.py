@@ -15,10 +15,12 @@ from engine import installation, services
 from engine.bootstrap import bootstrap
 from engine.config import Settings
 from engine.errors import Conflict
-from engine.models import CalendarDay, CalendarYear, InstallationSetting
-from engine.services import calendar
-from tests.conftest import _truncate
+from engine.models import AuditRecord, CalendarDay, CalendarYear, InstallationSetting
+from engine.errors import InvalidInput
+from engine.services import calendar, doc_templates, documents
+from tests.conftest import _truncate, make_duban, seed
 from tests.e2e.test_service import cli, free_port
+from tests.integration.test_documents import all_text, assigned
 from tests.web.test_pages import Browser
 from web import create_app
 
@@ -157,3 +159,54 @@ def test_a_secret_key_set_by_the_operator_takes_over(postgres_database, tmp_path
         installation.claim_secret_key(generated)
     generated.db.dispose()
     chosen.db.dispose()
+
+
+def _letterhead(words: str) -> bytes:
+    from io import BytesIO
+
+    from docx import Document
+
+    template, out = Document(), BytesIO()
+    template.add_paragraph(words + " {{number}}：{{title}}")
+    template.save(out)
+    return out.getvalue()
+
+
+def test_a_template_pushed_from_one_machine_fills_documents_on_every_machine(postgres_database, tmp_path, clock):
+    _truncate(postgres_database)
+    first = make_duban(postgres_database, clock, tmp_path / "machine-1")
+    second = make_duban(postgres_database, clock, tmp_path / "machine-2")
+    org = seed(first)
+    item, _ = assigned(first, org)
+    doc = documents.list_documents(second, org["office"], item["id"])[0]
+    # Machine 2 once had a local override (the old way): one machine only, and outranked by a push.
+    local = second.settings.var_dir / "templates"
+    local.mkdir(parents=True)
+    (local / "assign_notice.docx").write_bytes(_letterhead("机器二本地模板"))
+    assert [e["source"] for e in doc_templates.listing(second)] == ["local", "built-in"]
+
+    template = tmp_path / "assign_notice.docx"
+    template.write_bytes(_letterhead("县委督查室"))
+    env = {**os.environ, "DUBAN_DATABASE_URL": postgres_database, "DUBAN_VAR_DIR": str(first.settings.var_dir),
+           "DUBAN_SECRET_KEY": first.settings.secret_key}
+    pushed = cli(env, "templates", "push", str(template))
+    assert pushed.stdout.startswith("assign_notice: pushed")
+    for machine in (first, second):
+        _, data = documents.render_document(machine, org["office"], item["id"], doc["id"])
+        assert all_text(data).splitlines()[0] == f"县委督查室 {doc['number']}：{item['title']}"
+    listed = cli(env, "templates", "list").stdout.splitlines()
+    assert listed[0].startswith("assign_notice\tdatabase (pushed by cli:") and listed[1] == "urge_notice\tbuilt-in"
+    assert doc_templates.listing(second)[0]["source"] == "database"
+
+    with pytest.raises(InvalidInput, match="没有名为“letter”的文书模板"):
+        doc_templates.push(first, "letter", _letterhead("x"), "cli:root")
+    with pytest.raises(InvalidInput, match="不是可以打开的 Word"):
+        doc_templates.push(first, "urge_notice", b"PK not really a docx", "cli:root")
+    assert cli(env, "templates", "remove", "assign_notice").returncode == 0
+    _, data = documents.render_document(first, org["office"], item["id"], doc["id"])
+    assert "交办通知单" in all_text(data)
+    with first.db.reading() as session:
+        assert session.scalars(select(AuditRecord.action).where(AuditRecord.action.like("template.%"))
+                               .order_by(AuditRecord.id)).all() == ["template.push", "template.remove"]
+    first.db.dispose()
+    second.db.dispose()
