@@ -228,7 +228,7 @@ class Runtime:
         try:
             workflow = self._serializer.loads(state() if callable(state) else state, spec, subprocesses)
         except Exception as error:  # noqa: BLE001 - a state we cannot read is an incident, not a crash
-            raise ProcessError(f"the saved state of this instance cannot be read: {error}") from None
+            raise ProcessError(catalogue_text("run.state_unreadable", reason=error)) from None
         # deserialising attaches SpiffWorkflow's default (unsandboxed) engine: replace it at once.
         workflow.script_engine = self._engine(functions)
         return ProcessRun(self, workflow)
@@ -266,7 +266,7 @@ class Runtime:
     def migrate(self, run: "ProcessRun", definition) -> None:
         """Re-point the workflow's tasks at the new version's elements of the same id; nothing reruns."""
         if self.migration_problems(run, definition):
-            raise ProcessError("the instance cannot be migrated to this version")
+            raise ProcessError(catalogue_text("run.not_migratable"))
         spec, subprocesses = self.specs(definition.id, definition.key, definition.files)
         for workflow, target in _workflows_and_targets(run.workflow, spec, subprocesses):
             workflow.spec = target
@@ -317,8 +317,7 @@ class ProcessRun:
                 nonlocal steps
                 steps += 1
                 if steps > MAX_ENGINE_STEPS:
-                    raise ProcessError(f"the process ran more than {MAX_ENGINE_STEPS} automatic steps "
-                                       "without waiting for anyone: it loops")
+                    raise ProcessError(catalogue_text("run.too_many_steps", limit=MAX_ENGINE_STEPS))
                 spec = task.task_spec
                 if spec.bpmn_id:  # SpiffWorkflow's own joins and start have none
                     self._watch(spec)
@@ -364,7 +363,7 @@ class ProcessRun:
     def complete(self, task_id: str, data: dict) -> None:
         task = self.human_task(task_id)
         if task is None:
-            raise ProcessError(f"task {task_id} is not waiting for anyone")
+            raise ProcessError(catalogue_text("run.task_not_waiting", task=task_id))
         self.log = StepLog()
         self._watch(task.task_spec)
         with _spiff_errors():
@@ -384,7 +383,7 @@ class ProcessRun:
         """Deliver a message to the catch events waiting for it; its payload becomes process data."""
         catchers = [t for t in self._message_catchers() if t.task_spec.event_definition.name == name]
         if not catchers:
-            raise ProcessError(f"this instance is not waiting for message '{name}'")
+            raise ProcessError(catalogue_text("run.no_catcher", name=name))
         self.log = StepLog()
         with _spiff_errors():
             for task in catchers:
@@ -505,7 +504,7 @@ class _spiff_errors:
         if isinstance(error, (SpiffWorkflowException, SandboxViolation, timers.TimerSpecError)):
             raise ProcessError(_describe(error)) from error
         if isinstance(error, RecursionError):
-            raise ProcessError("the process loops (or nests too deep) without waiting for anyone") from error
+            raise ProcessError(catalogue_text("run.recursion")) from error
         if isinstance(error, Exception):
             raise ProcessError(f"{type(error).__name__}: {error}") from error
         return False

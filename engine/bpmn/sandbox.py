@@ -148,7 +148,7 @@ class _Budget:
     def tick(self):
         self.steps += 1
         if self.steps > MAX_LOOP_STEPS:
-            raise SandboxViolation(f"script ran more than {MAX_LOOP_STEPS} loop steps")
+            raise SandboxViolation(text("sandbox.loop_steps", limit=MAX_LOOP_STEPS))
 
     def iterate(self, iterable):
         for value in iter(iterable):
@@ -159,7 +159,7 @@ class _Budget:
 def _pow(base, exponent):
     if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and base not in (0, 1, -1):
         if exponent * max(abs(base).bit_length(), 1) > MAX_INT_BITS:
-            raise SandboxViolation("number too large")
+            raise SandboxViolation(text("sandbox.number_too_large"))
     return base**exponent
 
 
@@ -167,13 +167,13 @@ def _mul(left, right):
     for seq, count in ((left, right), (right, left)):
         if isinstance(seq, (str, bytes, list, tuple)) and isinstance(count, int):
             if len(seq) * count > MAX_SEQUENCE:
-                raise SandboxViolation("sequence too large")
+                raise SandboxViolation(text("sandbox.sequence_too_large"))
     return left * right
 
 
 def _lshift(left, right):
     if isinstance(right, int) and right > MAX_INT_BITS:
-        raise SandboxViolation("number too large")
+        raise SandboxViolation(text("sandbox.number_too_large"))
     return left << right
 
 
@@ -188,7 +188,7 @@ def _inplacevar(op, left, right):
     try:
         return _INPLACE[op](left, right)
     except KeyError:
-        raise SandboxViolation(f"operator {op} is not allowed") from None
+        raise SandboxViolation(text("sandbox.operator", op=op)) from None
 
 
 def _getitem(container, key):
@@ -274,7 +274,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         return True
 
     def call_service(self, context, **kwargs):
-        raise SandboxViolation("service tasks are not supported")
+        raise SandboxViolation(text("deploy.service_task"))
 
 
 class SandboxedScriptEngine(PythonScriptEngine):

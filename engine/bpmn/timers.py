@@ -30,6 +30,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..clock import CHINA
 from ..config import engine_limits
+from ..texts import text as catalogue
 
 _DURATION = re.compile(r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
                        r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$", re.I)
@@ -57,7 +58,7 @@ def normalise_expression(text: str | None) -> str:
     """Modelling tools write `PT5M` bare; SpiffWorkflow would evaluate it as Python and fail."""
     text = (text or "").strip()
     if not text:
-        raise TimerSpecError("the timer has no time value")
+        raise TimerSpecError(catalogue("timer.empty"))
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
         parse_literal(text[1:-1])  # a constant must be a valid ISO value
         return text
@@ -71,7 +72,7 @@ def parse_literal(text: str):
     """Check an ISO literal now, so a bad one is refused at deploy rather than failing later."""
     text = text.strip()
     if not is_iso_literal(text):
-        raise TimerSpecError(f"'{text}' is not a valid ISO 8601 time (like PT5M, R3/PT1H or 2026-10-16)")
+        raise TimerSpecError(catalogue("timer.not_iso", value=text))
     try:
         if _CYCLE.match(text):
             _parse_cycle(text, datetime(2000, 1, 1, tzinfo=timezone.utc))
@@ -80,7 +81,7 @@ def parse_literal(text: str):
         else:
             to_datetime(text)
     except Exception as error:  # noqa: BLE001 - any failure means the literal is unusable
-        raise TimerSpecError(f"'{text}' is not a valid ISO 8601 time: {error}") from None
+        raise TimerSpecError(catalogue("timer.iso_unusable", value=text, reason=error)) from None
 
 
 def literal_cycle_interval(text: str | None) -> timedelta | None:
@@ -110,7 +111,7 @@ def to_datetime(value) -> datetime:
     elif isinstance(value, str):
         dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     else:
-        raise TimerSpecError(f"a timer needs a date, a datetime or an ISO 8601 string, not {value!r}")
+        raise TimerSpecError(catalogue("timer.not_a_time", value=repr(value)[:80]))
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=CHINA)
     return dt.astimezone(timezone.utc)
@@ -120,7 +121,7 @@ def _duration(value, start: datetime) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if not isinstance(value, str) or not _DURATION.match(value.strip()):
-        raise TimerSpecError(f"a duration timer needs an ISO 8601 duration like PT5M, not {value!r}")
+        raise TimerSpecError(catalogue("timer.not_a_duration", value=repr(value)[:80]))
     parsed = TimerEventDefinition.parse_iso_duration(value.strip())
     return TimerEventDefinition.get_timedelta_from_start(parsed, start)
 
@@ -140,13 +141,13 @@ def _parse_cycle(text: str, now: datetime, minimum: timedelta = timedelta(0)) ->
         start = to_datetime(parts[1])
         interval = _interval(_duration(parts[2], start), minimum)
     else:
-        raise TimerSpecError(f"'{text}' is not an ISO 8601 repeating interval")
+        raise TimerSpecError(catalogue("timer.not_a_cycle", value=text))
     return {"cycles": cycles, "next": start.isoformat(), "duration": interval.total_seconds()}
 
 
 def _interval(interval: timedelta, minimum: timedelta) -> timedelta:
     if interval.total_seconds() <= 0:
-        raise TimerSpecError("a repeating timer needs a positive interval")
+        raise TimerSpecError(catalogue("timer.cycle_not_positive"))
     return max(interval, minimum)
 
 
@@ -219,7 +220,7 @@ class ClockedCycle(CycleTimerEventDefinition):
         if value is None:
             return None
         if not isinstance(value, str) or not _CYCLE.match(value.strip()):
-            raise TimerSpecError(f"a cycle timer needs an ISO 8601 repeating interval like R3/PT1H, not {value!r}")
+            raise TimerSpecError(catalogue("timer.not_a_cycle", value=repr(value)[:80]))
         return _parse_cycle(value, _now(my_task), min_cycle())
 
     def cycle_complete(self, my_task):
