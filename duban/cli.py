@@ -294,10 +294,12 @@ def run(host, port, threads):
     """Serve the web app; without DUBAN_REDIS_URL the worker and scheduler run in-process."""
     from waitress import serve
 
+    from engine import logs
     from web import create_app
     from workers import embedded
 
     duban = bootstrap()
+    logs.configure(duban.settings)
     _claim_secret_key(duban)
     _import_holidays_file(duban)
     duban.runtime.warm()  # the step processes start now, not on the first request
@@ -313,10 +315,33 @@ def run(host, port, threads):
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="web processes (gunicorn, pre-fork)")
+@click.option("--threads", default=8, show_default=True, type=int, help="threads of each web process")
+def serve(host, port, workers, threads):
+    """Serve the web app in several processes (gunicorn) for PostgreSQL and Redis; timers and mail are
+    run by `duban worker` and `duban scheduler`, started apart. One machine on SQLite: `duban run`."""
+    import os
+
+    from engine.config import Settings
+    from web import gunicorn_conf
+
+    refusal = gunicorn_conf.refusal(Settings.from_env())
+    if refusal:
+        click.echo(f"error: {refusal}", err=True)
+        sys.exit(2)
+    # exec: gunicorn's master is this process, so systemd and signals reach it directly.
+    os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--config", f"python:{gunicorn_conf.__name__}",
+                              "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads)])
+
+
+@main.command()
 @click.option("--processes", default=1, show_default=True, type=int)
 @click.option("--threads", default=4, show_default=True, type=int)
 def worker(processes, threads):
-    """Dramatiq worker processes on Redis (DUBAN_REDIS_URL)."""
+    """Dramatiq worker processes on Redis (DUBAN_REDIS_URL); with --processes N above 1, a child that
+    dies is logged and replaced."""
     from workers import runner
 
     duban = bootstrap()

@@ -34,7 +34,7 @@ class Duban:
 def bootstrap(settings: Settings | None = None, clock=None, db: Database | None = None) -> Duban:
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
-    db = db or Database(settings.database_url)
+    db = db or Database(settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
     runtime = IsolatedRuntime(clock, limits(settings))
     _keep_live_workflows(db, runtime)
     from .services import audit  # here, not at the top: the services import this module

@@ -19,6 +19,13 @@ def _int(env, name, default):
     return int(value) if value not in (None, "") else default
 
 
+def _choice(env, name, default, choices):
+    value = (env.get(name) or "").strip().lower() or default
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def _file_storage(value):
     value = (value or "").strip().lower() or None
     if value not in (None, "local", "database"):
@@ -96,6 +103,16 @@ class Settings:
     # What a deployed process may ask of the engine (EngineLimits): shortest timer cycle, most instances.
     min_timer_cycle_s: float = EngineLimits.min_timer_cycle_s
     max_multi_instance: int = EngineLimits.max_multi_instance
+    # Reverse proxies in front of the web processes: X-Forwarded-For/-Proto are believed from this many
+    # hops and no more (0: not at all, the peer's address is the client's).
+    trusted_proxies: int = 0
+    # SQLAlchemy's pool per process (PostgreSQL): connections kept open, and the extra ones opened
+    # under load. See README "Connections" for the sum against max_connections.
+    db_pool_size: int = 5
+    db_max_overflow: int = 5
+    # Logging of every process: level (debug also shows SpiffWorkflow's own lines), and "text" or "json".
+    log_level: str = "info"
+    log_format: str = "text"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -150,6 +167,11 @@ class Settings:
             max_value_bytes=_int(env, "DUBAN_MAX_VALUE_BYTES", 256 * 1024),
             max_data_bytes=_int(env, "DUBAN_MAX_DATA_BYTES", 1024 * 1024),
             max_state_bytes=_int(env, "DUBAN_MAX_STATE_BYTES", 16 * 1024 * 1024),
+            trusted_proxies=_int(env, "DUBAN_TRUSTED_PROXIES", 0),
+            db_pool_size=_int(env, "DUBAN_DB_POOL_SIZE", 5),
+            db_max_overflow=_int(env, "DUBAN_DB_MAX_OVERFLOW", 5),
+            log_level=_choice(env, "DUBAN_LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
+            log_format=_choice(env, "DUBAN_LOG_FORMAT", "text", ("text", "json")),
             **vars(EngineLimits.from_env(env)),
         )
         values.update(overrides)

@@ -19,11 +19,17 @@ from .errors import WriteConflict
 WRITE_ATTEMPTS = 5
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, pool_size: int | None = None, max_overflow: int | None = None, **kwargs) -> Engine:
+    """The engine for `url`; `pool_size`/`max_overflow` size a server database's pool (DUBAN_DB_POOL_SIZE,
+    DUBAN_DB_MAX_OVERFLOW), SQLite keeps SQLAlchemy's own (a file, no connection limit)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
+    if pool_size is not None:
+        kwargs["pool_size"] = pool_size
+    if max_overflow is not None:
+        kwargs["max_overflow"] = max_overflow
     return create_engine(parsed, **kwargs)
 
 

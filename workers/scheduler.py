@@ -54,10 +54,12 @@ class TimerScheduler:
 
 def run_forever(duban) -> None:
     """`duban scheduler`: sweep and send to the Redis workers until interrupted."""
+    from engine import logs
+
     from .actors import declare
     from .broker import make_broker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logs.configure(duban.settings)
     broker = make_broker(duban.settings)
     scheduler = TimerScheduler(duban, declare(broker, duban))
     log.info("timer scheduler polling every %ss", duban.settings.timer_poll_s)

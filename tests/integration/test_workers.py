@@ -166,3 +166,35 @@ def test_a_flushed_redis_delays_timers_but_loses_none(live, redis_url):
     assert open_elements(duban, "urge") == [("urge", "czj")]
     with duban.db.reading() as session:
         assert session.get(Item, item["id"]).status == "in_progress"
+
+
+def worker_children(supervisor) -> set[int]:
+    """The supervisor's worker processes (forks: the same command line; not their step processes)."""
+    def cmdline(pid):
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read()
+
+    with open(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children") as handle:
+        pids = {int(pid) for pid in handle.read().split()}
+    return {pid for pid in pids if cmdline(pid) == cmdline(supervisor.pid)}
+
+
+def test_a_killed_worker_process_is_logged_and_replaced(live, tmp_path):
+    duban, org, processes = live
+    supervisor = processes.start("worker", "--processes", "2")
+    log = tmp_path / "worker-0.log"
+    wait_for(lambda: log.read_text().count("worker ready") == 2, what="two worker processes")
+    first = worker_children(supervisor)
+    assert len(first) == 2
+    victim = min(first)
+    os.kill(victim, signal.SIGKILL)
+    wait_for(lambda: len(worker_children(supervisor) - first) == 1 and len(worker_children(supervisor)) == 2,
+             what="a new worker process")
+    replacement = (worker_children(supervisor) - first).pop()
+    assert f"worker process {victim} died (signal SIGKILL); starting another" in log.read_text()
+    assert f"worker process {replacement} replaces {victim}" in log.read_text()
+    # Still two at work: the timers fire (the survivor and the replacement share the queue).
+    processes.start("scheduler")
+    prepare(duban, org, deadline_s=3)
+    assert wait_for(lambda: open_elements(duban, "urge"), what="the urge task") == [("urge", "czj")]
+    assert "State changed" not in log.read_text()  # SpiffWorkflow's INFO lines are off by default
