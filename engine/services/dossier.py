@@ -201,23 +201,28 @@ def task_basis(duban, session, actor: Actor, task: HumanTask, item: Item | None,
              "entries": []}
     if item is None or item.instance_id is None:
         return basis
-    item_definition = definition if item.instance_id == task.instance_id else \
-        _definition(duban, session, item.instance_id)
-    rows = own if item.instance_id == task.instance_id else _rows(session, item.instance_id)
-    kinds = steps.declared(item_definition.elements)
     kind = steps.kind_of(definition.elements, task.element_id)
-    # Of the task's own instance, only what was recorded before the task began.
-    earlier = [row for row in rows if created is None or row.id < created] if rows is own else rows
-    chosen = _chosen(kind, task, earlier, kinds, [part.unit_id for part in item.units])
-    for row, review in chosen:
-        if sees_unit_record(actor, row.unit_id):
-            entry = describe(row, item_definition, who, known)
-            entry["review"] = describe(review, item_definition, who, known) if review else None
-            basis["entries"].append(entry)
+    if item.instance_id == task.instance_id:  # of its own instance, only what was recorded before it began
+        earlier, item_definition = [row for row in own if created is None or row.id < created], definition
+    else:
+        earlier, item_definition = _rows(session, item.instance_id), _definition(duban, session, item.instance_id)
+    basis["entries"] = _entries(actor, _chosen(kind, task, earlier, steps.declared(item_definition.elements),
+                                               [part.unit_id for part in item.units]), item_definition, who, known)
     if kind == "approve":
         basis["facts"].append({"key": "deadline", "label": text("basis.deadline"), "type": "datetime",
                                "value": item.deadline.isoformat(), "files": []})
     return basis
+
+
+def _entries(actor: Actor, chosen: list, definition, who: Names, known: dict) -> list[dict]:
+    """The chosen rows (each with the review that followed it) as people read them, those this person may."""
+    entries = []
+    for row, review in chosen:
+        if sees_unit_record(actor, row.unit_id):
+            entry = describe(row, definition, who, known)
+            entry["review"] = describe(review, definition, who, known) if review else None
+            entries.append(entry)
+    return entries
 
 
 def _returned_by(completions: list, task: HumanTask, created: int | None) -> HistoryEntry | None:
