@@ -371,6 +371,12 @@ def action_name(action: str) -> str:
     return TEXTS.get(f"audit.action.{action}", action)
 
 
+def action_names() -> dict[str, str]:
+    """{action: its name} of every named action, for choosing one to filter by."""
+    prefix = "audit.action."
+    return {key[len(prefix):]: name for key, name in TEXTS.items() if key.startswith(prefix)}
+
+
 def require_auditor(actor: Actor) -> None:
     # 三员分立: only the audit administrator reads the log; the system and security administrators
     # are among those it watches.

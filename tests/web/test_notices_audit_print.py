@@ -143,6 +143,7 @@ def test_the_audit_page_in_chinese_with_days_and_export(app, as_):
     page = browser.get(f"/audit?action=user.role_grant&from={today}&to={today}")
     assert page.status_code == 200
     assert "授予角色" in page.text and "起始日期" in page.text
+    assert '<option value="user.role_grant">授予角色</option>' in page.text  # actions chosen by name
     assert f"{today.year}年{today.month}月{today.day}日" in page.text  # readable, Beijing
     tomorrow = today + timedelta(days=1)
     assert "没有记录" in browser.get(f"/audit?action=user.role_grant&from={tomorrow}").text

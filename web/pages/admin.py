@@ -44,12 +44,14 @@ def audit_log():
         filters, shown = _audit_filters()
     except InvalidInput as error:  # a reversed date range: the form comes back saying so
         audit.require_auditor(actor)
-        return render_template("audit.html", records=[], total=0, page=1, error=error.message,
-                               filters={key: request.args.get(key) for key in AUDIT_FILTERS},
-                               chain=audit.report(duban(), actor, ip=request.remote_addr)), 422
+        return _audit_page(actor, [], 0, 1, {key: request.args.get(key) for key in AUDIT_FILTERS}, error.message), 422
     rows, total = audit.list_records(duban(), actor, page, 100, filters, ip=request.remote_addr)
-    return render_template("audit.html", records=rows, total=total, page=page, filters=shown, error=None,
-                           chain=audit.report(duban(), actor, ip=request.remote_addr))
+    return _audit_page(actor, rows, total, page, shown)
+
+
+def _audit_page(actor, rows, total, page, shown, error=None):
+    return render_template("audit.html", records=rows, total=total, page=page, filters=shown, error=error,
+                           actions=audit.action_names(), chain=audit.report(duban(), actor, ip=request.remote_addr))
 
 
 def audit_download():
