@@ -190,3 +190,18 @@ def test_a_favicon_on_every_page(live, open_page):
     href = page.locator("link[rel=icon]").get_attribute("href")
     assert page.request.get(base + href).headers["content-type"].startswith("image/svg+xml")
     assert page.request.get(f"{base}/favicon.ico").status == 200
+
+
+def test_a_pending_toast_is_not_said_over_a_refusal(live, open_page):
+    """data-toast is stored before its form is sent: when the answer is a refusal, the refusal speaks."""
+    base, _, _ = live
+    page = Person(open_page, base, "office").page
+    page.evaluate("dubanToast.next('事项已撤销')")
+    assert page.goto(f"{base}/items/999999").status == 404
+    expect(page.locator("[role=alert]")).to_be_visible()
+    expect(page.locator("#toasts .toast")).to_have_count(0)
+    page.goto(f"{base}/tasks")
+    expect(page.locator("#toasts .toast")).to_have_count(0)  # said once or never, not on a later page
+    page.evaluate("dubanToast.next('已提交：拟办')")
+    page.goto(f"{base}/tasks")
+    expect(page.locator("#toasts .toast")).to_have_text("已提交：拟办")

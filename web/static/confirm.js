@@ -5,7 +5,8 @@
 // button or link (asked on click). Optional: data-confirm-title, data-confirm-ok (the confirming
 // button's words, default 确定), data-confirm-danger (a red confirming button), data-confirm-reason
 // (label of a required reason; its text goes into the form's field data-confirm-reason-name,
-// default "reason", created if missing) and data-toast (shown after the redirect that follows).
+// default "reason", created if missing) and data-toast (shown on the page that answers, unless that
+// page shows a refusal; a view can flash() instead, which base.html shows as a toast).
 // From script: dubanConfirm.ask({title, message, ok, danger, reason}) resolves to false, or to
 // {reason}; dubanToast.show(text) shows one now, dubanToast.next(text) after the next page load.
 (function () {
@@ -155,7 +156,9 @@
   });
   try {
     var waiting = sessionStorage.getItem(NEXT_KEY);
-    if (waiting) { sessionStorage.removeItem(NEXT_KEY); show(waiting); }
+    sessionStorage.removeItem(NEXT_KEY);
+    // A data-toast is stored before its form is sent: a refusal page (an alert on it) says why instead.
+    if (waiting && !document.querySelector(".error[role=alert], .field-error[role=alert]")) show(waiting);
   } catch (e) { /* private mode */ }
 
   window.dubanConfirm = { ask: ask };
