@@ -120,3 +120,39 @@ def test_registering_warns_of_a_duplicate_and_picks_people_by_name(live, open_pa
         expect(page.locator("#designees")).to_contain_text("发改局 张科长")
         expect(page.locator("#designees")).to_contain_text("财政局 刘科长")
         screenshot(page, f"item-designees-{name}")
+
+
+def test_the_start_page_warns_of_a_duplicate_before_starting(live, open_page):
+    import json
+    import re
+
+    from tests.conftest import BPMN
+    from tests.web.test_start import START_FORM, npc_process
+
+    base, duban, org = live
+    forms = {f"{name}.form": (BPMN / "forms" / f"{name}.form").read_bytes()
+             for name in ("draft_opinion", "unit_report", "reply", "satisfaction", "feedback")}
+    forms["npc_start.form"] = json.dumps(START_FORM).encode()
+    services.deploy(duban, {"npc.bpmn": npc_process()}, forms, org["designer"])
+    first = services.register_item(duban, org["office"], {"title": "改善城区停车难"})
+    for viewport, name in (({}, "desktop"), (PHONE, "phone")):
+        page = Person(open_page, base, "office", **viewport).page
+        page.goto(f"{base}/start")
+        page.locator("#startable tr", has_text="人大代表建议办理").get_by_role("link", name="发起").click()
+        expect(page.locator(".fjs-form")).to_be_visible()
+        page.get_by_label("建议标题").fill("关于改善城区停车难的建议")
+        page.get_by_label("代表姓名").fill("王代表")
+        page.click("#submit")
+        dialog = page.locator("#confirm-dialog[open]")
+        expect(dialog).to_contain_text("可能与在办事项《改善城区停车难》")
+        expect(page.locator("#duplicates").get_by_role("link", name="《改善城区停车难》")).to_have_attribute(
+            "href", f"/items/{first['id']}")
+        screenshot(page, f"start-duplicate-{name}")
+        if name == "desktop":
+            dialog.locator("#confirm-cancel").click()  # not started: the office looks first
+            expect(page).to_have_url(re.compile(r"/start/"))
+            continue
+        dialog.locator("#confirm-ok").click()
+        expect(page).to_have_url(re.compile(r"/items/\d+"), timeout=20000)
+    started = [i for i in services.list_items(duban, org["office"])[0] if i["title"] == "关于改善城区停车难的建议"]
+    assert len(started) == 1

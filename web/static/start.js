@@ -34,6 +34,44 @@
     say("");
     var submitted = window.dubanForms.fromForm(schema, result.data);
     pickers.forEach(function (p) { submitted[p.key] = p.picker.ids(); });
+    duplicateChecked(submitted).then(function (go) { if (go) send(submitted); });
+  }
+
+  // 重复提醒: a process that registers an item asks first whether an open item has a close title; the
+  // starter sees those items (with links) and may still go on.
+  function duplicateChecked(submitted) {
+    var title = typeof submitted.title === "string" ? submitted.title.trim() : "";
+    var box = document.getElementById("duplicates");
+    box.hidden = true;
+    if (!container.dataset.item || !title) return Promise.resolve(true);
+    return fetch("/api/v1/items/similar?title=" + encodeURIComponent(title), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : []; })
+      .catch(function () { return []; })
+      .then(function (similar) {
+        if (!similar.length) return true;
+        var list = box.querySelector("ul");
+        list.innerHTML = "";
+        similar.forEach(function (item) {
+          var line = document.createElement("li");
+          var link = document.createElement("a");
+          link.href = item.url;
+          link.target = "_blank";
+          link.rel = "noopener";
+          link.textContent = "《" + item.title + "》";
+          line.appendChild(document.createTextNode(item.message.split("《")[0]));
+          line.appendChild(link);
+          line.appendChild(document.createTextNode("（" + item.status_name + "）"));
+          list.appendChild(line);
+        });
+        box.hidden = false;
+        return window.dubanConfirm.ask({
+          title: "可能重复", ok: "确认不是重复，继续发起",
+          message: similar.map(function (item) { return item.message; }).join("；") + "。请核对；确属不同事项可继续发起。"
+        }).then(function (answer) { return !!answer; });
+      });
+  }
+
+  function send(submitted) {
     var button = document.getElementById("submit");
     button.disabled = true;
     fetch("/api/v1/processes/" + encodeURIComponent(key) + "/start", {
