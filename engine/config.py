@@ -57,6 +57,9 @@ class Settings:
     database_url: str = "sqlite:///var/duban.db"
     redis_url: str | None = None
     secret_key: str = ""
+    # True when no DUBAN_SECRET_KEY was given and the key is this machine's var/secret_key: another
+    # machine has another one (engine/installation.py refuses to mix them on one database).
+    secret_key_generated: bool = False
     timer_poll_s: float = 5.0
     # A dispatched timer not fired within this many seconds (worker died, Redis flushed) is sent again.
     timer_lease_s: float = 60.0
@@ -64,9 +67,6 @@ class Settings:
     # Largest BPMN file accepted at deploy; real diagrams are well under 1 MB.
     max_bpmn_bytes: int = 2 * 1024 * 1024
     # Largest task submission or set of start variables (its JSON, UTF-8); larger is a 422.
-    # True when no DUBAN_SECRET_KEY was given and the key is this machine's var/secret_key: another
-    # machine has another one (engine/installation.py refuses to mix them on one database).
-    secret_key_generated: bool = False
     max_submission_bytes: int = 256 * 1024
     # 佐证材料: largest uploaded file, and most bytes of files one item may hold.
     max_file_bytes: int = 20 * 1024 * 1024
