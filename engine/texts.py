@@ -433,6 +433,7 @@ TEXTS: dict[str, str] = {
     "unit.still_units": "仍有在用的下级单位 {names}（先停用或调整其上级单位）",
     "unit.and_more": "{names} 等",
     "unit.inactive": "{unit} 已停用，不能作为承办单位",
+    "unit.closed_to_people": "单位“{unit}”已停用，不能再加入账号",
     "withdraw.forbidden": "只有督查室可以撤销事项",
     "withdraw.not_own": "只能撤销本人登记的事项（由 {by} 登记）",
     "withdraw.ended": "事项已{status}，不能撤销",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..access import Actor, is_candidate
@@ -65,14 +65,14 @@ def _create(duban, fields: dict, set_by: str | None, by: str, ip: str | None = N
                            [{"field": "password", "message": text("admin.password_required")}])
     with duban.db.reading() as session:  # before argon2: refusals cost no hashing
         _free(session, username)
-        _unit_exists(session, unit_id)
+        _unit_open(session, unit_id)
     _check_strength(password, username, "password", name)
     password_hash = hash_password(password)
     now = duban.clock.now()
     try:
         with duban.db.transaction() as session:
             _free(session, username)
-            _unit_exists(session, unit_id)
+            _unit_open(session, unit_id)
             user = User(username=username, display_name=name, password_hash=password_hash, unit_id=unit_id,
                         email=email, active=True, created_at=now, password_change_required=True,
                         password_set_by=set_by, failed_logins=0)
@@ -100,8 +100,8 @@ def update_user(duban, actor: Actor, username: str, changes: dict, ip: str | Non
             if key == "name" and not value:
                 raise InvalidInput(text("admin.name_required"),
                                    [{"field": "name", "message": text("admin.name_required")}])
-            if key == "unit_id":
-                _unit_exists(session, value)
+            if key == "unit_id" and value != user.unit_id:
+                _unit_open(session, value)
             if getattr(user, column) != value:
                 changed[key] = [getattr(user, column), value]
                 setattr(user, column, value)
@@ -109,6 +109,9 @@ def update_user(duban, actor: Actor, username: str, changes: dict, ip: str | Non
             audit.append(session, actor.username, "user.update", f"user:{username}", changed, ip, at=now)
         if "active" in changes and changes["active"] is not None and bool(changes["active"]) != user.active:
             _set_active(session, actor, user, bool(changes["active"]), ip, now)
+        if "unit_id" in changed or not user.active:
+            # A 督查联络员 is one of the unit's active people: leaving it, or being deactivated, ends that.
+            session.execute(update(Unit).where(Unit.liaison_id == user.id).values(liaison_id=None))
         session.flush()
         return _view(user, now) | {"email": user.email}
 
@@ -192,10 +195,15 @@ def _free(session, username: str) -> None:
         raise Conflict(text("admin.username_taken", username=username))
 
 
-def _unit_exists(session, unit_id: str | None) -> None:
-    if unit_id is not None and session.get(Unit, unit_id) is None:
+def _unit_open(session, unit_id: str | None) -> None:
+    """An account joins an existing unit that is not deactivated (停用)."""
+    unit = session.get(Unit, unit_id) if unit_id is not None else None
+    if unit_id is not None and unit is None:
         raise InvalidInput(text("admin.unit_missing", unit=unit_id),
                            [{"field": "unit_id", "message": text("admin.unit_missing", unit=unit_id)}])
+    if unit is not None and not unit.active:
+        raise InvalidInput(text("unit.closed_to_people", unit=unit.name),
+                           [{"field": "unit_id", "message": text("unit.closed_to_people", unit=unit.name)}])
 
 
 def open_task_counts(duban, actor: Actor) -> dict[str, int]:

@@ -59,3 +59,17 @@ def test_a_unit_with_people_or_open_work_is_not_deactivated(as_, duban_sqlite):
     assert check_draft({"lead_unit": "zjj", "co_units": []}, {"fgj"}, frozenset({"zjj"})) == [
         {"field": "lead_unit", "message": "zjj 已停用，不能作为承办单位"}]
     assert patch(sys, "/api/v1/admin/units/zjj", {"active": True}).json["active"] is True
+
+
+def test_no_one_joins_a_deactivated_unit_and_a_leaving_liaison_is_cleared(as_):
+    sys = as_("sysadmin")
+    assert patch(sys, "/api/v1/admin/units/zjj", {"active": False}).status_code == 200
+    new = {"username": "zhaoliu", "name": "住建局 赵六", "unit_id": "zjj", "password": "Ch4nge-me!"}
+    assert "已停用" in assert_error(sys.post("/api/v1/admin/users", json=new), 422)["message"]
+    assert "已停用" in assert_error(patch(sys, "/api/v1/admin/users/unit_b", {"unit_id": "zjj"}), 422)["message"]
+    assert patch(sys, "/api/v1/admin/units/fgj", {"liaison": "unit_a"}).json["liaison"] == "unit_a"
+    assert patch(sys, "/api/v1/admin/users/unit_a", {"unit_id": "czj"}).status_code == 200
+    assert {u["id"]: u for u in sys.get("/api/v1/units").json}["fgj"]["liaison"] is None
+    assert patch(sys, "/api/v1/admin/units/czj", {"liaison": "unit_b"}).json["liaison"] == "unit_b"
+    assert patch(sys, "/api/v1/admin/users/unit_b", {"active": False}).status_code == 200
+    assert {u["id"]: u for u in sys.get("/api/v1/units").json}["czj"]["liaison"] is None
