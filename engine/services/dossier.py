@@ -24,6 +24,7 @@ from ..texts import text
 from . import definitions
 from . import files as stored_files
 
+DECISION = "decision"  # the field of a step's decision
 RETURN = "return"  # the decision value by which a step sends work back (退回)
 REASON = "comment"  # the field saying why
 # Besides completed steps, what the record (办理记录) shows of an item's history.
@@ -84,7 +85,7 @@ def history_view(actor: Actor, view: dict, who: Names) -> dict:
 
 def _returns(action: str, data: dict | None) -> bool:
     """Whether a history row is a step that sent work back (退回)."""
-    return action == "completed" and (data or {}).get("decision") == RETURN
+    return action == "completed" and (data or {}).get(DECISION) == RETURN
 
 
 def _reason(data: dict | None) -> str:
@@ -269,6 +270,14 @@ def _chosen(kind, task: HumanTask, rows: list, kinds: dict, unit_order: list) ->
 
 
 # --- returns (退回) --------------------------------------------------------------------------------
+
+def fresh_decision(form: dict | None, data: dict) -> None:
+    """A decision and its reason are taken at the step that shows them: an earlier step's (同意, or 退回 and
+    why) never fills in this form's, where it would pass for this person's own."""
+    for field in formjs.fields(form):
+        if field["key"] in (DECISION, REASON):
+            data.pop(field["key"], None)
+
 
 def require_reason(form: dict | None, data: dict) -> None:
     """A step that sends work back says why, when its form has the field to say it in: the reason is what

@@ -58,16 +58,17 @@ def get_task(duban, actor: Actor, task_id: str) -> dict:
         result = _with_light(duban, duban.clock.now(), views.task(task, _unit_names(session), who.users),
                              item.title if item else None)
         result["form"] = definition.forms.get(task.form_key) if task.form_key else None
-        result["data"] = _form_data(session, task) if task.state == "open" else (task.data or {})
+        result["data"] = _form_data(session, task, result["form"]) if task.state == "open" else (task.data or {})
         result["can_work"] = task.state == "open" and can_work(actor, task)
         result["basis"] = dossier.task_basis(duban, session, actor, task, item, who)
         result["completed_by_name"] = who.person(task.completed_by) if task.completed_by else None
         return result
 
 
-def _form_data(session, task: HumanTask) -> dict:
+def _form_data(session, task: HumanTask, form: dict | None) -> dict:
     """What the form shows: the workflow's data when the task began, plus the options forms draw on."""
     data = dict(task.input or {})
+    dossier.fresh_decision(form, data)
     data["unit_options"] = org.unit_options(session)
     return data
 

@@ -9,9 +9,10 @@ from playwright.sync_api import expect
 
 from engine import services
 from engine.models import HumanTask
+from engine.services import files
 from tests.browser.conftest import screenshot
 from tests.browser.test_handlers_ui import Person
-from tests.integration.flow import complete
+from tests.integration.flow import RECEIVE, REPORT, complete
 
 REASON = "请补充资金来源明细"
 
@@ -92,3 +93,30 @@ def test_a_return_reaches_the_unit_with_its_reason_and_the_item_keeps_the_file(l
         expect(record).not_to_contain_text("unit_b")
         expect(record).not_to_contain_text("czj")
         screenshot(page, f"basis-04-item-record-{suffix}")
+
+
+def test_the_leader_signs_off_on_every_unit_report_with_its_files_and_review(live, open_page):
+    base, duban, org = live
+    item = _registered(duban, org)
+    complete(duban, org["leader"], "leader_approval", {"decision": "approve", "comment": "同意"})
+    complete(duban, org["office"], "assign", {"notice": "交办通知单"})
+    scan = files.upload(duban, org["unit_a"], "资金到位凭证.pdf", b"%PDF-1.4\n%%EOF\n", item["id"])
+    for user, unit, summary, evidence in (("unit_a", "fgj", "管网改造已开工", [scan["id"]]),
+                                          ("unit_b", "czj", "配套资金已拨付", [])):
+        complete(duban, org[user], "unit_receive", RECEIVE, unit)
+        complete(duban, org[user], "unit_report", {**REPORT, "summary": summary, "evidence": evidence}, unit)
+        complete(duban, org["office"], "office_review", {"decision": "accept", "comment": "材料齐全"}, unit)
+
+    for width, height, suffix in ((1280, 900, "desktop"), (390, 844, "phone")):
+        leader = Person(open_page, base, "leader", width=width, height=height)
+        leader.page.goto(_task_url(base, duban, "leader_signoff"))
+        basis = leader.page.locator("#basis")
+        expect(basis.locator(".record-entry")).to_have_count(2)
+        expect(basis).to_contain_text("管网改造已开工")
+        expect(basis).to_contain_text("配套资金已拨付")
+        expect(basis.get_by_role("link", name="资金到位凭证.pdf")).to_be_visible()
+        expect(basis.locator(".record-review").first).to_contain_text("审核通过")
+        expect(basis.locator(".record-review").first).to_contain_text("材料齐全")
+        if suffix == "phone":
+            assert leader.page.evaluate("document.documentElement.scrollWidth") <= width
+        screenshot(leader.page, f"basis-05-leader-signoff-{suffix}")

@@ -115,7 +115,11 @@ def test_signoff_rests_on_every_report_and_the_item_record_is_the_whole_file(as_
     _complete(as_, "unit_b", "unit_report", {"summary": "初稿", "approved_by_deputy": True}, "czj")
     _complete(as_, "office", "office_review", {"decision": "return", "comment": RETURN_REASON}, "czj")
     _complete(as_, "unit_b", "unit_report", {"summary": "资金来源已列明", "approved_by_deputy": True}, "czj")
+    again = as_("office").get(f"/api/v1/tasks/{_task(as_, 'office', 'office_review', 'czj')['id']}").json["data"]
+    assert "decision" not in again and "comment" not in again  # the earlier 退回 does not fill in this review
     _complete(as_, "office", "office_review", {"decision": "accept", "comment": "同意"}, "czj")
+    signing = as_("leader").get(f"/api/v1/tasks/{_task(as_, 'leader', 'leader_signoff')['id']}").json["data"]
+    assert "decision" not in signing and "comment" not in signing  # nor the approval's 同意 this signature
 
     signoff = _basis(as_, "leader", "leader_signoff")
     assert [(e["unit_name"], _values(e)["办结情况报告"]) for e in signoff["entries"]] == [
