@@ -119,7 +119,14 @@ def test_registering_warns_of_a_duplicate_and_picks_people_by_name(live, open_pa
         page.click("form button.primary")
         expect(page.locator("#designees")).to_contain_text("发改局 张科长")
         expect(page.locator("#designees")).to_contain_text("财政局 刘科长")
+        # One more on the item page, found by name: the leader.
+        picker = page.locator("#designate input.people-search")
+        picker.fill("李")
+        page.locator("#designate .people-results li.person", has_text="县政府 李副县长").click()
+        expect(picker).to_have_value("县政府 李副县长（县政府）")
         screenshot(page, f"item-designees-{name}")
+        page.click("#designate button[value=add]")
+        expect(page.locator("#designees")).to_contain_text("县政府 李副县长")
 
 
 def test_the_start_page_warns_of_a_duplicate_before_starting(live, open_page):
