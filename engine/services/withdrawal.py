@@ -21,6 +21,15 @@ from .items import get_item
 MAX_REASON = 1000
 
 
+def may_withdraw_item(duban, actor: Actor, item: dict) -> bool:
+    """Whether the item page offers this person 撤销 (an item as get_item shows it)."""
+    if not actor.has(OFFICE) or item["status"] in ENDED_STATUSES:
+        return False
+    with duban.db.reading() as session:
+        registrant = session.scalars(select(User).where(User.username == item["created_by"])).one_or_none()
+        return may_withdraw(actor, registrant.roles if registrant else ())
+
+
 def withdraw_item(duban, actor: Actor, item_id: int, reason: str | None) -> dict:
     """The item as it is after its withdrawal (status `withdrawn`)."""
     reason = (reason or "").strip()

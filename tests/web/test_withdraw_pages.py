@@ -1,5 +1,6 @@
 """On the pages: 撤销 on the item page, the duplicate warning at 立项 and 知悉范围 chosen by name."""
 from engine import services
+from engine.models import Item
 from tests.conftest import Org
 from tests.integration.flow import through_assignment
 from tests.web.test_pages import Browser
@@ -26,6 +27,13 @@ def test_the_office_withdraws_from_the_item_page(app, duban_sqlite):
     assert "撤销事项" in page.split('class="history"')[1].split("</ol>")[0]
     assert "已撤销" in office.get("/items?status=withdrawn").text
     assert Browser(app, "leader").post(f"/items/{item['id']}/withdraw", {"reason": "x"}).status_code == 403
+
+
+def test_no_withdraw_button_on_an_item_the_office_did_not_register(app, duban_sqlite):
+    item = through_assignment(duban_sqlite, Org(duban_sqlite))
+    with duban_sqlite.db.transaction() as session:
+        session.get(Item, item["id"]).created_by = "designer"  # a designer's own process registered it
+    assert 'id="withdraw"' not in Browser(app, "office").get(f"/items/{item['id']}").text
 
 
 def test_a_close_title_is_confirmed_before_it_is_registered(app, duban_sqlite):

@@ -8,7 +8,7 @@ from engine.domain.items import ENDED_STATUSES
 from engine.domain.roles import ADMIN, OFFICE, SYSTEM_ADMINS
 from engine.errors import DubanError
 from engine.services import items as items_service
-from engine.services.withdrawal import withdraw_item
+from engine.services.withdrawal import may_withdraw_item, withdraw_item
 
 from .common import current_actor, duban
 
@@ -26,7 +26,7 @@ def item_controls(item: dict) -> dict:
     """What the signed-in person may do here: withdraw the item, change who is designated."""
     me = current_actor()
     running = item["status"] not in ENDED_STATUSES
-    return {"can_withdraw": running and me.has(OFFICE),
+    return {"can_withdraw": may_withdraw_item(duban(), me, item),
             "can_designate": running and item["classification"] == "secret" and me.has(OFFICE, ADMIN, *SYSTEM_ADMINS),
             "me": me.username}
 
