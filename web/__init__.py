@@ -46,7 +46,6 @@ def create_app(settings: Settings | None = None, duban: Duban | None = None) -> 
     app.add_url_rule("/healthz/ready", "healthz_ready", _ready)
     # Browsers ask for /favicon.ico whatever the page links: the same SVG, not a 404 in every log.
     app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
-    logging.getLogger("waitress").setLevel(logging.INFO)
     return app
 
 
