@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from engine.services import assessment
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import confirm, screenshot
 from tests.browser.test_handlers_ui import Person
 from tests.integration.scoring import october
 
@@ -57,6 +57,7 @@ def test_issue_and_download_a_bulletin(live, open_page, tmp_path):
     expect(page.locator("h1")).to_have_text("督查通报")
     page.select_option("select[name=period]", "2026-10")
     page.click("#issue")
+    confirm(page)  # issuing takes a number for good: asked first
     expect(page.locator("#issued")).to_contain_text("〔2026〕第1期")
     screenshot(page, "42-bulletin-issued")
     with page.expect_download() as waiting:
