@@ -83,20 +83,22 @@ def seed_items(duban) -> dict:
 
 
 class _Made:
-    def __init__(self, item: dict, lead: str | None = None):
-        self.id, self.instance_id, self.deadline, self.lead = item["id"], item["instance_id"], item["deadline"], lead
+    """What the later steps need of a registered demo item."""
+
+    def __init__(self, item: dict):
+        self.id, self.instance_id, self.deadline = item["id"], item["instance_id"], item["deadline"]
 
 
-def _register(duban, people, kind: str, lead: str | None = None) -> _Made:
+def _register(duban, people, kind: str) -> _Made:
     item = items.register_item(duban, people["office"], {
         "title": PREFIX + TITLES[kind], "content": "演示数据：" + TITLES[kind], "source": "instruction",
         "category": "normal", "classification": "internal"})
-    return _Made(item, lead)
+    return _Made(item)
 
 
 def _assigned(duban, people, kind: str, lead: str) -> _Made:
     """Registered, approved, assigned to `lead` and received by it (签收)."""
-    made = _register(duban, people, kind, lead)
+    made = _register(duban, people, kind)
     user = people["unit_a" if lead == "fgj" else "unit_b"]
     _complete(duban, people["office"], made, "draft", {"lead_unit": lead, "co_units": [], "opinion": "请牵头办理"})
     _complete(duban, people["leader"], made, "approve", {"decision": "approve"})
