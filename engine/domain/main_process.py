@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..clock import CHINA
+from ..clock import CHINA, readable
 from ..texts import text
 from .items import CATEGORIES, parse_when
 
@@ -18,7 +18,7 @@ def assignment_notice(title: str, deadline: datetime, units: list[str], opinion:
         f"事项：{title}",
         f"牵头单位：{lead}",
         f"配合单位：{'、'.join(co) if co else '无'}",
-        f"办理时限：{deadline.astimezone(CHINA):%Y年%m月%d日 %H:%M}前办结并书面报告。",
+        f"办理时限：{readable(deadline)}前办结并书面报告。",
     ]
     if opinion:
         lines.append(f"拟办意见：{opinion}")
@@ -31,7 +31,7 @@ def urge_notice(title: str, unit: str, deadline: datetime) -> str:
     return "\n".join([
         "催办通知单",
         f"{unit}：",
-        f"你单位承办的“{title}”已于{deadline.astimezone(CHINA):%Y年%m月%d日 %H:%M}到期，至今未报送办结情况。",
+        f"你单位承办的“{title}”已于{readable(deadline)}到期，至今未报送办结情况。",
         "请于新的期限内办结并书面报告；逾期仍未办结的，将予以通报批评并提请纪委追究责任。",
     ])
 
@@ -48,7 +48,7 @@ def check_receive(data: dict, deadline: datetime) -> list[dict]:
     day = when.astimezone(CHINA).date() if isinstance(when, datetime) else when
     if day > deadline.astimezone(CHINA).date():
         return [{"field": "committed_date",
-                 "message": f"承诺办结时限不得晚于办理时限 {deadline.astimezone(CHINA):%Y-%m-%d}"}]
+                 "message": f"承诺办结时限不得晚于办理时限 {readable(deadline, day=True)}"}]
     return []
 
 
