@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 import redis
@@ -20,14 +19,10 @@ from sqlalchemy import create_engine, func, select
 from engine.models import Criticism, HistoryEntry, Timer
 from tests.conftest import BPMN, _truncate
 from tests.e2e.test_service import Http, cli, free_port, login
-from tests.integration.test_workers import Processes, wait_for, worker_children
+from tests.integration.test_workers import Processes, soon, wait_for, worker_children
 
 ITEMS = 6  # two late units each (牵头 财政局, 配合 发改局): 12 urges, 12 escalations, 12 通报批评
 UNITS = {"czj": "unit_b", "fgj": "unit_a"}
-
-
-def soon(seconds: float) -> str:
-    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).isoformat()
 
 
 @pytest.fixture
@@ -144,7 +139,7 @@ def _settled(engine) -> bool:
 def _complete_urge(bases, office_task: dict, errors: list) -> None:
     try:
         status, body = Nodes(bases, "office").call("POST", f"/api/v1/tasks/{office_task['id']}/complete",
-                                                   {"data": {"notice": "请立即办理", "new_limit": soon(4)}})
+                                                   {"data": {"notice": "请立即办理", "new_limit": soon(8)}})
         assert status == 200, body
     except BaseException as error:  # noqa: BLE001
         errors.append(error)
