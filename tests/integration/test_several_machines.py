@@ -5,21 +5,24 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import subprocess
 from datetime import date
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, func, select, text
 
 from engine import installation, services
 from engine.bootstrap import bootstrap
 from engine.config import Settings
 from engine.errors import Conflict
+from engine.migrate import MIGRATIONS
 from engine.models import AuditRecord, CalendarDay, CalendarYear, InstallationSetting
 from engine.errors import InvalidInput
 from engine.services import calendar, doc_templates, documents
-from tests.conftest import _truncate, make_duban, seed
-from tests.e2e.test_service import cli, free_port
+from tests.conftest import _truncate, make_duban, scratch_postgres, seed
+from tests.e2e.test_service import DUBAN, cli, free_port
 from tests.integration.test_documents import all_text, assigned
 from tests.web.test_pages import Browser
 from web import create_app
@@ -95,6 +98,25 @@ def test_nodes_upgrading_together_each_load_the_official_schedule_once(postgres_
     engine.dispose()
     assert _start_together(postgres_database, tmp_path, "official") == ["ok"] * NODES
     assert _rows(postgres_database) == official
+
+
+def test_machines_upgrading_an_empty_database_together_all_succeed(tmp_path):
+    """`duban db upgrade` run on every host at once (configuration management): one migrates, the
+    others wait for it and find nothing left to do."""
+    with scratch_postgres("duban_upgrade") as url:
+        env = {**os.environ, "DUBAN_DATABASE_URL": url, "DUBAN_SECRET_KEY": "shared"}
+        upgrades = [subprocess.Popen([*DUBAN, "db", "upgrade"], env={**env, "DUBAN_VAR_DIR": str(tmp_path / f"node-{n}")},
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                    for n in range(3)]
+        outputs = [(upgrade.communicate(timeout=240)[0], upgrade.wait()) for upgrade in upgrades]
+        assert [code for _, code in outputs] == [0, 0, 0], outputs
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            assert connection.scalars(text("SELECT version_num FROM alembic_version")).all() == \
+                ScriptDirectory(str(MIGRATIONS)).get_heads()
+            years = connection.scalar(select(func.count()).select_from(CalendarYear))
+        engine.dispose()
+        assert years == len(calendar.official_days()[1])
 
 
 def _node(url: str, var_dir: Path, secret_key: str | None = None):
