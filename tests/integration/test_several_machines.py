@@ -105,8 +105,8 @@ def test_machines_upgrading_an_empty_database_together_all_succeed(tmp_path):
     others wait for it and find nothing left to do."""
     with scratch_postgres("duban_upgrade") as url:
         env = {**os.environ, "DUBAN_DATABASE_URL": url, "DUBAN_SECRET_KEY": "shared"}
-        upgrades = [subprocess.Popen([*DUBAN, "db", "upgrade"], env={**env, "DUBAN_VAR_DIR": str(tmp_path / f"node-{n}")},
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        upgrades = [subprocess.Popen([*DUBAN, "db", "upgrade"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     env={**env, "DUBAN_VAR_DIR": str(tmp_path / f"node-{n}")}, text=True)
                     for n in range(3)]
         outputs = [(upgrade.communicate(timeout=240)[0], upgrade.wait()) for upgrade in upgrades]
         assert [code for _, code in outputs] == [0, 0, 0], outputs
