@@ -7,19 +7,20 @@ import multiprocessing
 import os
 import subprocess
 from datetime import date
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
+from docx import Document
 from sqlalchemy import create_engine, func, select, text
 
 from engine import installation, services
 from engine.bootstrap import bootstrap
 from engine.config import Settings
-from engine.errors import Conflict
+from engine.errors import Conflict, InvalidInput
 from engine.migrate import MIGRATIONS
 from engine.models import AuditRecord, CalendarDay, CalendarYear, InstallationSetting
-from engine.errors import InvalidInput
 from engine.services import calendar, doc_templates, documents
 from tests.conftest import _truncate, make_duban, scratch_postgres, seed
 from tests.e2e.test_service import DUBAN, cli, free_port
@@ -184,10 +185,6 @@ def test_a_secret_key_set_by_the_operator_takes_over(postgres_database, tmp_path
 
 
 def _letterhead(words: str) -> bytes:
-    from io import BytesIO
-
-    from docx import Document
-
     template, out = Document(), BytesIO()
     template.add_paragraph(words + " {{number}}：{{title}}")
     template.save(out)
