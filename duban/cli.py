@@ -7,8 +7,18 @@ from pathlib import Path
 import click
 
 from engine import services
-from engine.bootstrap import bootstrap
+from engine import bootstrap as wiring
 from engine.errors import DubanError
+
+
+def bootstrap():
+    """The installation as this command sees it; refused (exit 2) when this machine's generated secret key
+    is not the one the installation's nodes use (its audit records would break the chain)."""
+    from engine import installation
+
+    duban = wiring.bootstrap()
+    _or_exit(lambda: installation.check_secret_key(duban))
+    return duban
 
 
 @click.group()

@@ -7,7 +7,8 @@ load balancer sends them elsewhere) and seal audit records under another key (th
 The key itself is not put in the database, so that whoever can read or write it cannot forge
 sessions or re-seal audit records: only its fingerprint is, and a node whose generated key does
 not match it refuses to start. A key set in DUBAN_SECRET_KEY is the operator's word: it takes
-over (a rotation, or moving off a generated key), with a warning.
+over (a rotation, or moving off a generated key), with a warning. One-shot commands (`duban deploy`,
+`duban user ...`) write audit records too: they are refused the same way, without registering a key.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import hmac
 import logging
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from .db import dialect_insert
 from .errors import Conflict
@@ -51,3 +53,19 @@ def claim_secret_key(duban) -> None:
                         .values(value=mine, updated_at=now))
     log.warning("DUBAN_SECRET_KEY differs from the key this database's nodes used until now: it takes over; "
                 "sessions signed with the old key end, and every node must now use this one")
+
+
+def check_secret_key(duban) -> None:
+    """Before a one-shot command: this machine's generated key is refused when the installation knows
+    another one (Conflict). Registers nothing; an explicit DUBAN_SECRET_KEY is not questioned."""
+    settings = duban.settings
+    if not settings.secret_key_generated:
+        return
+    try:
+        with duban.db.reading() as session:
+            known = session.scalar(select(InstallationSetting.value)
+                                   .where(InstallationSetting.name == SECRET_KEY_CHECK))
+    except (OperationalError, ProgrammingError):  # no table yet: before `duban db upgrade` made it
+        return
+    if known is not None and known != key_fingerprint(settings.secret_key):
+        raise Conflict(text("installation.key_not_shared", path=str(settings.var_dir / "secret_key")))

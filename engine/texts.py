@@ -639,7 +639,7 @@ TEXTS: dict[str, str] = {
     # -- 多机部署: imports, keys, shared templates ---------------------------------------------------
     "installation.key_not_shared": "此数据库已由另一台机器（或另一个 DUBAN_VAR_DIR）以另一把密钥使用，本机没有设置 "
                                    "DUBAN_SECRET_KEY，自动生成的密钥（{path}）与之不同：两台机器的会话互不认可，"
-                                   "审计日志链也会断开，因此不启动。请在每台机器上设置同一个 DUBAN_SECRET_KEY"
+                                   "审计日志链也会断开，因此不运行。请在每台机器上设置同一个 DUBAN_SECRET_KEY"
                                    "（及同一个 DUBAN_AUDIT_KEY）后再启动；只有一台机器而密钥文件丢失时，设置 "
                                    "DUBAN_SECRET_KEY 即以它为准",
     "templates.unknown": "没有名为“{name}”的文书模板，可替换的是：{names}",
