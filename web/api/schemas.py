@@ -446,6 +446,9 @@ class NotificationSchema(Schema):
 
 class NotificationQuery(Schema):
     unread = fields.Boolean(load_default=False)
+    kind = fields.String(validate=validate.Length(max=40), metadata={"description": "only this kind"})
+    item_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
+                             metadata={"description": "only those about this item"})
 
 
 class CountSchema(Schema):
