@@ -42,6 +42,16 @@ def run_to_script(duban, org, script: str):
     return instance, task
 
 
+def refusal(duban, org, script: str) -> tuple[str, dict]:
+    """The message of the step that runs `script`, which must fail and store nothing; and its task."""
+    instance, task = run_to_script(duban, org, script)
+    before = stored(duban, instance["id"])
+    with pytest.raises(ProcessError) as caught:
+        services.complete_task(duban, org["office"], task["id"], {})
+    assert stored(duban, instance["id"]) == before
+    return caught.value.message, task
+
+
 def stored(duban, instance_id):
     with duban.db.reading() as session:
         instance = session.get(Instance, instance_id)
@@ -58,12 +68,8 @@ def stored(duban, instance_id):
     ("x = ''.join(['a' * 10 ** 6 for i in range(3000)])", "内存预算"),
 ])
 def test_a_step_over_its_budget_stops_and_stores_nothing(duban, org, script, budget):
-    instance, task = run_to_script(duban, org, script)
-    before = stored(duban, instance["id"])
-    with pytest.raises(ProcessError) as caught:
-        services.complete_task(duban, org["office"], task["id"], {})
-    assert budget in caught.value.message and "脚本2" in caught.value.message
-    assert stored(duban, instance["id"]) == before
+    message, task = refusal(duban, org, script)
+    assert budget in message and "脚本2" in message
     assert services.get_task(duban, org["office"], task["id"])["state"] == "open"
 
 
@@ -75,12 +81,8 @@ def test_a_step_over_its_budget_stops_and_stores_nothing(duban, org, script, bud
     ("x = ValueError('kept')", "不是可保存的数据"),
 ])
 def test_data_too_large_or_not_storable_is_refused(duban, org, script, words):
-    instance, task = run_to_script(duban, org, script)
-    before = stored(duban, instance["id"])
-    with pytest.raises(ProcessError) as caught:
-        services.complete_task(duban, org["office"], task["id"], {})
-    assert words in caught.value.message and "“x”" in caught.value.message
-    assert stored(duban, instance["id"]) == before
+    message, _ = refusal(duban, org, script)
+    assert words in message and "“x”" in message
 
 
 @pytest.mark.parametrize("script, words", [
@@ -90,12 +92,8 @@ def test_data_too_large_or_not_storable_is_refused(duban, org, script, words):
     ("a = b = c = d = e = 'a' * 240000", "流程数据过大"),
 ])
 def test_sizes_are_measured_in_utf8_value_by_value_and_in_total(duban, org, script, words):
-    instance, task = run_to_script(duban, org, script)
-    before = stored(duban, instance["id"])
-    with pytest.raises(ProcessError) as caught:
-        services.complete_task(duban, org["office"], task["id"], {})
-    assert words in caught.value.message
-    assert stored(duban, instance["id"]) == before
+    message, _ = refusal(duban, org, script)
+    assert words in message
 
 
 def test_data_just_within_the_limits_is_stored(duban, org):

@@ -3,6 +3,7 @@ bearer-authenticated callers by username."""
 import pytest
 
 from tests.conftest import seed
+from tests.integration.scoring import october
 from web import create_app
 
 
@@ -32,3 +33,21 @@ def as_(client):
         return cache[username]
 
     return caller
+
+
+@pytest.fixture
+def scored_world(duban_sqlite):
+    """October's scored items (tests.integration.scoring) behind an app: (app, items)."""
+    org = seed(duban_sqlite)
+    items = october(duban_sqlite, org)
+    app = create_app(duban=duban_sqlite)
+    app.config["TESTING"] = True
+    return app, items
+
+
+def client_as(app, username):
+    """A test client holding `username`'s bearer token (demo password)."""
+    client = app.test_client()
+    token = client.post("/api/v1/auth/token", json={"username": username, "password": "duban-demo"}).json["token"]
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client

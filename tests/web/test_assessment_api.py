@@ -4,32 +4,16 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import seed
-from tests.integration.scoring import october
+from tests.web.conftest import client_as
 from tests.web.test_pages import Browser
-from web import create_app
 
 USERS = ("office", "leader", "unit_a", "unit_b", "discipline", "designer", "admin", "secadmin", "auditor")
 
 
-@pytest.fixture
-def world(duban_sqlite):
-    org = seed(duban_sqlite)
-    items = october(duban_sqlite, org)
-    app = create_app(duban=duban_sqlite)
-    app.config["TESTING"] = True
-    return app, items
 
 
-def client_as(app, username):
-    client = app.test_client()
-    token = client.post("/api/v1/auth/token", json={"username": username, "password": "duban-demo"}).json["token"]
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    return client
-
-
-def test_scores_and_lines(world):
-    app, items = world
+def test_scores_and_lines(scored_world):
+    app, items = scored_world
     office = client_as(app, "office")
     board = office.get("/api/v1/assessment/2026")
     assert board.status_code == 200
@@ -44,8 +28,8 @@ def test_scores_and_lines(world):
     assert office.get("/api/v1/assessment/1999").status_code == 422
 
 
-def test_who_may_see_scores(world):
-    app, _ = world
+def test_who_may_see_scores(scored_world):
+    app, _ = scored_world
     expected = {"office": 200, "leader": 200, "admin": 200, "unit_a": 200, "unit_b": 200,
                 "discipline": 403, "designer": 403, "secadmin": 403, "auditor": 403}
     for username in USERS:
@@ -59,8 +43,8 @@ def test_who_may_see_scores(world):
     assert app.test_client().get("/api/v1/assessment/2026").status_code == 401
 
 
-def test_rules_are_edited_by_system_administrators(world):
-    app, _ = world
+def test_rules_are_edited_by_system_administrators(scored_world):
+    app, _ = scored_world
     rules = client_as(app, "unit_a").get("/api/v1/assessment/rules").json
     assert [(r["code"], r["name"], r["points"]) for r in rules] == [
         ("on_time", "按期办结", 2), ("praised", "领导表扬", 3), ("late", "逾期办结", -2),
@@ -81,8 +65,8 @@ def test_rules_are_edited_by_system_administrators(world):
     assert len([r for r in audit if r["action"] == "assessment.rule"]) == 2
 
 
-def test_the_excel_export(world):
-    app, _ = world
+def test_the_excel_export(scored_world):
+    app, _ = scored_world
     response = client_as(app, "leader").get("/api/v1/assessment/2026.xlsx")
     assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
     assert "attachment" in response.headers["Content-Disposition"]
@@ -92,8 +76,8 @@ def test_the_excel_export(world):
     assert book.worksheets[1].max_row == 7  # a header and six lines
 
 
-def test_praise(world):
-    app, items = world
+def test_praise(scored_world):
+    app, items = scored_world
     path = f"/api/v1/items/{items['a']['id']}/praise"
     assert client_as(app, "office").post(path, json={"unit": "fgj"}).status_code == 403
     leader = client_as(app, "leader")
@@ -109,8 +93,8 @@ def test_praise(world):
     assert [(line["event"], line["points"]) for line in lines["lines"]] == [("on_time", 2), ("praised", 3)]
 
 
-def test_the_pages(world):
-    app, _ = world
+def test_the_pages(scored_world):
+    app, _ = scored_world
     office = Browser(app, "office")
     page = office.get("/assessment?year=2026")
     assert page.status_code == 200

@@ -6,7 +6,8 @@ from docx import Document
 
 from tests.conftest import seed
 from tests.integration.scoring import SECRET_TITLE, october
-from tests.web.test_assessment_api import USERS, client_as
+from tests.web.conftest import client_as
+from tests.web.test_assessment_api import USERS
 from tests.web.test_pages import Browser
 from web import create_app
 

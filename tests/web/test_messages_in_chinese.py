@@ -8,10 +8,7 @@ import re
 
 import pytest
 
-from tests.conftest import seed
-from tests.integration.scoring import october
-from tests.web.test_assessment_api import client_as
-from web import create_app
+from tests.web.conftest import client_as
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 WORD = re.compile(r"[A-Za-z]{4,}")
@@ -36,17 +33,9 @@ def assert_chinese(response, where):
         assert not english_in(message), f"{where}: English {english_in(message)} in {message!r}"
 
 
-@pytest.fixture
-def world(duban_sqlite):
-    org = seed(duban_sqlite)
-    items = october(duban_sqlite, org)
-    app = create_app(duban=duban_sqlite)
-    app.config["TESTING"] = True
-    return app, items
 
-
-def test_refusals_are_chinese(world):
-    app, items = world
+def test_refusals_are_chinese(scored_world):
+    app, items = scored_world
     a, d = items["a"]["id"], items["d"]["id"]
     instance = items["a"]["instance_id"]
     calls = [

@@ -5,7 +5,7 @@ import pytest
 
 from tests.conftest import seed
 from tests.integration.flow import complete, register
-from tests.web.test_assessment_api import client_as
+from tests.web.conftest import client_as
 from tests.web.test_pages import Browser
 from web import create_app
 
