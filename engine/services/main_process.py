@@ -209,7 +209,6 @@ class MainProcessHooks(Hooks):
         return due
 
 
-
 def _unit_of(ctx, task: HumanTask) -> str:
     """The unit a task inside a unit's branch is about (an office review, an urge, a 纪委 review)."""
     if task.unit_id is None:
