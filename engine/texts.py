@@ -634,6 +634,7 @@ TEXTS: dict[str, str] = {
     "audit.action.instance.extension_approved": "同意延期",
     "audit.action.instance.extension_refused": "不同意延期",
     # -- 佐证材料: storage, clean-up, 延期申请 ------------------------------------------------------
+    "file.damaged": "文件“{name}”的内容已丢失或损坏（与登记的 SHA-256 不符），请联系系统管理员从备份恢复",
     "audit.action.file.abandoned_deleted": "删除逾期未提交的上传文件",
     # -- 部署与服务: web server, health, proxy, logs ------------------------------------------------
     # -- 多机部署: imports, keys, shared templates ---------------------------------------------------

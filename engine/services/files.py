@@ -35,7 +35,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select
 from ..access import Actor, items_visible, visible_item
 from ..blobs import LocalBlobs
 from ..domain.roles import OFFICE, SYSTEM_ADMINS, UNIT
-from ..errors import Forbidden, FormInvalid, InvalidInput, NotFound
+from ..errors import Conflict, Forbidden, FormInvalid, InvalidInput, NotFound
 from ..models import Item, StoredFile, StoredFileContent, User
 from ..texts import text
 from . import audit
@@ -222,7 +222,7 @@ def contents_of(duban, session, item_id: int) -> list[tuple[dict, bytes]]:
                            .outerjoin(StoredFileContent, StoredFileContent.file_id == StoredFile.id)
                            .where(StoredFile.item_id == item_id).order_by(StoredFile.id)).all()
     store = blobs(duban)
-    return [(describe(row), store.get(row.sha256) if row.storage == LOCAL else bytes(data)) for row, data in rows]
+    return [(describe(row), _local_bytes(store, row) if row.storage == LOCAL else bytes(data)) for row, data in rows]
 
 
 def may_attach(actor: Actor, created_by: str, unit_ids) -> bool:
@@ -285,8 +285,16 @@ def blobs(duban) -> LocalBlobs:
 
 def _bytes(duban, session, row: StoredFile) -> bytes:
     if row.storage == LOCAL:
-        return blobs(duban).get(row.sha256)
+        return _local_bytes(blobs(duban), row)
     return bytes(session.get(StoredFileContent, row.id).data)
+
+
+def _local_bytes(store: LocalBlobs, row: StoredFile) -> bytes:
+    try:
+        return store.get(row.sha256)
+    except (OSError, ValueError) as error:  # missing, or not the bytes recorded: say so, not a bare 500
+        log.error("file %s (%s): %s", row.id, row.sha256, error)
+        raise Conflict(text("file.damaged", name=row.name)) from None
 
 
 def _forget(duban, store: LocalBlobs, sha256s: set[str]) -> None:

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine.errors import NotFound
+from engine.errors import Conflict, NotFound
 from engine.models import AuditRecord, StoredFile, StoredFileContent
 from engine.services import archive, files
 from tests.integration.flow import RECEIVE, complete, through_assignment
@@ -86,7 +86,10 @@ def test_a_damaged_local_file_is_not_handed_out(duban, org):
     local = stored_as(duban, "local")
     stored = files.upload(local, org["unit_a"], "报告.pdf", PDF)
     (local.settings.var_dir / "files" / stored["sha256"][:2] / stored["sha256"]).write_bytes(PDF + b"changed")
-    with pytest.raises(ValueError, match="damaged"):
+    with pytest.raises(Conflict, match="内容已丢失或损坏"):
+        files.download(local, org["unit_a"], stored["id"])
+    (local.settings.var_dir / "files" / stored["sha256"][:2] / stored["sha256"]).unlink()
+    with pytest.raises(Conflict, match="报告.pdf"):
         files.download(local, org["unit_a"], stored["id"])
 
 
