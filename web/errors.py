@@ -80,7 +80,26 @@ def _field_message(message: str) -> str:
     for start, key in _FIELD_WORDS:
         if message.startswith(start):
             return text(key)
+    for pattern, key in _FIELD_LIMITS:
+        found = pattern.match(message)
+        if found:
+            return text(key, **found.groupdict())
     return text("http.field.invalid")
+
+
+# marshmallow's validators (Length, Range, OneOf) and date fields, with the limits they name.
+_FIELD_LIMITS = tuple((re.compile(pattern), key) for pattern, key in (
+    (r"Shorter than minimum length 1\.", "http.field.required"),
+    (r"Shorter than minimum length (?P<min>\d+)\.", "http.field.min_length"),
+    (r"Longer than maximum length (?P<max>\d+)\.", "http.field.max_length"),
+    (r"Length must be between (?P<min>\d+) and (?P<max>\d+)\.", "http.field.length"),
+    (r"Must be greater than or equal to (?P<min>-?[\d.]+) and less than or equal to (?P<max>-?[\d.]+)\.",
+     "http.field.range"),
+    (r"Must be greater than or equal to (?P<min>-?[\d.]+)\.", "http.field.at_least"),
+    (r"Must be less than or equal to (?P<max>-?[\d.]+)\.", "http.field.at_most"),
+    (r"Must be one of: (?P<choices>.+)\.", "http.field.one_of"),
+    (r"Not a valid (?:datetime|date)\.", "http.field.date"),
+))
 
 
 def _wants_json() -> bool:

@@ -108,3 +108,16 @@ def test_the_checker_catches_english():
     assert english_in("请以 multipart 字段 file 上传") == []
     assert english_in("须为以下之一：created_at、deadline") == []
     assert english_in("workday 须为 true 或 false，现为 'maybe'") == []
+
+
+@pytest.mark.parametrize("body, field, words", [
+    ({"title": ""}, "title", "长度须在 1 到 500 之间"),
+    ({"title": "长" * 501}, "title", "长度须在 1 到 500 之间"),
+    ({"title": "事项", "source": "elsewhere"}, "source", "须为以下之一"),
+    ({"title": "事项", "designees": ["u"] * 101}, "designees", "长度不能超过 100"),
+])
+def test_field_limits_are_said_with_their_numbers(as_, body, field, words):
+    answer = as_("office").post("/api/v1/items", json=body)
+    assert answer.status_code == 422
+    [error] = [d for d in answer.json["details"] if d["field"] == field]
+    assert words in error["message"] and words in answer.json["message"]
