@@ -35,7 +35,7 @@ from ..domain import steps
 from ..domain.items import STATUSES
 from ..models import Definition, HistoryEntry, Instance, Item
 from ..texts import text
-from . import audit, documents, dossier, files as stored_files, ledger, views
+from . import audit, documents, dossier, files as stored_files, ledger, org, views
 
 ARCHIVABLE = ("closed", "terminated")
 ZIP = "application/zip"
@@ -65,7 +65,7 @@ def archive_item(duban, actor: Actor, item_id: int) -> tuple[str, bytes]:
 
 def _contents(duban, session, item: Item, actor: Actor, now: datetime) -> dict[str, bytes]:
     """{path inside the folder: bytes}, the index first and the manifest last."""
-    names = ledger.unit_names(session)
+    names = org.unit_names(session)
     who = dossier.names(session)
     record = views.item(item, duban, now, names)
     # A unit's archive holds its own unit's steps and the item's, not another unit's reports.

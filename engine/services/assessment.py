@@ -57,7 +57,7 @@ from ..domain.roles import LEADER, SUPERVISORS, SYSTEM_ADMINS, UNIT
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import AssessmentRule, Criticism, Item, ItemUnit, Praise, Unit, User
 from ..texts import text
-from . import audit
+from . import audit, org
 
 # code, name, default points
 DEFAULT_RULES = (
@@ -291,7 +291,7 @@ def _ranking(session, actor: Actor, scope: str | None, span, rules: dict) -> lis
 def _lines(session, actor: Actor, unit_id: str | None, span, rules: dict) -> list[dict]:
     """Every scoring line of one unit (or of every unit when None) on the items the caller may see."""
     visible, events = items_visible(actor), _part_events(span)
-    names = dict(session.execute(select(Unit.id, Unit.name)).all())
+    names = org.unit_names(session)
     lines = []
 
     def add(event, item_id, title, unit, at, detail):

@@ -12,7 +12,7 @@ from ..access import Actor, own_part, visible_item
 from ..errors import Conflict, InvalidInput
 from ..models import Checklist, Unit
 from ..texts import text
-from . import audit
+from . import audit, org
 
 # 六有, in the order of the source document (003), under one English identifier each.
 CHECKS = {
@@ -70,7 +70,7 @@ def list_checklists(duban, actor: Actor, item_id: int) -> list[dict]:
     with duban.db.reading() as session:
         item = visible_item(session, actor, item_id)
         rows = {c.unit_id: c for c in session.scalars(select(Checklist).where(Checklist.item_id == item_id))}
-        names = dict(session.execute(select(Unit.id, Unit.name)).all())
+        names = org.unit_names(session)
         return [_view(item_id, part.unit_id, names.get(part.unit_id, part.unit_id), part.role, rows.get(part.unit_id))
                 for part in item.units]
 

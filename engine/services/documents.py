@@ -37,7 +37,7 @@ from ..domain.items import SOURCES, limit_from
 from ..errors import NotFound
 from ..models import Definition, HistoryEntry, Instance, Item, Unit
 from ..texts import text
-from . import audit, definitions, doc_templates
+from . import audit, definitions, doc_templates, org
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def describe(session, item: Item, entry: HistoryEntry) -> dict:
     """A document's listing: id, kind, number, addressee, when and by whom, its text, its file name."""
     key = _by_element(session, entry.instance_id)[entry.element_id]
     kind = KINDS[key]
-    names = unit_names(session)
+    names = org.unit_names(session)
     if entry.unit_id:
         addressee = names.get(entry.unit_id, entry.unit_id)
     else:
@@ -172,9 +172,6 @@ def office_name(session) -> str:
     name = session.scalars(select(Unit.name).where(Unit.kind == "office").order_by(Unit.sort, Unit.id).limit(1)).first()
     return name or "督查室"
 
-
-def unit_names(session) -> dict:
-    return dict(session.execute(select(Unit.id, Unit.name)).all())
 
 
 def _local(moment: datetime) -> datetime:

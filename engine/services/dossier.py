@@ -21,7 +21,7 @@ from ..domain import steps
 from ..errors import FormInvalid
 from ..models import HistoryEntry, HumanTask, Instance, Item, Unit, User
 from ..texts import text
-from . import definitions
+from . import definitions, org
 from . import files as stored_files
 
 DECISION = "decision"  # the field of a step's decision
@@ -60,7 +60,7 @@ class Names:
 
 
 def names(session) -> Names:
-    units = dict(session.execute(select(Unit.id, Unit.name)).all())
+    units = org.unit_names(session)
     users, user_units = {}, {}
     for username, display, unit_id in session.execute(select(User.username, User.display_name, User.unit_id)):
         users[username] = display or username

@@ -21,7 +21,7 @@ from ..domain.items import LIGHTS
 from ..errors import InvalidInput
 from ..models import Item
 from ..texts import text
-from . import audit, ledger, views
+from . import audit, ledger, org, views
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 50_000
@@ -48,7 +48,7 @@ def items_xlsx(duban, actor: Actor, filters: ledger.LedgerFilter | None = None) 
         if total > MAX_ROWS:
             raise InvalidInput(f"导出最多 {MAX_ROWS} 行，符合条件的有 {total} 行：请缩小筛选范围",
                                [{"field": "filters", "message": text("export.too_many_field", total=total, limit=MAX_ROWS)}])
-        names = ledger.unit_names(session)
+        names = org.unit_names(session)
         rows = session.scalars(query.order_by(*ledger.order(filters.sort)).execution_options(yield_per=500))
         data = _workbook(views.item(row, duban, now, names) for row in rows)
     asked = {name: value for name, value in vars(filters).items() if value is not None}

@@ -9,7 +9,7 @@ from ..db import retrying
 from ..errors import InvalidInput, NotFound
 from ..models import Definition, HistoryEntry, HumanTask, Instance, Timer, Unit
 from ..texts import text
-from . import definitions, dossier, process, views
+from . import definitions, dossier, org, process, views
 
 
 
@@ -48,7 +48,7 @@ def _start(duban, actor: Actor, key: str, variables: dict) -> int:
 def get_instance(duban, actor: Actor, instance_id: int) -> dict:
     with duban.db.reading() as session:
         instance = visible_instance(session, actor, instance_id)
-        names = dict(session.execute(select(Unit.id, Unit.name)).all())
+        names = org.unit_names(session)
         definition = definitions.record(duban, session, instance.definition_id)
         result = views.instance(instance, definition, session.scalar(select(served_item_id(instance_id))))
         result["data"] = instance.data

@@ -12,9 +12,9 @@ from ..domain.items import CATEGORIES, CLASSIFICATIONS, SOURCES, deadline_for
 from ..domain.main_process import KEY as MAIN_KEY
 from ..domain.roles import ADMIN, OFFICE, SYSTEM_ADMINS
 from ..errors import Conflict, Forbidden, InvalidInput
-from ..models import HistoryEntry, Item, ItemDesignee, Unit, User
+from ..models import HistoryEntry, Item, ItemDesignee, User
 from ..texts import text
-from . import audit, duplicates, ledger, process, views
+from . import audit, duplicates, ledger, org, process, views
 from .instances import latest_definition
 
 MAX_TITLE = 500
@@ -180,7 +180,7 @@ def _invisible(char: str) -> bool:
 def get_item(duban, actor: Actor, item_id: int) -> dict:
     with duban.db.reading() as session:
         item = visible_item(session, actor, item_id)
-        view = views.item(item, duban, duban.clock.now(), _unit_names(session))
+        view = views.item(item, duban, duban.clock.now(), org.unit_names(session))
         view["refusal"] = _refusal(session, item) if item.status == "rejected" else None
         if item.withdrawn_by:
             view["withdrawn_by_name"] = session.scalar(
@@ -212,6 +212,3 @@ def list_items(duban, actor: Actor, page: int = 1, per_page: int = 50, **filters
     """The ledger (台账): filters as in ledger.LedgerFilter (status, unit, light, text, sort...)."""
     return ledger.list_items(duban, actor, ledger.LedgerFilter(**filters), page, per_page)
 
-
-def _unit_names(session) -> dict:
-    return dict(session.execute(select(Unit.id, Unit.name)).all())

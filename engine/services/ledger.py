@@ -17,9 +17,9 @@ from ..clock import CHINA
 from ..domain import deadlines
 from ..domain.items import CATEGORIES, CLASSIFICATIONS, ENDED_STATUSES, LIGHTS, SOURCES, STATUSES
 from ..errors import InvalidInput
-from ..models import Item, ItemUnit, Unit
+from ..models import Item, ItemUnit
 from .. import texts
-from . import views
+from . import org, views
 
 FINISHED = ENDED_STATUSES
 SORTS = {"id": Item.id, "created_at": Item.created_at, "deadline": Item.deadline, "title": Item.title,
@@ -113,7 +113,7 @@ def list_items(duban, actor: Actor, filters: LedgerFilter | None = None, page: i
         query = select(Item).where(*conditions(duban, actor, filters, now))
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         rows = session.scalars(query.order_by(*order(filters.sort)).offset((page - 1) * per_page).limit(per_page))
-        names = unit_names(session)
+        names = org.unit_names(session)
         return [views.item(row, duban, now, names) for row in rows], total
 
 
@@ -165,9 +165,6 @@ def without_jit(session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
 
-
-def unit_names(session) -> dict:
-    return dict(session.execute(select(Unit.id, Unit.name)).all())
 
 
 # --- lights in SQL -------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from ..errors import FormInvalid, ProcessError
 from ..domain.roles import OFFICE, UNIT
 from ..models import Criticism, HumanTask, ItemUnit, Unit
 from ..texts import text
-from . import replies
+from . import org, replies
 from .hooks import Hooks
 from .notifications import notify, people
 
@@ -43,7 +43,7 @@ def _part(ctx, unit_id: str) -> ItemUnit:
 
 
 def _unit_names(ctx) -> dict:
-    return dict(ctx.session.execute(select(Unit.id, Unit.name)).all())
+    return org.unit_names(ctx.session)
 
 
 class MainProcessHooks(Hooks):

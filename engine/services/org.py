@@ -247,6 +247,11 @@ def _require_sysadmin(actor: Actor, what: str) -> None:
         raise Forbidden(text("users.only", roles=ROLES[SYSTEM_ADMINS[0]], what=what))
 
 
+def unit_names(session) -> dict:
+    """{unit id: name} of every unit (deactivated ones too: they still name past work)."""
+    return dict(session.execute(select(Unit.id, Unit.name)).all())
+
+
 def unit_options(session) -> list[dict]:
     """Active handling units as form options (the `unit_options` values key): a deactivated unit is
     no longer chosen as 承办单位."""

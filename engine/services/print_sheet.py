@@ -14,14 +14,14 @@ from ..domain import steps
 from ..domain.items import SOURCES
 from ..models import Definition, HistoryEntry, Instance
 from ..texts import text
-from . import documents
+from . import documents, org
 
 
 def supervision_sheet(duban, actor: Actor, item_id: int) -> dict:
     """What the 督办单 of an item says; NotFound for whoever may not see the item (保密 included)."""
     with duban.db.reading() as session:
         item = visible_item(session, actor, item_id)
-        names = documents.unit_names(session)
+        names = org.unit_names(session)
         latest = _latest_submissions(session, item.instance_id)
         assign = latest.get("assign")
         notice = documents.describe(session, item, assign) if _field(assign, "notice") else None

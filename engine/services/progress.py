@@ -33,7 +33,7 @@ from ..domain.roles import SUPERVISORS, UNIT
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import Checklist, HumanTask, Item, ItemUnit, ProgressReminder, ProgressReport, Unit
 from .. import texts
-from . import audit, definitions, process
+from . import audit, definitions, org, process
 from .checklists import CHECKS
 from .notifications import notify, people
 
@@ -106,7 +106,7 @@ def put_report(duban, actor: Actor, item_id: int, month: str, fields: dict) -> d
     except IntegrityError:
         raise Conflict(texts.text("progress.saved_meanwhile")) from None
     with duban.db.reading() as session:
-        return _view(session.get(ProgressReport, report_id), _unit_names(session), duban.clock.now())
+        return _view(session.get(ProgressReport, report_id), org.unit_names(session), duban.clock.now())
 
 
 def _put(duban, session, actor: Actor, item_id: int, month: str, fields: dict) -> int:
@@ -182,7 +182,7 @@ def list_reports(duban, actor: Actor, item_id: int, month: str | None = None) ->
                  .where(ProgressReport.item_id == item_id).order_by(ProgressReport.month.desc(), Unit.sort, Unit.id))
         if month is not None:
             query = query.where(ProgressReport.month == month)
-        names, now = _unit_names(session), duban.clock.now()
+        names, now = org.unit_names(session), duban.clock.now()
         return [_view(row, names, now) for row in session.scalars(query)]
 
 
@@ -224,7 +224,7 @@ def aggregate(duban, actor: Actor, month: str, unit: str | None = None, missing:
             .outerjoin(report, joined).where(*where)
             .order_by(Item.id, Unit.sort, Part.unit_id).offset((max(page, 1) - 1) * per_page).limit(per_page)).all()
         checks = _checklists(session, {(r[0], r[3]) for r in rows})
-        names = _unit_names(session)
+        names = org.unit_names(session)
         return {"month": month, "due": due, "reported": reported, "missing": lacking, "total": total,
                 "page": page, "per_page": per_page, "as_of": now,
                 "rows": [_row(r, checks, names, now) for r in rows]}
@@ -256,9 +256,6 @@ def _checklists(session, pairs: set) -> dict:
     rows = session.scalars(select(Checklist).where(Checklist.item_id.in_(item_ids)))
     return {(c.item_id, c.unit_id): sum(bool(getattr(c, key)) for key in CHECKS) for c in rows}
 
-
-def _unit_names(session) -> dict:
-    return dict(session.execute(select(Unit.id, Unit.name)).all())
 
 
 # ---- the month-end reminder ---------------------------------------------------------------------------

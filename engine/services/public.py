@@ -20,7 +20,7 @@ from ..domain.items import LIGHTS, STATUSES
 from ..errors import InvalidInput
 from ..models import Item, ItemUnit
 from ..texts import text
-from . import ledger, views
+from . import ledger, org, views
 
 PER_PAGE = 20
 MAX_PER_PAGE = 100
@@ -75,7 +75,7 @@ def list_published(duban, filters: PublicFilter | None = None, page: int = 1,
         query = select(Item).where(*clauses)
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         rows = session.scalars(query.order_by(Item.id.desc()).offset((page - 1) * per_page).limit(per_page))
-        names = ledger.unit_names(session)
+        names = org.unit_names(session)
         return [published(views.item(row, duban, now, names)) for row in rows], total
 
 

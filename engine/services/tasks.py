@@ -55,7 +55,7 @@ def get_task(duban, actor: Actor, task_id: str) -> dict:
         definition = definitions.record(duban, session, instance.definition_id)
         item = session.get(Item, task.item_id) if task.item_id else None
         who = dossier.names(session)
-        result = _with_light(duban, duban.clock.now(), views.task(task, _unit_names(session), who.users),
+        result = _with_light(duban, duban.clock.now(), views.task(task, who.units, who.users),
                              item.title if item else None)
         result["form"] = definition.forms.get(task.form_key) if task.form_key else None
         result["data"] = _form_data(session, task, result["form"]) if task.state == "open" else (task.data or {})
@@ -87,9 +87,6 @@ def _visible_task(session, actor: Actor, task_id: str) -> HumanTask:
         raise NotFound(text("task.not_found", id=task_id))
     return task
 
-
-def _unit_names(session) -> dict:
-    return dict(session.execute(select(Unit.id, Unit.name)).all())
 
 
 def claim_task(duban, actor: Actor, task_id: str) -> dict:
