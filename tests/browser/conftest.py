@@ -74,7 +74,11 @@ def screenshot(page, name: str) -> None:
 def confirm(page, reason: str | None = None) -> None:
     """Answer the confirmation dialog (web/static/confirm.js) with 确定, giving a reason when it asks for one."""
     dialog = page.locator("#confirm-dialog[open]")
-    dialog.wait_for()
+    try:
+        dialog.wait_for()
+    except Exception:
+        screenshot(page, "failed-confirm")  # what stood in its way (a form error, a slow page), for CI's artifacts
+        raise
     if reason is not None:
         dialog.locator("#confirm-reason").fill(reason)
     dialog.locator("#confirm-ok").click()

@@ -54,7 +54,10 @@ def drop_step(page, kind, x, y) -> str:
     page.locator(f'.duban-step-entry[data-kind="{kind}"]').hover()
     page.mouse.down()
     sx, sy = to_screen(page, x, y)
-    page.mouse.move(sx - 40, sy - 40, steps=4)
+    # Into the canvas in one move: a pointer that lingers at the canvas's edge makes diagram-js scroll it
+    # (auto-scroll), and on a loaded machine the drop then lands somewhere else.
+    page.mouse.move(sx - 40, sy - 40)
+    sx, sy = to_screen(page, x, y)
     page.mouse.move(sx, sy, steps=6)
     page.mouse.up()
     created = [i for i in element_ids(page) - before if not i.endswith("_label")]

@@ -38,7 +38,7 @@ class Person:
     def submit(self):
         self.page.click("#submit")
         confirm(self.page)
-        expect(self.page).to_have_url(re.compile(r"/tasks\?done="))
+        expect(self.page).to_have_url(re.compile(r"/tasks\?done="), timeout=15000)
 
     def choose(self, label: str, option: str):
         """A form-js select or taglist: type to search, pick the option."""
