@@ -46,6 +46,14 @@ def _registry():
     return BpmnWorkflowSerializer.configure(config)
 
 
+class _CompactEncoder(json.JSONEncoder):
+    """JSON without the spaces after separators (a state is written at every step)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["separators"] = (",", ":")
+        super().__init__(*args, **kwargs)
+
+
 class StateSerializer:
     """Dumps and loads workflows as compact JSON strings; safe to share between threads."""
 
@@ -57,18 +65,11 @@ class StateSerializer:
         # SpiffWorkflow's registry flips a mode flag while dumping: one registry per thread.
         serializer = getattr(self._local, "serializer", None)
         if serializer is None:
-            serializer = self._local.serializer = BpmnWorkflowSerializer(_registry())
+            serializer = self._local.serializer = BpmnWorkflowSerializer(_registry(), json_encoder_cls=_CompactEncoder)
         return serializer
 
     def dumps(self, workflow) -> str:
-        registry = self._serializer.registry
-        registry._encoder_mode = True
-        try:
-            dct = self._serializer.to_dict(workflow)
-            dct[BpmnWorkflowSerializer.VERSION_KEY] = self._serializer.VERSION
-            return json.dumps(dct, cls=self._serializer._encoder_cls, separators=(",", ":"))
-        finally:
-            registry._encoder_mode = False
+        return self._serializer.serialize_json(workflow)
 
     def loads(self, state: str, spec, subprocess_specs):
         dct = json.loads(state)
