@@ -31,6 +31,7 @@ from SpiffWorkflow.util.task import TaskState
 from ..clock import CHINA
 from ..config import engine_limits
 from ..texts import text as catalogue
+from .spiff_compat import EVENT_FIRED, EVENT_VALUE
 
 _DURATION = re.compile(r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
                        r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$", re.I)
@@ -156,10 +157,9 @@ def _now(my_task) -> datetime:
 
 
 def _armed_at(my_task) -> datetime:
-    armed = my_task._get_internal_data("armed_at")
+    armed = my_task.internal_data.get("armed_at")  # our own key
     if armed is None:
-        armed = _now(my_task).isoformat()
-        my_task._set_internal_data(armed_at=armed)
+        armed = my_task.internal_data["armed_at"] = _now(my_task).isoformat()
     return datetime.fromisoformat(armed)
 
 
@@ -206,12 +206,12 @@ class ClockedDuration(DurationTimerEventDefinition):
 
 
 def _has_fired(definition, my_task) -> bool:
-    if my_task._get_internal_data("event_fired", False):
+    if my_task.internal_data.get(EVENT_FIRED, False):
         return True
     due = due_at(my_task, definition)
     if due is not None and due <= _now(my_task):
-        my_task._set_internal_data(event_fired=True)
-    return my_task._get_internal_data("event_fired", False)
+        my_task.internal_data[EVENT_FIRED] = True
+    return my_task.internal_data.get(EVENT_FIRED, False)
 
 
 class ClockedCycle(CycleTimerEventDefinition):
@@ -224,20 +224,20 @@ class ClockedCycle(CycleTimerEventDefinition):
         return _parse_cycle(value, _now(my_task), min_cycle())
 
     def cycle_complete(self, my_task):
-        value = my_task._get_internal_data("event_value")
+        value = my_task.internal_data.get(EVENT_VALUE)
         if value is None:
             value = self.schedule(my_task)
             if value is None:
                 return False
         if value["cycles"] == 0:
-            my_task.internal_data.pop("event_value", None)
-            my_task.internal_data["event_fired"] = True
+            my_task.internal_data.pop(EVENT_VALUE, None)
+            my_task.internal_data[EVENT_FIRED] = True
             return False
         upcoming, now = datetime.fromisoformat(value["next"]), _now(my_task)
         ready = upcoming <= now
         if ready:
             value = _fire_cycle(value, upcoming, now)
-        my_task._set_internal_data(event_value=value)
+        my_task.internal_data[EVENT_VALUE] = value
         return ready
 
 
@@ -284,14 +284,14 @@ def due_at(my_task, definition=None) -> datetime | None:
     definition = definition or timer_of(my_task.task_spec)
     if definition is None:
         return None
-    value = my_task._get_internal_data("event_value")
-    if value is None and isinstance(definition, ClockedCycle) and my_task._get_internal_data("event_fired", False):
+    value = my_task.internal_data.get(EVENT_VALUE)
+    if value is None and isinstance(definition, ClockedCycle) and my_task.internal_data.get(EVENT_FIRED, False):
         return None  # a cycle that has run its repetitions: arming it again would start it over
     if value is None:
         value = definition.schedule(my_task)
         if value is None:
             return None
-        my_task._set_internal_data(event_value=value)
+        my_task.internal_data[EVENT_VALUE] = value
     if isinstance(value, dict):
         return datetime.fromisoformat(value["next"]) if value.get("cycles", 0) != 0 else None
     return to_datetime(value)
@@ -300,9 +300,9 @@ def due_at(my_task, definition=None) -> datetime | None:
 def recalculate(my_task) -> None:
     """Forget a waiting timer's stored due time so its expression is evaluated again."""
     if my_task.state == TaskState.WAITING and timer_of(my_task.task_spec) is not None:
-        value = my_task._get_internal_data("event_value")
+        value = my_task.internal_data.get(EVENT_VALUE)
         if not isinstance(value, dict):  # a running cycle keeps its count
-            my_task.internal_data.pop("event_value", None)
+            my_task.internal_data.pop(EVENT_VALUE, None)
 
 
 _CYCLIC = weakref.WeakKeyDictionary()
@@ -325,5 +325,5 @@ def _spec_has_cycles(spec) -> bool:
 def cycle_mark(my_task):
     """Where a waiting repeating timer stands (next due time, repetitions left), None for others:
     a change between two reads means it fired."""
-    value = my_task._get_internal_data("event_value")
+    value = my_task.internal_data.get(EVENT_VALUE)
     return (value.get("next"), value.get("cycles")) if isinstance(value, dict) else None
