@@ -13,6 +13,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins import UserTaskMixin
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -420,7 +421,7 @@ class ProcessRun:
             spec = task.task_spec
             views.append(HumanTaskView(
                 id=str(task.id), element_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
-                kind="user" if type(spec).__name__ == "UserTask" else "manual",
+                kind="user" if isinstance(spec, UserTaskMixin) else "manual",
                 data=jsonable(task.data), unit=_unit_of(task),
             ))
         return views

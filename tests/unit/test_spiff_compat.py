@@ -8,8 +8,17 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn import xml
+from engine.bpmn.runtime import Runtime, compile_bundle
 from engine.bpmn.spiff_compat import EVENT_FIRED, EVENT_VALUE
-from tests.samples import process, timer_event, user_task
+from engine.clock import FixedClock
+from tests.conftest import START
+from tests.samples import chain, process, timer_event, user_task
+
+
+class _Definition:
+    def __init__(self, ident, files):
+        [compiled] = compile_bundle(files, {}, 5_000_000)
+        self.id, self.key, self.files = ident, compiled.key, compiled.files
 
 
 def _path(*path: str, key: str = "compat", duration: str = "PT1H") -> dict:
@@ -69,3 +78,12 @@ def test_catching_and_resetting_an_event_use_the_fired_key():
     assert waiting.internal_data[EVENT_FIRED] is True
     definition.reset(waiting)
     assert waiting.internal_data[EVENT_FIRED] is False
+
+
+def test_user_and_manual_tasks_are_told_apart_by_their_spec_class():
+    manual = '<bpmn:manualTask id="e2" name="线下办理"/>'
+    run = Runtime(FixedClock(START)).start(_Definition(1, {"kinds.bpmn": process(chain(user_task(1), manual))}), {}, {})
+    [user] = run.human_tasks()
+    assert (user.element_id, user.kind) == ("e1", "user")
+    run.complete(user.id, {})
+    assert [(view.element_id, view.kind) for view in run.human_tasks()] == [("e2", "manual")]
