@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import delete, event, func, select, text
+from sqlalchemy import delete, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ..access import Actor
@@ -148,11 +148,14 @@ def _chain_pending(session: Session) -> None:
     # records included, goes out in the one flush of the commit.
     with session.no_autoflush:
         last_id, last_hash = start = _lock_head(session)
+    rows = []
     for fields in pending:
         last_id += 1
-        record = AuditRecord(id=last_id, prev_hash=last_hash, **fields)
+        record = AuditRecord(id=last_id, prev_hash=last_hash, **fields)  # transient: what the seal reads
         record.hash = last_hash = record_hash(keeper.key, last_hash, record)
-        session.add(record)
+        rows.append({"id": last_id, "prev_hash": record.prev_hash, "hash": record.hash, **fields})
+    # One executemany of the table, not an ORM object per record (a step writes several).
+    session.execute(insert(AuditRecord.__table__), rows)
     session.info[_WRITTEN] = (keeper, start, (last_id, last_hash))
 
 

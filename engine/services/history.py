@@ -2,16 +2,28 @@
 
 Every history row is also a record of the security audit log, in the same transaction: a state
 change of an instance is never committed without its audit record, nor recorded without happening.
+Rows are queued in the session and inserted together when it commits (one executemany, before the
+audit chain is sealed), not as one ORM object each.
 """
 from __future__ import annotations
+
+from sqlalchemy import event, insert
+from sqlalchemy.orm import Session
 
 from ..models import HistoryEntry
 from . import audit
 
+_PENDING = "duban_history"
+_COLUMNS = ("instance_id", "at", "actor", "action", "element_id", "task_id", "name", "unit_id", "data")
+
 
 def record(ctx, action: str, **fields) -> None:
     actor = ctx.actor.username if ctx.actor else None
-    ctx.session.add(HistoryEntry(instance_id=ctx.instance.id, at=ctx.now, actor=actor, action=action, **fields))
+    row = dict.fromkeys(_COLUMNS)
+    row.update(fields, instance_id=ctx.instance.id, at=ctx.now, actor=actor, action=action)
+    if len(row) != len(_COLUMNS):
+        raise TypeError(f"unknown history fields: {sorted(set(row) - set(_COLUMNS))}")
+    ctx.session.info.setdefault(_PENDING, []).append(row)
     audit.append(ctx.session, actor, f"instance.{action}", f"instance:{ctx.instance.id}", _audit_detail(fields),
                  at=ctx.now)
 
@@ -23,3 +35,20 @@ def _audit_detail(fields: dict) -> dict:
     if fields.get("data") is not None:
         detail["data_sha256"] = audit.digest(fields["data"])
     return detail
+
+
+def write_pending(session: Session) -> None:
+    """Insert the rows this transaction recorded, in the order recorded (ids follow it)."""
+    rows = session.info.pop(_PENDING, None)
+    if rows:
+        session.execute(insert(HistoryEntry.__table__), rows)
+
+
+# Before the audit chain's hook (insert=True puts it first): on PostgreSQL that one takes the chain's
+# lock, which should cover only the audit records.
+event.listen(Session, "before_commit", write_pending, insert=True)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)

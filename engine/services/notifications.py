@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, String, and_, case, event, func, insert, literal, or_, select, union_all, update
+from sqlalchemy.orm import Session
 
-from ..access import Actor, items_visible, notifications_cleared, user_cleared
-from ..domain.roles import UNIT
+from ..access import SECRET, Actor, items_visible, notifications_cleared, user_cleared
+from ..domain.roles import SYSTEM_ADMINS, UNIT
 from ..errors import NotFound
-from ..models import Item, Notification, User, UserRole
+from ..models import Item, Notification, User, UserRole, UTCDateTime
 from ..texts import TEXTS, text
 
 log = logging.getLogger(__name__)
@@ -52,19 +53,75 @@ def _recipients(rows) -> list[Recipient]:
     return [Recipient(user_id, email, frozenset(roles)) for user_id, (email, roles) in found.items()]
 
 
+# Notifications a transaction sends are queued in its session and inserted when it commits: rows in one
+# executemany, and those for a task's candidates as INSERT ... SELECT (who holds the role is not read first).
+_PENDING = "duban_notifications"
+_PENDING_SELECTS = "duban_notification_selects"
+_TABLE = Notification.__table__
+_COLUMNS = ("user_id", "at", "kind", "title", "body", "item_id", "instance_id", "task_id", "mail_state",
+            "mail_attempts")
+
+
 def notify(ctx, users, kind: str, title: str, body: str = "", task_id: str | None = None) -> None:
     """One notification per distinct user, tied to the item and instance of the operation."""
     mail = bool(ctx.duban.settings.smtp_host)
     seen = set()
+    rows = ctx.session.info.setdefault(_PENDING, [])
     for user in users:
         if user.id in seen or not user_cleared(user.id, user.roles, ctx.item):
             continue  # 保密: nobody hears of a secret item they are not designated for
         seen.add(user.id)
-        ctx.session.add(Notification(
-            user_id=user.id, at=ctx.now, kind=kind, title=title[:500], body=body,
-            item_id=ctx.item.id if ctx.item else None, instance_id=ctx.instance.id if ctx.instance else None,
-            task_id=task_id, mail_state="pending" if mail and user.email else "none",
-        ))
+        rows.append({
+            "user_id": user.id, "at": ctx.now, "kind": kind, "title": title[:500], "body": body,
+            "item_id": ctx.item.id if ctx.item else None, "instance_id": ctx.instance.id if ctx.instance else None,
+            "task_id": task_id, "mail_state": "pending" if mail and user.email else "none", "mail_attempts": 0,
+        })
+
+
+def notify_candidates(ctx, task, kind: str, title: str, body: str = "", task_id: str | None = None) -> None:
+    """notify(ctx, candidates(session, task), ...), written at commit as one INSERT ... SELECT over the
+    users: the same people (the task's role and unit, or its assignee; 保密 as user_cleared), without
+    reading them first."""
+    users = User.__table__
+    if task.role is None:
+        where = [users.c.username == task.assignee]
+    else:
+        where = [users.c.id.in_(select(UserRole.user_id).where(UserRole.role == task.role)), users.c.active.is_(True)]
+        if task.role == UNIT:
+            where.append(users.c.unit_id == task.unit_id)
+    item = ctx.item
+    if item is not None and item.classification == SECRET:
+        where.append(or_(users.c.id.in_(select(UserRole.user_id).where(UserRole.role.in_(SYSTEM_ADMINS))),
+                         users.c.id.in_([d.user_id for d in item.designees])))
+    if ctx.duban.settings.smtp_host:
+        mail_state = case((and_(users.c.email.is_not(None), users.c.email != ""), "pending"), else_="none")
+    else:
+        mail_state = literal("none", String())
+    values = (literal(ctx.now, UTCDateTime()), literal(kind, String()), literal(title[:500], String()),
+              literal(body, String()), literal(item.id if item else None, Integer()),
+              literal(ctx.instance.id if ctx.instance else None, Integer()), literal(task_id, String()))
+    ctx.session.info.setdefault(_PENDING_SELECTS, []).append(
+        select(users.c.id, *values, mail_state, literal(0, Integer())).where(*where))
+
+
+def write_pending(session: Session) -> None:
+    """Insert the notifications this transaction sent: at most two statements whatever their number."""
+    rows = session.info.pop(_PENDING, None)
+    selects = session.info.pop(_PENDING_SELECTS, None)
+    if rows:
+        session.execute(insert(_TABLE), rows)
+    if selects:
+        source = selects[0] if len(selects) == 1 else union_all(*selects)
+        session.execute(insert(_TABLE).from_select(_COLUMNS, source))
+
+
+event.listen(Session, "before_commit", write_pending, insert=True)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+    session.info.pop(_PENDING_SELECTS, None)
 
 
 def candidates(session, task) -> list[Recipient]:

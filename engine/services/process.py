@@ -179,7 +179,7 @@ def _project_tasks(ctx: ProcessContext, views: list, completed: HumanTask | None
         created.append(row)
         title, body = dossier.return_notice(ctx, completed, row) or (
             f"新待办：{row.name}" + (f" —— {ctx.item.title}" if ctx.item else ""), "")
-        notifications.notify(ctx, notifications.candidates(session, row), "task", title, body, task_id=row.id)
+        notifications.notify_candidates(ctx, row, "task", title, body, task_id=row.id)
         record(ctx, "task_created", element_id=view.element_id, task_id=view.id, name=view.name,
                  unit_id=row.unit_id)
     for task_id, row in open_rows.items():
