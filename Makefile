@@ -68,7 +68,7 @@ bench: install
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
 	.lockenv/bin/pip install --quiet -e '.[test]'
-	.lockenv/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+	.lockenv/bin/pip freeze --all --exclude-editable | grep -v -e '^-e' -e '^pip==' > constraints.txt
 	rm -rf .lockenv
 
 clean:

@@ -92,9 +92,16 @@ def recalculate():
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def deploy(files):
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--bundled", is_flag=True,
+              help="also the processes shipped with Duban (duban_main, duban_extension: bpmn/ in a checkout)")
+def deploy(files, bundled):
     """Deploy BPMN FILES together, each with the .form files beside it (or in forms/)."""
+    from engine import PROCESSES
+
+    files = [*files, *(sorted(PROCESSES.glob("*.bpmn")) if bundled else [])]
+    if not files:
+        raise click.UsageError("name the BPMN files to deploy, or give --bundled")
     duban = bootstrap()
     bpmn = {path.name: path.read_bytes() for path in files}
     forms = {}

@@ -5,9 +5,10 @@ kept in the history, which is append-only) poured into a template, so a download
 what was sent. Its id is that history row's id; its number (发文字号, 督交〔2026〕3号) counts the
 documents of its kind issued in that year up to it, which the append-only history keeps stable.
 
-Templates are bpmn/templates/<kind>.docx (written once by tools/make_doc_templates.py); one pushed
-into the database (`duban templates push`, engine/services/doc_templates.py) replaces one on every
-machine, and a file of the same name in $DUBAN_VAR_DIR/templates/ on this machine when none is.
+Templates are engine/processes/templates/<kind>.docx (bpmn/templates/ in a checkout; written once by
+tools/make_doc_templates.py), shipped in the package; one pushed into the database (`duban templates
+push`, engine/services/doc_templates.py) replaces one on every machine, and a file of the same name
+in $DUBAN_VAR_DIR/templates/ on this machine when none is.
 Placeholders are `{{name}}` anywhere in the body, tables, headers or footers; Word splits typed
 text into runs as it likes, so a placeholder is found in a paragraph's whole text and rewritten
 across the runs that hold it, keeping the format of the run where it begins. A placeholder alone in
@@ -30,6 +31,7 @@ from docx.opc.part import XmlPart
 from docx.oxml.ns import qn
 from sqlalchemy import func, select
 
+from .. import PROCESSES
 from ..access import Actor, visible_item
 from ..clock import CHINA
 from ..domain import steps
@@ -42,7 +44,7 @@ from . import audit, definitions, doc_templates, org
 log = logging.getLogger(__name__)
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-BUILTIN_TEMPLATES = Path(__file__).resolve().parents[2] / "bpmn" / "templates"
+BUILTIN_TEMPLATES = PROCESSES / "templates"
 
 
 @dataclass(frozen=True)

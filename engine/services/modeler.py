@@ -2,18 +2,18 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from sqlalchemy import select
 
+from .. import PROCESSES
 from ..access import Actor
 from ..domain import steps
 from ..domain.roles import DESIGNER, LANE_ROLES, ROLES, SYSTEM_ADMINS
 from ..errors import Forbidden
 from ..models import Definition, Unit
 
-# The forms shipped with Duban (bpmn/forms/), beside the bundled diagrams.
-STEP_FORMS = Path(__file__).resolve().parents[2] / "bpmn" / "forms"
+# The forms shipped with Duban (engine/processes/forms/), beside the bundled diagrams.
+STEP_FORMS = PROCESSES / "forms"
 
 
 def catalogue(duban, actor: Actor) -> dict:
