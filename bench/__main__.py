@@ -5,7 +5,11 @@ Measures (instances per second of the main-process happy path with two units):
   spiff_serializing  SpiffWorkflow alone, serialised to JSON and back between steps (the reference)
   engine_sqlite      Duban's service layer on SQLite: one transaction per step, projections, history
   engine_postgres    the same on PostgreSQL (when DUBAN_TEST_POSTGRES_URL is reachable)
-  http               the same over HTTP against `duban run`'s web app (waitress, SQLite)
+  http               the same over HTTP against `duban run`'s web app (waitress, SQLite); http_complete_*
+                     the wall time of its task completions (one client)
+  load_*             8 concurrent clients on `duban serve` (one and two web processes), PostgreSQL and
+                     Redis: paths/s and task completion p50/p95/p99 (bench/load.py)
+  memory_*           a web process's memory with 10,000 live instances (bench/load.py)
 """
 from __future__ import annotations
 
@@ -32,7 +36,7 @@ def measure(run_once, seconds: float = SECONDS) -> float:
 
 
 def main() -> int:
-    from . import engine_paths
+    from . import engine_paths, load
 
     results = {}
     bpmn = ROOT / "bpmn" / "duban_main.bpmn"
@@ -46,7 +50,9 @@ def main() -> int:
             results["engine_postgres"] = measure(run_once)
     with engine_paths.over_http() as run_once:
         results["http"] = measure(run_once)
+    results.update(load.single_client(run_once.completions))
     results.update(engine_paths.extra_measures())
+    results.update(load.extra_measures())
     return report(results)
 
 
