@@ -172,7 +172,7 @@ def _prepare_task_spec(task_spec) -> None:
             if expression:
                 sandbox.check(expression)
         # As with timers, our subclass: it counts the instances an expression asks for before making them.
-        task_spec.__class__ = _BOUNDED.get(type(task_spec), type(task_spec))
+        task_spec.__class__ = BOUNDED.get(type(task_spec), type(task_spec))
     if isinstance(task_spec, StandardLoopTask) and task_spec.condition:
         sandbox.check(task_spec.condition)
 
@@ -207,4 +207,5 @@ class _BoundedSequential(SequentialMultiInstanceTask):
         return super().get_next_index(my_task)
 
 
-_BOUNDED = {ParallelMultiInstanceTask: _BoundedParallel, SequentialMultiInstanceTask: _BoundedSequential}
+# Ours in place of SpiffWorkflow's (the serializer's registry converts them as their bases).
+BOUNDED = {ParallelMultiInstanceTask: _BoundedParallel, SequentialMultiInstanceTask: _BoundedSequential}

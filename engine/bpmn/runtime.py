@@ -14,13 +14,14 @@ from uuid import UUID
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins import UserTaskMixin
+from SpiffWorkflow.bpmn.util.diff import diff_workflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from ..errors import DeploymentInvalid, ProcessError
 from ..texts import text as catalogue_text
 from . import inspect as inspection
-from . import timers, xml
+from . import spiff_compat, timers, xml
 from .parser import SpecError, build_specs
 from .sandbox import SandboxedScriptEngine, SandboxViolation
 from .serializer import StateSerializer
@@ -251,35 +252,47 @@ class Runtime:
                 self._live.popitem(last=False)
 
     def migration_problems(self, run: "ProcessRun", definition) -> list[str]:
-        """Why the instance cannot move to `definition` (empty when it can): every element its
-        workflow has reached must exist, by id, in the new version (as Camunda maps activities)."""
-        spec, subprocesses = self.specs(definition.id, definition.key, definition.files)
-        problems = []
-        for workflow, target in _workflows_and_targets(run.workflow, spec, subprocesses):
-            if target is None:
-                problems.append(f"subprocess '{workflow.spec.name}' does not exist in the new version")
-                continue
-            missing = sorted({t.task_spec.name for t in workflow.get_tasks(skip_subprocesses=True)
-                              if t.task_spec.name not in target.task_specs})
-            problems.extend(f"element '{name}' does not exist in the new version" for name in missing)
-        return problems
+        """Why the instance cannot move to `definition` (empty when it can)."""
+        return self._migration(run, definition)[0]
 
     def migrate(self, run: "ProcessRun", definition) -> None:
-        """Re-point the workflow's tasks at the new version's elements of the same id; nothing reruns."""
-        if self.migration_problems(run, definition):
+        """Re-point the workflow's tasks at the new version's elements of the same id; nothing reruns.
+
+        SpiffWorkflow's `migrate_workflow` re-points the same way but then resets every READY and
+        WAITING task (a timer re-armed from now, a unit's instance losing its unit, prescripts run
+        again), and no reset mask selects none: Duban only predicts anew the path out of a task whose
+        outgoing flows changed (`spiff_compat.repredict`)."""
+        problems, plan = self._migration(run, definition)
+        if problems:
             raise ProcessError(catalogue_text("run.not_migratable"))
-        spec, subprocesses = self.specs(definition.id, definition.key, definition.files)
-        for workflow, target in _workflows_and_targets(run.workflow, spec, subprocesses):
+        subprocesses = self.specs(definition.id, definition.key, definition.files)[1]
+        for workflow, target, diff in plan:
+            rerouted = [task for task, new_spec in diff.alignment.items()
+                        if task.has_state(TaskState.DEFINITE_MASK) and _outputs(task.task_spec) != _outputs(new_spec)]
             workflow.spec = target
-            rerouted = []
-            for task in list(workflow.tasks.values()):
-                new_spec = target.task_specs[task.task_spec.name]
-                if task.has_state(TaskState.DEFINITE_MASK) and _outputs(task.task_spec) != _outputs(new_spec):
-                    rerouted.append(task)
-                task.task_spec = new_spec
+            for task in workflow.tasks.values():
+                task.task_spec = diff.alignment.get(task, task.task_spec)
             for task in rerouted:
-                _repredict(task)
+                spiff_compat.repredict(task)
         run.workflow.subprocess_specs = subprocesses
+
+    def _migration(self, run: "ProcessRun", definition) -> tuple[list[str], list]:
+        """SpiffWorkflow's diff of the instance against `definition`, with Duban's policy on top: every
+        element the workflow has reached must exist, by id, in the new version (as Camunda maps
+        activities; SpiffWorkflow would also match a renamed element by its place in the flow).
+        Returns (problems, [(workflow, new spec, WorkflowDiff)] for the top workflow and each subprocess)."""
+        spec, subprocesses = self.specs(definition.id, definition.key, definition.files)
+        top, by_subprocess = diff_workflow(self._serializer.registry, run.workflow, spec, subprocesses)
+        plan = [(run.workflow, spec, top)]
+        problems = [f"element '{name}' does not exist in the new version" for name in _unmapped(top)]
+        for sub_id, diff in by_subprocess.items():
+            sub = run.workflow.subprocesses[sub_id]
+            if diff is None:
+                problems.append(f"subprocess '{sub.spec.name}' does not exist in the new version")
+                continue
+            plan.append((sub, subprocesses[sub.spec.name], diff))
+            problems.extend(f"element '{name}' does not exist in the new version" for name in _unmapped(diff))
+        return problems, plan
 
     def _engine(self, functions: dict) -> SandboxedScriptEngine:
         return SandboxedScriptEngine(functions, clock=self.clock)
@@ -469,23 +482,16 @@ class ProcessRun:
             return None
 
 
-def _workflows_and_targets(workflow, spec, subprocesses):
-    """The top workflow and each running subprocess, with the spec each would have in a new version."""
-    yield workflow, spec
-    for sub in workflow.subprocesses.values():
-        yield sub, subprocesses.get(sub.spec.name)
+def _unmapped(diff) -> list[str]:
+    """Ids of the reached elements a WorkflowDiff found no element of the same id for."""
+    names = {task.task_spec.name for task in diff.removed}
+    names.update(task.task_spec.name for task, new_spec in diff.alignment.items()
+                 if new_spec.name != task.task_spec.name)
+    return sorted(names)
 
 
 def _outputs(task_spec) -> list[str]:
     return sorted(output.name for output in task_spec.outputs)
-
-
-def _repredict(task) -> None:
-    """A waiting task whose way out changed: forget the path predicted from the old version."""
-    for child in list(task.children):
-        if not child.triggered and child.has_state(TaskState.FUTURE | TaskState.PREDICTED_MASK):
-            task.workflow._remove_task(child.id)
-    task.task_spec._predict(task, mask=TaskState.DEFINITE_MASK | TaskState.PREDICTED_MASK)
 
 
 def _unit_of(task) -> str | None:

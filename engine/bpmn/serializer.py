@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from .parser import BOUNDED
 from .timers import ClockedCycle, ClockedDuration, ClockedTimeDate
 
 
@@ -38,8 +39,9 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
 def _registry():
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = _SpeclessWorkflowConverter
-    # Our timers subclass SpiffWorkflow's; events holding them must still serialise.
-    for ours in (ClockedTimeDate, ClockedDuration, ClockedCycle):
+    # Our timers subclass SpiffWorkflow's; events holding them must still serialise, and specs holding
+    # them or our multi-instance activities convert for comparison (SpiffWorkflow.bpmn.util.diff).
+    for ours in (ClockedTimeDate, ClockedDuration, ClockedCycle, *BOUNDED.values()):
         base = ours.__mro__[1]
         if base in config:
             config[ours] = config[base]
@@ -67,6 +69,11 @@ class StateSerializer:
         if serializer is None:
             serializer = self._local.serializer = BpmnWorkflowSerializer(_registry(), json_encoder_cls=_CompactEncoder)
         return serializer
+
+    @property
+    def registry(self):
+        """This thread's converter registry (specs to dicts, as `SpiffWorkflow.bpmn.util.diff` compares them)."""
+        return self._serializer.registry
 
     def dumps(self, workflow) -> str:
         return self._serializer.serialize_json(workflow)

@@ -2,9 +2,12 @@
 
 Everything else in engine/bpmn uses SpiffWorkflow's public names only. Each item here says why no public
 way exists; tests/unit/test_spiff_compat.py pins the behaviour each one relies on, so that a SpiffWorkflow
-upgrade that changes it fails there, loudly, rather than as a timer that never fires.
+upgrade that changes it fails there, loudly, rather than as a timer that never fires or a migrated
+instance that takes the old path.
 """
 from __future__ import annotations
+
+from SpiffWorkflow.util.task import TaskState
 
 # Keys SpiffWorkflow's event definitions keep in `Task.internal_data` (a public dict; its keys are not
 # documented). Our timers override how SpiffWorkflow's timer classes schedule and fire, and the methods
@@ -12,3 +15,19 @@ from __future__ import annotations
 EVENT_VALUE = "event_value"  # a timer's due time (ISO text), or a cycle's {cycles, next, duration}
 EVENT_FIRED = "event_fired"  # the event has happened: the waiting task may complete
 
+
+def repredict(task) -> None:
+    """A task whose way out changed (its element's outgoing flows differ in a new version): drop the
+    branch predicted from the old outputs and predict it from the new ones, leaving the task itself as
+    it is — its state, data and internal data (a waiting timer's due time, a unit's instance).
+
+    SpiffWorkflow has no public call for this. `Task.reset_branch` predicts again too, but it sends the
+    task back to FUTURE and readies it anew: its internal data cleared (a timer re-armed from now), its
+    data copied from its parent (a multi-instance child loses its unit), its prescript run again, and a
+    STARTED subprocess or multi-instance activity loses its children. So the two private calls below
+    (`Workflow._remove_task`, `TaskSpec._predict`) stay here, pinned by the tests.
+    """
+    for child in list(task.children):
+        if not child.triggered and child.has_state(TaskState.FUTURE | TaskState.PREDICTED_MASK):
+            task.workflow._remove_task(child.id)
+    task.task_spec._predict(task, mask=TaskState.DEFINITE_MASK | TaskState.PREDICTED_MASK)

@@ -1,4 +1,6 @@
 """duban_main on the runtime: every path straight through and again through save/restore."""
+import copy
+
 import pytest
 
 from engine.errors import ProcessError
@@ -134,3 +136,24 @@ def test_urged_unit_that_reports_before_the_new_limit_is_not_escalated(flow):
 def test_completing_a_task_that_is_not_open_is_refused(flow):
     with pytest.raises(ProcessError):
         flow.run.complete("00000000-0000-0000-0000-000000000000", {})
+
+
+def test_migrating_mid_handling_keeps_each_units_tasks_and_timers(flow):
+    """To a new version (specs parsed anew): nothing reruns, no timer is re-armed, each unit keeps its branch."""
+    flow.through_assignment(co_units=("czj",))
+    flow.complete("unit_receive", {}, "czj")
+    before = flow.tasks(), sorted((t.element_id, t.unit, t.due_at) for t in flow.run.waiting_timers())
+    flow.clock.advance(hours=3)
+    new = copy.copy(flow.definition)
+    new.id = 2
+    assert flow.runtime.migration_problems(flow.run, new) == []
+    flow.runtime.migrate(flow.run, new)
+    flow.definition = new
+    assert (flow.tasks(), sorted((t.element_id, t.unit, t.due_at) for t in flow.run.waiting_timers())) == before
+    assert flow.at(2026, 10, 14, 18) == [("remind_due", "临近期限"), ("remind_due", "临近期限")]
+    flow.unit_done("fgj")
+    flow.reported.add("czj")
+    flow.complete("unit_report", {"summary": "已办结"}, "czj")
+    flow.complete("office_review", {"decision": "accept"}, "czj")
+    flow.complete("feedback", {"summary": "已反馈"})
+    assert flow.run.completed
