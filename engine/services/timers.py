@@ -1,10 +1,14 @@
 """Timers (定时器): handing due timers to workers, and firing them, at most once each.
 
 Timers live in the database (the `timers` projection). The scheduler marks due rows as
-dispatched and sends their instance ids to the workers; a worker fires whatever is due in that
-instance under the instance lock, so a second delivery finds nothing left to fire. A dispatched
-row that is still waiting after the lease (its worker died, Redis lost the message) is
-dispatched again: a crash delays a timer, it never loses or doubles it.
+dispatched and sends their instance ids to the workers, several in a message; a worker fires
+whatever is due in those instances under their instance locks, so a second delivery finds nothing
+left to fire. A dispatched row that is still waiting after the lease (its worker died, Redis lost
+the message) is dispatched again: a crash delays a timer, it never loses or doubles it.
+
+On PostgreSQL a worker fires a message's instances in one transaction (`fire_many`): one commit,
+one turn of the audit chain's lock and one flush for all of them. Should one of them fail (an
+incident, a conflict), nothing of that transaction stays and each is fired again in one of its own.
 """
 from __future__ import annotations
 
@@ -12,15 +16,22 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import untrusted
+from ..access import served_item_id
 from ..db import retrying
 from ..errors import NotFound, ProcessError
-from ..models import Instance, Timer
-from . import process
+from ..models import Instance, Item, Timer
+from . import definitions, process
 
 log = logging.getLogger(__name__)
+
+
+# Instances fired in one transaction, at most (a message of the scheduler's carries this many).
+BATCH = 20
 
 
 def dispatch_due(duban, limit: int = 1000) -> list[int]:
@@ -28,7 +39,7 @@ def dispatch_due(duban, limit: int = 1000) -> list[int]:
     now = duban.clock.now()
     stale = now - timedelta(seconds=duban.settings.timer_lease_s)
     with duban.db.transaction() as session:
-        query = (
+        due = (
             select(Timer.id, Timer.instance_id)
             .join(Instance, Instance.id == Timer.instance_id)
             .where(Timer.state == "waiting", Timer.due_at <= now, Instance.status == "running",
@@ -37,10 +48,15 @@ def dispatch_due(duban, limit: int = 1000) -> list[int]:
             .limit(limit)
         )
         if session.bind.dialect.name == "postgresql":
-            query = query.with_for_update(of=Timer, skip_locked=True)
-        rows = session.execute(query).all()
-        if rows:
-            session.execute(update(Timer).where(Timer.id.in_([r.id for r in rows])).values(dispatched_at=now))
+            # One statement claims them; rows another scheduler is claiming are skipped, not waited for.
+            claiming = due.with_only_columns(Timer.id).with_for_update(of=Timer, skip_locked=True)
+            rows = session.execute(update(Timer).where(Timer.id.in_(claiming.scalar_subquery()))
+                                   .values(dispatched_at=now).returning(Timer.instance_id, Timer.due_at)).all()
+            rows.sort(key=lambda row: row.due_at)
+        else:
+            rows = session.execute(due).all()
+            if rows:
+                session.execute(update(Timer).where(Timer.id.in_([r.id for r in rows])).values(dispatched_at=now))
     return list(dict.fromkeys(r.instance_id for r in rows))
 
 
@@ -74,6 +90,60 @@ def _fire(duban, instance_id: int) -> int:
         return len(run.log.fired_timers)
 
 
+def fire_many(duban, instance_ids) -> int:
+    """Fire every due timer of several instances; returns how many fired (0 for repeated deliveries).
+
+    On PostgreSQL in one transaction, each instance under its row lock as `fire` takes it. An instance
+    another transaction holds (a person completing its task, another worker) is fired afterwards in a
+    transaction of its own, waiting for its lock as `fire` does. Any failure undoes the whole batch,
+    and then each instance is fired alone (an incident is recorded for the one that cannot run)."""
+    ids = list(dict.fromkeys(instance_ids))
+    if len(ids) == 1 or duban.db.dialect != "postgresql":
+        return sum(fire(duban, instance_id) for instance_id in ids)
+    try:
+        fired, busy = _fire_batch(duban, ids)
+    except (ProcessError, StaleDataError, DBAPIError) as error:
+        log.info("timers of %s instances fired one by one: %s", len(ids), type(error).__name__)
+        return sum(fire(duban, instance_id) for instance_id in ids)
+    return fired + sum(fire(duban, instance_id) for instance_id in busy)
+
+
+def _fire_batch(duban, ids: list[int]) -> tuple[int, list[int]]:
+    """Fire in one transaction the instances of `ids` no one else holds; (timers fired, the held ones)."""
+    with duban.db.step() as session:
+        now = duban.clock.now()
+        due = (select(Timer.id).where(Timer.instance_id == Instance.id, Timer.state == "waiting",
+                                      Timer.due_at <= now).exists())
+        # As process.lock_instance, for the lot in one statement: each instance, the item it serves
+        # (access.instance_item's rule, which Hooks.item_of applies) and whether anything is due (a
+        # repeated delivery then costs no step). SKIP LOCKED: no waiting while holding the others'
+        # locks, so two workers never deadlock.
+        rows = session.execute(
+            select(Instance, Item, due.label("due"), Instance.status)
+            .outerjoin(Item, Item.id == served_item_id(Instance.id))
+            .where(Instance.id.in_(ids))
+            .order_by(Instance.id)
+            .options(undefer(Instance.state))
+            .with_for_update(of=Instance, skip_locked=True)
+            .execution_options(populate_existing=True)
+        ).all()
+        locked = {instance.id for instance, *_ in rows}
+        fired = 0
+        for instance, item, is_due, status in rows:
+            if status != "running" or not is_due:
+                continue
+            ctx = process.context(duban, session)
+            ctx.instance, ctx.definition = instance, definitions.record(duban, session, instance.definition_id)
+            ctx.item = item
+            run = process.load(ctx)
+            run.advance()
+            if not run.log.fired_timers and not run.log.passed:
+                continue
+            process.save(ctx, run)
+            fired += len(run.log.fired_timers)
+    return fired, [instance_id for instance_id in ids if instance_id not in locked]
+
+
 def record_incident(duban, instance_id: int, message: str) -> None:
     """A step that cannot run puts the instance in error (an incident) until someone retries it."""
     message = untrusted.cap(message)  # a script's exception text may be megabytes; every list shows it
@@ -87,4 +157,5 @@ def record_incident(duban, instance_id: int, message: str) -> None:
 
 def fire_all_due(duban) -> int:
     """Dispatch and fire in this process (tests, the CLI); returns timers fired."""
-    return sum(fire(duban, instance_id) for instance_id in dispatch_due(duban))
+    due = dispatch_due(duban)
+    return sum(fire_many(duban, due[start:start + BATCH]) for start in range(0, len(due), BATCH))

@@ -1,11 +1,14 @@
 """Deadlines, reminders, 催办 and escalation to 纪委, with the clock under the test's control."""
+import threading
+import time
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from engine import services
 from engine.clock import CHINA
-from engine.models import Timer
+from engine.errors import ProcessError
+from engine.models import Instance, Timer
 from engine.services import timers
 from tests.integration.flow import RECEIVE, REPORT, complete, open_task, through_assignment, unit_done
 
@@ -101,3 +104,63 @@ def test_dispatch_hands_each_due_timer_out_once_per_lease(duban, org):
     assert timers.dispatch_due(duban) == [item["instance_id"]]  # the worker never fired it: again
     assert timers.fire(duban, item["instance_id"]) == 1
     assert timers.fire(duban, item["instance_id"]) == 0         # a second delivery fires nothing
+
+
+def test_due_timers_of_several_instances_fire_in_one_batch_once(duban, org):
+    items = [through_assignment(duban, org, co_units=()) for _ in range(3)]
+    duban.clock.set(datetime(2026, 10, 14, 18, tzinfo=CHINA))  # two working days before: each one's 预警
+    due = timers.dispatch_due(duban)
+    assert sorted(due) == sorted(item["instance_id"] for item in items)
+    assert timers.fire_many(duban, due) == 3
+    assert timers.fire_many(duban, due) == 0            # a repeated delivery fires nothing
+    assert [item_of(duban, org, item)["light"] for item in items] == ["yellow"] * 3
+    with duban.db.reading() as session:
+        fired = session.scalars(select(Timer.instance_id).where(Timer.state == "fired")).all()
+    assert sorted(fired) == sorted(due)
+
+
+def test_an_instance_that_cannot_fire_leaves_an_incident_and_the_rest_of_its_batch_fires(duban, org, monkeypatch):
+    items = [through_assignment(duban, org, co_units=()) for _ in range(3)]
+    broken = items[1]["instance_id"]
+    save = timers.process.save
+
+    def failing(ctx, run, *args):
+        if ctx.instance.id == broken:
+            raise ProcessError("脚本出错")
+        return save(ctx, run, *args)
+
+    monkeypatch.setattr(timers.process, "save", failing)
+    duban.clock.set(datetime(2026, 10, 14, 18, tzinfo=CHINA))
+    assert timers.fire_many(duban, timers.dispatch_due(duban)) == 2
+    with duban.db.reading() as session:
+        states = dict(session.execute(select(Instance.id, Instance.status)).all())
+        fired = session.scalars(select(Timer.instance_id).where(Timer.state == "fired")).all()
+    assert states[broken] == "error" and [states[i["instance_id"]] for i in items].count("running") == 2
+    assert sorted(fired) == sorted(i["instance_id"] for i in items if i["instance_id"] != broken)
+
+
+def test_an_instance_held_by_another_transaction_is_fired_once_it_is_free(duban_pg, org_pg):
+    duban, org = duban_pg, org_pg
+    items = [through_assignment(duban, org, co_units=()) for _ in range(3)]
+    held = items[0]["instance_id"]
+    duban.clock.set(datetime(2026, 10, 14, 18, tzinfo=CHINA))
+    due = timers.dispatch_due(duban)
+    with duban.db.engine.connect() as blocker:
+        transaction = blocker.begin()
+        blocker.execute(text("SELECT id FROM instances WHERE id = :id FOR UPDATE"), {"id": held})
+        result = []
+        firing = threading.Thread(target=lambda: result.append(timers.fire_many(duban, due)))
+        firing.start()
+
+        def fired():
+            with duban.db.reading() as session:
+                return set(session.scalars(select(Timer.instance_id).where(Timer.state == "fired")))
+
+        deadline = time.monotonic() + 20
+        while fired() != set(due) - {held} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert fired() == set(due) - {held}  # the others did not wait for it
+        transaction.rollback()
+    firing.join(timeout=20)
+    assert result == [3] and fired() == set(due)
+    assert timers.fire_many(duban, due) == 0
