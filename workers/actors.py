@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Actors:
     fire_timers: dramatiq.Actor
+    fire_timer_batch: dramatiq.Actor
     send_mail: dramatiq.Actor
     clean_files: dramatiq.Actor
 
@@ -27,6 +28,12 @@ def declare(broker: dramatiq.Broker, duban) -> Actors:
         if fired:
             log.info("instance %s: %s timer(s) fired", instance_id, fired)
 
+    def fire_timer_batch(instance_ids: list[int]) -> None:
+        """Fire what is due in several instances (one transaction on PostgreSQL); idempotent too."""
+        fired = timers.fire_many(duban, instance_ids)
+        if fired:
+            log.info("%s instance(s): %s timer(s) fired", len(instance_ids), fired)
+
     def send_mail(notification_id: int) -> None:
         """Mail one notification; a repeated delivery of a sent one sends nothing."""
         notifications.send_mail(duban, notification_id)
@@ -38,8 +45,14 @@ def declare(broker: dramatiq.Broker, duban) -> Actors:
             log.info("%s abandoned upload(s) deleted", deleted)
 
     return Actors(
+        # One instance a message: what schedulers before batches sent (still consumed during an upgrade).
         fire_timers=dramatiq.actor(fire_timers, broker=broker, actor_name="fire_timers", queue_name="timers",
                                    max_retries=5, min_backoff=1000, max_backoff=30000),
+        # Several instances a message, on a queue of its own: a worker of an older version, which
+        # does not know this actor, does not consume it (the timers wait for a current worker).
+        fire_timer_batch=dramatiq.actor(fire_timer_batch, broker=broker, actor_name="fire_timer_batch",
+                                        queue_name="timer_batches", max_retries=5, min_backoff=1000,
+                                        max_backoff=30000),
         # Failures are retried by the scheduler after the lease, not by Dramatiq.
         send_mail=dramatiq.actor(send_mail, broker=broker, actor_name="send_mail", queue_name="mail",
                                  max_retries=0),

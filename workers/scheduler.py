@@ -12,6 +12,11 @@ log = logging.getLogger(__name__)
 
 # How often the workers delete abandoned uploads (each run is cheap when there are none).
 FILE_CLEAN_UP_EVERY = timedelta(hours=1)
+# A sweep's due instances go out in at least this many messages (while each holds one or more),
+# so that every worker thread gets a share of a small sweep.
+SPREAD = 8
+# Due timers handed out per second of the poll interval, at most (each sweep at least this many).
+DISPATCH_PER_S = 1000
 
 
 class TimerScheduler:
@@ -24,9 +29,10 @@ class TimerScheduler:
         self._clean_files_at = None  # at the first tick: a restart does not wait an hour
 
     def tick(self) -> int:
-        instance_ids = timers.dispatch_due(self.duban)
-        for instance_id in instance_ids:
-            self.actors.fire_timers.send(instance_id)
+        # As many as workers fire in a poll interval and more: the default 5 s must not cap them at 200/s.
+        limit = int(DISPATCH_PER_S * max(1.0, self.duban.settings.timer_poll_s))
+        instance_ids = timers.dispatch_due(self.duban, limit=limit)
+        self._send_timers(instance_ids)
         for notification_id in notifications.dispatch_mail(self.duban):
             self.actors.send_mail.send(notification_id)
         try:
@@ -39,6 +45,13 @@ class TimerScheduler:
             self.actors.clean_files.send()
             self._clean_files_at = now + FILE_CLEAN_UP_EVERY
         return len(instance_ids)
+
+    def _send_timers(self, instance_ids: list[int]) -> None:
+        """Hand the instances to the workers, up to timers.BATCH a message; a small sweep still goes
+        out in SPREAD messages (of one instance or more), for every worker thread to take a share."""
+        size = max(1, min(timers.BATCH, len(instance_ids) // SPREAD))
+        for start in range(0, len(instance_ids), size):
+            self.actors.fire_timer_batch.send(instance_ids[start:start + size])
 
     def run(self) -> None:
         while not self._stop.is_set():
