@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import Session, joinedload
 
-from ..access import Actor
+from ..access import Actor, tasks_visible
 from ..bootstrap import Duban
 from ..bpmn.runtime import ProcessRun
 from ..domain import steps
@@ -62,6 +63,8 @@ class ProcessContext:
     instance: Instance | None = None
     item: Item | None = None
     definition: Definition | None = None
+    # The instance's open tasks as read under its lock ({id: row}); None: read them when projecting.
+    open_tasks: dict | None = None
 
     @property
     def hooks(self) -> Hooks:
@@ -99,6 +102,45 @@ def lock_instance(ctx: ProcessContext, instance_id: int) -> Instance:
     ctx.instance, ctx.definition = instance, definitions.record(ctx.duban, ctx.session, instance.definition_id)
     ctx.item = ctx.item or own_item or ctx.hooks.item_of(ctx)
     return instance
+
+
+def lock_for_task(ctx: ProcessContext, task_id: str) -> HumanTask | None:
+    """The task, if this person may open it (access.tasks_visible), with its instance locked for this
+    transaction (PostgreSQL) and read under the lock: the task, the instance's other open tasks and its
+    item with the item's units, in one more query. None when the task is missing or hidden (one query
+    decides, the same for both)."""
+    postgres = ctx.session.bind.dialect.name == "postgresql"
+    instance = ctx.session.scalars(_instance_of_task(ctx.actor, postgres), {"task_id": task_id}).one_or_none()
+    if instance is None:
+        return None
+    rows = ctx.session.execute(_TASKS_WITH_ITEM, {"instance_id": instance.id, "task_id": task_id}).unique().all()
+    ctx.instance, ctx.definition = instance, definitions.record(ctx.duban, ctx.session, instance.definition_id)
+    task = next((row for row, _ in rows if row.id == task_id), None)
+    if task is None:
+        return None
+    ctx.open_tasks = {row.id: row for row, _ in rows if row.state == "open"}
+    item = next((item for row, item in rows if row.id == task_id), None)
+    # A task serves its instance's item (ctx.item when it was created); without one, ask as lock_instance does.
+    ctx.item = ctx.item or item or ctx.hooks.item_of(ctx)
+    return task
+
+
+@lru_cache(maxsize=1024)
+def _instance_of_task(actor: Actor, postgres: bool):
+    """The instance of a task this person may open (built once per person: its cache key is kept)."""
+    task_instance = select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id"),
+                                                        tasks_visible(actor)).scalar_subquery()
+    query = select(Instance).where(Instance.id == task_instance).execution_options(populate_existing=True)
+    return query.with_for_update(of=Instance) if postgres else query
+
+
+# Read after the lock (PostgreSQL: a fresh snapshot, so a task another step completed meanwhile is seen so).
+_TASKS_WITH_ITEM = (
+    select(HumanTask, Item).outerjoin(Item, Item.id == HumanTask.item_id)
+    .where(HumanTask.instance_id == bindparam("instance_id"),
+           or_(HumanTask.state == "open", HumanTask.id == bindparam("task_id")))
+    .options(joinedload(Item.units)).execution_options(populate_existing=True)
+)
 
 
 def start(ctx: ProcessContext, definition: Definition, data: dict, message: tuple | None = None) -> Instance:
@@ -155,7 +197,7 @@ def save(ctx: ProcessContext, run: ProcessRun, completed: HumanTask | None = Non
 
 def _project_tasks(ctx: ProcessContext, views: list, completed: HumanTask | None) -> list[HumanTask]:
     session, instance = ctx.session, ctx.instance
-    open_rows = _open_tasks(session, instance)
+    open_rows = _open_tasks(ctx)
     elements = ctx.definition.elements.get("human_tasks", {})
     created = []
     current = {view.id for view in views}
@@ -194,8 +236,12 @@ def _project_tasks(ctx: ProcessContext, views: list, completed: HumanTask | None
     return created
 
 
-def _open_tasks(session, instance: Instance) -> dict:
-    return _pending_aware(session, HumanTask, instance, "open")
+def _open_tasks(ctx: ProcessContext) -> dict:
+    if ctx.open_tasks is None:
+        return _pending_aware(ctx.session, HumanTask, ctx.instance, "open")
+    rows = [*ctx.open_tasks.values(), *(row for row in ctx.session.new
+                                       if isinstance(row, HumanTask) and row.instance_id == ctx.instance.id)]
+    return {row.id: row for row in rows if row.state == "open"}
 
 
 def _waiting_timers(session, instance: Instance) -> dict:

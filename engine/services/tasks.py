@@ -131,12 +131,12 @@ def complete_task(duban, actor: Actor, task_id: str, data: dict) -> dict:
     try:
         with duban.db.step() as session:
             ctx = process.context(duban, session, actor)
-            task = _visible_task(session, actor, task_id)
-            _workable(process.lock_instance(ctx, task.instance_id))
-            if session.bind.dialect.name != "sqlite":
-                # Read again under the instance lock: another transaction may have completed it meanwhile.
-                # (On SQLite a competing commit makes this step's write fail, and it reruns.)
-                session.refresh(task)
+            # Read under the instance's lock: another transaction may have completed it meanwhile.
+            # (On SQLite a competing commit makes this step's write fail, and it reruns.)
+            task = process.lock_for_task(ctx, task_id)
+            if task is None:
+                raise NotFound(text("task.not_found", id=task_id))
+            _workable(ctx.instance)
             if task.state != "open":
                 raise TaskAlreadyCompleted(text(f"task.already.{task.state}"))
             if not can_work(actor, task):
