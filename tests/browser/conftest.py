@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, seed
+from tests.conftest import seed
 from web import create_app
 
 CHROMIUM = os.environ.get("DUBAN_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = ROOT / "var" / "screenshots"
 # Chromium's own calls home are refused on closed networks; these keep it quiet and fast.
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
@@ -66,20 +65,3 @@ def open_page(chromium, request):
         context.close()
 
 
-def screenshot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def confirm(page, reason: str | None = None) -> None:
-    """Answer the confirmation dialog (web/static/confirm.js) with 确定, giving a reason when it asks for one."""
-    dialog = page.locator("#confirm-dialog[open]")
-    try:
-        dialog.wait_for()
-    except Exception:
-        screenshot(page, "failed-confirm")  # what stood in its way (a form error, a slow page), for CI's artifacts
-        raise
-    if reason is not None:
-        dialog.locator("#confirm-reason").fill(reason)
-    dialog.locator("#confirm-ok").click()
-    page.locator("#confirm-dialog").wait_for(state="hidden")

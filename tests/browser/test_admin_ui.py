@@ -9,9 +9,8 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from engine import services
-from tests.browser.conftest import confirm, screenshot
-from tests.browser.test_handlers_ui import Person
 from tests.integration.flow import through_assignment
+from tests.support.browser import Person, confirm, screenshot
 
 pytestmark = pytest.mark.browser
 

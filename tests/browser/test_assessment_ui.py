@@ -9,9 +9,8 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from engine.services import assessment
-from tests.browser.conftest import confirm, screenshot
-from tests.browser.test_handlers_ui import Person
 from tests.integration.scoring import october
+from tests.support.browser import Person, confirm, screenshot
 
 
 def test_the_ranking_and_a_units_lines(live, open_page, tmp_path):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import confirm, screenshot
-from tests.browser.test_handlers_ui import Person
 from tests.integration.scoring import october
+from tests.support.browser import Person, confirm, screenshot
 
 
 def no_sideways_scroll(page, width):

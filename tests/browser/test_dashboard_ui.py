@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from engine.domain.items import OPEN_STATUSES
 from engine.models import Criticism, Item, ItemUnit
 from engine.services import stats
-from tests.browser.conftest import screenshot
 from tests.integration.flow import RECEIVE, register
-from tests.integration.test_stats import act, assigned, done, move
+from tests.support.browser import screenshot
+from tests.support.stats import act, assigned, done, move
 
 CHARTS = ("#chart-units", "#chart-status", "#chart-trend")
 

@@ -10,9 +10,8 @@ from playwright.sync_api import expect
 from engine import services
 from engine.models import HumanTask
 from engine.services import files
-from tests.browser.conftest import screenshot
-from tests.browser.test_handlers_ui import Person
 from tests.integration.flow import RECEIVE, REPORT, complete
+from tests.support.browser import Person, screenshot
 
 REASON = "请补充资金来源明细"
 

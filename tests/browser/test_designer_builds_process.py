@@ -29,9 +29,7 @@ from engine.clock import CHINA
 from engine.models import Criticism
 from engine.services import replies, timers
 from engine.services.deploy import definition_forms
-from tests.browser.conftest import screenshot
-from tests.browser.test_handlers_ui import Person
-from tests.browser.test_modeler_ui import open_modeler, panel_field, select
+from tests.support.browser import Person, open_modeler, panel_field, screenshot, select
 
 MODELER = "window.dubanModeler.modeler"
 TITLE = "关于改善城区停车难的建议"

@@ -6,9 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from engine import services
-from tests.browser.conftest import screenshot
-from tests.browser.test_handlers_ui import Person
 from tests.integration.flow import through_assignment
+from tests.support.browser import Person, screenshot
 
 MINUTES = b"%PDF-1.7\n" + b"0" * 2048 + b"\n%%EOF\n"
 

@@ -6,9 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from engine.services import files
-from tests.browser.conftest import screenshot
-from tests.browser.test_handlers_ui import Person
 from tests.integration.flow import RECEIVE, complete, through_assignment
+from tests.support.browser import Person, screenshot
 
 SIGNED = b"%PDF-1.7\n" + b"0" * (1536 * 1024) + b"\n%%EOF\n"  # 1.5 MB: the bar has something to show
 

@@ -11,9 +11,8 @@ from playwright.sync_api import expect
 from engine.clock import CHINA
 from engine.models import ItemUnit
 from engine.services import timers
-from tests.browser.conftest import confirm, screenshot
-from tests.browser.test_handlers_ui import PASSWORD, Person
 from tests.integration import flow
+from tests.support.browser import PASSWORD, Person, confirm, screenshot
 
 WIDTHS = {"desktop": 1440, "phone": 390}
 

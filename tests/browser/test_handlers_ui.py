@@ -7,48 +7,9 @@ import re
 from playwright.sync_api import expect
 
 from engine.models import Item
-from tests.browser.conftest import confirm, screenshot
+from tests.support.browser import Person, confirm, screenshot
 
-PASSWORD = "duban-demo"
 NAMES = {"unit_a": "发改局 张科长", "unit_b": "财政局 刘科长"}
-
-
-class Person:
-    """One person at their own browser (own cookies), working through the pages."""
-
-    def __init__(self, open_page, base, username, **viewport):
-        self.base, self.username = base, username
-        self.page = open_page(**viewport)
-        self.page.goto(f"{base}/login")
-        self.page.fill("input[name=username]", username)
-        self.page.fill("input[name=password]", PASSWORD)
-        self.page.click("form button[type=submit]")
-        expect(self.page).to_have_url(re.compile(r"/tasks$"))
-
-    def open_task(self, name: str, unit: str | None = None):
-        """From the inbox, open the task with this name (and unit)."""
-        self.page.goto(f"{self.base}/tasks")
-        row = self.page.locator("#inbox tbody tr", has_text=name)
-        if unit:
-            row = row.filter(has_text=unit)
-        row.first.get_by_role("link", name=name).click()
-        expect(self.page.locator(".fjs-form")).to_be_visible()
-        return self.page
-
-    def submit(self):
-        self.page.click("#submit")
-        confirm(self.page)
-        expect(self.page).to_have_url(re.compile(r"/tasks\?done="), timeout=15000)
-
-    def choose(self, label: str, option: str):
-        """A form-js select or taglist: type to search, pick the option."""
-        field = self.page.get_by_label(label)
-        field.click()
-        field.fill(option)
-        self.page.locator(".fjs-dropdownlist-item", has_text=option).first.click()
-
-    def pick(self, option: str):
-        self.page.get_by_label(option, exact=True).check()
 
 
 def test_the_main_path_through_the_browser(live, open_page):

@@ -8,9 +8,8 @@ from datetime import timedelta
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
-from tests.browser.test_handlers_ui import Person
-from tests.integration.test_ledger import add_item
+from tests.support.browser import Person, screenshot
+from tests.support.items import add_item
 
 
 def _items(duban) -> dict:

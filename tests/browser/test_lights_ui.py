@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
-from tests.browser.test_handlers_ui import Person
 from tests.integration.flow import complete, register
+from tests.support.browser import Person, screenshot
 
 
 def test_inbox_lights_and_a_refused_item(live, open_page):

@@ -12,35 +12,13 @@ from playwright.sync_api import expect
 
 from engine.domain import steps
 from engine.services.deploy import definition_forms, latest_version
-from tests.browser.conftest import screenshot
-from tests.browser.test_handlers_ui import Person
+from tests.support.browser import Person, open_modeler, panel_field, screenshot, select
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def open_modeler(open_page, base, query="", **viewport):
-    """The modeler, ready; `page.errors` collects the script errors it reports."""
-    page = Person(open_page, base, "designer", **viewport).page
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
-    page.goto(f"{base}/modeler{query}")
-    expect(page.locator("#canvas")).to_have_attribute("data-ready", "true")
-    return page
-
-
 def saved_xml(page) -> str:
     return page.evaluate("() => window.dubanModeler.modeler.saveXML({format: true}).then(r => r.xml)")
-
-
-def select(page, element_id):
-    page.evaluate("""id => { const m = window.dubanModeler.modeler;
-        m.get('selection').select(m.get('elementRegistry').get(id)); }""", element_id)
-
-
-def panel_field(page, name):
-    """A properties panel input by its entry id (bpmn-js-properties-panel names it bio-properties-panel-<id>)."""
-    return page.locator(f"#properties [name='{name}'], #properties #bio-properties-panel-{name}").first
 
 
 def test_editing_a_form_and_deploying_a_new_version(live, open_page):

@@ -7,9 +7,8 @@ import re
 from playwright.sync_api import expect
 
 from engine import services
-from tests.browser.conftest import confirm, screenshot
-from tests.browser.test_handlers_ui import Person
 from tests.integration.flow import complete
+from tests.support.browser import Person, confirm, screenshot
 
 
 def test_a_highlighted_instance_and_its_operations(live, open_page):

@@ -8,9 +8,8 @@ from playwright.sync_api import expect
 
 from engine import services
 from engine.services import users
-from tests.browser.conftest import SCREENSHOTS, confirm, screenshot
-from tests.browser.test_handlers_ui import Person
 from tests.integration import flow
+from tests.support.browser import SCREENSHOTS, Person, confirm, screenshot
 
 PHONE = {"width": 390, "height": 844}
 

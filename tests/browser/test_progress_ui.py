@@ -8,9 +8,8 @@ import re
 from playwright.sync_api import expect
 
 from engine.services import checklists, progress, replies
-from tests.browser.conftest import screenshot
-from tests.browser.test_handlers_ui import Person
 from tests.integration.flow import through_assignment
+from tests.support.browser import Person, screenshot
 
 
 def test_progress_checklist_and_reply_through_the_browser(live, open_page):

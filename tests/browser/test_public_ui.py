@@ -6,9 +6,8 @@ from docx import Document
 from playwright.sync_api import expect
 
 from engine import services
-from tests.browser.conftest import screenshot
-from tests.browser.test_handlers_ui import Person
 from tests.integration.flow import RECEIVE, complete
+from tests.support.browser import Person, screenshot
 
 
 def assigned(duban, org, title: str, classification: str = "public") -> dict:

@@ -7,9 +7,8 @@ import pytest
 from playwright.sync_api import expect
 
 from engine import services
-from tests.browser.conftest import screenshot
-from tests.browser.test_handlers_ui import Person
 from tests.integration.flow import through_assignment
+from tests.support.browser import Person, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -134,7 +133,7 @@ def test_the_start_page_warns_of_a_duplicate_before_starting(live, open_page):
     import re
 
     from tests.conftest import BPMN
-    from tests.web.test_start import START_FORM, npc_process
+    from tests.support.npc import START_FORM, npc_process
 
     base, duban, org = live
     forms = {f"{name}.form": (BPMN / "forms" / f"{name}.form").read_bytes()

@@ -14,8 +14,8 @@ import redis
 from sqlalchemy import create_engine, text
 
 from tests.conftest import BPMN, _truncate
-from tests.e2e.test_service import DUBAN, Http, cli, free_port
-from tests.integration.test_workers import wait_for
+from tests.support.commands import DUBAN, Http, cli, free_port
+from tests.support.waiting import wait_for
 
 
 def web_processes(master: subprocess.Popen) -> set[int]:

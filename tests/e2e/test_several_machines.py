@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, func, select
 
 from engine.models import Criticism, HistoryEntry, Timer
 from tests.conftest import BPMN, _truncate
-from tests.e2e.test_service import Http, cli, free_port, login
-from tests.integration.test_workers import Processes, soon, wait_for, worker_children
+from tests.support.commands import Http, Processes, cli, free_port, login, worker_children
+from tests.support.waiting import soon, wait_for
 
 ITEMS = 6  # two late units each (牵头 财政局, 配合 发改局): 12 urges, 12 escalations, 12 通报批评
 UNITS = {"czj": "unit_b", "fgj": "unit_a"}

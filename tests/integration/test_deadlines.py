@@ -25,7 +25,7 @@ from engine.clock import CHINA
 from engine.domain import deadlines
 from engine.models import Item, ItemUnit
 from engine.services import assessment, bulletins, stats
-from tests.integration.test_ledger import add_item
+from tests.support.items import add_item
 
 NOW = datetime(2026, 10, 28, 12, 0, tzinfo=CHINA)
 

@@ -48,7 +48,7 @@ def test_every_state_is_there_after_seeding(duban_sqlite):
 
 
 def test_the_command_seeds_them_once(duban_sqlite, sqlite_url, tmp_path):
-    from tests.integration.test_admin_cli import duban as run
+    from tests.support.commands import run_duban as run
 
     seed(duban_sqlite)
     first = run(sqlite_url, tmp_path, "seed-demo", "--with-items")

@@ -14,34 +14,16 @@ from engine.calendar import WorkCalendar
 from engine.clock import CHINA
 from engine.domain.items import light as domain_light
 from engine.errors import InvalidInput
-from engine.models import Item, ItemUnit
+from engine.models import ItemUnit
 from engine.services import export
 from engine.services.ledger import LedgerFilter, yellow_ranges
+from tests.support.items import add_item
 
 US = timedelta(microseconds=1)
 
 
 def at(day: date, clock_time: time = time(17, 30)) -> datetime:
     return datetime.combine(day, clock_time, CHINA)
-
-
-def add_item(duban, title="事项", status="in_progress", deadline=None, parts=(), created_at=None, **fields) -> int:
-    """An item written straight to the database (the ledger reads rows, not workflows).
-
-    parts: (unit_id, {ItemUnit fields}) pairs; the first is the lead unit.
-    """
-    now = duban.clock.now()
-    values = {"content": "", "source": "decision", "category": "normal", "classification": "internal",
-              "created_by": "office", **fields}
-    with duban.db.transaction() as session:
-        item = Item(title=title, status=status, deadline=deadline or now + timedelta(days=30),
-                    created_at=created_at or now, lead_unit_id=parts[0][0] if parts else None, **values)
-        for index, (unit_id, extra) in enumerate(parts):
-            item.units.append(ItemUnit(unit_id=unit_id, role="lead" if index == 0 else "co",
-                                       **{"deadline": item.deadline, **extra}))
-        session.add(item)
-        session.flush()
-        return item.id
 
 
 def ids(duban, actor, **filters) -> list[int]:

@@ -23,9 +23,9 @@ from engine.migrate import MIGRATIONS
 from engine.models import AuditRecord, CalendarDay, CalendarYear, InstallationSetting
 from engine.services import calendar, doc_templates, documents
 from tests.conftest import _truncate, make_duban, scratch_postgres, seed
-from tests.e2e.test_service import DUBAN, cli, free_port
-from tests.integration.test_documents import all_text, assigned
-from tests.web.test_pages import Browser
+from tests.support.commands import DUBAN, cli, free_port
+from tests.support.documents import all_text, assigned
+from tests.support.web import Browser
 from web import create_app
 
 NODES = 4

@@ -2,31 +2,16 @@
 import io
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from engine import services
 from engine.errors import Forbidden, InvalidInput
 from engine.models import Unit, User
 from engine.services import user_import
+from tests.support.workbooks import workbook
 
 STRONG = "Ch4nge-me!"
-
-
-def workbook(units=(), users=(), unit_header=("编号", "名称", "类别")) -> bytes:
-    book = Workbook()
-    book.remove(book.active)
-    sheet = book.create_sheet("单位")
-    sheet.append(list(unit_header))
-    for row in units:
-        sheet.append(list(row))
-    sheet = book.create_sheet("用户")
-    sheet.append(["用户名", "姓名", "单位编号", "电子邮箱", "初始口令"])
-    for row in users:
-        sheet.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def test_each_row_is_created_or_refused_with_its_reason(duban, org):

@@ -2,6 +2,8 @@
 bearer-authenticated callers by username."""
 import pytest
 
+from engine import security
+from engine.models import User, UserRole
 from tests.conftest import seed
 from tests.integration.scoring import october
 from web import create_app
@@ -23,7 +25,7 @@ def client(app):
 @pytest.fixture
 def as_(client):
     """as_("office") -> a Caller holding that demo user's bearer token (one per user)."""
-    from tests.web.test_api import Caller
+    from tests.support.web import Caller
 
     cache = {}
 
@@ -36,6 +38,16 @@ def as_(client):
 
 
 @pytest.fixture
+def sysadmin(app, duban_sqlite):
+    """A `sysadmin` account (系统管理员 of 县委办, demo password) besides the demo users."""
+    with duban_sqlite.db.transaction() as session:
+        user = User(username="sysadmin", display_name="系统管理员", password_hash=security.hash_password("duban-demo"),
+                    unit_id="xwb", created_at=duban_sqlite.clock.now())
+        user.role_rows = [UserRole(role="sysadmin")]
+        session.add(user)
+
+
+@pytest.fixture
 def scored_world(duban_sqlite):
     """October's scored items (tests.integration.scoring) behind an app: (app, items)."""
     org = seed(duban_sqlite)
@@ -43,11 +55,3 @@ def scored_world(duban_sqlite):
     app = create_app(duban=duban_sqlite)
     app.config["TESTING"] = True
     return app, items
-
-
-def client_as(app, username):
-    """A test client holding `username`'s bearer token (demo password)."""
-    client = app.test_client()
-    token = client.post("/api/v1/auth/token", json={"username": username, "password": "duban-demo"}).json["token"]
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    return client

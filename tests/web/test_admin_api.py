@@ -5,7 +5,7 @@ from sqlalchemy import text
 from engine import security
 from engine.models import User, UserRole
 from tests.conftest import seed
-from tests.web.test_api import assert_error
+from tests.support.web import assert_error
 from web import create_app
 
 STRONG = "Ch4nge-me!"
@@ -230,7 +230,7 @@ def test_a_password_set_by_someone_else_is_changed_before_anything_else(client, 
 
 
 def test_changing_ones_own_password_ends_ones_other_sessions(app, client):
-    from tests.web.test_pages import Browser
+    from tests.support.web import Browser
 
     this, another = _token(client, "office"), _token(client, "office")
     browser = Browser(app, "office")

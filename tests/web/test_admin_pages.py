@@ -2,7 +2,7 @@
 locks and passwords, everyone changes their own password."""
 import re
 
-from tests.web.test_pages import Browser, csrf_of
+from tests.support.web import Browser, csrf_of
 
 
 def test_the_auditor_sees_sign_ins_and_an_intact_chain(app):

@@ -3,39 +3,23 @@ import io
 
 import pytest
 
-from engine import security, services
-from engine.models import HistoryEntry, User, UserRole
-from tests.conftest import Org, seed
+from engine import services
+from engine.models import HistoryEntry
+from tests.conftest import Org
 from tests.integration.flow import RECEIVE, through_assignment
-from tests.web.test_api import assert_error
-from web import create_app
+from tests.support.web import assert_error, patch
 
 STRONG = "Ch4nge-me!"
 OTHER = "Zhang-San-2026"
 NEW = {"username": "zhangsan", "name": "发改局 张三", "unit_id": "fgj", "password": STRONG}
 
-
-@pytest.fixture
-def app(duban_sqlite):
-    seed(duban_sqlite)
-    with duban_sqlite.db.transaction() as session:
-        user = User(username="sysadmin", display_name="系统管理员", password_hash=security.hash_password("duban-demo"),
-                    unit_id="xwb", created_at=duban_sqlite.clock.now())
-        user.role_rows = [UserRole(role="sysadmin")]
-        session.add(user)
-    app = create_app(duban=duban_sqlite)
-    app.config["TESTING"] = True
-    return app
+pytestmark = pytest.mark.usefixtures("sysadmin")  # the app with a `sysadmin` account (tests/web/conftest.py)
 
 
 def token(client, username, password="duban-demo"):
     response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
     assert response.status_code == 200, response.get_data(as_text=True)
     return {"Authorization": f"Bearer {response.json['token']}"}
-
-
-def patch(caller, path, body):
-    return caller.client.patch(path, headers=caller.headers, json=body)
 
 
 MATRIX = [
@@ -187,7 +171,7 @@ def test_units_are_created_and_edited(as_):
 
 
 def test_a_workbook_is_imported_over_http_with_a_report(as_):
-    from tests.integration.test_user_import import workbook
+    from tests.support.workbooks import workbook
 
     sys = as_("sysadmin")
     template = sys.get("/api/v1/admin/import/template.xlsx")

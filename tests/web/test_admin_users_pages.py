@@ -4,8 +4,8 @@ import io
 from engine import services
 from tests.conftest import Org
 from tests.integration.flow import through_assignment
-from tests.integration.test_user_import import workbook
-from tests.web.test_pages import Browser
+from tests.support.web import Browser
+from tests.support.workbooks import workbook
 
 STRONG = "Ch4nge-me!"
 

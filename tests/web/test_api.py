@@ -5,29 +5,7 @@ import re
 import pytest
 
 from tests.samples import SIMPLE_FORM, boundary_timer, chain, lane, process, script_task, timer_event, user_task
-
-
-class Caller:
-    def __init__(self, client, username):
-        self.client = client
-        response = client.post("/api/v1/auth/token", json={"username": username, "password": "duban-demo"})
-        assert response.status_code == 200, response.json
-        self.headers = {"Authorization": f"Bearer {response.json['token']}"}
-
-    def get(self, path, **kwargs):
-        return self.client.get(path, headers=self.headers, **kwargs)
-
-    def post(self, path, **kwargs):
-        return self.client.post(path, headers=self.headers, **kwargs)
-
-
-def assert_error(response, status, code=None):
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.json
-    assert set(body) == {"error", "message", "details"}, body
-    if code:
-        assert body["error"] == code
-    return body
+from tests.support.web import assert_error
 
 
 def test_health_needs_no_login(client):

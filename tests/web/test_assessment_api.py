@@ -4,12 +4,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from tests.web.conftest import client_as
-from tests.web.test_pages import Browser
-
-USERS = ("office", "leader", "unit_a", "unit_b", "discipline", "designer", "admin", "secadmin", "auditor")
-
-
+from tests.support.web import USERS, Browser, client_as
 
 
 def test_scores_and_lines(scored_world):

@@ -6,9 +6,7 @@ from docx import Document
 
 from tests.conftest import seed
 from tests.integration.scoring import SECRET_TITLE, october
-from tests.web.conftest import client_as
-from tests.web.test_assessment_api import USERS
-from tests.web.test_pages import Browser
+from tests.support.web import USERS, Browser, client_as
 from web import create_app
 
 

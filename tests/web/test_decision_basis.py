@@ -2,8 +2,7 @@
 decision rests on (办理依据, `basis` of a task), the item's whole file (办理记录), and names, not codes."""
 import io
 
-from tests.web.test_api import assert_error
-from tests.web.test_pages import Browser
+from tests.support.web import Browser, assert_error
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 RETURN_REASON = "请补充资金来源明细"

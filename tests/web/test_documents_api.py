@@ -10,8 +10,8 @@ from docx import Document
 
 from engine import services
 from tests.conftest import seed
-from tests.web.test_pages import Browser
-from tests.web.test_public import assign, close
+from tests.support.items import assign, close
+from tests.support.web import Browser
 from web import create_app
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

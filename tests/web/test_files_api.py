@@ -6,7 +6,7 @@ import io
 from urllib.parse import quote
 
 from tests.integration.flow import RECEIVE, complete, open_task
-from tests.web.test_api import assert_error
+from tests.support.web import assert_error
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
@@ -90,7 +90,7 @@ def test_a_report_submitted_with_files_ties_them_to_the_item(as_, app):
 
 
 def test_the_item_page_lists_its_files_and_offers_attaching_to_who_may(as_, app):
-    from tests.web.test_pages import Browser
+    from tests.support.web import Browser
 
     item_id = register(as_)
     file_id = upload(as_("office"), PDF, "领导批示扫描件.pdf", item_id).json["id"]
@@ -105,7 +105,7 @@ def test_a_start_form_with_a_filepicker_deploys_and_its_files_join_the_new_item(
     import json
 
     from tests.conftest import BPMN
-    from tests.web.test_start import START_FORM, npc_process
+    from tests.support.npc import START_FORM, npc_process
 
     start_form = {**START_FORM, "components": [*START_FORM["components"],
                                                {"type": "filepicker", "key": "scans", "label": "批示扫描件"}]}
@@ -129,7 +129,7 @@ def test_a_file_over_the_limit_is_a_chinese_422_naming_the_limit(duban_sqlite):
     import dataclasses
 
     from tests.conftest import seed
-    from tests.web.test_api import Caller
+    from tests.support.web import Caller
     from web import create_app
 
     seed(duban_sqlite)
@@ -141,7 +141,7 @@ def test_a_file_over_the_limit_is_a_chinese_422_naming_the_limit(duban_sqlite):
 
 def test_an_extension_request_sent_with_files_through_the_api_and_the_page(as_, app):
     from tests.conftest import Org
-    from tests.web.test_pages import Browser
+    from tests.support.web import Browser
 
     duban = app.extensions["duban"]
     org = Org(duban)

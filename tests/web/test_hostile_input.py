@@ -13,8 +13,7 @@ from engine.models import Base, Instance
 from engine.services import timers
 from tests.conftest import seed
 from tests.samples import SIMPLE_FORM, chain, lane, process, script_task, user_task
-from tests.web.test_api import Caller, assert_error
-from tests.web.test_pages import Browser
+from tests.support.web import Browser, Caller, assert_error
 from web import create_app
 
 DEEP_JSON = "[" * 1000 + "]" * 1000

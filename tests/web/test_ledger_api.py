@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 
 from engine.services.export import XLSX
-from tests.integration.test_ledger import add_item
-from tests.web.test_pages import Browser
+from tests.support.items import add_item
+from tests.support.web import Browser
 
 
 @pytest.fixture

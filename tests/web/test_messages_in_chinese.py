@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.web.conftest import client_as
+from tests.support.web import client_as
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 WORD = re.compile(r"[A-Za-z]{4,}")

@@ -11,8 +11,7 @@ from engine import services
 from engine.clock import CHINA
 from engine.services import items as items_service
 from tests.integration import flow
-from tests.web.test_api import assert_error
-from tests.web.test_pages import Browser
+from tests.support.web import Browser, assert_error
 
 
 def _through_approval(app, comment="同意，抓紧落实", **fields):

@@ -1,6 +1,6 @@
 """Administrative actions on instances over HTTP, and their refusals (403, 404, 409, 422)."""
 from engine import services
-from tests.web.test_api import Caller, assert_error
+from tests.support.web import Caller, assert_error
 
 
 def test_operations_over_http(app, client, duban_sqlite):

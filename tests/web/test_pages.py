@@ -1,39 +1,7 @@
 """The handlers' pages through Flask's test client: sessions, CSRF, idle timeout, refusals as pages."""
 import re
 
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-class Browser:
-    """A test client that signs in through /login as a person would."""
-
-    def __init__(self, app, username=None):
-        self.client = app.test_client()
-        self.csrf = None
-        if username:
-            response = self.login(username)
-            assert response.status_code == 302, response.text
-
-    def login(self, username, password="duban-demo", next_path=None):
-        self.csrf = csrf_of(self.client.get("/login").text)
-        data = {"username": username, "password": password, "csrf_token": self.csrf}
-        if next_path:
-            data["next"] = next_path
-        response = self.client.post("/login", data=data)
-        if response.status_code == 302:
-            self.csrf = csrf_of(self.client.get("/items").text)
-        return response
-
-    def get(self, path):
-        return self.client.get(path)
-
-    def post(self, path, data=None, csrf=True):
-        data = dict(data or {})
-        if csrf:
-            data["csrf_token"] = self.csrf
-        return self.client.post(path, data=data)
+from tests.support.web import Browser, csrf_of
 
 
 def task_ids(html: str) -> list[str]:

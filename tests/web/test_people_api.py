@@ -1,6 +1,6 @@
 """人员选择: GET /api/v1/users?q= finds active people by name, username or unit, for the office and
 administrators only."""
-from tests.web.test_api import assert_error
+from tests.support.web import assert_error
 
 
 def test_people_are_found_by_name_and_unit(as_):

@@ -5,7 +5,7 @@ import pytest
 
 from tests.conftest import seed
 from tests.integration.flow import through_assignment
-from tests.web.test_api import Caller, assert_error
+from tests.support.web import Caller, assert_error
 from web import create_app
 
 REPORT = {"text": "已完成选址论证", "percent": 40, "problems": "用地指标紧张", "next_steps": "完成立项"}

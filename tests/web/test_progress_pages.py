@@ -8,7 +8,7 @@ import pytest
 from engine.services import checklists, progress, replies
 from tests.conftest import seed
 from tests.integration.flow import register, through_assignment
-from tests.web.test_pages import Browser
+from tests.support.web import Browser
 from web import create_app
 
 

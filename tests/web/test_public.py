@@ -8,35 +8,14 @@ import pytest
 
 from engine import services
 from tests.conftest import seed
-from tests.integration.flow import RECEIVE, REPORT, complete
+from tests.integration.flow import RECEIVE, complete
 from web import create_app
+from tests.support.items import CONTENT, assign, close
 
-CONTENT = "内部研判意见不宜公开"
 PUBLIC_FIELDS = {"id", "title", "status", "status_name", "closed", "closed_at", "deadline", "light", "light_name",
                  "units"}
 UNIT_FIELDS = {"unit", "unit_name", "role", "role_name", "deadline", "first_responsible", "responsible", "handler",
                "light"}
-
-
-def assign(duban, org, title, classification="public", designees=()):
-    item = services.register_item(duban, org["office"], {"title": title, "content": CONTENT,
-                                                         "classification": classification,
-                                                         "designees": list(designees)})
-    run = item["instance_id"]
-    complete(duban, org["office"], "draft_opinion", {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "拟办意见甲"},
-             instance_id=run)
-    complete(duban, org["leader"], "leader_approval", {"decision": "approve"}, instance_id=run)
-    complete(duban, org["office"], "assign", {"notice": f"{title}的交办通知单"}, instance_id=run)
-    return item
-
-
-def close(duban, org, item):
-    run = item["instance_id"]
-    for user, unit in (("unit_a", "fgj"), ("unit_b", "czj")):
-        complete(duban, org[user], "unit_receive", RECEIVE, unit, instance_id=run)
-        complete(duban, org[user], "unit_report", REPORT, unit, instance_id=run)
-        complete(duban, org["office"], "office_review", {"decision": "accept"}, unit, instance_id=run)
-    complete(duban, org["office"], "feedback", {"summary": "已反馈领导"}, instance_id=run)
 
 
 @pytest.fixture
@@ -128,7 +107,7 @@ def test_openapi_marks_the_board_as_needing_no_token(board):
 
 
 def test_a_signed_in_person_sees_the_same_board(board):
-    from tests.web.test_pages import Browser
+    from tests.support.web import Browser
 
     app, _ = board
     html = Browser(app, "unit_b").get("/public").get_data(as_text=True)

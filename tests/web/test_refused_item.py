@@ -5,8 +5,7 @@ import pytest
 
 from tests.conftest import seed
 from tests.integration.flow import complete, register
-from tests.web.conftest import client_as
-from tests.web.test_pages import Browser
+from tests.support.web import Browser, client_as
 from web import create_app
 
 

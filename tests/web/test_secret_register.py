@@ -3,7 +3,7 @@
 from sqlalchemy import func, select
 
 from engine.models import Item
-from tests.web.test_api import assert_error
+from tests.support.web import assert_error
 
 
 def items_count(duban) -> int:

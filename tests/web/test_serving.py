@@ -11,7 +11,7 @@ from engine import logs
 from engine.config import Settings
 from engine.models import AuditRecord
 from tests.conftest import make_duban, seed
-from tests.web.test_pages import csrf_of
+from tests.support.web import csrf_of
 from web import create_app
 
 # Nothing listens on port 1: connections are refused at once, as when Redis or PostgreSQL is down.

@@ -4,8 +4,7 @@ from sqlalchemy import select
 from engine.config import Settings
 from engine.models import AuditRecord
 from tests.conftest import make_duban, seed
-from tests.web.test_api import assert_error
-from tests.web.test_pages import Browser, csrf_of
+from tests.support.web import Browser, assert_error, csrf_of
 from web import create_app
 
 

@@ -5,8 +5,8 @@ import pytest
 
 from tests.conftest import seed
 from tests.integration.flow import RECEIVE
-from tests.integration.test_stats import act, assigned, done, move
-from tests.web.test_api import Caller, assert_error
+from tests.support.stats import act, assigned, done, move
+from tests.support.web import Caller, assert_error
 from web import create_app
 
 ENDPOINTS = ("/api/v1/stats/summary", "/api/v1/stats/units", "/api/v1/stats/overdue", "/api/v1/stats/trend")
@@ -118,7 +118,7 @@ def test_the_statistics_are_documented(situation):
 
 
 def test_the_dashboard_page(situation):
-    from tests.web.test_pages import Browser
+    from tests.support.web import Browser
 
     app = situation["client"].application
     assert app.test_client().get("/dashboard").headers["Location"].startswith("/login?next=/dashboard")

@@ -1,10 +1,13 @@
 """单位层级 over HTTP: parent, category, 督查联络员 and deactivation of units (系统管理员)."""
+import pytest
+
 from engine import services
 from engine.domain.main_process import check_draft
 from tests.conftest import Org
 from tests.integration.flow import complete, register
-from tests.web.test_admin_users_api import app, patch  # noqa: F401 - the app with a `sysadmin` account
-from tests.web.test_api import assert_error
+from tests.support.web import assert_error, patch
+
+pytestmark = pytest.mark.usefixtures("sysadmin")
 
 
 def test_units_form_a_tree_with_categories_and_liaisons(as_):

@@ -1,5 +1,5 @@
 """The units page as a tree: parent, category and 督查联络员 edited there; 停用 refused while people remain."""
-from tests.web.test_pages import Browser
+from tests.support.web import Browser
 
 
 def test_units_page_shows_and_edits_the_hierarchy(app):

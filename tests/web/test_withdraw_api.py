@@ -3,7 +3,7 @@ from engine import services
 from engine.models import Item
 from tests.conftest import Org
 from tests.integration.flow import complete, through_assignment
-from tests.web.test_api import assert_error
+from tests.support.web import assert_error
 
 
 def test_the_office_withdraws_an_item_in_progress(as_, duban_sqlite):

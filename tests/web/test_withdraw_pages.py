@@ -3,7 +3,7 @@ from engine import services
 from engine.models import Item
 from tests.conftest import Org
 from tests.integration.flow import through_assignment
-from tests.web.test_pages import Browser
+from tests.support.web import Browser
 
 NEW = {"source": "instruction", "category": "normal", "classification": "internal", "content": "", "deadline": "",
        "designees": ""}
