@@ -24,7 +24,7 @@ from .. import untrusted
 from ..access import served_item_id
 from ..db import retrying
 from ..errors import NotFound, ProcessError
-from ..models import Instance, Item, Timer
+from ..models import HumanTask, Instance, Item, Timer
 from . import definitions, process
 
 log = logging.getLogger(__name__)
@@ -128,13 +128,19 @@ def _fire_batch(duban, ids: list[int]) -> tuple[int, list[int]]:
             .execution_options(populate_existing=True)
         ).all()
         locked = {instance.id for instance, *_ in rows}
+        rows = [(instance, item) for instance, item, is_due, status in rows if status == "running" and is_due]
+        # Their open tasks in one more query (read under the locks), as process.lock_task gives a step.
+        open_tasks = {instance.id: {} for instance, _ in rows}
+        if rows:
+            for task in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(list(open_tasks)),
+                                                                HumanTask.state == "open")
+                                        .execution_options(populate_existing=True)):
+                open_tasks[task.instance_id][task.id] = task
         fired = 0
-        for instance, item, is_due, status in rows:
-            if status != "running" or not is_due:
-                continue
+        for instance, item in rows:
             ctx = process.context(duban, session)
             ctx.instance, ctx.definition = instance, definitions.record(duban, session, instance.definition_id)
-            ctx.item = item
+            ctx.item, ctx.open_tasks = item, open_tasks[instance.id]
             run = process.load(ctx)
             run.advance()
             if not run.log.fired_timers and not run.log.passed:
