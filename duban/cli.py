@@ -267,6 +267,22 @@ def audit_verify():
     sys.exit(1)
 
 
+@audit_group.command("prune")
+@click.option("--before", "day", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="delete the records made before this day (Beijing time), at least 183 days ago")
+def audit_prune(day):
+    """Delete the audit records older than a day (retention: 183 days are always kept, and the newest
+    record); the pruning is itself recorded, so `duban audit verify` still finds the chain intact."""
+    from datetime import datetime, time
+
+    from engine.clock import CHINA
+    from engine.services import audit
+
+    before = datetime.combine(day.date(), time(), CHINA)
+    deleted = _or_exit(lambda: audit.prune(bootstrap(), before, _operator()))
+    click.echo(f"{deleted} audit records made before {day:%Y-%m-%d} deleted")
+
+
 def _claim_secret_key(duban) -> None:
     """A node (web, worker, scheduler) starts only with the installation's secret key (engine/installation.py)."""
     from engine import installation

@@ -5,7 +5,7 @@ import os
 import secrets
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -113,7 +113,6 @@ class Settings:
     # Logging of every process: level (debug also shows SpiffWorkflow's own lines), and "text" or "json".
     log_level: str = "info"
     log_format: str = "text"
-    extra: dict = field(default_factory=dict)
 
     @property
     def embedded(self) -> bool:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from ..clock import CHINA, readable
 from ..texts import text
-from .items import CATEGORIES, parse_when
+from .items import parse_when
 
 KEY = "duban_main"
 
@@ -74,7 +74,3 @@ def check_limit(limit: datetime, now: datetime) -> list[dict]:
     if limit <= now:
         return [{"field": "new_limit", "message": "新的办理期限必须晚于当前时间"}]
     return []
-
-
-def category_label(category: str) -> str:
-    return CATEGORIES.get(category, category)

@@ -387,11 +387,12 @@ def require_auditor(actor: Actor) -> None:
         raise Forbidden(message("audit.only_auditor"))
 
 
-def prune(duban, before: datetime) -> int:
-    """Delete the records older than `before` (retention); refuses anything younger than six months.
+def prune(duban, before: datetime, operator: str | None = None) -> int:
+    """Delete the records older than `before` (retention; `duban audit prune`); refuses anything younger
+    than six months.
 
-    The newest record is always kept, and the pruning is itself recorded with the hash the first
-    kept record points to, so `verify` can still tell a pruned chain from a cut one.
+    The newest record is always kept, and the pruning is itself recorded (by `operator`) with the hash
+    the first kept record points to, so `verify` can still tell a pruned chain from a cut one.
     """
     now = duban.clock.now()
     if before > now - RETENTION:
@@ -406,6 +407,6 @@ def prune(duban, before: datetime) -> int:
         deleted = session.execute(delete(AuditRecord).where(AuditRecord.id < first_kept)).rowcount
         if deleted:
             anchor = session.get(AuditRecord, first_kept).prev_hash
-            append(session, None, PRUNED, "audit_log", {"before": before.isoformat(), "deleted": deleted,
+            append(session, operator, PRUNED, "audit_log", {"before": before.isoformat(), "deleted": deleted,
                                                          "first_kept": first_kept, "anchor": anchor}, at=now)
         return deleted

@@ -8,8 +8,7 @@ from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
 
 from engine.config import Settings
-from engine.domain.items import CATEGORIES, CLASSIFICATIONS, LIGHTS, SOURCES, STATUSES
-from engine.services.ledger import SORT_KEYS
+from engine.services import CATEGORIES, CLASSIFICATIONS, LIGHTS, SORT_KEYS, SOURCES, STATUSES
 from engine.texts import text
 
 LEDGER_SORTS = [prefix + key for key in SORT_KEYS for prefix in ("", "-")]
@@ -411,12 +410,6 @@ class ItemQuery(Schema):
     text = fields.String(validate=validate.Length(max=200), metadata={"description": "in the title or content"})
     sort = fields.String(validate=validate.OneOf(LEDGER_SORTS),
                          metadata={"description": "id, created_at, deadline, title or status; '-' first: descending"})
-
-
-class HealthSchema(Schema):
-    status = fields.String()
-    database = fields.String()
-    broker = fields.String()
 
 
 class MessageRequest(Schema):
