@@ -5,11 +5,13 @@ Each operation loads the workflow, changes it, and then brings the projections u
 """
 from __future__ import annotations
 
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, event, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from ..access import Actor, tasks_visible
@@ -65,6 +67,8 @@ class ProcessContext:
     definition: Definition | None = None
     # The instance's open tasks as read under its lock ({id: row}); None: read them when projecting.
     open_tasks: dict | None = None
+    # Created by this operation: it has no tasks or timers to read yet.
+    new_instance: bool = False
 
     @property
     def hooks(self) -> Hooks:
@@ -156,7 +160,7 @@ def start(ctx: ProcessContext, definition: Definition, data: dict, message: tupl
     )
     ctx.session.add(instance)
     ctx.session.flush()
-    ctx.instance = instance
+    ctx.instance, ctx.new_instance, ctx.open_tasks = instance, True, {}
     if ctx.item is not None and ctx.item.instance_id is None:
         ctx.item.instance_id = instance.id  # the item's own instance (not one serving it, as an extension)
     record(ctx, "started", data=data)
@@ -260,26 +264,117 @@ def _pending_aware(session, model, instance: Instance, state: str) -> dict:
 
 def _project_timers(ctx: ProcessContext, run: ProcessRun, views: list) -> None:
     session, instance = ctx.session, ctx.instance
-    waiting = _waiting_timers(session, instance)
     fired = {timer.id: timer for timer in run.log.fired_timers}
     for timer in fired.values():
         record(ctx, "timer_fired", element_id=timer.element_id, task_id=timer.id, name=timer.name)
-    seen = set()
-    for view in views:
-        seen.add(view.id)
-        row = waiting.get(view.id)
-        if row is None:
-            session.add(Timer(id=view.id, instance_id=instance.id, element_id=view.element_id, name=view.name,
-                              unit_id=view.unit, due_at=view.due_at, state="waiting", created_at=ctx.now))
-        elif row.due_at != view.due_at:
-            row.due_at = view.due_at
-    for timer_id, row in waiting.items():
-        if timer_id not in seen:
-            row.state = "fired" if timer_id in fired else "cancelled"
-            row.fired_at = ctx.now if timer_id in fired else None
+    known = _known_timers(ctx)
+    if known is None:
+        waiting = _project_timer_rows(ctx, views, fired)
+    else:
+        waiting = _project_timer_diff(ctx, views, fired, known)
     for timer_id in set(fired) - set(waiting):
         # Armed and fired within this one operation (its due time had passed): keep a trace.
         if session.get(Timer, timer_id) is None:
             timer = fired[timer_id]
             session.add(Timer(id=timer_id, instance_id=instance.id, element_id=timer.element_id, name=timer.name,
                               unit_id=None, due_at=ctx.now, state="fired", created_at=ctx.now, fired_at=ctx.now))
+    session.info.setdefault(_TIMERS_PENDING, {})[instance.id] = (instance, {v.id: v.due_at for v in views})
+
+
+def _new_timer(ctx: ProcessContext, view) -> Timer:
+    return Timer(id=view.id, instance_id=ctx.instance.id, element_id=view.element_id, name=view.name,
+                 unit_id=view.unit, due_at=view.due_at, state="waiting", created_at=ctx.now)
+
+
+def _project_timer_rows(ctx: ProcessContext, views: list, fired: dict) -> dict:
+    """The waiting timers as the database holds them, brought in line with `views`."""
+    waiting = _waiting_timers(ctx.session, ctx.instance)
+    seen = set()
+    for view in views:
+        seen.add(view.id)
+        row = waiting.get(view.id)
+        if row is None:
+            ctx.session.add(_new_timer(ctx, view))
+        elif row.due_at != view.due_at:
+            row.due_at = view.due_at
+    for timer_id, row in waiting.items():
+        if timer_id not in seen:
+            row.state = "fired" if timer_id in fired else "cancelled"
+            row.fired_at = ctx.now if timer_id in fired else None
+    return waiting
+
+
+def _project_timer_diff(ctx: ProcessContext, views: list, fired: dict, known: dict) -> dict:
+    """The same, from what the instance's last step left waiting ({id: due}), not read again: new timers
+    inserted, moved and ended ones changed by id at commit (one executemany each)."""
+    moved, ended = [], []
+    for view in views:
+        if view.id not in known:
+            ctx.session.add(_new_timer(ctx, view))
+        elif known[view.id] != view.due_at:
+            moved.append({"b_id": view.id, "b_due": view.due_at})
+    current = {view.id for view in views}
+    for timer_id in known.keys() - current:
+        ended.append({"b_id": timer_id, "b_state": "fired" if timer_id in fired else "cancelled",
+                      "b_fired": ctx.now if timer_id in fired else None})
+    queued = ctx.session.info.setdefault(_TIMER_WRITES, [])
+    if moved:
+        queued.append((_MOVE_TIMER, moved))
+    if ended:
+        queued.append((_END_TIMER, ended))
+    return known
+
+
+# The waiting timers each instance's last committed step left ({id: due}), by database engine and
+# instance, with the instance's version then: the next step on that version need not read them. A
+# version another process wrote (or none known) reads them as before.
+_TIMERS_KNOWN: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_TIMERS_KEPT = 4096
+_TIMERS_PENDING = "duban_timers_left"
+_TIMER_WRITES = "duban_timer_writes"
+_TIMERS = Timer.__table__
+_MOVE_TIMER = (update(_TIMERS).where(_TIMERS.c.id == bindparam("b_id"), _TIMERS.c.state == "waiting")
+               .values(due_at=bindparam("b_due")))
+_END_TIMER = (update(_TIMERS).where(_TIMERS.c.id == bindparam("b_id"), _TIMERS.c.state == "waiting")
+              .values(state=bindparam("b_state"), fired_at=bindparam("b_fired")))
+
+
+def _known_timers(ctx: ProcessContext) -> dict | None:
+    pending = ctx.session.info.get(_TIMERS_PENDING, {}).get(ctx.instance.id)
+    if pending is not None:  # saved before in this transaction
+        return dict(pending[1])
+    if ctx.new_instance:
+        return {}
+    entry = _TIMERS_KNOWN.get(ctx.duban.db.engine, {}).get(ctx.instance.id)
+    return dict(entry[1]) if entry is not None and entry[0] == ctx.instance.version else None
+
+
+def _write_timers(session: Session) -> None:
+    writes = session.info.pop(_TIMER_WRITES, None)
+    if writes:
+        session.flush()  # timers this transaction added first: a later step may end them
+        for statement, rows in writes:
+            session.execute(statement, rows)
+
+
+def _remember_timers(session: Session) -> None:
+    left = session.info.pop(_TIMERS_PENDING, None)
+    if not left:
+        return
+    for instance, waiting in left.values():
+        engine = session.get_bind()
+        known = _TIMERS_KNOWN.setdefault(getattr(engine, "_proxied", engine), OrderedDict())
+        known[instance.id] = (instance.version, waiting)
+        known.move_to_end(instance.id)
+        while len(known) > _TIMERS_KEPT:
+            known.popitem(last=False)
+
+
+def _forget_timers(session: Session) -> None:
+    session.info.pop(_TIMERS_PENDING, None)
+    session.info.pop(_TIMER_WRITES, None)
+
+
+event.listen(Session, "before_commit", _write_timers, insert=True)
+event.listen(Session, "after_commit", _remember_timers)
+event.listen(Session, "after_rollback", _forget_timers)
