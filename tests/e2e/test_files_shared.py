@@ -8,40 +8,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import time
+import shutil
 import urllib.error
 import urllib.request
 import uuid
-
-import shutil
+from contextlib import ExitStack
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 
 from engine.clock import SystemClock
 from engine.models import StoredFile
 from engine.services import files
 from tests.conftest import BPMN, _truncate, make_duban, seed
-from tests.e2e.test_service import DUBAN, cli, free_port, login
-
-
-def start(env) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen([*DUBAN, "run", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return process, base
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise AssertionError(f"duban run did not start: {process.stdout.read()}")
-            time.sleep(0.2)
+from tests.support.commands import Processes, cli, duban_run, login
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture
@@ -53,11 +34,9 @@ def two_servers(postgres_database, tmp_path):
     first_env = {**base_env, "DUBAN_VAR_DIR": str(tmp_path / "machine-1")}
     cli(first_env, "deploy", *[str(p) for p in sorted(BPMN.glob("*.bpmn"))])
     cli(first_env, "seed-demo")
-    servers = [start(first_env), start({**base_env, "DUBAN_VAR_DIR": str(tmp_path / "machine-2")})]
-    yield [base for _, base in servers]
-    for process, _ in servers:
-        process.terminate()
-        process.wait(timeout=20)
+    with ExitStack() as servers:
+        yield [servers.enter_context(duban_run(first_env)),
+               servers.enter_context(duban_run({**base_env, "DUBAN_VAR_DIR": str(tmp_path / "machine-2")}))]
 
 
 def multipart(fields: dict, filename: str, data: bytes) -> tuple[bytes, str]:
@@ -113,11 +92,8 @@ def one_machine(sqlite_template, tmp_path):
     env.pop("DUBAN_DATABASE_URL", None)
     cli(env, "deploy", *[str(p) for p in sorted(BPMN.glob("*.bpmn"))])
     cli(env, "seed-demo")
-    servers = [start(env), start(env)]
-    yield var, [base for _, base in servers]
-    for process, _ in servers:
-        process.terminate()
-        process.wait(timeout=20)
+    with ExitStack() as servers:
+        yield var, [servers.enter_context(duban_run(env)), servers.enter_context(duban_run(env))]
 
 
 def test_processes_sharing_the_var_dir_share_its_local_files(one_machine):
@@ -139,8 +115,6 @@ def test_processes_sharing_the_var_dir_share_its_local_files(one_machine):
 
 
 def test_a_real_worker_deletes_an_abandoned_upload(postgres_database, redis_url, tmp_path):
-    from tests.integration.test_workers import Processes, wait_for
-
     _truncate(postgres_database)
     duban = make_duban(postgres_database, SystemClock(), tmp_path)
     org = seed(duban)
@@ -148,11 +122,12 @@ def test_a_real_worker_deletes_an_abandoned_upload(postgres_database, redis_url,
     held = files.upload(duban, org["unit_a"], "已提交的.txt", "说明\n".encode())
     with duban.db.transaction() as session:
         files.claim(duban, session, org["unit_a"], "evidence", [held["id"]], None)
+        # Both uploaded an hour ago, past the retention below: only the one no form holds is abandoned.
+        session.execute(text("UPDATE stored_files SET uploaded_at = uploaded_at - interval '1 hour'"))
     duban.db.dispose()
-    time.sleep(1.5)
     env = {**os.environ, "DUBAN_DATABASE_URL": postgres_database, "DUBAN_REDIS_URL": redis_url,
            "DUBAN_VAR_DIR": str(tmp_path / "var"), "DUBAN_SECRET_KEY": "test", "DUBAN_TIMER_POLL_S": "0.2",
-           "DUBAN_FILE_RETENTION_HOURS": "0.0003"}  # about a second
+           "DUBAN_FILE_RETENTION_HOURS": "0.5"}
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()

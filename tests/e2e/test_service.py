@@ -1,51 +1,14 @@
 """`duban` as users run it: the CLI sets up a database, `duban run` serves, the whole path goes over HTTP."""
 from __future__ import annotations
 
-import json
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from tests.conftest import BPMN
-
-DUBAN = [sys.executable, "-m", "duban.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def cli(env, *args, check=True):
-    result = subprocess.run([*DUBAN, *args], env=env, capture_output=True, text=True, timeout=120)
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
-
-
-class Http:
-    def __init__(self, base: str):
-        self.base = base
-        self.token = None
-
-    def call(self, method: str, path: str, body=None, token=True):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        if token and self.token:
-            request.add_header("Authorization", f"Bearer {self.token}")
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
+from tests.support.commands import Http, cli, duban_run, login
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -59,31 +22,8 @@ def server(tmp_path_factory):
     assert "duban_main 1" in deployed.stdout
     assert "2 units" not in cli(env, "seed-demo").stdout
     assert "(0 units and 0 users added)" in cli(env, "seed-demo").stdout  # idempotent
-    port = free_port()
-    process = subprocess.Popen([*DUBAN, "run", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"duban run did not start: {process.stdout.read()}")
-            time.sleep(0.2)
-    yield base, env
-    process.terminate()
-    process.wait(timeout=20)
-
-
-def login(base, username) -> Http:
-    http = Http(base)
-    status, body = http.call("POST", "/api/v1/auth/token", {"username": username, "password": "duban-demo"})
-    assert status == 200, body
-    http.token = body["token"]
-    return http
+    with duban_run(env, timeout=30) as base:
+        yield base, env
 
 
 def test_deploy_refuses_an_invalid_file_with_exit_2(server, tmp_path):
@@ -155,7 +95,8 @@ def test_embedded_worker_urges_a_unit_whose_deadline_passes(server):
     """Without Redis, `duban run`'s own scheduler thread fires the deadline timer: 催办 reaches the office."""
     base, _ = server
     people = {name: login(base, name) for name in ("office", "leader", "unit_b")}
-    soon = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 5))
+    due = time.time() + 5
+    soon = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(due))
     status, item = people["office"].call("POST", "/api/v1/items", {"title": "限时事项", "deadline": soon})
     assert status == 201, item
 
@@ -170,13 +111,13 @@ def test_embedded_worker_urges_a_unit_whose_deadline_passes(server):
     complete("office", "assign", {"notice": "交办通知单"})
     complete("unit_b", "unit_receive", {"first_responsible": "局长", "responsible": "科长", "handler": "科员",
                                         "committed_date": soon[:10]})
-    waited = time.monotonic() + 40
-    while time.monotonic() < waited:
+    assert time.time() < due - 1, "the unit received the item too late: the deadline had (nearly) passed"
+
+    def open_urges():
         _, tasks = people["office"].call("GET", f"/api/v1/tasks?instance_id={item['instance_id']}")
-        urges = [t for t in tasks if t["element_id"] == "urge"]
-        if urges:
-            break
-        time.sleep(0.3)
+        return [t for t in tasks if t["element_id"] == "urge"]
+
+    urges = wait_for(open_urges, timeout=40, what="the urge task", interval=0.3)
     assert [(t["element_id"], t["unit"]) for t in urges] == [("urge", "czj")]
     _, ledger = people["office"].call("GET", f"/api/v1/items/{item['id']}")
     assert ledger["light"] == "red"
