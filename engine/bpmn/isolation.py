@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 
@@ -157,7 +158,7 @@ class RemoteRun:
         preferred = self.child
         if self.snapshot is not None:
             request["base"] = self.token
-        with self.runtime.pool.child(preferred, self.instance_id) as child:
+        with self.runtime.pool.child(preferred, self.instance_id, self.runtime.scope) as child:
             if child is not self.child:
                 request["base"] = None
             self.snapshot = None
@@ -329,10 +330,13 @@ class _Pool:
         self.limits = limits
         self._children: list[_Child | None] = [None] * max(1, limits.processes)
         self._ready = threading.Condition()
+        # The slot whose child last kept each instance's workflow (a new instance's first step ran in
+        # whichever child was free, not in the slot its id falls to): its next step goes there.
+        self._homes: OrderedDict = OrderedDict()
 
     @contextmanager
-    def child(self, preferred: _Child | None, instance_id):
-        child = self._checkout(preferred, instance_id)
+    def child(self, preferred: _Child | None, instance_id, scope=None):
+        child = self._checkout(preferred, instance_id, scope)
         try:
             yield child
         finally:
@@ -342,10 +346,10 @@ class _Pool:
                     child.kill()
                 self._ready.notify()
 
-    def _checkout(self, preferred, instance_id) -> _Child:
+    def _checkout(self, preferred, instance_id, scope=None) -> _Child:
         with self._ready:
             while True:
-                index = self._pick(preferred, instance_id)
+                index = self._pick(preferred, instance_id, scope)
                 if index is not None:
                     break
                 self._ready.wait()
@@ -355,14 +359,14 @@ class _Pool:
             child.busy = True
             return child
 
-    def _pick(self, preferred, instance_id):
+    def _pick(self, preferred, instance_id, scope=None):
         """An idle slot: the preferred child, the instance's own slot (warm cache), or any."""
         slots = self._children
         order = []
         if preferred is not None and preferred in slots:
             order.append(slots.index(preferred))
         if instance_id is not None:
-            order.append(instance_id % len(slots))
+            order.append(self._homes.get((scope, instance_id), instance_id % len(slots)))
         order.extend(range(len(slots)))
         return next((i for i in order if slots[i] is None or not slots[i].busy), None)
 
@@ -373,6 +377,10 @@ class _Pool:
         with self._ready:
             if self._children[child.index] is child:
                 child.pending_keeps.append((token, instance_id, version))
+                self._homes[instance_id] = child.index
+                self._homes.move_to_end(instance_id)
+                while len(self._homes) > _HOMES_KEPT:
+                    self._homes.popitem(last=False)
 
     def warm(self) -> None:
         with self._ready:
@@ -381,6 +389,7 @@ class _Pool:
                     self._children[index] = self._spawn(index)
 
 
+_HOMES_KEPT = 4096
 _POOLS: dict = {}
 _POOLS_LOCK = threading.Lock()
 
