@@ -1,11 +1,12 @@
 """Runaway process code is stopped by the step's budget: the step fails, names its element, in
-Chinese, and nothing of it is stored. On SQLite and PostgreSQL (the `duban` fixture runs both)."""
+Chinese, and nothing of it is stored. And an ordinary step stays within its budget of SQL statements.
+On SQLite and PostgreSQL (the `duban` fixture runs both)."""
 
 import threading
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from engine import services
 from engine.bootstrap import bootstrap
@@ -13,6 +14,7 @@ from engine.config import Settings
 from engine.errors import ProcessError
 from engine.models import HistoryEntry, Instance, Item
 from engine.services import timers
+from tests.integration.flow import REPORT, RECEIVE, open_task
 from tests.samples import chain, lane, process, script_task, user_task
 
 FORM = {"simple.form": b'{"type": "default", "id": "simple", "components": []}'}
@@ -192,3 +194,43 @@ def test_others_write_while_a_step_runs_process_code(duban, org):
     assert worker.is_alive(), "the write waited for the runaway step to end"
     worker.join()
     assert item["status"] == "drafting" and "CPU 时间预算" in failures[0]
+
+
+# Statements one completion of the main process may send (SQLite counts its BEGIN, PostgreSQL its
+# advisory lock on the audit chain): the instance locked, its task, open tasks, item and units read in
+# a second query (the waiting timers are known from the step before), then one statement per table
+# written and the audit chain. More means a round trip came back: find it before raising a number.
+COMPLETION_STATEMENTS = {"draft_opinion": 15, "leader_approval": 13, "assign": 13, "unit_receive": 11,
+                         "unit_report": 11, "office_review": 13, "feedback": 9}
+HAPPY_PATH = [
+    ("office", "draft_opinion", None, {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "请办理"}),
+    ("leader", "leader_approval", None, {"decision": "approve"}),
+    ("office", "assign", None, {"notice": "交办通知单"}),
+    ("unit_a", "unit_receive", "fgj", RECEIVE), ("unit_b", "unit_receive", "czj", RECEIVE),
+    ("unit_a", "unit_report", "fgj", REPORT), ("unit_b", "unit_report", "czj", REPORT),
+    ("office", "office_review", "fgj", {"decision": "accept"}), ("office", "office_review", "czj", {"decision": "accept"}),
+    ("office", "feedback", None, {"summary": "已反馈"}),
+]
+
+
+def test_each_completion_of_the_main_path_stays_within_its_statements(duban, org):
+    statements = []
+
+    def counted(_conn, _cursor, statement, *_):
+        statements.append(statement)
+
+    for round_ in range(2):  # the second round counts: the step processes hold the workflows then
+        item = services.register_item(duban, org["office"], {"title": "语句预算"})
+        for user, element, unit, data in HAPPY_PATH:
+            task = open_task(duban, org[user], element, unit, instance_id=item["instance_id"])
+            if not round_:
+                services.complete_task(duban, org[user], task["id"], data)
+                continue
+            event.listen(duban.db.engine, "before_cursor_execute", counted)
+            try:
+                services.complete_task(duban, org[user], task["id"], data)
+            finally:
+                event.remove(duban.db.engine, "before_cursor_execute", counted)
+            assert len(statements) <= COMPLETION_STATEMENTS[element], (element, unit, statements)
+            statements.clear()
+        assert services.get_item(duban, org["office"], item["id"])["status"] == "closed"
