@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timedelta, timezone
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 # Deadlines are working days in China: the day boundary is Beijing's, whatever the server's zone.
@@ -11,6 +12,13 @@ CHINA = ZoneInfo("Asia/Shanghai")
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class Clock(Protocol):
+    """What services and timers read the time from: SystemClock, or FixedClock in tests."""
+
+    def now(self) -> datetime:
+        """Now, timezone-aware UTC."""
 
 
 class SystemClock:

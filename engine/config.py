@@ -109,6 +109,8 @@ class Settings:
     # SQLAlchemy's pool per process (PostgreSQL): connections kept open, and the extra ones opened
     # under load. See README "Connections" for the sum against max_connections.
     db_pool_size: int = 5
+    # Deployed definitions each process keeps parsed in memory (the least recently used dropped first).
+    definitions_cached: int = 256
     db_max_overflow: int = 5
     # Logging of every process: level (debug also shows SpiffWorkflow's own lines), and "text" or "json".
     log_level: str = "info"
@@ -171,6 +173,7 @@ class Settings:
             db_max_overflow=_int(env, "DUBAN_DB_MAX_OVERFLOW", 5),
             log_level=_choice(env, "DUBAN_LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
             log_format=_choice(env, "DUBAN_LOG_FORMAT", "text", ("text", "json")),
+            definitions_cached=max(0, _int(env, "DUBAN_DEFINITIONS_CACHED", 256)),
             **vars(EngineLimits.from_env(env)),
         )
         values.update(overrides)

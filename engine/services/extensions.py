@@ -214,4 +214,3 @@ def _apply(ctx, extension: Extension) -> None:
 
 
 HOOKS = ExtensionHooks()
-process.register_declared_hooks(steps.uses_extension_steps, HOOKS)

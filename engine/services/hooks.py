@@ -38,6 +38,23 @@ class Hooks:
         """The item's deadlines changed (calendar, extension): move what hangs on them."""
 
 
+class HookRegistry:
+    """Which Hooks a definition's instances get: the first whose test its declarations pass (tests of
+    engine/domain/steps.py; no process key or element id is special), else the bare Hooks. Built once,
+    by bootstrap(), and kept on Duban."""
+
+    def __init__(self, declared: list | tuple = (), default: Hooks | None = None):
+        self._declared = list(declared)  # [(applies(elements) -> bool, Hooks)]
+        self._default = default or Hooks()
+
+    def for_definition(self, definition) -> Hooks:
+        if definition is not None:
+            for applies, hooks in self._declared:
+                if applies(definition.elements):
+                    return hooks
+        return self._default
+
+
 def generic_functions(ctx) -> dict:
     """Offered to every expression: working-day arithmetic on the engine's clock. A script may call
     them with anything, so each checks its argument and costs little whatever it is given."""

@@ -17,41 +17,13 @@ from sqlalchemy.orm import Session, joinedload
 from ..access import Actor, tasks_visible
 from ..bootstrap import Duban
 from ..bpmn.runtime import ProcessRun
-from ..domain import steps
 from ..domain.roles import UNIT
 from ..errors import NotFound, ProcessError
 from ..models import Definition, HumanTask, Instance, Item, Timer
 from ..texts import text
-from . import definitions, dossier, main_process, notifications
+from . import definitions, dossier, notifications
 from .history import record
 from .hooks import Hooks, generic_functions
-
-_HOOKS: dict = {}
-_DEFAULT_HOOKS = Hooks()
-# Hooks chosen by what a definition declares (engine/domain/steps.py), first match wins: no process
-# key or element id is special. extensions.py registers the 延期审批 hooks here.
-_DECLARED_HOOKS: list = [(steps.uses_item_steps, main_process.HOOKS)]
-
-
-def register_hooks(key: str, hooks: Hooks) -> None:
-    """Give the processes deployed under `key` their engine-side functions, checks and effects."""
-    _HOOKS[key] = hooks
-
-
-def register_declared_hooks(applies, hooks: Hooks) -> None:
-    """Give every process whose declarations satisfy `applies(elements)` these hooks."""
-    _DECLARED_HOOKS.insert(0, (applies, hooks))
-
-
-def hooks_for(definition) -> Hooks:
-    if definition is None:
-        return _DEFAULT_HOOKS
-    if definition.key in _HOOKS:
-        return _HOOKS[definition.key]
-    for applies, hooks in _DECLARED_HOOKS:
-        if applies(definition.elements):
-            return hooks
-    return _DEFAULT_HOOKS
 
 
 @dataclass
@@ -72,7 +44,7 @@ class ProcessContext:
 
     @property
     def hooks(self) -> Hooks:
-        return hooks_for(self.definition)
+        return self.duban.hooks.for_definition(self.definition)
 
     def functions(self) -> dict:
         """The engine functions a step's scripts may call. They run here, during the step, and
