@@ -21,7 +21,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from engine import services
 from engine.errors import AuthenticationFailed, Forbidden
-from engine.services.auth import SESSION, SessionIdle
+from engine.services import SESSION, SessionIdle
 from engine.texts import text
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}

@@ -8,10 +8,8 @@ from flask import request, send_file
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from engine.domain.roles import ROLES
 from engine.errors import InvalidInput
-from engine.services import accounts, audit, audit_export, org, user_import, users
-from engine.services.export import XLSX
+from engine.services import ROLES, XLSX, accounts, audit, audit_export, org, user_import, users
 from engine.texts import text
 
 from ..auth import current_token

@@ -4,9 +4,8 @@ from __future__ import annotations
 from flask import request
 from flask.views import MethodView
 
-from engine.domain.roles import SYSTEM_ADMINS
 from engine.errors import Forbidden, InvalidInput
-from engine.services import calendar
+from engine.services import SYSTEM_ADMINS, calendar
 from engine.texts import text
 
 from .common import actor, authenticated_blueprint, duban

@@ -5,8 +5,8 @@ from flask import Response, request
 from flask.views import MethodView
 
 from engine import services
-from engine.services.deploy import definition_forms, validate
 from engine.errors import InvalidInput
+from engine.services import definition_forms, validate
 from engine.texts import text
 
 from .common import actor, authenticated_blueprint, duban

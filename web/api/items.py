@@ -7,10 +7,8 @@ from flask import send_file
 from flask.views import MethodView
 
 from engine import services
-from engine.services import dossier, export, ledger
+from engine.services import close_items, dossier, export, ledger, withdraw_item
 from engine.services import items as items_service
-from engine.services.duplicates import close_items
-from engine.services.withdrawal import withdraw_item
 
 from .common import actor, authenticated_blueprint, duban, paged
 from .schemas import (DesigneeRequest, ExtensionRequest, ExtensionSchema, ItemQuery, ItemRequest, ItemSchema,

@@ -8,8 +8,7 @@ from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
 
 from engine.config import Settings
-from engine.domain.items import CATEGORIES, CLASSIFICATIONS, LIGHTS, SOURCES, STATUSES
-from engine.services.ledger import SORT_KEYS
+from engine.services import CATEGORIES, CLASSIFICATIONS, LIGHTS, SORT_KEYS, SOURCES, STATUSES
 from engine.texts import text
 
 LEDGER_SORTS = [prefix + key for key in SORT_KEYS for prefix in ("", "-")]

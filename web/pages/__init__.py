@@ -11,8 +11,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, g
 
 from engine import services
-from engine.clock import CHINA
-from engine.services import dossier
+from engine.services import CHINA, dossier
 
 from ..auth import csrf_token, optional_actor
 from . import (account, admin, assessment, bulletins, dashboard, documents, extensions, instances, items, modeler,

@@ -8,11 +8,9 @@ from datetime import date
 from flask import g, redirect, render_template, request, send_file, url_for
 
 from engine import services
-from engine.clock import CHINA
-from engine.domain.roles import ROLES, SECADMIN, SYSTEM_ADMINS
 from engine.errors import DubanError, InvalidInput
-from engine.services import accounts, audit, audit_export, org, user_import, users
-from engine.services.export import XLSX
+from engine.services import (CHINA, ROLES, SECADMIN, SYSTEM_ADMINS, XLSX, accounts, audit, audit_export, org,
+                             user_import, users)
 from engine.texts import text
 
 from ..auth import current_token

@@ -8,10 +8,8 @@ import io
 
 from flask import redirect, render_template, request, send_file, url_for
 
-from engine.clock import CHINA
-from engine.domain.roles import SYSTEM_ADMINS
 from engine.errors import InvalidInput
-from engine.services import assessment
+from engine.services import CHINA, SYSTEM_ADMINS, assessment
 
 from .common import current_actor, duban
 

@@ -6,10 +6,8 @@ from datetime import datetime
 
 from flask import redirect, render_template, request, send_file, url_for
 
-from engine.clock import CHINA
-from engine.domain.roles import OFFICE
 from engine.errors import Conflict, InvalidInput
-from engine.services import bulletins
+from engine.services import CHINA, OFFICE, bulletins
 
 from .common import current_actor, duban
 

@@ -6,12 +6,11 @@ from urllib.parse import urlparse
 from flask import redirect, render_template, request, url_for
 
 from engine import untrusted
-from engine.domain.items import LIGHTS as LIGHT_NAMES
 from engine.errors import AuthenticationFailed
+from engine.services import LIGHTS  # noqa: F401 - the domain's names, as exports and the API use them; for the pages
 
 from ..auth import SessionExpired, current_actor, duban  # noqa: F401 - re-exported for the page modules
 
-LIGHTS = LIGHT_NAMES  # the domain's names (engine/domain/items.py), as exports and the API use them
 ERROR_TITLES = {400: "请求有误", 403: "无权访问", 404: "未找到", 405: "不支持的操作", 409: "操作冲突",
                 413: "内容过大", 422: "输入有误", 500: "服务器内部错误"}
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from engine.clock import CHINA
-from engine.services import replies, stats
+from engine.services import CHINA, replies, stats
 
 from .common import current_actor, duban
 

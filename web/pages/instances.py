@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask import render_template, request
 
 from engine import services
-from engine.services.deploy import latest_version
-from engine.domain.roles import SYSTEM_ADMINS
+from engine.services import SYSTEM_ADMINS, latest_version
 
 from .common import current_actor, duban
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 
-from engine.domain.items import ENDED_STATUSES
-from engine.domain.roles import ADMIN, OFFICE, SYSTEM_ADMINS
 from engine.errors import DubanError
+from engine.services import ADMIN, ENDED_STATUSES, OFFICE, SYSTEM_ADMINS, may_withdraw_item, withdraw_item
 from engine.services import items as items_service
-from engine.services.withdrawal import may_withdraw_item, withdraw_item
 
 from .common import current_actor, duban
 

@@ -6,17 +6,13 @@ import io
 from flask import redirect, render_template, request, send_file, url_for
 
 from engine import services
-from engine.domain.items import CATEGORIES, CLASSIFICATIONS, LIGHTS, SOURCES, STATUSES
-from engine.domain.roles import ADMIN, OFFICE
 from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.services import (ADMIN, CATEGORIES, CLASSIFICATIONS, LIGHTS, OFFICE, SOURCES, STATUSES, close_items,
+                             dossier, export, print_sheet)
 from engine.services import documents as documents_service
-from engine.services import dossier
 from engine.services import files as files_service
-from engine.services import export
 from engine.services import ledger as ledger_service
-from engine.services.duplicates import close_items
 from engine.texts import text
-from engine.services import print_sheet
 
 from .common import current_actor, duban
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 from flask import render_template, request
 
 from engine import services
-from engine.domain.roles import DESIGNER, LANE_ROLES, ROLES, SYSTEM_ADMINS
 from engine.errors import Forbidden
-from engine.services.deploy import definition_forms
+from engine.services import DESIGNER, LANE_ROLES, ROLES, SYSTEM_ADMINS, definition_forms
 
 from .common import current_actor, duban
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from engine.services import notifications as service
+from engine.services import notifications as notifications_service
 from engine.texts import text
 
 from .common import current_actor, duban
@@ -25,21 +25,21 @@ def notifications():
     kind = request.args.get("kind") or None
     item_id = request.args.get("item", type=int)
     page = max(request.args.get("page", 1, type=int), 1)
-    rows, total = service.list_for(duban(), actor, unread=state == "unread", page=page, per_page=100,
+    rows, total = notifications_service.list_for(duban(), actor, unread=state == "unread", page=page, per_page=100,
                                    kind=kind, item_id=item_id)
     return render_template("notifications.html", notifications=rows, total=total, page=page, states=STATES,
                            filters={"state": state, "kind": kind, "item": item_id},
-                           facets=service.facets(duban(), actor))
+                           facets=notifications_service.facets(duban(), actor))
 
 
 def read_all():
-    service.mark_read(duban(), current_actor())
+    notifications_service.mark_read(duban(), current_actor())
     flash(text("toast.notifications_read"))
     return redirect(url_for("pages.notifications"))
 
 
 def read_one(notification_id):
-    service.mark_read(duban(), current_actor(), notification_id)
+    notifications_service.mark_read(duban(), current_actor(), notification_id)
     flash(text("toast.notification_read"))
     return redirect(url_for("pages.notifications", **_kept_filters()))
 

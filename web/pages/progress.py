@@ -9,9 +9,8 @@ from __future__ import annotations
 from flask import g, redirect, render_template, request, url_for
 
 from engine import services
-from engine.domain.roles import ADMIN, OFFICE, SUPERVISORS, UNIT
 from engine.errors import Forbidden, InvalidInput
-from engine.services import checklists, progress, replies
+from engine.services import ADMIN, OFFICE, SUPERVISORS, UNIT, checklists, progress, replies
 
 from .common import current_actor, duban
 

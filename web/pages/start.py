@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from flask import render_template
 
-from engine.domain.main_process import KEY as REGISTERED_BY_ITEM_PAGE
-from engine.services import starting
+from engine.services import MAIN_PROCESS_KEY, starting
 
 from .common import current_actor, duban
 
@@ -17,13 +16,13 @@ def routes(bp) -> None:
 def start_list():
     actor = current_actor()
     processes = starting.startable(duban(), actor)
-    return render_template("start.html", processes=processes, item_page_key=REGISTERED_BY_ITEM_PAGE)
+    return render_template("start.html", processes=processes, item_page_key=MAIN_PROCESS_KEY)
 
 
 def start_form(key):
     actor = current_actor()
     process = starting.start_form_of(duban(), actor, key)
-    return render_template("start_form.html", process=process, item_page_key=REGISTERED_BY_ITEM_PAGE)
+    return render_template("start_form.html", process=process, item_page_key=MAIN_PROCESS_KEY)
 
 
 def may_start_anything(actor) -> bool:
