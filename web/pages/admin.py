@@ -14,7 +14,7 @@ from engine.services import (CHINA, ROLES, SECADMIN, SYSTEM_ADMINS, XLSX, accoun
 from engine.texts import text
 
 from ..auth import current_token
-from .common import current_actor, duban
+from .common import current_actor, duban, field_errors, page_number
 
 
 def routes(bp) -> None:
@@ -37,7 +37,7 @@ AUDIT_FILTERS = ("actor", "action", "target", "from", "to")
 
 def audit_log():
     actor = current_actor()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     try:
         filters, shown = _audit_filters()
     except InvalidInput as error:  # a reversed date range: the form comes back saying so
@@ -252,6 +252,6 @@ def own_password():
                                           keep_token=current_token())
                 done = True
             except InvalidInput as error:
-                errors = {d.get("field"): d.get("message") for d in error.details} or {None: error.message}
+                errors = field_errors(error)
     required = bool(g.get("password_change_required")) and not done
     return render_template("password.html", errors=errors, done=done, required=required), 422 if errors else 200

@@ -6,13 +6,26 @@ from urllib.parse import urlparse
 from flask import redirect, render_template, request, url_for
 
 from engine import untrusted
-from engine.errors import AuthenticationFailed
+from engine.errors import AuthenticationFailed, InvalidInput
 from engine.services import LIGHTS  # noqa: F401 - the domain's names, as exports and the API use them; for the pages
 
 from ..auth import SessionExpired, current_actor, duban  # noqa: F401 - re-exported for the page modules
 
+MAX_PAGE = 10**6
 ERROR_TITLES = {400: "请求有误", 403: "无权访问", 404: "未找到", 405: "不支持的操作", 409: "操作冲突",
                 413: "内容过大", 422: "输入有误", 500: "服务器内部错误"}
+
+
+def page_number() -> int:
+    """The `page` query argument, from 1 to MAX_PAGE (past the end of any list; it keeps OFFSET a number
+    the database takes)."""
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
+def field_errors(error: InvalidInput) -> dict:
+    """{field: message} of a refused form, shown beside its fields; an error naming no field is the
+    form's own ({None: message}), shown above them."""
+    return {d.get("field"): d.get("message") for d in error.details} or {None: error.message}
 
 
 def safe_next(target: str | None) -> str:

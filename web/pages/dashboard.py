@@ -9,7 +9,7 @@ from flask import render_template, request
 
 from engine.services import CHINA, replies, stats
 
-from .common import current_actor, duban
+from .common import current_actor, duban, page_number
 
 PER_PAGE = 20
 YEARS_SHOWN = 5
@@ -25,7 +25,7 @@ def dashboard():
     years = list(range(this_year, this_year - YEARS_SHOWN, -1))
     year = request.args.get("year", type=int)
     year = year if year in years else None
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     board = stats.dashboard(duban(), actor, year=year, page=page, per_page=PER_PAGE)
     charts = {
         "units": [{k: u[k] for k in ("unit_name", "total", "open", "overdue", "completed")} for u in board["units"]],

@@ -7,7 +7,7 @@ from engine import services
 from engine.errors import InvalidInput
 from engine.services import files
 
-from .common import current_actor, duban
+from .common import current_actor, duban, field_errors
 
 
 def routes(bp) -> None:
@@ -25,7 +25,7 @@ def request_extension(item_id):
     except InvalidInput as error:
         from .items import item_page
 
-        errors = {d.get("field"): d.get("message") for d in error.details}
+        errors = field_errors(error)
         # The files uploaded for it stay chosen (by name) on the form shown again.
         chosen = files.describe_visible(duban(), actor, [v for v in fields["evidence"] if isinstance(v, int)])
         return item_page(item_id, extension_errors=errors, extension_values={**fields, "evidence": chosen}), 422

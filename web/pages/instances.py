@@ -6,7 +6,7 @@ from flask import render_template, request
 from engine import services
 from engine.services import SYSTEM_ADMINS, latest_version
 
-from .common import current_actor, duban
+from .common import current_actor, duban, page_number
 
 STATUSES = {"running": "运行中", "suspended": "已挂起", "error": "故障", "completed": "已完成", "terminated": "已终止"}
 
@@ -21,7 +21,7 @@ def instances():
     status = request.args.get("status") if request.args.get("status") in STATUSES else None
     key = request.args.get("definition_key") or None
     overdue = request.args.get("overdue") == "1"
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     rows, total = services.list_instances(duban(), actor, status, key, overdue, page, 50)
     return render_template("instances.html", instances=rows, total=total, page=page, statuses=STATUSES,
                            filters={"status": status, "definition_key": key, "overdue": overdue})

@@ -14,11 +14,10 @@ from engine.services import files as files_service
 from engine.services import ledger as ledger_service
 from engine.texts import text
 
-from .common import current_actor, duban
+from .common import current_actor, duban, field_errors, page_number
 
 FIELDS = ("title", "content", "source", "category", "classification", "deadline", "designees")
 PER_PAGE = 50
-MAX_PAGE = 10**6
 LIGHT_NAMES = LIGHTS
 # The sort select (phones have no column headers to click).
 SORTS = {"-id": "编号：新→旧", "id": "编号：旧→新", "deadline": "时限：近→远", "-deadline": "时限：远→近",
@@ -38,7 +37,7 @@ def routes(bp) -> None:
 def ledger():
     """台账: every filter in one GET form, sortable headers, pages, and the same query as Excel."""
     actor = current_actor()
-    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = page_number()
     error, rows, total = None, [], 0
     try:
         filters = ledger_service.LedgerFilter.from_args(request.args)
@@ -76,7 +75,7 @@ def new_item():
                 raise InvalidInput(text("duplicate.confirm"), [{"field": None, "message": text("duplicate.confirm")}])
             created = services.register_item(duban(), actor, fields)
         except InvalidInput as error:
-            errors = {d.get("field"): d.get("message") for d in error.details} or {None: error.message}
+            errors = field_errors(error)
         else:
             return redirect(url_for("pages.item", item_id=created["id"], created=1))
     status = 409 if similar else 422 if errors else 200

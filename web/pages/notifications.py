@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from engine.services import notifications as notifications_service
 from engine.texts import text
 
-from .common import current_actor, duban
+from .common import current_actor, duban, page_number
 
 STATES = {"unread": "未读", "all": "全部"}
 FILTERS = ("state", "kind", "item")
@@ -24,7 +24,7 @@ def notifications():
     state = request.args.get("state") if request.args.get("state") in STATES else "all"
     kind = request.args.get("kind") or None
     item_id = request.args.get("item", type=int)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     rows, total = notifications_service.list_for(duban(), actor, unread=state == "unread", page=page, per_page=100,
                                    kind=kind, item_id=item_id)
     return render_template("notifications.html", notifications=rows, total=total, page=page, states=STATES,

@@ -12,10 +12,9 @@ from engine import services
 from engine.errors import Forbidden, InvalidInput
 from engine.services import ADMIN, OFFICE, SUPERVISORS, UNIT, checklists, progress, replies
 
-from .common import current_actor, duban
+from .common import current_actor, duban, field_errors, page_number
 
 PER_PAGE = 100
-MAX_PAGE = 10**6
 
 
 def routes(bp) -> None:
@@ -70,8 +69,7 @@ def _again(item_id: int, form: str, error: InvalidInput, values: dict):
     """The item page again, with the refused form's values and its errors beside the fields."""
     from .items import item_page
 
-    g.section_form = (form, {d.get("field"): d.get("message") for d in error.details} or {None: error.message},
-                      values)
+    g.section_form = (form, field_errors(error), values)
     return item_page(item_id), 422
 
 
@@ -132,7 +130,7 @@ def month_summary():
     month = request.args.get("month") or this_month
     unit = request.args.get("unit") or None
     missing = request.args.get("missing") == "1"
-    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = page_number()
     error, summary = None, None
     try:
         summary = progress.aggregate(duban(), actor, month, unit=unit, missing=missing, page=page, per_page=PER_PAGE)

@@ -11,9 +11,8 @@ from engine import services
 from engine.errors import InvalidInput
 from engine.services import public
 
-from .common import duban
+from .common import duban, page_number
 
-MAX_PAGE = 10**6
 
 
 def routes(bp) -> None:
@@ -21,7 +20,7 @@ def routes(bp) -> None:
 
 
 def board():
-    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = page_number()
     error, rows, total = None, [], 0
     try:
         filters = public.PublicFilter.from_args(request.args)
