@@ -42,10 +42,6 @@ def _part(ctx, unit_id: str) -> ItemUnit:
     raise ProcessError(text("task.unit_not_in_item", unit=unit_id, item=ctx.item.id))
 
 
-def _unit_names(ctx) -> dict:
-    return org.unit_names(ctx.session)
-
-
 class MainProcessHooks(Hooks):
     def functions(self, ctx) -> dict:
         if ctx.item is None:
@@ -66,10 +62,10 @@ class MainProcessHooks(Hooks):
             return _part(ctx, unit).reported_at is not None
 
         def unit_name(unit):
-            return _unit_names(ctx).get(unit, unit)
+            return org.unit_names(ctx.session).get(unit, unit)
 
         def assignment_notice(units, opinion=None):
-            names = _unit_names(ctx)
+            names = org.unit_names(ctx.session)
             return rules.assignment_notice(ctx.item.title, ctx.item.deadline, [names.get(u, u) for u in units],
                                            opinion)
 
@@ -224,7 +220,7 @@ def _refuse(errors: list) -> None:
 def _announce_yellow(ctx, unit, _element_id):
     deadline = deadlines.due_at(_part(ctx, unit))
     notify(ctx, people(ctx.session, UNIT, unit) + people(ctx.session, OFFICE), "yellow",
-           text("notice.yellow", light=LIGHTS["yellow"], unit=_unit_names(ctx).get(unit, unit),
+           text("notice.yellow", light=LIGHTS["yellow"], unit=org.unit_names(ctx.session).get(unit, unit),
                 title=ctx.item.title, deadline=readable(deadline)))
 
 
@@ -232,7 +228,7 @@ def _announce_red(ctx, unit, _element_id):
     if _part(ctx, unit).reported_at is not None:
         return
     notify(ctx, people(ctx.session, UNIT, unit) + people(ctx.session, OFFICE), "red",
-           f"{LIGHTS['red']}：{_unit_names(ctx).get(unit, unit)}承办的“{ctx.item.title}”已到期未报告")
+           f"{LIGHTS['red']}：{org.unit_names(ctx.session).get(unit, unit)}承办的“{ctx.item.title}”已到期未报告")
 
 
 def _announce_assignment_due(ctx, _unit, element_id):

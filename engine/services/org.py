@@ -252,6 +252,12 @@ def unit_names(session) -> dict:
     return dict(session.execute(select(Unit.id, Unit.name)).all())
 
 
+def names(duban) -> dict:
+    """unit_names in a transaction of its own, for a page or an answer that shows units by name."""
+    with duban.db.reading() as session:
+        return unit_names(session)
+
+
 def unit_options(session) -> list[dict]:
     """Active handling units as form options (the `unit_options` values key): a deactivated unit is
     no longer chosen as 承办单位."""

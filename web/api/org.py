@@ -36,6 +36,6 @@ class Me(MethodView):
     def get(self):
         """The caller: username, roles, unit"""
         who = actor()
-        names = {u["id"]: u["name"] for u in services.list_units(duban())}
+        names = services.org.names(duban())
         return {"id": who.id, "username": who.username, "display_name": who.display_name,
                 "roles": sorted(who.roles), "unit": who.unit_id, "unit_name": names.get(who.unit_id)}

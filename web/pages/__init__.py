@@ -81,7 +81,7 @@ def _person(username: str | None) -> str:
 def _unit_name(unit_id: str | None) -> str:
     """A unit by name (财政局), never by its code."""
     if "unit_names" not in g:
-        g.unit_names = {u["id"]: u["name"] for u in services.list_units(duban())}
+        g.unit_names = services.org.names(duban())
     return g.unit_names.get(unit_id) or unit_id or ""
 
 
