@@ -16,7 +16,6 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import undefer
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -96,16 +95,30 @@ def fire_many(duban, instance_ids) -> int:
     On PostgreSQL in one transaction, each instance under its row lock as `fire` takes it. An instance
     another transaction holds (a person completing its task, another worker) is fired afterwards in a
     transaction of its own, waiting for its lock as `fire` does. Any failure undoes the whole batch,
-    and then each instance is fired alone (an incident is recorded for the one that cannot run)."""
+    and then each instance is fired alone: an incident is recorded for one that cannot run, and one
+    that fails otherwise holds up none of the others (its error is raised once they are done)."""
     ids = list(dict.fromkeys(instance_ids))
     if len(ids) == 1 or duban.db.dialect != "postgresql":
-        return sum(fire(duban, instance_id) for instance_id in ids)
+        return _fire_each(duban, ids)
     try:
         fired, busy = _fire_batch(duban, ids)
-    except (ProcessError, StaleDataError, DBAPIError) as error:
+    except Exception as error:  # noqa: BLE001 - nothing of the batch stayed: each one again, alone
         log.info("timers of %s instances fired one by one: %s", len(ids), type(error).__name__)
-        return sum(fire(duban, instance_id) for instance_id in ids)
-    return fired + sum(fire(duban, instance_id) for instance_id in busy)
+        return _fire_each(duban, ids)
+    return fired + _fire_each(duban, busy)
+
+
+def _fire_each(duban, ids: list[int]) -> int:
+    fired, failure = 0, None
+    for instance_id in ids:
+        try:
+            fired += fire(duban, instance_id)
+        except Exception as error:  # noqa: BLE001 - raised below, after the others
+            log.exception("instance %s: timers not fired", instance_id)
+            failure = failure or error
+    if failure is not None:
+        raise failure  # the message is delivered again; what fired meanwhile fires nothing then
+    return fired
 
 
 def _fire_batch(duban, ids: list[int]) -> tuple[int, list[int]]:

@@ -3,6 +3,7 @@ import threading
 import time
 from datetime import datetime
 
+import pytest
 from sqlalchemy import select, text
 
 from engine import services
@@ -164,3 +165,25 @@ def test_an_instance_held_by_another_transaction_is_fired_once_it_is_free(duban_
     firing.join(timeout=20)
     assert result == [3] and fired() == set(due)
     assert timers.fire_many(duban, due) == 0
+
+
+def test_an_instance_failing_unexpectedly_holds_up_none_of_its_batch(duban, org, monkeypatch):
+    items = [through_assignment(duban, org, co_units=()) for _ in range(3)]
+    broken = items[0]["instance_id"]
+    save = timers.process.save
+
+    def failing(ctx, run, *args):
+        if ctx.instance.id == broken:
+            raise RuntimeError("database gone")
+        return save(ctx, run, *args)
+
+    monkeypatch.setattr(timers.process, "save", failing)
+    duban.clock.set(datetime(2026, 10, 14, 18, tzinfo=CHINA))
+    due = timers.dispatch_due(duban)
+    with pytest.raises(RuntimeError):
+        timers.fire_many(duban, due)  # the message is delivered again
+    with duban.db.reading() as session:
+        fired = session.scalars(select(Timer.instance_id).where(Timer.state == "fired")).all()
+    assert sorted(fired) == sorted(i["instance_id"] for i in items if i["instance_id"] != broken)
+    monkeypatch.setattr(timers.process, "save", save)
+    assert timers.fire_many(duban, due) == 1           # the redelivery fires the one left, and only it
