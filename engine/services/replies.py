@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from ..access import Actor, items_visible, visible_item
 from ..clock import CHINA
@@ -27,7 +27,7 @@ from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import Item, SourceReply
 from .. import texts
 from . import audit
-from .stats import period
+from .stats import count_where, period, rate
 
 REPLY_SOURCES = ("mailbox", "npc_suggestion", "cppcc_proposal")
 SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
@@ -214,14 +214,6 @@ def _view(row: SourceReply) -> dict:
 
 # ---- statistics ---------------------------------------------------------------------------------------
 
-def _count(condition):
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
 def source_stats(duban, actor: Actor, year=None, since=None, until=None) -> list[dict]:
     """Per source (省长信箱, 人大建议, 政协提案): items, replies, rates and satisfaction, as defined above."""
     if not actor.has(*SUPERVISORS, UNIT, DISCIPLINE):
@@ -237,10 +229,10 @@ def source_stats(duban, actor: Actor, year=None, since=None, until=None) -> list
         where.append(Item.created_at < end)
     with duban.db.reading() as session:
         rows = {row[0]: row[1:] for row in session.execute(
-            select(Item.source, func.count(Item.id), _count(replied),
-                   _count(or_(replied, Item.deadline < now)),
-                   _count(and_(replied, SourceReply.replied_at <= Item.deadline)),
-                   *[_count(SourceReply.satisfaction == level) for level in SATISFACTION])
+            select(Item.source, func.count(Item.id), count_where(replied),
+                   count_where(or_(replied, Item.deadline < now)),
+                   count_where(and_(replied, SourceReply.replied_at <= Item.deadline)),
+                   *[count_where(SourceReply.satisfaction == level) for level in SATISFACTION])
             .select_from(Item).outerjoin(SourceReply, SourceReply.item_id == Item.id)
             .where(*where).group_by(Item.source)).all()}
     result = []
@@ -249,8 +241,8 @@ def source_stats(duban, actor: Actor, year=None, since=None, until=None) -> list
         rated = satisfied + basic + dissatisfied
         result.append({
             "source": source, "source_name": SOURCES[source], "items": items, "replied": replies,
-            "reply_rate": _rate(replies, items), "due": due, "on_time": on_time, "on_time_rate": _rate(on_time, due),
+            "reply_rate": rate(replies, items), "due": due, "on_time": on_time, "on_time_rate": rate(on_time, due),
             "satisfied": satisfied, "basically_satisfied": basic, "dissatisfied": dissatisfied, "rated": rated,
-            "satisfaction_rate": _rate(satisfied + basic, rated),
+            "satisfaction_rate": rate(satisfied + basic, rated),
         })
     return result

@@ -115,12 +115,14 @@ def _on_time():
     return deadlines.on_time_sql(Part)
 
 
-def _count(condition):
+def count_where(condition):
+    """SQL: how many rows of the query meet `condition` (0 of none)."""
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _rate(on_time: int, finished: int) -> float | None:
-    return round(on_time / finished, 4) if finished else None
+def rate(part: int, whole: int) -> float | None:
+    """part ÷ whole to four places; None when whole is 0 (no rate, rather than 0 %)."""
+    return round(part / whole, 4) if whole else None
 
 
 # ---- the figures ----------------------------------------------------------------------------------
@@ -144,8 +146,8 @@ def _summary(session, actor, span, now, units: list | None = None) -> dict:
         *where, _open_item(), Item.deadline < now, ~exists(select(Part.id).where(Part.item_id == Item.id))))
     if units is None:
         parts = session.execute(select(
-            func.count(Part.id), _count(_overdue(now)), _count(_finished()), _count(_on_time()),
-            _count(Part.urged_at.is_not(None)), _count(Part.escalated_at.is_not(None)),
+            func.count(Part.id), count_where(_overdue(now)), count_where(_finished()), count_where(_on_time()),
+            count_where(Part.urged_at.is_not(None)), count_where(Part.escalated_at.is_not(None)),
         ).select_from(Part).join(Item, Item.id == Part.item_id).where(*where, scope, _assigned())).one()
     else:
         keys = ("total", "overdue", "completed", "on_time", "urges", "escalations")
@@ -161,7 +163,7 @@ def _summary(session, actor, span, now, units: list | None = None) -> dict:
         "overdue": overdue_items,
         "statuses": statuses,
         "parts": total_parts, "overdue_parts": overdue_parts, "finished_parts": finished,
-        "on_time_parts": on_time, "on_time_rate": _rate(on_time, finished),
+        "on_time_parts": on_time, "on_time_rate": rate(on_time, finished),
         "urges": urges, "escalations": escalations, "criticisms": criticisms,
         "as_of": now,
     }
@@ -192,9 +194,9 @@ def _by_unit(session, actor, span, now) -> list[dict]:
     where = [*_items_where(actor, span), _part_scope(actor), _assigned()]
     rows = session.execute(
         select(Part.unit_id, Unit.name, func.count(Part.id),
-               _count(and_(_open_item(), ~_finished())), _count(_overdue(now)), _count(_finished()),
-               _count(_on_time()), _count(Part.urged_at.is_not(None)),
-               _count(Part.escalated_at.is_not(None)))
+               count_where(and_(_open_item(), ~_finished())), count_where(_overdue(now)), count_where(_finished()),
+               count_where(_on_time()), count_where(Part.urged_at.is_not(None)),
+               count_where(Part.escalated_at.is_not(None)))
         .join(Item, Item.id == Part.item_id).join(Unit, Unit.id == Part.unit_id)
         .where(*where).group_by(Part.unit_id, Unit.name, Unit.sort).order_by(Unit.sort, Part.unit_id)
     ).all()
@@ -207,7 +209,7 @@ def _by_unit(session, actor, span, now) -> list[dict]:
         result.append({
             "unit": unit_id, "unit_name": name, "total": int(total), "open": int(open_),
             "overdue": int(overdue), "completed": finished, "on_time": on_time,
-            "on_time_rate": _rate(on_time, finished), "urges": int(urged), "escalations": int(escalated),
+            "on_time_rate": rate(on_time, finished), "urges": int(urged), "escalations": int(escalated),
             "criticisms": criticised.get(unit_id, 0),
         })
     return result
@@ -283,14 +285,14 @@ def _trend(session, actor, now, bounds) -> list[dict]:
     months = list(zip(bounds, bounds[1:]))
     visible = items_visible(actor)
     in_month = lambda column, a, b: and_(column >= a, column < b)  # noqa: E731
-    registered = session.execute(select(*[_count(in_month(Item.created_at, a, b)) for a, b in months])
+    registered = session.execute(select(*[count_where(in_month(Item.created_at, a, b)) for a, b in months])
                                  .where(visible, Item.created_at >= bounds[0], Item.created_at < bounds[-1])).one()
-    closed = session.execute(select(*[_count(in_month(Item.closed_at, a, b)) for a, b in months])
+    closed = session.execute(select(*[count_where(in_month(Item.closed_at, a, b)) for a, b in months])
                              .where(visible, Item.status == "closed", Item.closed_at >= bounds[0],
                                     Item.closed_at < bounds[-1])).one()
     cutoffs = [min(end, now) for _, end in months]
     overdue = session.execute(
-        select(*[_count(_overdue_at(cutoff)) for cutoff in cutoffs])
+        select(*[count_where(_overdue_at(cutoff)) for cutoff in cutoffs])
         .select_from(Part).join(Item, Item.id == Part.item_id)
         .where(visible, _part_scope(actor), Part.deadline < now,
                or_(Item.closed_at.is_(None), Item.closed_at >= bounds[0]),
