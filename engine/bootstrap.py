@@ -66,7 +66,8 @@ def process_hooks() -> HookRegistry:
 def limits(settings: Settings) -> Limits:
     """The budgets of one engine step, from the settings."""
     return Limits(cpu_s=settings.step_cpu_s, memory_mb=settings.step_memory_mb, wall_s=settings.step_wall_s,
-                  processes=settings.step_processes, max_value_bytes=settings.max_value_bytes,
+                  processes=settings.step_processes, live_workflows=settings.live_workflows,
+                  max_value_bytes=settings.max_value_bytes,
                   max_data_bytes=settings.max_data_bytes, max_state_bytes=settings.max_state_bytes,
                   engine=settings.limits)
 

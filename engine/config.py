@@ -96,6 +96,9 @@ class Settings:
     step_memory_mb: int = 256
     step_wall_s: float = 15.0
     step_processes: int = 2
+    # Workflows each step process keeps in memory after their step (by instance, the least recently
+    # used dropped first): the next step on one skips reading its state; past the bound it is read again.
+    live_workflows: int = 512
     # Largest single variable, all variables, and whole saved state an instance may have after a step.
     max_value_bytes: int = 256 * 1024
     max_data_bytes: int = 1024 * 1024
@@ -165,6 +168,7 @@ class Settings:
             step_memory_mb=_int(env, "DUBAN_STEP_MEMORY_MB", 256),
             step_wall_s=_float(env, "DUBAN_STEP_WALL_S", 15.0),
             step_processes=_int(env, "DUBAN_STEP_PROCESSES", 2),
+            live_workflows=max(0, _int(env, "DUBAN_LIVE_WORKFLOWS", 512)),
             max_value_bytes=_int(env, "DUBAN_MAX_VALUE_BYTES", 256 * 1024),
             max_data_bytes=_int(env, "DUBAN_MAX_DATA_BYTES", 1024 * 1024),
             max_state_bytes=_int(env, "DUBAN_MAX_STATE_BYTES", 16 * 1024 * 1024),

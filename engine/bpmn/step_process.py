@@ -46,6 +46,8 @@ class Limits:
     max_data_bytes: int = 1024 * 1024
     max_state_bytes: int = 16 * 1024 * 1024
     processes: int = 2
+    # Live workflows a step process keeps (Runtime's cache of committed workflows, by instance).
+    live_workflows: int = 512
     # The installation's engine limits (timer cycles, multi-instance), in force inside every step.
     engine: EngineLimits = field(default_factory=EngineLimits)
 
@@ -163,7 +165,7 @@ def child_main(conn, element: ElementSlot, limits: Limits) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which then closes us
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     parent = _Parent(conn, limits.max_calls)
-    runtime = Runtime(_StepClock())
+    runtime = Runtime(_StepClock(), live_size=limits.live_workflows)
     runtime.watch = element.write
     tentative: OrderedDict = OrderedDict()
     tokens = itertools.count(1)
