@@ -47,6 +47,27 @@ START = datetime(2026, 9, 28, 9, 0)
 security.configure(time_cost=1, memory_cost=1024, parallelism=1)
 
 
+# The fixtures through which a test reaches each service; `pytest -m "not postgres"` and the like select by them.
+SERVICE_FIXTURES = {"postgres": {"postgres_database"}, "redis": {"redis_url"}, "browser": {"chromium"}}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test with the services it needs (the markers declared in setup.cfg): by the fixtures
+    it uses, the PostgreSQL run of a `database_url` test, and tests/browser/ for the browser. A test
+    that reaches a service otherwise (scratch_postgres) carries its marker itself."""
+    browser_dir = Path(__file__).parent / "browser"
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        needs = {marker for marker, fixtures in SERVICE_FIXTURES.items() if names & fixtures}
+        if callspec is not None and callspec.params.get("database_url") == "postgres":
+            needs.add("postgres")
+        if browser_dir in item.path.parents:
+            needs.add("browser")
+        for marker in sorted(needs - {m.name for m in item.iter_markers()}):
+            item.add_marker(marker)
+
+
 def require_service(name: str, url: str | None, check) -> str:
     if not url:
         pytest.fail(f"{name} is required: set DUBAN_TEST_{name.upper()}_URL (make test sets it)")

@@ -1,5 +1,6 @@
 """The Alembic migrations build exactly the schema the models describe, on both databases, and
 go down and up again cleanly."""
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -119,6 +120,7 @@ def test_definitions_deployed_before_declarations_get_them_sqlite(tmp_path):
     _assert_declared_as_deployed_today(_migrate_old_definitions(f"sqlite:///{tmp_path}/old.db"))
 
 
+@pytest.mark.postgres  # scratch_postgres: a database of its own
 def test_definitions_deployed_before_declarations_get_them_postgres():
     from tests.conftest import scratch_postgres
 

@@ -101,6 +101,7 @@ def test_nodes_upgrading_together_each_load_the_official_schedule_once(postgres_
     assert _rows(postgres_database) == official
 
 
+@pytest.mark.postgres  # scratch_postgres: a database of its own
 def test_machines_upgrading_an_empty_database_together_all_succeed(tmp_path):
     """`duban db upgrade` run on every host at once (configuration management): one migrates, the
     others wait for it and find nothing left to do."""

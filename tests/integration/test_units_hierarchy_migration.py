@@ -53,6 +53,7 @@ def test_units_hierarchy_migration_sqlite(tmp_path):
     _check_round_trip(f"sqlite:///{tmp_path}/units.db")
 
 
+@pytest.mark.postgres  # scratch_postgres: a database of its own
 def test_units_hierarchy_migration_postgres():
     from tests.conftest import scratch_postgres
 
