@@ -21,9 +21,10 @@ from pathlib import Path
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+
+from engine.official_docx import a4, red_rule
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bpmn" / "templates"
@@ -31,12 +32,6 @@ RED = RGBColor(0xE0, 0x00, 0x00)
 # Fonts every Chinese Windows and WPS install has; a reader without them gets its own fallback.
 HEADING_FONT, BODY_FONT, LABEL_FONT = "宋体", "仿宋", "黑体"
 SIZE_RED_HEAD, SIZE_TITLE, SIZE_BODY = Pt(30), Pt(22), Pt(16)  # 小初, 二号, 三号
-# The children of w:pPr that follow w:pBdr in the schema (ECMA-376 CT_PPrBase), in order.
-_AFTER_PBDR = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
-               "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
-               "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
-               "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
-               "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 
 # (file, title, rows of the facts table as (label, placeholder text), closing sentence)
 DOCUMENTS = [
@@ -82,21 +77,13 @@ def _paragraph(container, text: str, font: str, size, *, bold=False, color=None,
 
 def _red_rule(paragraph) -> None:
     """The red line under the document number (a bottom border of its paragraph)."""
-    borders = OxmlElement("w:pBdr")
-    bottom = OxmlElement("w:bottom")
-    for key, value in (("w:val", "single"), ("w:sz", "18"), ("w:space", "6"), ("w:color", "E00000")):
-        bottom.set(qn(key), value)
-    borders.append(bottom)
-    # Word refuses a w:pPr whose children are out of schema order: w:pBdr goes before these.
-    paragraph._p.get_or_add_pPr().insert_element_before(borders, *_AFTER_PBDR)
+    red_rule(paragraph, "E00000", space=6)
 
 
 def build(title: str, rows: list[tuple[str, str]], closing: str) -> Document:
     document = Document()
     section = document.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
-    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
+    a4(section)
     normal = document.styles["Normal"]
     normal.font.name, normal.font.size = BODY_FONT, SIZE_BODY
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)

@@ -13,21 +13,14 @@ from datetime import datetime
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Pt, RGBColor
 
 from ..clock import CHINA
+from ..official_docx import TEXT_WIDTH, a4, red_rule
 
 RED = RGBColor(0xC0, 0x00, 0x00)
 BODY_FONT, TITLE_FONT, HEADING_FONT = "仿宋", "宋体", "黑体"
-TEXT_WIDTH = Cm(15.6)  # A4 less the 2.8 cm and 2.6 cm side margins
-# Elements a w:pPr may hold after w:pBdr, in schema order: the border goes before the first present.
-_AFTER_PBDR = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
-               "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid",
-               "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
-               "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
-               "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 CHINESE_NUMBERS = "一二三四五六七八九十"
 # Characters XML 1.0 cannot hold (python-docx refuses them); a title may carry one, the document never.
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -59,10 +52,7 @@ def render(*, title: str, number: str, issuer: str, issued_at: datetime, period,
 
 def _document(title: str, issuer: str, issued_at: datetime):
     doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
-    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
+    a4(doc.sections[0])
     normal = doc.styles["Normal"]
     normal.font.name, normal.font.size = "Times New Roman", Pt(14)
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
@@ -79,13 +69,7 @@ def _red_header(doc, number: str, issuer: str, issued_at: datetime) -> None:
     _paragraph(doc, number, size=16, align=WD_ALIGN_PARAGRAPH.CENTER, after=6)
     line = _paragraph(doc, f"{issuer}\t{_date(issued_at)}", size=14, after=0)
     line.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT)
-    rule = _paragraph(doc, "", size=6, after=12)
-    border = OxmlElement("w:pBdr")
-    bottom = OxmlElement("w:bottom")
-    for key, value in (("val", "single"), ("sz", "18"), ("space", "1"), ("color", "C00000")):
-        bottom.set(qn(f"w:{key}"), value)
-    border.append(bottom)
-    rule._p.get_or_add_pPr().insert_element_before(border, *_AFTER_PBDR)
+    red_rule(_paragraph(doc, "", size=6, after=12), "C00000", space=1)
 
 
 def _paragraph(doc, text: str, *, size: float = 14, bold: bool = False, color=None, font: str | None = None,
