@@ -58,6 +58,7 @@ from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import AssessmentRule, Criticism, Item, ItemUnit, Praise, Unit, User
 from ..texts import text
 from . import audit, org
+from .files import XLSX
 
 # code, name, default points
 DEFAULT_RULES = (
@@ -342,7 +343,6 @@ def points_text(value: Decimal) -> str:
 
 # ---- Excel ---------------------------------------------------------------------------------------------
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _WIDTHS = {"totals": [6, 16, 10, 10, 10, 10, 12, 8], "lines": [12, 9, 40, 12, 17, 7, 50]}
 
 

@@ -22,8 +22,8 @@ from ..errors import InvalidInput
 from ..models import Item
 from ..texts import text
 from . import audit, ledger, org, views
+from .files import XLSX
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_ROWS = 50_000
 LIGHT_NAMES = LIGHTS  # the domain's names, as the pages show them
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
