@@ -71,6 +71,17 @@ def test_the_rule_refuses_what_it_should():
     assert _refusal("web/__init__.py", "engine.bootstrap", "bootstrap", None) is None
 
 
+def test_api_modules_share_schemas_only_through_schemas_py():
+    """A resource's own schemas may live beside it; what two modules use lives in web/api/schemas.py."""
+    shared = {"schemas", "common", "input_guard"}
+    crossing = []
+    for path in sorted((ROOT / "web" / "api").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module and node.module not in shared:
+                crossing.append(f"{path.name}:{node.lineno}: from .{node.module} import ...")
+    assert not crossing, "\n".join(crossing)
+
+
 def test_every_exported_name_exists():
     missing = [name for name in engine.services.__all__ if not hasattr(engine.services, name)]
     assert not missing

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from engine.services import replies
 
 from .common import actor, authenticated_blueprint, duban
-from .stats import PeriodQuery
+from .schemas import PeriodQuery
 
 blp = authenticated_blueprint("replies", __name__, "答复与满意度: 省长信箱, 人大建议, 政协提案")
 

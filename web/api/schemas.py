@@ -1,11 +1,20 @@
-"""Request and response schemas of the HTTP API (they are also its OpenAPI documentation)."""
+"""Request and response schemas of the HTTP API (they are also its OpenAPI documentation).
+
+Where a schema lives: here when more than one module uses it (ErrorSchema, UnitSchema, PeriodQuery, the
+Submission field); here too the schemas of the API's first resources (auth, org, definitions, instances,
+tasks, items, messages, files, notifications, calendar, modeler, starting), which nest one another (a task
+its basis and history, an instance its tasks). A schema that only its own resource uses may live beside it,
+in that resource's module, as those of every resource added since do (admin, assessment, bulletins,
+documents, progress, public, replies, stats). No resource module imports from another:
+tests/unit/test_engine_surface.py holds the API to this.
+"""
 from __future__ import annotations
 
 import json
 from datetime import date
 
 from flask import current_app
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from engine.config import Settings
 from engine.services import CATEGORIES, CLASSIFICATIONS, LIGHTS, SORT_KEYS, SOURCES, STATUSES
@@ -588,3 +597,18 @@ class StoredFileSchema(Schema):
     uploaded_by = fields.String()
     uploaded_by_name = fields.String()
     uploaded_at = fields.DateTime()
+
+
+# The period of the statistics (统计, 答复): a year, or a range of days.
+class PeriodQuery(Schema):
+    year = fields.Integer(validate=validate.Range(min=2000, max=2100),
+                          metadata={"description": "items registered (立项) in this year (Beijing time)"})
+    since = fields.Date(metadata={"description": "items registered on or after this date"})
+    until = fields.Date(metadata={"description": "items registered on or before this date"})
+
+    @validates_schema
+    def _one_kind(self, data, **_):
+        if "year" in data and ("since" in data or "until" in data):
+            raise ValidationError(text("stats.year_or_range"), "year")
+        if "since" in data and "until" in data and data["since"] > data["until"]:
+            raise ValidationError(text("stats.since_after_until"), "since")

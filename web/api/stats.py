@@ -6,30 +6,16 @@ which figures is decided there on top of access.items_visible.
 from __future__ import annotations
 
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate, validates_schema, ValidationError
+from marshmallow import Schema, fields, validate
 
 from engine.services import stats
-from engine.texts import text
 
 from .common import actor, authenticated_blueprint, duban, paged
+from .schemas import PeriodQuery
 
 blp = authenticated_blueprint("stats", __name__, "Statistics (统计): the supervisors' dashboard", "/stats")
 
 RATE = "按期办结率: parts whose accepted report came on or before their deadline ÷ parts accepted; null if none"
-
-
-class PeriodQuery(Schema):
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100),
-                          metadata={"description": "items registered (立项) in this year (Beijing time)"})
-    since = fields.Date(metadata={"description": "items registered on or after this date"})
-    until = fields.Date(metadata={"description": "items registered on or before this date"})
-
-    @validates_schema
-    def _one_kind(self, data, **_):
-        if "year" in data and ("since" in data or "until" in data):
-            raise ValidationError(text("stats.year_or_range"), "year")
-        if "since" in data and "until" in data and data["since"] > data["until"]:
-            raise ValidationError(text("stats.since_after_until"), "since")
 
 
 class OverdueQuery(PeriodQuery):
