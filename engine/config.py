@@ -109,11 +109,11 @@ class Settings:
     # Reverse proxies in front of the web processes: X-Forwarded-For/-Proto are believed from this many
     # hops and no more (0: not at all, the peer's address is the client's).
     trusted_proxies: int = 0
+    # Deployed definitions each process keeps parsed in memory (the least recently used dropped first).
+    definitions_cached: int = 256
     # SQLAlchemy's pool per process (PostgreSQL): connections kept open, and the extra ones opened
     # under load. See README "Connections" for the sum against max_connections.
     db_pool_size: int = 5
-    # Deployed definitions each process keeps parsed in memory (the least recently used dropped first).
-    definitions_cached: int = 256
     db_max_overflow: int = 5
     # Logging of every process: level (debug also shows SpiffWorkflow's own lines), and "text" or "json".
     log_level: str = "info"
@@ -173,11 +173,11 @@ class Settings:
             max_data_bytes=_int(env, "DUBAN_MAX_DATA_BYTES", 1024 * 1024),
             max_state_bytes=_int(env, "DUBAN_MAX_STATE_BYTES", 16 * 1024 * 1024),
             trusted_proxies=_int(env, "DUBAN_TRUSTED_PROXIES", 0),
+            definitions_cached=max(0, _int(env, "DUBAN_DEFINITIONS_CACHED", 256)),
             db_pool_size=_int(env, "DUBAN_DB_POOL_SIZE", 5),
             db_max_overflow=_int(env, "DUBAN_DB_MAX_OVERFLOW", 5),
             log_level=_choice(env, "DUBAN_LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
             log_format=_choice(env, "DUBAN_LOG_FORMAT", "text", ("text", "json")),
-            definitions_cached=max(0, _int(env, "DUBAN_DEFINITIONS_CACHED", 256)),
             **vars(EngineLimits.from_env(env)),
         )
         values.update(overrides)
