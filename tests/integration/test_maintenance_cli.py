@@ -1,5 +1,5 @@
 """`duban calendar import`, `duban recalculate` and `duban audit prune`, run on the server as an operator
-would (a process of their own, on SQLite and PostgreSQL)."""
+would (a process of their own, on SQLite and PostgreSQL); `duban deploy` asked to deploy nothing."""
 from __future__ import annotations
 
 import os
@@ -7,7 +7,10 @@ import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
 
+from click.testing import CliRunner
 from sqlalchemy import select
+
+from duban import cli
 
 from engine import services
 from engine.clock import CHINA
@@ -99,3 +102,8 @@ def test_audit_prune_keeps_six_months_and_the_chain_intact(duban):
 
     verified = duban_command(duban, "audit", "verify")
     assert verified.returncode == 0 and verified.stdout.startswith("intact"), verified.stderr
+
+
+def test_deploy_without_files_asks_for_them_or_the_bundled_processes():
+    result = CliRunner().invoke(cli.main, ["deploy"])
+    assert result.exit_code == 2 and "give --bundled" in result.output
