@@ -53,7 +53,7 @@ def wheel(tmp_path_factory) -> Path:
                     ignore=lambda folder, names: [n for n in names if n in SKIPPED or n.endswith(".egg-info")])
     sdist, output = _build("build_sdist('../sdist')", source)
     with tarfile.open(work / "sdist" / sdist) as archive:
-        archive.extractall(work / "unpacked", filter="data")
+        archive.extractall(work / "unpacked", **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
     built, more = _build("build_wheel('../../wheel')", work / "unpacked" / sdist.removesuffix(".tar.gz"))
     warnings = [line.strip() for line in (output + more).splitlines() if any(phrase in line for phrase in IGNORED)]
     assert not warnings, "\n".join(warnings)
