@@ -9,7 +9,7 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import texts
@@ -76,6 +76,9 @@ class Database:
         self._step_sessions = sessionmaker(
             self.engine.execution_options(duban_deferred=True), expire_on_commit=False
         )
+        self._lookups = self.engine.execution_options(
+            **({"duban_readonly": True} if self.engine.dialect.name == "sqlite" else {"isolation_level": "AUTOCOMMIT"})
+        )
 
     @property
     def writers(self) -> tuple:
@@ -125,6 +128,14 @@ class Database:
         finally:
             session.rollback()
             session.close()
+
+    @contextmanager
+    def lookup(self) -> Iterator[Connection]:
+        """A connection for one read statement (who holds a token, on every request). On PostgreSQL
+        it runs outside a transaction (autocommit), saving the BEGIN and ROLLBACK round trips a
+        `reading()` session costs; on SQLite it is a deferred read like `reading()`."""
+        with self._lookups.connect() as connection:
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from ..access import Actor
 from ..errors import AuthenticationFailed
-from ..models import ApiToken, User
+from ..models import ApiToken, User, UserRole
 from ..security import new_token, token_digest, verify_nothing, verify_password
 from ..texts import text
 from . import audit
@@ -120,19 +120,32 @@ def actor_for_token(duban, token: str) -> Actor:
     return caller_for_token(duban, token).actor
 
 
+_CALLER = (select(ApiToken.id, ApiToken.kind, ApiToken.expires_at, ApiToken.created_at, ApiToken.last_seen_at,
+                  ApiToken.user_id, User.username, User.display_name, User.unit_id, User.active,
+                  User.password_change_required, UserRole.role)
+           .select_from(ApiToken)
+           .outerjoin(User, User.id == ApiToken.user_id)
+           .outerjoin(UserRole, UserRole.user_id == User.id)
+           .where(ApiToken.token_hash == bindparam("digest")))  # built once: not a new statement per request
+
+
 def caller_for_token(duban, token: str) -> Caller:
     """Who holds this token; AuthenticationFailed when it is unknown, expired, or a session's token
     unused for longer than DUBAN_SESSION_IDLE_MINUTES (however it is presented: cookie or header)."""
     now = duban.clock.now()
-    with duban.db.reading() as session:
-        row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_digest(token))).one_or_none()
-        if row is None or row.expires_at <= now:
-            raise AuthenticationFailed(text("auth.token_invalid"))
-        user = session.get(User, row.user_id)
-        if user is None or not user.active:
-            raise AuthenticationFailed(text("auth.disabled"))
-        caller = Caller(actor_of(user), user.password_change_required)
-        token_id, kind, last_seen = row.id, row.kind, row.last_seen_at or row.created_at
+    # Asked on every request: one statement (token, person and roles, a row per role) outside a
+    # transaction, not three ORM queries in one.
+    with duban.db.lookup() as connection:
+        rows = connection.execute(_CALLER, {"digest": token_digest(token)}).all()
+    if not rows or rows[0].expires_at <= now:
+        raise AuthenticationFailed(text("auth.token_invalid"))
+    row = rows[0]
+    if row.username is None or not row.active:
+        raise AuthenticationFailed(text("auth.disabled"))
+    actor = Actor(id=row.user_id, username=row.username, roles=frozenset(r.role for r in rows if r.role is not None),
+                  unit_id=row.unit_id, display_name=row.display_name)
+    caller = Caller(actor, bool(row.password_change_required))
+    token_id, kind, last_seen = row.id, row.kind, row.last_seen_at or row.created_at
     if kind == SESSION:
         _keep_session(duban, token_id, last_seen, now, caller.actor.username)
     return caller
