@@ -1,6 +1,5 @@
 """Notifications for the people concerned, the 通报批评 record, and e-mail through a real SMTP server."""
 import socket
-import time
 from datetime import datetime
 
 import pytest
@@ -12,6 +11,7 @@ from engine.clock import CHINA
 from engine.models import Criticism
 from engine.services import notifications, timers
 from tests.integration.flow import RECEIVE, complete, open_task, through_assignment, unit_done
+from tests.support.waiting import wait_for
 
 
 def kinds(duban, actor, unread=False):
@@ -99,9 +99,7 @@ def test_mail_goes_out_once_through_smtp(duban_sqlite, org_sqlite, smtp_server, 
     for notification_id in pending:
         assert notifications.send_mail(duban, notification_id)
         assert not notifications.send_mail(duban, notification_id)  # a second delivery sends nothing
-    deadline = time.monotonic() + 5
-    while len(inbox.messages) < len(pending) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: len(inbox.messages) >= len(pending), timeout=5, interval=0.05, what="the mails in the inbox")
     assert len(inbox.messages) == len(pending)
     recipients = {r for rcpts, _ in inbox.messages for r in rcpts}
     assert "unit_a@duban.local" in recipients
@@ -145,9 +143,7 @@ def test_no_mail_about_a_secret_item_once_the_designation_is_gone(duban, org, sm
     designate(duban, org["office"], item["id"], "leader", remove=True)
     sent = [n for n in notifications.dispatch_mail(duban) if notifications.send_mail(duban, n)]
     assert waiting not in sent
-    deadline = time.monotonic() + 5
-    while len(inbox.messages) < len(sent) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: len(inbox.messages) >= len(sent), timeout=5, interval=0.05, what="the mails in the inbox")
     assert address not in {r for rcpts, _ in inbox.messages for r in rcpts}
     with duban.db.reading() as session:
         assert session.get(Notification, waiting).mail_state == "none"
