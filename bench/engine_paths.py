@@ -142,7 +142,7 @@ def _call(base, method, path, body=None, token=None):
 
 def extra_measures() -> dict:
     """Measures beyond the happy path, {name: (value, unit)}: timer firing (PostgreSQL and Redis), the
-    ledger and inbox p95 at 100,000 items (PostgreSQL)."""
+    ledger, inbox and dashboard p95 and 通报 generation at 100,000 items (PostgreSQL)."""
     import os
 
     from workers.broker import ping
@@ -155,7 +155,7 @@ def extra_measures() -> dict:
         print("timers not measured: PostgreSQL and Redis are needed")
     else:
         results.update(timers.measures(postgres, redis_url))
-    # The ledger and the inbox at 100,000 items (PostgreSQL only).
+    # The ledger, the inbox, the dashboard and 通报 at 100,000 items (PostgreSQL only).
     if postgres and reachable(postgres):
         results.update(ledger.measures(postgres))
     else:

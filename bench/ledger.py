@@ -1,13 +1,18 @@
-"""The ledger (台账) and the inbox at 100,000 items on PostgreSQL: p95 latency of the service calls.
+"""The ledger (台账), the inbox, the dashboard and 通报 at 100,000 items on PostgreSQL: latency of the
+service calls.
 
 The data is written by bulk SQL (generate_series), not through the workflow, with a fixed seed:
 100,000 items (DUBAN_BENCH_ITEMS) over three years across 8 handling units, 55 % closed and 30 % in
 progress, lead and co-units with deadlines around "now" (so all three lights occur), reported and
 accepted parts, urge limits and escalations, completed task history and the open tasks each status
-implies. Then ~200 ledger queries (first pages with filters, light=red and yellow, text search,
-sorted by deadline, one unit, as the office and as units) and ~100 inbox queries (`list_tasks` for
-the office, a leader and units) run through the service functions, and the 95th percentiles are
-reported in milliseconds.
+implies, 通报批评 of the escalated parts, 领导表扬 of some accepted ones, replies to the 信箱/建议/提案
+items, and the office designated on some secret items. Then ~200 ledger queries (first pages with
+filters, light=red and yellow, text search, sorted by deadline, one unit, as the office and as units)
+and ~100 inbox queries (`list_tasks` for the office, a leader and units) run through the service
+functions, and the 95th percentiles are reported in milliseconds; then the dashboard (the service
+calls of /dashboard: stats.dashboard and replies.source_stats, for the office over all years and one
+year and a later page of the overdue list, a leader, a unit and 纪委; p95), and 通报 (preview and
+issue, .docx included, of a past month, this month and a quarter; medians).
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ from engine.clock import FixedClock
 from engine.config import Settings
 from engine.migrate import upgrade
 from engine.models import Definition, Unit, User
+from engine.services import bulletins, replies, stats
 from engine.services import calendar as calendar_service
 from engine.services.auth import actor_of
 
@@ -144,8 +150,32 @@ _TASK_SELECTS = [
 ]
 
 
+# 通报批评 of every escalated part, 领导表扬 of a tenth of the accepted lead parts, replies (and
+# satisfaction) to three quarters of the 信箱/建议/提案 items, the office designated on a third of the
+# secret items.
+_EXTRAS = [
+    "INSERT INTO criticisms (item_id, unit_id, reason, note, created_at) "
+    "SELECT item_id, unit_id, 'escalated', '', escalated_at FROM item_units WHERE escalated_at IS NOT NULL",
+    "INSERT INTO praises (item_id, unit_id, by, note, at) "
+    "SELECT item_id, unit_id, 'leader', '按期高质量完成', accepted_at + interval '1 day' FROM item_units "
+    "WHERE role = 'lead' AND accepted_at IS NOT NULL AND item_id % 10 = 0 AND accepted_at + interval '1 day' < :now",
+    "INSERT INTO source_replies (item_id, requester_name, requester_contact, reply_text, replied_at, replied_by, "
+    "satisfaction, satisfaction_on, satisfaction_by, satisfaction_note, updated_at, history) "
+    "SELECT id, '来信人' || id % 100, '', CASE WHEN id % 4 <> 0 THEN '已答复' END, "
+    "CASE WHEN id % 4 <> 0 THEN created_at + make_interval(days => id % 30) END, "
+    "CASE WHEN id % 4 <> 0 THEN 'office' END, "
+    "CASE WHEN id % 4 <> 0 THEN (ARRAY['satisfied', 'basically_satisfied', 'dissatisfied'])[1 + id % 3] END, "
+    "NULL, NULL, '', created_at, '[]' FROM items "
+    "WHERE source IN ('mailbox', 'npc_suggestion', 'cppcc_proposal') AND created_at + interval '30 days' < :now",
+    "INSERT INTO item_designees (item_id, user_id, added_by, added_at) "
+    "SELECT i.id, u.id, 'office', i.created_at FROM items i JOIN users u ON u.username = 'office' "
+    "WHERE i.classification = 'secret' AND i.id % 3 = 0",
+]
+
+
 def measures(postgres_url: str) -> dict:
-    """{"ledger_p95_100k": (ms, "ms"), "inbox_p95_100k": (ms, "ms")} on a fresh database."""
+    """{"ledger_p95_100k": (ms, "ms"), "inbox_p95_100k": ..., "dashboard_p95_100k": ...,
+    "bulletin_preview_100k": ..., "bulletin_issue_100k": ...} on a fresh database."""
     with _database(postgres_url) as url, tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
         duban = _prepare(url, Path(folder))
@@ -154,9 +184,17 @@ def measures(postgres_url: str) -> dict:
             actors = _actors(duban)
             ledger = _p95([lambda q=q: services.list_items(duban, actors[q[0]], **q[1]) for q in _ledger_queries()])
             inbox = _p95([lambda q=q: services.list_tasks(duban, actors[q[0]], **q[1]) for q in _inbox_queries()])
+            dashboard = _p95([lambda q=q: _dashboard(duban, actors[q[0]], **q[1]) for q in _dashboard_queries()],
+                             warm_up=6)
+            office = actors["office"]
+            preview = _median([lambda p=p: bulletins.preview(duban, office, p) for p in _BULLETIN_PERIODS * 3])
+            issue = _median([lambda p=p: bulletins.generate(duban, office, p, confirm_reissue=True)
+                             for p in _BULLETIN_PERIODS * 3])
         finally:
             duban.db.dispose()
-    return {"ledger_p95_100k": (ledger, "ms"), "inbox_p95_100k": (inbox, "ms")}
+    return {"ledger_p95_100k": (ledger, "ms"), "inbox_p95_100k": (inbox, "ms"),
+            "dashboard_p95_100k": (dashboard, "ms"), "bulletin_preview_100k": (preview, "ms"),
+            "bulletin_issue_100k": (issue, "ms")}
 
 
 @contextmanager
@@ -197,6 +235,8 @@ def _prepare(url: str, folder: Path):
             run(sql, now=now)
         for select_sql in _TASK_SELECTS:
             run(_TASKS.format(select=select_sql))
+        for sql in _EXTRAS:
+            run(sql, now=now)
         for table in ("instances", "items", "item_units"):
             run(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     with duban.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -243,20 +283,45 @@ def _inbox_queries() -> list[tuple[str, dict]]:
     return [shapes[i % len(shapes)] for i in range(100)]
 
 
-def _p95(calls) -> float:
-    """Milliseconds under which 95 % of the calls finished (after one warm-up pass over them)."""
-    for call in calls[:25]:
+def _dashboard(duban, actor, year=None, page=1) -> None:
+    """What /dashboard asks of the services (web/pages/dashboard.py)."""
+    stats.dashboard(duban, actor, year=year, page=page, per_page=20)
+    replies.source_stats(duban, actor, year=year)
+
+
+def _dashboard_queries() -> list[tuple[str, dict]]:
+    shapes = [("office", {}), ("office", {"year": NOW.year}), ("office", {"page": 5}), ("leader", {}),
+              ("unit_a", {}), ("discipline", {})]
+    return shapes * 5
+
+
+# A month past, this month (as of now) and a quarter.
+_BULLETIN_PERIODS = [f"{NOW.year}-{NOW.month - 1:02d}", f"{NOW.year}-{NOW.month:02d}", f"{NOW.year}-Q3"]
+
+
+def _timings(calls, warm_up: int) -> list[float]:
+    for call in calls[:warm_up]:
         call()
     timings = []
     for call in calls:
         started = time.perf_counter()
         call()
         timings.append((time.perf_counter() - started) * 1000)
-    return statistics.quantiles(timings, n=20)[-1]
+    return timings
+
+
+def _p95(calls, warm_up: int = 25) -> float:
+    """Milliseconds under which 95 % of the calls finished (after a warm-up pass over the first ones)."""
+    return statistics.quantiles(_timings(calls, warm_up), n=20)[-1]
+
+
+def _median(calls) -> float:
+    """The median in milliseconds (after one warm-up call)."""
+    return statistics.median(_timings(calls, 1))
 
 
 def main() -> None:
-    """`python -m bench.ledger`: these two measures alone."""
+    """`python -m bench.ledger`: these measures alone."""
     url = os.environ.get("DUBAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     for name, (value, unit) in measures(url).items():
         print(f"{name:<28}{value:>12.2f}  {unit}")
