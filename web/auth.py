@@ -44,6 +44,12 @@ class PasswordChangeRequired(Forbidden):
 class SessionCookies(SecureCookieSessionInterface):
     """Flask's signed session cookie, `Secure` over HTTPS (or always, with DUBAN_SECURE_COOKIES)."""
 
+    def open_session(self, app, request):
+        # An API client sends no cookie: an empty session at once, without building the signer.
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
     def get_cookie_secure(self, app) -> bool:
         return bool(super().get_cookie_secure(app) or app.extensions["duban"].settings.secure_cookies
                     or request.is_secure)
