@@ -183,6 +183,10 @@ class HumanTask(Base):
         Index("ix_tasks_assignee_state", "assignee", "state"),
         # The inbox's first page: open tasks in due order, read in index order instead of sorted.
         Index("ix_tasks_state_due", "state", "due_at"),
+        # Open tasks nobody has claimed, by role and unit: the inbox's candidates (0017).
+        Index("ix_tasks_open_candidates", "role", "unit_id",
+              postgresql_where=text("state = 'open' AND assignee IS NULL"),
+              sqlite_where=text("state = 'open' AND assignee IS NULL")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -253,8 +257,12 @@ class Item(Base):
         # The ledger sorted or filtered by deadline or registration date (0004_ledger_indexes).
         Index("ix_items_deadline", "deadline"),
         Index("ix_items_created_at", "created_at"),
-        # Secret items are few: the inbox's count finds them here rather than reading every item.
-        Index("ix_items_classification", "classification"),
+        # Secret items are few: the inbox's count finds them here rather than reading every item
+        # (with their ids: the ones a person is not cleared for come from the index alone, 0017).
+        Index("ix_items_classification", "classification", "id"),
+        # The ledger sorted by title; the dashboard's items closed per month (0017).
+        Index("ix_items_title", "title", "id"),
+        Index("ix_items_closed_at", "closed_at"),
         # Unfinished items by their own deadline: where the ledger's light filter starts (services/ledger.py).
         Index("ix_items_open_deadline", "deadline",
               postgresql_where=text("status NOT IN ('closed', 'rejected', 'terminated', 'withdrawn')"),
@@ -304,6 +312,10 @@ class ItemUnit(Base):
         Index("ix_item_units_open_deadline", text("coalesce(urge_limit, deadline)"),
               postgresql_where=text("reported_at IS NULL AND accepted_at IS NULL"),
               sqlite_where=text("reported_at IS NULL AND accepted_at IS NULL")),
+        # 通报's parts accepted, urged and referred to 纪委 in a period; 纪委's escalated parts (0017).
+        Index("ix_item_units_accepted_at", "accepted_at"),
+        Index("ix_item_units_urged_at", "urged_at"),
+        Index("ix_item_units_escalated_at", "escalated_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -377,7 +389,8 @@ class Criticism(Base):
     """通报批评: a mark against a unit (an escalation, or the office's decision), feeding 考核."""
 
     __tablename__ = "criticisms"
-    __table_args__ = (UniqueConstraint("item_id", "unit_id", "reason"),)
+    # 通报's criticisms in a period (0017).
+    __table_args__ = (UniqueConstraint("item_id", "unit_id", "reason"), Index("ix_criticisms_created_at", "created_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
@@ -478,7 +491,8 @@ class Praise(Base):
     """领导表扬: a leader praises one unit's work on one item (once per item and unit), feeding 考核."""
 
     __tablename__ = "praises"
-    __table_args__ = (UniqueConstraint("item_id", "unit_id"), Index("ix_praises_unit_at", "unit_id", "at"))
+    __table_args__ = (UniqueConstraint("item_id", "unit_id"), Index("ix_praises_unit_at", "unit_id", "at"),
+                      Index("ix_praises_at", "at"))  # 通报's praises in a period (0017)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
