@@ -11,7 +11,7 @@ from ..errors import Conflict, Forbidden, NotFound, StaleInstance, TaskAlreadyCo
 from ..models import HumanTask, Instance, Item, Unit, User
 from ..texts import text
 from ..db import retrying
-from . import definitions, dossier, files, org, process, views
+from . import definitions, dossier, files, ledger, org, process, views
 
 
 def list_tasks(duban, actor: Actor, instance_id: int | None = None, scope: str | None = None,
@@ -25,17 +25,32 @@ def list_tasks(duban, actor: Actor, instance_id: int | None = None, scope: str |
             where.append(HumanTask.assignee == actor.username)
         elif scope == "unit":
             where.append(HumanTask.unit_id == actor.unit_id)
-        # Counted and cut in SQL (an inbox of thousands is never loaded whole); ties broken by id.
-        total = session.scalar(select(func.count()).select_from(HumanTask).where(*where))
+        # Counted and cut in SQL (an inbox of thousands is never loaded whole); ties broken by id. The
+        # page is cut first, from the columns the inbox shows, and only its rows are joined to their
+        # unit's, item's and assignee's names.
         page = max(page, 1)
-        query = (select(HumanTask, Unit.name, Item.title, User.display_name)
-                 .outerjoin(Unit, Unit.id == HumanTask.unit_id).outerjoin(Item, Item.id == HumanTask.item_id)
-                 .outerjoin(User, User.username == HumanTask.assignee).where(*where)
-                 .order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.created_at, HumanTask.id))
-        rows = session.execute(query.offset((page - 1) * per_page).limit(per_page)).all()
+        cut = (select(*[getattr(HumanTask, name) for name in _INBOX_COLUMNS]).where(*where)
+               .order_by(*_inbox_order(HumanTask)).offset((page - 1) * per_page).limit(per_page).subquery("page"))
+        query = (select(cut, Unit.name.label("unit_name"), Item.title.label("item_title"),
+                        User.display_name.label("assignee_name"))
+                 .outerjoin(Unit, Unit.id == cut.c.unit_id).outerjoin(Item, Item.id == cut.c.item_id)
+                 .outerjoin(User, User.username == cut.c.assignee).order_by(*_inbox_order(cut.c)))
+        rows = session.execute(query).all()
+        total = ledger.page_total(session, select(func.count()).select_from(HumanTask).where(*where), page,
+                                  per_page, len(rows))
         now = duban.clock.now()
-        return [_with_light(duban, now, views.task(row, {row.unit_id: name}, {row.assignee: person}), title)
-                for row, name, title, person in rows], total
+        return [_with_light(duban, now, views.task(row, {row.unit_id: row.unit_name},
+                                                   {row.assignee: row.assignee_name}), row.item_title)
+                for row in rows], total
+
+
+# What views.task reads of a task (not its form's input and data).
+_INBOX_COLUMNS = ("id", "name", "element_id", "instance_id", "item_id", "lane", "role", "unit_id", "assignee",
+                  "state", "due_at", "created_at", "completed_at", "completed_by", "form_key")
+
+
+def _inbox_order(columns) -> list:
+    return [columns.due_at.asc().nulls_last(), columns.created_at, columns.id]
 
 
 def _with_light(duban, now, task: dict, item_title: str | None) -> dict:
