@@ -34,11 +34,12 @@ from sqlalchemy.orm import aliased
 from ..access import Actor, items_visible
 from ..clock import CHINA
 from ..domain import deadlines
-from ..domain.items import OPEN_STATUSES, STATUSES, UNREGISTERED_STATUSES
+from ..domain.items import DROPPED_STATUSES, OPEN_STATUSES, STATUSES, UNREGISTERED_STATUSES
 from ..domain.roles import DISCIPLINE, SUPERVISORS, UNIT
 from ..errors import Forbidden, InvalidInput
 from ..models import Criticism, Item, ItemUnit, Unit
 from ..texts import text
+from .ledger import page_total
 
 MAX_MONTHS = 36
 # Units' parts under a name of their own: items_visible() correlates its own ItemUnit subquery to
@@ -135,8 +136,9 @@ def summary(duban, actor: Actor, year=None, since=None, until=None) -> dict:
         return _summary(session, actor, span, now)
 
 
-def _summary(session, actor, span, now, units: list | None = None) -> dict:
-    """`units`, when the caller has _by_unit's rows already, spares the parts' aggregate (their sums)."""
+def _summary(session, actor, span, now, units: list | None = None, criticisms: int | None = None) -> dict:
+    """`units`, when the caller has _by_unit's rows already, spares the parts' aggregate (their sums);
+    `criticisms`, the count of criticisms (the sum of _criticisms_by_unit's), its query."""
     where, scope = _items_where(actor, span), _part_scope(actor)
     by_status = dict(session.execute(select(Item.status, func.count()).where(*where).group_by(Item.status)).all())
     # Two disjoint counts, each a plain join or anti-join (an OR of EXISTS would run per item).
@@ -152,8 +154,9 @@ def _summary(session, actor, span, now, units: list | None = None) -> dict:
     else:
         keys = ("total", "overdue", "completed", "on_time", "urges", "escalations")
         parts = [sum(u[key] for u in units) for key in keys]
-    criticisms = session.scalar(select(func.count(Criticism.id)).join(Item, Item.id == Criticism.item_id)
-                                .where(*where, _criticism_scope(actor)))
+    if criticisms is None:
+        criticisms = session.scalar(select(func.count(Criticism.id)).join(Item, Item.id == Criticism.item_id)
+                                    .where(*where, _criticism_scope(actor)))
     total_parts, overdue_parts, finished, on_time, urges, escalations = (int(v) for v in parts)
     statuses = [{"status": key, "name": name, "count": by_status.get(key, 0)} for key, name in STATUSES.items()]
     return {
@@ -190,7 +193,7 @@ def by_unit(duban, actor: Actor, year=None, since=None, until=None) -> list[dict
         return _by_unit(session, actor, span, now)
 
 
-def _by_unit(session, actor, span, now) -> list[dict]:
+def _by_unit(session, actor, span, now, criticised: dict | None = None) -> list[dict]:
     where = [*_items_where(actor, span), _part_scope(actor), _assigned()]
     rows = session.execute(
         select(Part.unit_id, Unit.name, func.count(Part.id),
@@ -200,9 +203,8 @@ def _by_unit(session, actor, span, now) -> list[dict]:
         .join(Item, Item.id == Part.item_id).join(Unit, Unit.id == Part.unit_id)
         .where(*where).group_by(Part.unit_id, Unit.name, Unit.sort).order_by(Unit.sort, Part.unit_id)
     ).all()
-    criticised = dict(session.execute(
-        select(Criticism.unit_id, func.count(Criticism.id)).join(Item, Item.id == Criticism.item_id)
-        .where(*_items_where(actor, span), _criticism_scope(actor)).group_by(Criticism.unit_id)).all())
+    if criticised is None:
+        criticised = _criticisms_by_unit(session, actor, span)
     result = []
     for unit_id, name, total, open_, overdue, finished, on_time, urged, escalated in rows:
         finished, on_time = int(finished), int(on_time)
@@ -215,6 +217,13 @@ def _by_unit(session, actor, span, now) -> list[dict]:
     return result
 
 
+def _criticisms_by_unit(session, actor, span) -> dict:
+    """{unit id: criticisms} over the period, of the items and units the caller sees."""
+    return dict(session.execute(
+        select(Criticism.unit_id, func.count(Criticism.id)).join(Item, Item.id == Criticism.item_id)
+        .where(*_items_where(actor, span), _criticism_scope(actor)).group_by(Criticism.unit_id)).all())
+
+
 def overdue(duban, actor: Actor, unit: str | None = None, page: int = 1, per_page: int = 50,
             year=None, since=None, until=None) -> tuple[list[dict], int]:
     """Overdue parts, longest overdue first, with their item, unit and working days overdue."""
@@ -224,19 +233,23 @@ def overdue(duban, actor: Actor, unit: str | None = None, page: int = 1, per_pag
         return _overdue_page(session, duban.calendar, actor, span, now, unit, page, per_page)
 
 
-def _overdue_page(session, calendar, actor, span, now, unit, page, per_page) -> tuple[list[dict], int]:
+def _overdue_page(session, calendar, actor, span, now, unit, page, per_page,
+                  total: int | None = None) -> tuple[list[dict], int]:
+    """`total`, when the caller knows it (the sum of _by_unit's overdue parts), spares counting."""
     where = [*_items_where(actor, span), _part_scope(actor), _overdue(now)]
     if unit:
         where.append(Part.unit_id == unit)
-    base = select(Part.id).join(Item, Item.id == Part.item_id).where(*where)
-    total = session.scalar(select(func.count()).select_from(base.subquery()))
+    page = max(page, 1)
     rows = session.execute(
         select(Item.id, Item.title, Item.status, Item.category, Part.unit_id, Unit.name, Part.role,
                Part.deadline, Part.urge_limit, Part.urged_at, Part.escalated_at)
         .join(Item, Item.id == Part.item_id).join(Unit, Unit.id == Part.unit_id).where(*where)
         .order_by(_effective_deadline(), Item.id, Part.unit_id)
-        .offset((max(page, 1) - 1) * per_page).limit(per_page)
+        .offset((page - 1) * per_page).limit(per_page)
     ).all()
+    if total is None:
+        total = page_total(session, select(func.count(Part.id)).join(Item, Item.id == Part.item_id).where(*where),
+                           page, per_page, len(rows))
     return [_overdue_row(calendar, now, row) for row in rows], total
 
 
@@ -294,9 +307,10 @@ def _trend(session, actor, now, bounds) -> list[dict]:
     overdue = session.execute(
         select(*[count_where(_overdue_at(cutoff)) for cutoff in cutoffs])
         .select_from(Part).join(Item, Item.id == Part.item_id)
-        .where(visible, _part_scope(actor), Part.deadline < now,
+        .where(visible, _part_scope(actor), Part.deadline < now, Item.status.not_in(DROPPED_STATUSES),
                or_(Item.closed_at.is_(None), Item.closed_at >= bounds[0]),
-               or_(Part.accepted_at.is_(None), Part.accepted_at >= bounds[0]))
+               or_(Part.accepted_at.is_(None), Part.accepted_at >= bounds[0]),
+               or_(Part.reported_at.is_(None), Part.reported_at >= bounds[0]))
     ).one()
     return [{"month": f"{start:%Y-%m}", "registered": int(r), "closed": int(c), "overdue": int(o)}
             for (start, _), r, c, o in zip(months, registered, closed, overdue)]
@@ -311,7 +325,10 @@ def dashboard(duban, actor: Actor, year=None, since=None, until=None, page: int 
     _check(actor)
     span, now = period(year, since, until), duban.clock.now()
     with duban.db.reading() as session:
-        rows, total = _overdue_page(session, duban.calendar, actor, span, now, None, page, per_page)
-        units = _by_unit(session, actor, span, now)
-        return {"summary": _summary(session, actor, span, now, units), "units": units,
+        # Each figure once: the overdue list's length and the criticisms are the units' sums.
+        criticised = _criticisms_by_unit(session, actor, span)
+        units = _by_unit(session, actor, span, now, criticised)
+        rows, total = _overdue_page(session, duban.calendar, actor, span, now, None, page, per_page,
+                                    sum(u["overdue"] for u in units))
+        return {"summary": _summary(session, actor, span, now, units, sum(criticised.values())), "units": units,
                 "overdue": rows, "overdue_total": total, "trend": _trend(session, actor, now, _month_bounds(now, 12))}
