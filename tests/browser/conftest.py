@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from waitress.channel import HTTPChannel
 
 from tests.conftest import seed
 from web import create_app
@@ -31,9 +32,31 @@ def live(duban_sqlite):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = create_server(create_app(duban=duban_sqlite), host="127.0.0.1", port=port, threads=6)
-    threading.Thread(target=server.run, daemon=True).start()
+    loop = threading.Thread(target=server.run, name=f"live-{port}", daemon=True)
+    loop.start()
     yield f"http://127.0.0.1:{port}", duban_sqlite, org
-    # The daemon thread ends with the test run; closing waitress under its own loop only logs noise.
+    stop(server, loop)
+
+
+def stop(server, loop) -> None:
+    """Stop a waitress server running in `loop`: its own loop lets go of every socket (a trigger pulled
+    from here runs there), then they are closed here, once no other thread uses them, and the request
+    threads end (waiting for a request under way)."""
+    sockets = []
+
+    def let_go():
+        sockets.extend(server._map.values())
+        server._map.clear()  # the loop runs while its map has sockets: this is its last turn
+
+    server.trigger.pull_trigger(let_go)
+    loop.join(timeout=10)
+    assert not loop.is_alive(), "the live server's loop did not stop"
+    for channel in sockets:
+        if isinstance(channel, HTTPChannel):
+            channel.handle_close()  # a connection drops its buffers too
+        else:
+            channel.close()  # the listening socket, the trigger
+    server.task_dispatcher.shutdown()
 
 
 @pytest.fixture(scope="session")
