@@ -18,8 +18,8 @@ from engine import services
 from engine.bootstrap import bootstrap
 from engine.config import Settings
 from engine.migrate import upgrade
-from engine.services.auth import actor_of
 from engine.models import User
+from engine.services.auth import actor_of
 
 from .paths import HAPPY_PATH, user_for
 

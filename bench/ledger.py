@@ -34,8 +34,7 @@ from engine.clock import FixedClock
 from engine.config import Settings
 from engine.migrate import upgrade
 from engine.models import Definition, Unit, User
-from engine.services import bulletins, replies, stats
-from engine.services import calendar as calendar_service
+from engine.services import bulletins, calendar as calendar_service, replies, stats
 from engine.services.auth import actor_of
 
 COUNT = int(os.environ.get("DUBAN_BENCH_ITEMS", "100000"))

@@ -259,13 +259,15 @@ def rss_mb(pid: int) -> float:
 
 def _start_items(url: str, var_dir: Path, count: int) -> None:
     """`count` items registered, each instance of the main process waiting at its first task."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import select
+
     from engine import services
     from engine.bootstrap import bootstrap
     from engine.config import Settings
     from engine.models import User
     from engine.services.auth import actor_of
-    from concurrent.futures import ThreadPoolExecutor
-    from sqlalchemy import select
 
     duban = bootstrap(Settings.from_env({}, var_dir=var_dir, database_url=url, secret_key="bench"))
     with duban.db.reading() as session:

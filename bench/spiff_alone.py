@@ -1,7 +1,7 @@
 """The baseline: SpiffWorkflow by itself, as its documentation shows it used, on the same diagram."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -13,12 +13,12 @@ from SpiffWorkflow.util.task import TaskState
 
 from .paths import HAPPY_PATH
 
-DEADLINE = datetime.now(timezone.utc) + timedelta(days=30)
+DEADLINE = datetime.now(UTC) + timedelta(days=30)
 
 
 def _functions():
     return {
-        "workdays": lambda n: (datetime.now(timezone.utc) + timedelta(days=n)).isoformat(),
+        "workdays": lambda n: (datetime.now(UTC) + timedelta(days=n)).isoformat(),
         "unit_deadline": lambda unit: DEADLINE.isoformat(),
         "remind_at": lambda unit: (DEADLINE - timedelta(days=2)).isoformat(),
         # stock SpiffWorkflow cannot leave a timer unscheduled: give the escalation a far date

@@ -29,7 +29,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
@@ -205,11 +205,11 @@ class _CpuMeter:
 def _fire_all(url: str, redis_url: str, processes: int, done) -> dict:
     """Start the workers, schedule every due timer, wait until all fired; `done(session)` checks the
     outcome and counts it (timers, units). {rate, CPU ms per outcome, ...}."""
+    import redis
+
     from workers.actors import declare
     from workers.broker import make_broker
     from workers.scheduler import TimerScheduler
-
-    import redis
 
     redis.Redis.from_url(redis_url).flushdb()
     env = {**os.environ, "DUBAN_DATABASE_URL": url, "DUBAN_REDIS_URL": redis_url, "DUBAN_SECRET_KEY": "bench",
@@ -230,7 +230,7 @@ def _fire_all(url: str, redis_url: str, processes: int, done) -> dict:
             time.sleep(0.1)
         scheduler = TimerScheduler(duban, declare(make_broker(duban.settings), duban))
         meter = _CpuMeter(workers.pid, monitor, make_url(url).database)
-        started = datetime.now(timezone.utc)  # what fired before (in a template) does not count
+        started = datetime.now(UTC)  # what fired before (in a template) does not count
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             scheduler.tick()

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from engine import services
-from engine import bootstrap as wiring
+from engine import bootstrap as wiring, services
 from engine.errors import DubanError
 
 

@@ -15,9 +15,9 @@ import fcntl
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Iterable, Iterator
 
 _TEMP = ".incoming-"
 _HEX = set("0123456789abcdef")

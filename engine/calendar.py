@@ -39,7 +39,7 @@ class WorkCalendar:
         self.loaded_years = frozenset(loaded_years or ())
 
     @classmethod
-    def official(cls) -> "WorkCalendar":
+    def official(cls) -> WorkCalendar:
         """The schedule shipped in the chinesecalendar package (the years it covers)."""
         overrides, years = official_days()
         return cls(overrides, years)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -11,7 +11,7 @@ CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Clock(Protocol):
@@ -52,7 +52,7 @@ class FixedClock:
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=CHINA)
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def readable(moment: datetime, day: bool = False) -> str:

@@ -44,7 +44,7 @@ class EngineLimits:
     max_multi_instance: int = 200
 
     @classmethod
-    def from_env(cls, env) -> "EngineLimits":
+    def from_env(cls, env) -> EngineLimits:
         return cls(min_timer_cycle_s=_float(env, "DUBAN_MIN_TIMER_CYCLE_S", 60.0),
                    max_multi_instance=_int(env, "DUBAN_MAX_MULTI_INSTANCE", 200))
 
@@ -135,11 +135,11 @@ class Settings:
     def limits(self) -> EngineLimits:
         return EngineLimits(min_timer_cycle_s=self.min_timer_cycle_s, max_multi_instance=self.max_multi_instance)
 
-    def with_(self, **changes) -> "Settings":
+    def with_(self, **changes) -> Settings:
         return replace(self, **changes)
 
     @classmethod
-    def from_env(cls, env=None, **overrides) -> "Settings":
+    def from_env(cls, env=None, **overrides) -> Settings:
         env = os.environ if env is None else env
         var_dir = Path(env.get("DUBAN_VAR_DIR") or "var")
         values = dict(

@@ -1,7 +1,7 @@
 """The tables. Workflow state is SpiffWorkflow's JSON; everything users query is a projection beside it."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -37,15 +37,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime stored; use aware UTC datetimes")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -91,7 +91,7 @@ class User(Base):
 
     # Named: units.liaison_id is a second path between the two tables.
     unit: Mapped[Unit | None] = relationship(lazy="joined", foreign_keys=[unit_id])
-    role_rows: Mapped[list["UserRole"]] = relationship(
+    role_rows: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
 
@@ -290,12 +290,12 @@ class Item(Base):
     withdrawn_by: Mapped[str | None] = mapped_column(String(64))
     withdrawn_at: Mapped[datetime | None]
 
-    units: Mapped[list["ItemUnit"]] = relationship(
+    units: Mapped[list[ItemUnit]] = relationship(
         back_populates="item", cascade="all, delete-orphan", order_by="ItemUnit.id", lazy="selectin"
     )
     # 保密: for a `secret` item, the only people (besides administrators) who may know of it.
     # Loaded on first use: only secret items ever read it (access checks the classification first).
-    designees: Mapped[list["ItemDesignee"]] = relationship(
+    designees: Mapped[list[ItemDesignee]] = relationship(
         cascade="all, delete-orphan", order_by="ItemDesignee.id", lazy="select"
     )
 
@@ -440,7 +440,7 @@ class ItemDesignee(Base):
     added_by: Mapped[str | None] = mapped_column(String(64))
     added_at: Mapped[datetime]
 
-    user: Mapped["User"] = relationship(lazy="joined")
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 class Extension(Base):

@@ -17,13 +17,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from engine import security, services
-from engine.services import calendar
 from engine.bootstrap import bootstrap
 from engine.clock import FixedClock
 from engine.config import Settings
 from engine.db import Database
 from engine.migrate import upgrade
 from engine.models import Base, User
+from engine.services import calendar
 
 ROOT = Path(__file__).resolve().parents[1]
 BPMN = ROOT / "bpmn"
@@ -206,7 +206,7 @@ def bpmn_bundle(*names: str) -> tuple[dict, dict]:
     return files, forms
 
 
-def seed(context) -> "Org":
+def seed(context) -> Org:
     services.seed_demo(context)
     services.deploy(context, *bpmn_bundle("duban_main.bpmn", "duban_extension.bpmn"))
     return Org(context)

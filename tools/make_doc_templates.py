@@ -15,7 +15,7 @@ title, a table of the facts, the text, and the office's name and the date as 落
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from docx import Document
@@ -118,7 +118,7 @@ def build(title: str, rows: list[tuple[str, str]], closing: str) -> Document:
 
     properties = document.core_properties
     properties.title, properties.author, properties.comments = title, "督查督办", "模板：双花括号中的占位符由督查督办系统填写"
-    properties.created = properties.modified = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    properties.created = properties.modified = datetime(2026, 1, 1, tzinfo=UTC)
     return document
 
 

@@ -18,7 +18,7 @@ class Embedded:
         self.scheduler = TimerScheduler(duban, self.actors)
         self._thread = threading.Thread(target=self.scheduler.run, name="duban-scheduler", daemon=True)
 
-    def start(self) -> "Embedded":
+    def start(self) -> Embedded:
         self.worker.start()
         self._thread.start()
         return self

@@ -38,7 +38,7 @@ class TimerScheduler:
         try:
             # 月度进展: the month-end reminder (once per unit and month; off those days it reads nothing).
             progress.remind_monthly_progress(self.duban)
-        except Exception:  # noqa: BLE001 - a failed reminder must not hold up the timers; the next tick retries
+        except Exception:  # a failed reminder must not hold up the timers; the next tick retries
             log.exception("monthly progress reminder failed")
         now = self.duban.clock.now()
         if self._clean_files_at is None or now >= self._clean_files_at:
@@ -57,7 +57,7 @@ class TimerScheduler:
         while not self._stop.is_set():
             try:
                 self.tick()
-            except Exception:  # noqa: BLE001 - a failed sweep is logged and the next one tries again
+            except Exception:  # a failed sweep is logged and the next one tries again
                 log.exception("timer sweep failed")
             self._stop.wait(self.duban.settings.timer_poll_s)
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .. import forms as formjs
-from .. import texts
+from .. import forms as formjs, texts
 from ..domain import steps as catalogue
 from ..domain.roles import LANE_ROLES
 from .xml import BPMN, CAMUNDA, NS, local

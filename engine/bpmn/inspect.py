@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .. import forms as formjs
-from .. import texts
+from .. import forms as formjs, texts
 from ..config import engine_limits
 from ..domain.roles import LANE_ROLES, UNIT, role_for_lane
 from ..domain.steps import NAMESPACE as DUBAN

@@ -58,27 +58,27 @@ class IsolatedRuntime:
         # databases); a child's cached workflows are keyed by runtime and instance.
         self.scope = uuid.uuid4().hex
 
-    def start(self, definition, data: dict, functions: dict, message: tuple | None = None) -> "RemoteRun":
+    def start(self, definition, data: dict, functions: dict, message: tuple | None = None) -> RemoteRun:
         """A new instance, run to its first wait; `message` (name, payload) is delivered to it in
         the same step (a process that starts on a message)."""
         run = RemoteRun(self, definition, None, functions, None, None)
         run._request("start", data=data, message=message)
         return run
 
-    def load(self, definition, state, functions: dict, instance_id=None, version=None) -> "RemoteRun":
+    def load(self, definition, state, functions: dict, instance_id=None, version=None) -> RemoteRun:
         return RemoteRun(self, definition, state, functions, instance_id, version)
 
-    def keep(self, instance_id: int, version: int, run: "RemoteRun") -> None:
+    def keep(self, instance_id: int, version: int, run: RemoteRun) -> None:
         """The step's transaction committed: its child may reuse the workflow for the next step."""
         if run.child is not None and run.token is not None:
             self.pool.confirm(run.child, run.token, (self.scope, instance_id), version)
 
-    def migration_problems(self, run: "RemoteRun", definition) -> list[str]:
+    def migration_problems(self, run: RemoteRun, definition) -> list[str]:
         run.target = definition
         run._request("problems", target=_spec_ref(definition))
         return list(run.snapshot.problems)
 
-    def migrate(self, run: "RemoteRun", definition) -> None:
+    def migrate(self, run: RemoteRun, definition) -> None:
         run.target = definition
         run._request("migrate", target=_spec_ref(definition))
 

@@ -20,8 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..errors import DeploymentInvalid, ProcessError
 from ..texts import text as catalogue_text
-from . import inspect as inspection
-from . import spiff_compat, timers, xml
+from . import inspect as inspection, spiff_compat, timers, xml
 from .parser import SpecError, build_specs
 from .sandbox import SandboxedScriptEngine, SandboxViolation
 from .serializer import StateSerializer
@@ -210,7 +209,7 @@ class Runtime:
                 self._specs.popitem(last=False)
         return built
 
-    def start(self, definition, data: dict, functions: dict) -> "ProcessRun":
+    def start(self, definition, data: dict, functions: dict) -> ProcessRun:
         spec, subprocesses = self.specs(definition.id, definition.key, definition.files)
         with _spiff_errors():
             workflow = BpmnWorkflow(spec, subprocesses, script_engine=self._engine(functions))
@@ -219,7 +218,7 @@ class Runtime:
         run.advance()
         return run
 
-    def load(self, definition, state, functions: dict, instance_id=None, version=None) -> "ProcessRun":
+    def load(self, definition, state, functions: dict, instance_id=None, version=None) -> ProcessRun:
         """The workflow of an instance; `state` is its saved JSON, or a callable giving it (read only
         when the live workflow of this version is not cached)."""
         workflow = self._checkout(instance_id, version)
@@ -243,7 +242,7 @@ class Runtime:
             cached = self._live.pop(instance_id, None)
         return cached[1] if cached is not None and cached[0] == version else None
 
-    def keep(self, instance_id: int, version: int, run: "ProcessRun") -> None:
+    def keep(self, instance_id: int, version: int, run: ProcessRun) -> None:
         """Remember a workflow once the transaction that saved it has committed."""
         with self._lock:
             self._live[instance_id] = (version, run.workflow)
@@ -251,11 +250,11 @@ class Runtime:
             while len(self._live) > self._live_size:
                 self._live.popitem(last=False)
 
-    def migration_problems(self, run: "ProcessRun", definition) -> list[str]:
+    def migration_problems(self, run: ProcessRun, definition) -> list[str]:
         """Why the instance cannot move to `definition` (empty when it can)."""
         return self._migration(run, definition)[0]
 
-    def migrate(self, run: "ProcessRun", definition) -> None:
+    def migrate(self, run: ProcessRun, definition) -> None:
         """Re-point the workflow's tasks at the new version's elements of the same id; nothing reruns.
 
         SpiffWorkflow's `migrate_workflow` re-points the same way but then resets every READY and
@@ -276,7 +275,7 @@ class Runtime:
                 spiff_compat.repredict(task)
         run.workflow.subprocess_specs = subprocesses
 
-    def _migration(self, run: "ProcessRun", definition) -> tuple[list[str], list]:
+    def _migration(self, run: ProcessRun, definition) -> tuple[list[str], list]:
         """SpiffWorkflow's diff of the instance against `definition`, with Duban's policy on top: every
         element the workflow has reached must exist, by id, in the new version (as Camunda maps
         activities; SpiffWorkflow would also match a renamed element by its place in the flow).
@@ -297,7 +296,7 @@ class Runtime:
     def _engine(self, functions: dict) -> SandboxedScriptEngine:
         return SandboxedScriptEngine(functions, clock=self.clock)
 
-    def attach(self, run: "ProcessRun", functions: dict) -> None:
+    def attach(self, run: ProcessRun, functions: dict) -> None:
         """Give a workflow already in memory the sandbox with this operation's functions."""
         run.workflow.script_engine = self._engine(functions)
 

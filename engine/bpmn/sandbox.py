@@ -19,13 +19,13 @@ from functools import lru_cache
 from types import FunctionType, ModuleType
 
 from RestrictedPython import RestrictingNodeTransformer, compile_restricted
-from RestrictedPython.PrintCollector import PrintCollector
 from RestrictedPython.Guards import (
     full_write_guard,
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
     safer_getattr,
 )
+from RestrictedPython.PrintCollector import PrintCollector
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 

@@ -18,8 +18,8 @@ import signal
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from datetime import date, datetime, timedelta
+from multiprocessing.connection import Connection
 from types import SimpleNamespace
 
 from ..config import EngineLimits, using_limits
@@ -135,7 +135,7 @@ class ElementSlot:
         self._map = mmap.mmap(fd, ELEMENT_BYTES)
 
     @classmethod
-    def create(cls) -> "ElementSlot":
+    def create(cls) -> ElementSlot:
         fd = os.memfd_create("duban-step-element")
         os.ftruncate(fd, ELEMENT_BYTES)
         return cls(fd)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import weakref
 from contextvars import ContextVar
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -76,9 +76,9 @@ def parse_literal(text: str):
         raise TimerSpecError(catalogue("timer.not_iso", value=text))
     try:
         if _CYCLE.match(text):
-            _parse_cycle(text, datetime(2000, 1, 1, tzinfo=timezone.utc))
+            _parse_cycle(text, datetime(2000, 1, 1, tzinfo=UTC))
         elif text.upper().startswith("P"):
-            _duration(text, datetime(2000, 1, 1, tzinfo=timezone.utc))
+            _duration(text, datetime(2000, 1, 1, tzinfo=UTC))
         else:
             to_datetime(text)
     except Exception as error:  # noqa: BLE001 - any failure means the literal is unusable
@@ -94,7 +94,7 @@ def literal_cycle_interval(text: str | None) -> timedelta | None:
     if not _CYCLE.match(text):
         return None
     try:
-        return timedelta(seconds=_parse_cycle(text, datetime(2000, 1, 1, tzinfo=timezone.utc))["duration"])
+        return timedelta(seconds=_parse_cycle(text, datetime(2000, 1, 1, tzinfo=UTC))["duration"])
     except Exception:  # noqa: BLE001 - a malformed cycle is reported by normalise_expression
         return None
 
@@ -115,7 +115,7 @@ def to_datetime(value) -> datetime:
         raise TimerSpecError(catalogue("timer.not_a_time", value=repr(value)[:80]))
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=CHINA)
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)
 
 
 def _duration(value, start: datetime) -> timedelta:

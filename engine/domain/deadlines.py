@@ -31,7 +31,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, or_
 
 from ..models import Item, ItemUnit
-from .items import OPEN_STATUSES, DROPPED_STATUSES
+from .items import DROPPED_STATUSES, OPEN_STATUSES
 
 
 def _by(moment: datetime | None, at: datetime | None) -> bool:

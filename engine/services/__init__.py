@@ -17,9 +17,36 @@ from ..clock import CHINA
 from ..domain.items import CATEGORIES, CLASSIFICATIONS, ENDED_STATUSES, LIGHTS, SOURCES, STATUSES
 from ..domain.main_process import KEY as MAIN_PROCESS_KEY
 from ..domain.roles import ADMIN, DESIGNER, LANE_ROLES, OFFICE, ROLES, SECADMIN, SUPERVISORS, SYSTEM_ADMINS, UNIT
-from . import (accounts, archive, assessment, audit, audit_export, bulletins, calendar, checklists, documents,
-               dossier, export, files, items, ledger, modeler, notifications, operations, org, people, print_sheet,
-               progress, public, replies, starting, stats, timers, user_import, users)
+from . import (
+    accounts,
+    archive,
+    assessment,
+    audit,
+    audit_export,
+    bulletins,
+    calendar,
+    checklists,
+    documents,
+    dossier,
+    export,
+    files,
+    items,
+    ledger,
+    modeler,
+    notifications,
+    operations,
+    org,
+    people,
+    print_sheet,
+    progress,
+    public,
+    replies,
+    starting,
+    stats,
+    timers,
+    user_import,
+    users,
+)
 from .auth import SESSION, SessionIdle, actor_for_token, issue_token, login, revoke_token
 from .deploy import definition_forms, definition_xml, deploy, latest_version, list_definitions, validate
 from .duplicates import close_items

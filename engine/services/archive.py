@@ -30,12 +30,12 @@ from sqlalchemy import select
 
 from ..access import Actor, sees_unit_record, visible_item
 from ..clock import CHINA
-from ..errors import Conflict
 from ..domain import steps
 from ..domain.items import STATUSES
+from ..errors import Conflict
 from ..models import Definition, HistoryEntry, Instance, Item
 from ..texts import text
-from . import audit, documents, dossier, files as stored_files, ledger, org, views
+from . import audit, documents, dossier, files as stored_files, org, views
 
 ARCHIVABLE = ("closed", "terminated")
 ZIP = "application/zip"

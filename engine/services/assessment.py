@@ -58,7 +58,7 @@ from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..models import AssessmentRule, Criticism, Item, ItemUnit, Praise, Unit, User
 from ..texts import text
 from . import audit, org
-from .files import XLSX
+from .files import XLSX  # noqa: F401 - re-exported: the web layer serves its exports under it
 
 # code, name, default points
 DEFAULT_RULES = (

@@ -30,7 +30,7 @@ import logging
 import os
 import weakref
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import delete, event, func, insert, select, text
@@ -40,8 +40,7 @@ from ..access import Actor
 from ..domain.roles import AUDITADMIN
 from ..errors import Forbidden, InvalidInput
 from ..models import AuditRecord
-from ..texts import TEXTS
-from ..texts import text as message
+from ..texts import TEXTS, text as message
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ class Keeper:
 
 
 # The keeper of each database engine, set by bootstrap (`bind`); the commit hook finds it there.
-_KEEPERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_KEEPERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def bind(db, settings) -> Keeper:
@@ -126,7 +125,7 @@ def unkeyed_hash(prev_hash: str, record: AuditRecord) -> str:
 
 
 def _sealed_text(prev_hash: str, record: AuditRecord) -> bytes:
-    body = {"id": record.id, "at": record.at.astimezone(timezone.utc).isoformat(), "actor": record.actor,
+    body = {"id": record.id, "at": record.at.astimezone(UTC).isoformat(), "actor": record.actor,
             "action": record.action, "target": record.target, "detail": record.detail, "ip": record.ip}
     return (prev_hash + canonical(body)).encode()
 

@@ -228,7 +228,7 @@ def recalculate(duban, actor: Actor | None = None, only_provisional: bool = Fals
     for item_id in item_ids:
         try:
             moved += _recalculate_item(duban, actor, item_id)
-        except Exception:  # noqa: BLE001 - one broken instance must not stop the others
+        except Exception:  # one broken instance must not stop the others
             log.exception("recalculating item %s failed", item_id)
     return {"items": len(item_ids), "moved": moved}
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..access import Actor, own_part, visible_item
 from ..errors import Conflict, InvalidInput
-from ..models import Checklist, Unit
+from ..models import Checklist
 from ..texts import text
 from . import audit, org
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import texts
 from ..access import Actor, instances_cleared
 from ..bpmn import xml
 from ..bpmn.runtime import compile_bundle
@@ -11,7 +12,6 @@ from ..config import using_limits
 from ..domain.roles import DESIGNER, SYSTEM_ADMINS
 from ..errors import Conflict, DeploymentInvalid, Forbidden, NotFound
 from ..models import Definition, Instance, Unit
-from .. import texts
 from . import audit
 
 

@@ -19,10 +19,9 @@ from ..access import Actor, sees_unit_record, visible_item
 from ..clock import CHINA
 from ..domain import steps
 from ..errors import FormInvalid
-from ..models import HistoryEntry, HumanTask, Instance, Item, Unit, User
+from ..models import HistoryEntry, HumanTask, Instance, Item, User
 from ..texts import text
-from . import definitions, org
-from . import files as stored_files
+from . import definitions, files as stored_files, org
 
 DECISION = "decision"  # the field of a step's decision
 RETURN = "return"  # the decision value by which a step sends work back (退回)

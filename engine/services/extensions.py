@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from ..access import Actor, items_visible, visible_item
-from ..db import next_id, retrying
 from ..clock import readable
+from ..db import next_id, retrying
 from ..domain import deadlines, steps
 from ..domain.items import limit_from
 from ..domain.roles import UNIT

@@ -304,7 +304,7 @@ def _forget(duban, store: LocalBlobs, sha256s: set[str]) -> None:
             named = set(session.scalars(select(StoredFile.sha256).where(
                 StoredFile.storage == LOCAL, StoredFile.sha256.in_(sha256s))))
             store.remove(sha256s - named)
-    except Exception:  # noqa: BLE001 - the caller's own error matters more; clean_up sweeps it later
+    except Exception:  # the caller's own error matters more; clean_up sweeps it later
         log.exception("could not remove unrecorded local files %s", sorted(sha256s))
 
 

@@ -7,10 +7,9 @@ from .. import forms as formjs
 from ..access import Actor, instances_monitored, served_item_id, visible_instance
 from ..db import retrying
 from ..errors import InvalidInput, NotFound
-from ..models import Definition, HistoryEntry, HumanTask, Instance, Timer, Unit
+from ..models import Definition, HistoryEntry, HumanTask, Instance, Timer
 from ..texts import text
 from . import definitions, dossier, org, process, views
-
 
 
 def latest_definition(session, key: str) -> Definition:

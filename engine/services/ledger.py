@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, bindparam, exists, false, func, not_, or_, select, text
 from sqlalchemy.orm import selectinload
 
+from .. import texts
 from ..access import Actor, items_visible
 from ..calendar import MAX_SPAN_DAYS, WorkCalendar
 from ..clock import CHINA
@@ -19,7 +20,6 @@ from ..domain import deadlines
 from ..domain.items import CATEGORIES, CLASSIFICATIONS, ENDED_STATUSES, LIGHTS, SOURCES, STATUSES
 from ..errors import InvalidInput
 from ..models import Item, ItemDesignee, ItemUnit, User
-from .. import texts
 from . import org, views
 
 FINISHED = ENDED_STATUSES
@@ -52,7 +52,7 @@ class LedgerFilter:
     sort: str = DEFAULT_SORT
 
     @classmethod
-    def from_args(cls, args) -> "LedgerFilter":
+    def from_args(cls, args) -> LedgerFilter:
         """From query-string text (a page's form): empty means unset; bad values raise InvalidInput."""
         names = {f.name: f.name for f in fields(cls)} | {"from": "registered_from", "to": "registered_to"}
         values, errors = {}, []
@@ -72,7 +72,7 @@ class LedgerFilter:
             raise InvalidInput(texts.text("filter.invalid", message=errors[0]["message"]), errors)
         return cls(**values).checked()
 
-    def checked(self) -> "LedgerFilter":
+    def checked(self) -> LedgerFilter:
         """This filter if every value is one the ledger knows; InvalidInput naming the first bad one."""
         errors = [{"field": name, "message": texts.text("field.one_of", choices="、".join(allowed))}
                   for name, allowed in _CHOICES.items() if getattr(self, name) and getattr(self, name) not in allowed]

@@ -12,12 +12,10 @@ from sqlalchemy import select
 
 from ..bpmn.timers import LATEST
 from ..clock import readable
-from ..domain import deadlines
-from ..domain import main_process as rules
-from ..domain import steps
+from ..domain import deadlines, main_process as rules, steps
 from ..domain.items import LIGHTS, limit_from, status_from
-from ..errors import FormInvalid, ProcessError
 from ..domain.roles import OFFICE, UNIT
+from ..errors import FormInvalid, ProcessError
 from ..models import Criticism, HumanTask, ItemUnit, Unit
 from ..texts import text
 from . import org, replies

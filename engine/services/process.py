@@ -300,7 +300,7 @@ def _project_timer_diff(ctx: ProcessContext, views: list, fired: dict, known: di
 # The waiting timers each instance's last committed step left ({id: due}), by database engine and
 # instance, with the instance's version then: the next step on that version need not read them. A
 # version another process wrote (or none known) reads them as before.
-_TIMERS_KNOWN: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_TIMERS_KNOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _TIMERS_KEPT = 4096
 _TIMERS_PENDING = "duban_timers_left"
 _TIMER_WRITES = "duban_timer_writes"

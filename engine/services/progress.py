@@ -25,6 +25,7 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from .. import texts
 from ..access import Actor, items_visible, own_part, user_cleared, visible_item
 from ..calendar import WORKDAY_START
 from ..clock import CHINA
@@ -32,7 +33,6 @@ from ..domain.items import DROPPED_STATUSES
 from ..domain.roles import SUPERVISORS, UNIT
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import Checklist, HumanTask, Item, ItemUnit, ProgressReminder, ProgressReport, Unit
-from .. import texts
 from . import audit, definitions, org, process
 from .checklists import CHECKS
 from .notifications import notify, people

@@ -20,7 +20,7 @@ from ..domain.items import LIGHTS, STATUSES
 from ..errors import InvalidInput
 from ..models import Item, ItemUnit
 from ..texts import text
-from . import ledger, org, views
+from . import org, views
 
 PER_PAGE = 20
 MAX_PER_PAGE = 100
@@ -38,10 +38,10 @@ class PublicFilter:
     text: str | None = None
 
     @classmethod
-    def from_args(cls, args) -> "PublicFilter":
+    def from_args(cls, args) -> PublicFilter:
         return cls(**{name: (args.get(name) or "").strip() or None for name in ("status", "unit", "text")}).checked()
 
-    def checked(self) -> "PublicFilter":
+    def checked(self) -> PublicFilter:
         errors = []
         if self.status and self.status not in STATUS_CHOICES:
             errors.append({"field": "status", "message": text("field.one_of", choices="、".join(STATUS_CHOICES))})

@@ -19,13 +19,13 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, func, or_, select
 
+from .. import texts
 from ..access import Actor, items_visible, visible_item
 from ..clock import CHINA
 from ..domain.items import SOURCES, UNREGISTERED_STATUSES, parse_when
 from ..domain.roles import ADMIN, DISCIPLINE, OFFICE, SUPERVISORS, UNIT
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import Item, SourceReply
-from .. import texts
 from . import audit
 from .stats import count_where, period, rate
 

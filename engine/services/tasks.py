@@ -5,12 +5,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import forms as formjs
-from ..domain.items import light
 from ..access import Actor, can_work, is_candidate, tasks_visible, tasks_workable
+from ..db import retrying
+from ..domain.items import light
 from ..errors import Conflict, Forbidden, NotFound, StaleInstance, TaskAlreadyCompleted
 from ..models import HumanTask, Instance, Item, Unit, User
 from ..texts import text
-from ..db import retrying
 from . import definitions, dossier, files, ledger, org, process, views
 
 

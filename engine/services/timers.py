@@ -113,7 +113,7 @@ def _fire_each(duban, ids: list[int]) -> int:
     for instance_id in ids:
         try:
             fired += fire(duban, instance_id)
-        except Exception as error:  # noqa: BLE001 - raised below, after the others
+        except Exception as error:  # raised below, after the others
             log.exception("instance %s: timers not fired", instance_id)
             failure = failure or error
     if failure is not None:

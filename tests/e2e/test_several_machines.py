@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import redis
@@ -133,7 +133,7 @@ def _settled(engine) -> bool:
     """No timer is due and unfired any more: nothing left that a worker could still fire (twice)."""
     with engine.connect() as connection:
         return not connection.scalar(select(func.count()).select_from(Timer).where(
-            Timer.state == "waiting", Timer.due_at <= datetime.now(timezone.utc)))
+            Timer.state == "waiting", Timer.due_at <= datetime.now(UTC)))
 
 
 def _complete_urge(bases, office_task: dict, errors: list) -> None:

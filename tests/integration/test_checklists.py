@@ -7,7 +7,7 @@ from engine.models import Checklist
 from engine.services import checklists, progress
 from tests.integration.flow import complete, register, through_assignment
 
-FULL = {key: True for key in checklists.CHECKS} | {"plan_note": "落实方案.docx", "leader_note": "王副局长"}
+FULL = dict.fromkeys(checklists.CHECKS, True) | {"plan_note": "落实方案.docx", "leader_note": "王副局长"}
 
 
 def test_a_unit_fills_in_its_checklist_and_the_office_sees_completeness(duban, org):

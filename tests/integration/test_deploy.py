@@ -1,6 +1,5 @@
 """Deploying: versions, identical content, instances staying on their version, who may deploy."""
 import pytest
-
 from click.testing import CliRunner
 
 from duban.cli import main as duban_cli

@@ -7,7 +7,6 @@ import dataclasses
 import hashlib
 import io
 import zipfile
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select

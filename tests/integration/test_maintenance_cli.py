@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from duban import cli
-
 from engine import services
 from engine.clock import CHINA
 from engine.models import AuditRecord, CalendarDay
@@ -79,7 +78,7 @@ def test_recalculate_moves_open_deadlines_after_a_calendar_change(duban, org):
 
 
 def test_audit_prune_keeps_six_months_and_the_chain_intact(duban):
-    now = datetime.now(timezone.utc)  # the command runs on the real clock
+    now = datetime.now(UTC)  # the command runs on the real clock
     with duban.db.transaction() as session:
         for age in (400, 300, 250):
             audit.append(session, "tester", "test.old", None, at=now - timedelta(days=age))

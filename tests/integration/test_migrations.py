@@ -1,5 +1,7 @@
 """The Alembic migrations build exactly the schema the models describe, on both databases, and
 go down and up again cleanly."""
+from datetime import UTC
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -75,7 +77,7 @@ def _before_declarations(compiled) -> tuple[dict, dict]:
 
 def _migrate_old_definitions(url: str) -> dict:
     import json
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from alembic import command
     from sqlalchemy import text
@@ -94,7 +96,7 @@ def _migrate_old_definitions(url: str) -> dict:
                     "INSERT INTO definitions (id, key, version, name, checksum, files, forms, elements, warnings,"
                     " deployed_at) VALUES (:id, :key, 1, :key, 'x', :files, '{}', :elements, '[]', :at)"),
                     {"id": number, "key": key, "files": json.dumps(files), "elements": json.dumps(elements),
-                     "at": datetime(2026, 1, 5, tzinfo=timezone.utc)})
+                     "at": datetime(2026, 1, 5, tzinfo=UTC)})
         command.upgrade(config(db), "heads")
         with engine.connect() as connection:
             rows = connection.execute(text("SELECT key, elements FROM definitions")).all()
@@ -132,7 +134,7 @@ def test_files_stored_before_0015_stay_in_the_database_and_go_back_there_on_down
     """Revision 0015: earlier files are read from the database and none is taken for abandoned; going
     down copies files kept under DUBAN_VAR_DIR into the database, where revision 0014 reads them."""
     import hashlib
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from alembic import command
     from sqlalchemy import text
@@ -142,7 +144,7 @@ def test_files_stored_before_0015_stay_in_the_database_and_go_back_there_on_down
 
     db = Database(f"sqlite:///{tmp_path}/files.db")
     engine = create_engine(db.url)
-    at = datetime(2026, 9, 1, tzinfo=timezone.utc)
+    at = datetime(2026, 9, 1, tzinfo=UTC)
     insert = ("INSERT INTO stored_files (id, name, size, content_type, sha256, uploaded_by, uploaded_at{extra})"
               " VALUES (:id, 'a.txt', 2, 'text/plain', :sha, 'unit_a', :at{values})")
     try:

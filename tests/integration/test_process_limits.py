@@ -6,8 +6,7 @@ from datetime import timedelta
 
 from engine import services
 from engine.services import timers
-from tests.samples import (boundary_timer, chain, lane, multi_instance, process, script_task, timer_event,
-                           user_task)
+from tests.samples import boundary_timer, chain, lane, multi_instance, process, script_task, timer_event, user_task
 
 FORM = {"simple.form": b'{"type": "default", "id": "simple", "components": []}'}
 

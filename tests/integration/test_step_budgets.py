@@ -14,7 +14,7 @@ from engine.config import Settings
 from engine.errors import ProcessError
 from engine.models import HistoryEntry, Instance, Item
 from engine.services import timers
-from tests.integration.flow import REPORT, RECEIVE, open_task
+from tests.integration.flow import RECEIVE, REPORT, open_task
 from tests.samples import chain, lane, process, script_task, user_task
 
 FORM = {"simple.form": b'{"type": "default", "id": "simple", "components": []}'}

@@ -1,7 +1,7 @@
 """Revision 0013 on a database with units, users and items in it: existing units stay active and
 top-level, the hierarchy and the 督查联络员 are kept by the database (a parent must exist), and
 going down turns withdrawn items into terminated ones, on both databases."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from alembic import command
@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from engine.db import Database
 from engine.migrate import config
 
-AT = datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 
 
 def _check_round_trip(url: str) -> None:

@@ -12,7 +12,7 @@ import json
 import os
 import signal
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import redis
@@ -109,7 +109,7 @@ def prepare(duban, org, deadline_s: float):
     complete(duban, org["office"], "draft_opinion", {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "急"})
     complete(duban, org["leader"], "leader_approval", {"decision": "approve"})
     complete(duban, org["office"], "assign", {"notice": "交办通知单"})
-    today = datetime.now(timezone.utc).date().isoformat()
+    today = datetime.now(UTC).date().isoformat()
     complete(duban, org["unit_a"], "unit_receive", {**RECEIVE, "committed_date": today}, "fgj")
     complete(duban, org["unit_a"], "unit_report", REPORT, "fgj")
     complete(duban, org["unit_b"], "unit_receive", {**RECEIVE, "committed_date": today}, "czj")

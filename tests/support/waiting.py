@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 def wait_for(predicate, timeout: float = 30.0, what="the condition", interval: float = 0.1):
@@ -20,4 +20,4 @@ def wait_for(predicate, timeout: float = 30.0, what="the condition", interval: f
 
 def soon(seconds: float) -> str:
     """The time `seconds` from now, in UTC, as ISO 8601."""
-    return (datetime.now(timezone.utc) + timedelta(seconds=seconds)).isoformat()
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()

@@ -11,8 +11,17 @@ from engine.config import EngineLimits, Settings, using_limits
 from engine.domain.roles import LANE_ROLES
 from engine.errors import DeploymentInvalid
 from tests.conftest import ROOT
-from tests.samples import (SIMPLE_FORM, boundary_timer, chain, lane, multi_instance, process, script_task,
-                           timer_event, user_task)
+from tests.samples import (
+    SIMPLE_FORM,
+    boundary_timer,
+    chain,
+    lane,
+    multi_instance,
+    process,
+    script_task,
+    timer_event,
+    user_task,
+)
 
 LIMIT = 200_000
 

@@ -1,6 +1,6 @@
 """What Duban relies on in SpiffWorkflow beyond its documented API (engine/bpmn/spiff_compat.py), and
 how it uses SpiffWorkflow's migration diff. A SpiffWorkflow upgrade that changes any of it fails here."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition
@@ -66,7 +66,7 @@ def test_spiffworkflow_timers_keep_their_due_time_and_firing_under_our_keys():
     assert isinstance(waiting.task_spec.event_definition, DurationTimerEventDefinition)
     assert set(waiting.internal_data) == {EVENT_VALUE}
     due = datetime.fromisoformat(waiting.internal_data[EVENT_VALUE])
-    assert due > datetime.now(timezone.utc)
+    assert due > datetime.now(UTC)
     assert waiting.task_spec.event_definition.details(waiting).value == waiting.internal_data[EVENT_VALUE]
 
     waiting.internal_data[EVENT_VALUE] = "2000-01-01T00:00:00+00:00"  # as our timers store it: fired once due

@@ -1,6 +1,6 @@
 """Timer texts: the industry's ISO forms accepted, bad ones refused at deploy; repeating timers on the
 runtime with a moving clock: never faster than the minimum cycle, and caught up with in one firing."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -30,8 +30,8 @@ def test_bad_literals_are_refused(text):
 
 
 def test_to_datetime_reads_beijing_time_by_default():
-    assert to_datetime("2026-10-16T17:30") == datetime(2026, 10, 16, 9, 30, tzinfo=timezone.utc)
-    assert to_datetime("2026-10-16T09:30:00Z") == datetime(2026, 10, 16, 9, 30, tzinfo=timezone.utc)
+    assert to_datetime("2026-10-16T17:30") == datetime(2026, 10, 16, 9, 30, tzinfo=UTC)
+    assert to_datetime("2026-10-16T09:30:00Z") == datetime(2026, 10, 16, 9, 30, tzinfo=UTC)
     with pytest.raises(TimerSpecError):
         to_datetime(42)
 

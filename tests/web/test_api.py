@@ -292,7 +292,7 @@ def test_calendar_and_recalculate_over_http(as_):
     assert not next(d for d in as_("admin").get("/api/v1/calendar/2026").json["days"]
                     if d["date"] == "2026-12-21")["workday"]
     upload = as_("admin").post("/api/v1/calendar/import", data={"file": (io.BytesIO(
-        "2027:\n  holidays: [2027-01-01]\n  workdays: [2027-02-07]\n".encode()), "2027.yaml")}, content_type="multipart/form-data")
+        b"2027:\n  holidays: [2027-01-01]\n  workdays: [2027-02-07]\n"), "2027.yaml")}, content_type="multipart/form-data")
     assert upload.status_code == 200, upload.json
     assert as_("admin").get("/api/v1/calendar/2027").json["loaded"]
     bad = as_("admin").post("/api/v1/calendar/import", data={"file": (io.BytesIO(b"\xff\xfe"), "x.csv")},

@@ -7,7 +7,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-
 VENDOR = Path(__file__).resolve().parents[2] / "web" / "static" / "vendor"
 
 

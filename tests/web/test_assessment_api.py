@@ -1,7 +1,6 @@
 """考核 over HTTP: the API (scores, lines, rules, export, praise) and its pages, with their refusals."""
 import io
 
-import pytest
 from openpyxl import load_workbook
 
 from tests.support.web import USERS, Browser, client_as

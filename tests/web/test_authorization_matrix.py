@@ -38,7 +38,7 @@ MATRIX = [
     # units see only their own unit's tasks (unit_b takes part in the item, but this is unit_a's task)
     ("GET", "/api/v1/tasks/{task}", None, only(SUPERVISORS | {"unit_a"}, refused=404)),
     ("POST", "/api/v1/tasks/{task}/claim", None,
-     {**only({"unit_a"}, refused=404), **{user: 403 for user in SUPERVISORS}}),
+     {**only({"unit_a"}, refused=404), **dict.fromkeys(SUPERVISORS, 403)}),
     ("POST", "/api/v1/items", {"title": "矩阵立项"}, only({"office", "admin"}, ok=201)),
     ("POST", "/api/v1/instances", {"definition_key": "duban_main", "data": {}},
      only({"office", "designer", "admin"}, ok=422)),
@@ -57,7 +57,7 @@ MATRIX = [
     ("GET", "/api/v1/users?q=张", None, only({"office", "admin"})),
     ("GET", "/api/v1/items/similar?title=矩阵事项", None, only(USERS)),
     ("POST", "/api/v1/items/{item}/withdraw", {"reason": ""},
-     {**only(ON_THE_ITEM, refused=404), **{user: 403 for user in ON_THE_ITEM - {"office"}}, "office": 422}),
+     {**only(ON_THE_ITEM, refused=404), **dict.fromkeys(ON_THE_ITEM - {"office"}, 403), "office": 422}),
     ("GET", "/tasks", None, only(USERS)),
     ("GET", "/tasks/{task}", None, only(SUPERVISORS | {"unit_a"}, refused=404)),
     ("GET", "/items", None, only(USERS)),
@@ -76,7 +76,7 @@ MATRIX = [
     ("GET", "/bulletins?preview=1&period=2026-09", None, only({"office"})),
     ("GET", "/account/password", None, only(USERS)),
     ("POST", "/items/{item}/withdraw", None,
-     {**only(ON_THE_ITEM, refused=404), **{user: 403 for user in ON_THE_ITEM - {"office"}}, "office": 302}),
+     {**only(ON_THE_ITEM, refused=404), **dict.fromkeys(ON_THE_ITEM - {"office"}, 403), "office": 302}),
     # not a secret item: those who see it are told so on its page; for the others it does not exist
     ("POST", "/items/{item}/designees", None, only(ON_THE_ITEM, ok=302, refused=404)),
 ]

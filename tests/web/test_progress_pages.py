@@ -68,7 +68,7 @@ def test_the_office_sees_the_month_on_progress(world):
     app, duban, org = world
     item = through_assignment(duban, org, title="重点项目建设")
     progress.put_report(duban, org["unit_a"], item["id"], "2026-09", {"text": "完成选址", "percent": 35})
-    checklists.put_checklist(duban, org["unit_a"], item["id"], {key: True for key in checklists.CHECKS})
+    checklists.put_checklist(duban, org["unit_a"], item["id"], dict.fromkeys(checklists.CHECKS, True))
     office = Browser(app, "office")
     assert 'href="/progress"' in office.get("/tasks").text  # the 月报 link
     page = office.get("/progress?month=2026-09").text

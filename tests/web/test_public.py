@@ -9,8 +9,8 @@ import pytest
 from engine import services
 from tests.conftest import seed
 from tests.integration.flow import RECEIVE, complete
-from web import create_app
 from tests.support.items import CONTENT, assign, close
+from web import create_app
 
 PUBLIC_FIELDS = {"id", "title", "status", "status_name", "closed", "closed_at", "deadline", "light", "light_name",
                  "units"}

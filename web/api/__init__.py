@@ -5,14 +5,30 @@ from flask_smorest import Api
 from flask_smorest.pagination import PaginationMetadataSchema
 from werkzeug.routing import IntegerConverter
 
-from . import admin, auth, calendar, definitions, docs, instances, items, messages, notifications, org, tasks
-from . import input_guard
-from . import stats
-from . import documents, public
-from . import assessment, bulletins
-from . import progress, replies
-from . import modeler, starting
-from . import files
+from . import (
+    admin,
+    assessment,
+    auth,
+    bulletins,
+    calendar,
+    definitions,
+    docs,
+    documents,
+    files,
+    input_guard,
+    instances,
+    items,
+    messages,
+    modeler,
+    notifications,
+    org,
+    progress,
+    public,
+    replies,
+    starting,
+    stats,
+    tasks,
+)
 from .schemas import ErrorSchema
 
 BLUEPRINTS = (auth.blp, org.blp, definitions.blp, instances.blp, items.blp, tasks.blp, messages.blp,
@@ -47,7 +63,7 @@ def register(app) -> Api:
 
 
 class SqlInteger(IntegerConverter):
-    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002 - IntegerConverter's own names
         super().__init__(map, fixed_digits, min, max, signed)
 
 

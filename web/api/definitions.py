@@ -10,8 +10,15 @@ from engine.services import definition_forms, validate
 from engine.texts import text
 
 from .common import actor, authenticated_blueprint, duban
-from .schemas import (DefinitionQuery, DefinitionSchema, DeployedSchema, DeployFiles, FormsSchema, ValidatedSchema,
-                      XmlQuery)
+from .schemas import (
+    DefinitionQuery,
+    DefinitionSchema,
+    DeployedSchema,
+    DeployFiles,
+    FormsSchema,
+    ValidatedSchema,
+    XmlQuery,
+)
 
 blp = authenticated_blueprint("definitions", __name__, "Process definitions (流程定义)", "/definitions")
 

@@ -7,8 +7,15 @@ from engine import services
 from engine.services import operations
 
 from .common import actor, authenticated_blueprint, duban, paged
-from .schemas import (InstanceDetailSchema, InstanceQuery, InstanceSchema, MigrationCheckSchema, MigrationRequest,
-                      ReasonRequest, StartRequest)
+from .schemas import (
+    InstanceDetailSchema,
+    InstanceQuery,
+    InstanceSchema,
+    MigrationCheckSchema,
+    MigrationRequest,
+    ReasonRequest,
+    StartRequest,
+)
 
 blp = authenticated_blueprint("instances", __name__, "Process instances (流程实例)", "/instances")
 

@@ -7,12 +7,21 @@ from flask import send_file
 from flask.views import MethodView
 
 from engine import services
-from engine.services import close_items, dossier, export, ledger, withdraw_item
-from engine.services import items as items_service
+from engine.services import close_items, dossier, export, items as items_service, ledger, withdraw_item
 
 from .common import actor, authenticated_blueprint, duban, paged
-from .schemas import (DesigneeRequest, ExtensionRequest, ExtensionSchema, ItemQuery, ItemRequest, ItemSchema,
-                      RecordEntrySchema, SimilarItemSchema, SimilarQuery, WithdrawRequest)
+from .schemas import (
+    DesigneeRequest,
+    ExtensionRequest,
+    ExtensionSchema,
+    ItemQuery,
+    ItemRequest,
+    ItemSchema,
+    RecordEntrySchema,
+    SimilarItemSchema,
+    SimilarQuery,
+    WithdrawRequest,
+)
 
 blp = authenticated_blueprint("items", __name__, "Supervision items (督办事项)", "/items")
 

@@ -5,7 +5,7 @@ the services (403, 404) become HTML error pages; a missing or lapsed session goe
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 from urllib.parse import urlencode
 
 from flask import Blueprint, g
@@ -14,9 +14,25 @@ from engine import services
 from engine.services import CHINA, dossier
 
 from ..auth import csrf_token, optional_actor
-from . import (account, admin, assessment, bulletins, dashboard, documents, extensions, instances, items, modeler,
-               notifications, praise, progress, public, start, tasks)
-from . import item_controls
+from . import (
+    account,
+    admin,
+    assessment,
+    bulletins,
+    dashboard,
+    documents,
+    extensions,
+    instances,
+    item_controls,
+    items,
+    modeler,
+    notifications,
+    praise,
+    progress,
+    public,
+    start,
+    tasks,
+)
 from .common import LIGHTS, duban, page_error_response
 
 bp = Blueprint("pages", __name__)
@@ -51,7 +67,7 @@ def _local(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(CHINA).strftime(fmt)
 
 
@@ -64,7 +80,7 @@ def readable(value, day: bool = False) -> str:
         value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         value = value.astimezone(CHINA)
         if not day:
             return f"{value.year}年{value.month}月{value.day}日 {value:%H:%M}"

@@ -9,8 +9,19 @@ from flask import g, redirect, render_template, request, send_file, url_for
 
 from engine import services
 from engine.errors import DubanError, InvalidInput
-from engine.services import (CHINA, ROLES, SECADMIN, SYSTEM_ADMINS, XLSX, accounts, audit, audit_export, org,
-                             user_import, users)
+from engine.services import (
+    CHINA,
+    ROLES,
+    SECADMIN,
+    SYSTEM_ADMINS,
+    XLSX,
+    accounts,
+    audit,
+    audit_export,
+    org,
+    user_import,
+    users,
+)
 from engine.texts import text
 
 from ..auth import current_token

@@ -5,8 +5,15 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 
 from engine.errors import DubanError
-from engine.services import ADMIN, ENDED_STATUSES, OFFICE, SYSTEM_ADMINS, may_withdraw_item, withdraw_item
-from engine.services import items as items_service
+from engine.services import (
+    ADMIN,
+    ENDED_STATUSES,
+    OFFICE,
+    SYSTEM_ADMINS,
+    items as items_service,
+    may_withdraw_item,
+    withdraw_item,
+)
 
 from .common import current_actor, duban
 

@@ -7,11 +7,22 @@ from flask import redirect, render_template, request, send_file, url_for
 
 from engine import services
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.services import (ADMIN, CATEGORIES, CLASSIFICATIONS, LIGHTS, OFFICE, SOURCES, STATUSES, close_items,
-                             dossier, export, print_sheet)
-from engine.services import documents as documents_service
-from engine.services import files as files_service
-from engine.services import ledger as ledger_service
+from engine.services import (
+    ADMIN,
+    CATEGORIES,
+    CLASSIFICATIONS,
+    LIGHTS,
+    OFFICE,
+    SOURCES,
+    STATUSES,
+    close_items,
+    documents as documents_service,
+    dossier,
+    export,
+    files as files_service,
+    ledger as ledger_service,
+    print_sheet,
+)
 from engine.texts import text
 
 from .common import current_actor, duban, field_errors, page_number

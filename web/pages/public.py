@@ -14,7 +14,6 @@ from engine.services import public
 from .common import duban, page_number
 
 
-
 def routes(bp) -> None:
     bp.add_url_rule("/public", "public", board)
 
