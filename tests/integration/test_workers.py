@@ -200,7 +200,8 @@ def test_a_killed_worker_process_is_logged_and_replaced(live, tmp_path):
              what="a new worker process")
     replacement = (worker_children(supervisor) - first).pop()
     assert f"worker process {victim} died (signal SIGKILL); starting another" in log.read_text()
-    wait_for(lambda: f"worker process {replacement} replaces {victim}" in log.read_text(), what="the replacement logged")
+    wait_for(lambda: f"worker process {replacement} replaces {victim}" in log.read_text(),
+             what="the replacement logged")
     # Still two at work: the timers fire (the survivor and the replacement share the queue).
     wait_for(lambda: log.read_text().count("worker ready") >= 3, what="the replacement ready")
     processes.start_ready("scheduler")

@@ -27,8 +27,8 @@ def all_text(data: bytes) -> str:
 def assigned(duban, org, title=TITLE) -> tuple[dict, str]:
     """An item through 交办 with the prefilled 交办通知单 as sent; (item, notice)."""
     item = register(duban, org, title=title)
-    complete(duban, org["office"], "draft_opinion", {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "请发改局牵头办理"},
-             instance_id=item["instance_id"])
+    complete(duban, org["office"], "draft_opinion",
+             {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "请发改局牵头办理"}, instance_id=item["instance_id"])
     complete(duban, org["leader"], "leader_approval", {"decision": "approve"}, instance_id=item["instance_id"])
     task = open_task(duban, org["office"], "assign", instance_id=item["instance_id"])
     notice = services.get_task(duban, org["office"], task["id"])["data"]["notice"]
