@@ -216,7 +216,7 @@ def templates_push(files):
 
     duban = bootstrap()
     for path in files:
-        pushed = _or_exit(lambda: doc_templates.push(duban, path.stem, path.read_bytes(), _operator()))
+        pushed = _or_exit(lambda path=path: doc_templates.push(duban, path.stem, path.read_bytes(), _operator()))
         click.echo(f"{pushed['name']}: pushed ({pushed['size']} bytes, sha256 {pushed['sha256'][:12]})")
 
 

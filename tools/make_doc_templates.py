@@ -99,7 +99,7 @@ def build(title: str, rows: list[tuple[str, str]], closing: str) -> Document:
     table = document.add_table(rows=len(rows), cols=2)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for row, (label, value) in zip(table.rows, rows):
+    for row, (label, value) in zip(table.rows, rows, strict=True):
         row.cells[0].width, row.cells[1].width = Cm(3.6), Cm(12)
         label_cell, value_cell = row.cells
         label_cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER

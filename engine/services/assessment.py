@@ -258,7 +258,7 @@ def _counts(session, actor: Actor, unit_id: str | None, span) -> dict:
         .join(Item, Item.id == Part.item_id)
         .where(visible, _unit_is(Part.unit_id, unit_id), or_(*events.values())).group_by(Part.unit_id))
     for unit, *numbers in rows:
-        for event, number in zip(events, numbers):
+        for event, number in zip(events, numbers, strict=True):
             counts[(unit, event)] = int(number)
     for event, model, at in (("criticised", Criticism, Criticism.created_at), ("praised", Praise, Praise.at)):
         for unit, number in session.execute(

@@ -104,7 +104,7 @@ def _table(doc, headers: list[str], rows: list[list[str]]) -> None:
     table = doc.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, header in zip(table.rows[0].cells, headers):
+    for cell, header in zip(table.rows[0].cells, headers, strict=True):
         _run(cell.paragraphs[0], header, size=11, bold=True)
     # One row made by python-docx, copied for every row with its texts put in: python-docx took about
     # 0.4 ms a cell, half a minute for a quarter's 通报 at 100,000 items (bench/ledger.py).
@@ -115,7 +115,7 @@ def _table(doc, headers: list[str], rows: list[list[str]]) -> None:
     tbl.remove(tr)
     for values in rows:
         row = deepcopy(tr)
-        for run, value in zip(row.iter(_RUN), values):
+        for run, value in zip(row.iter(_RUN), values, strict=True):
             _set_text(run, _NOT_XML.sub("", str(value)))
         tbl.append(row)
     _paragraph(doc, "", after=3)

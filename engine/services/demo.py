@@ -137,5 +137,5 @@ def states(duban) -> dict:
     """{kind: status name} of the demo items as they stand (for the command's report)."""
     with duban.db.reading() as session:
         rows = session.execute(select(Item.title, Item.status).where(Item.title.startswith(PREFIX))).all()
-    by_title = {title: status for title, status in rows}
+    by_title = dict(rows)
     return {kind: STATUSES.get(by_title.get(PREFIX + title), "") for kind, title in TITLES.items()}

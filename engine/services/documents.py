@@ -292,14 +292,14 @@ def _replace(texts: list, values: dict) -> None:
             for index in range(first + 1, last):
                 contents[index] = ""
             contents[last] = tail
-    for element, content in zip(texts, contents):
+    for element, content in zip(texts, contents, strict=True):
         if content != (element.text or ""):
             _set_text(element, content)
 
 
 def _holding(starts: list[int], lengths: list[int], position: int) -> int:
     """Index of the text element that held character `position` of the joined text."""
-    return next(index for index, (start, length) in enumerate(zip(starts, lengths))
+    return next(index for index, (start, length) in enumerate(zip(starts, lengths, strict=True))
                 if start <= position < start + length)
 
 

@@ -27,6 +27,7 @@ Definitions (the figures are about units' parts 承办任务, i.e. `ItemUnit` ro
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from itertools import pairwise
 
 from sqlalchemy import and_, case, exists, false, func, or_, select, true
 from sqlalchemy.orm import aliased
@@ -295,7 +296,7 @@ def _month_bounds(now: datetime, months: int) -> list[datetime]:
 
 
 def _trend(session, actor, now, bounds) -> list[dict]:
-    months = list(zip(bounds, bounds[1:]))
+    months = list(pairwise(bounds))
     visible = items_visible(actor)
     in_month = lambda column, a, b: and_(column >= a, column < b)  # noqa: E731
     registered = session.execute(select(*[count_where(in_month(Item.created_at, a, b)) for a, b in months])
@@ -313,7 +314,7 @@ def _trend(session, actor, now, bounds) -> list[dict]:
                or_(Part.reported_at.is_(None), Part.reported_at >= bounds[0]))
     ).one()
     return [{"month": f"{start:%Y-%m}", "registered": int(r), "closed": int(c), "overdue": int(o)}
-            for (start, _), r, c, o in zip(months, registered, closed, overdue)]
+            for (start, _), r, c, o in zip(months, registered, closed, overdue, strict=True)]
 
 
 def _overdue_at(cutoff: datetime):

@@ -238,7 +238,7 @@ def test_a_designer_builds_npc_suggestion_in_the_browser(live, open_page):
     # gateway's conditions, the timers' kinds and dates, ids of the elements that get new forms.
     lanes = page.evaluate(f"""() => {MODELER}.get('elementRegistry').filter(e => e.type === 'bpmn:Lane')
         .sort((a, b) => a.y - b.y).map(e => [e.id, e.y, e.height])""")
-    for (lane, *_), label, role in zip(lanes, ("督查室", "承办单位"), ("office", "unit")):
+    for (lane, *_), label, role in zip(lanes, ("督查室", "承办单位"), ("office", "unit"), strict=True):
         name(page, lane, label)
         panel_field(page, "duban-lane-role").select_option(role)
     name(page, frame["pool"], "人大代表建议办理")

@@ -109,7 +109,7 @@ def test_processes_sharing_the_var_dir_share_its_local_files(one_machine):
     sha = hashlib.sha256(scan).hexdigest()
     assert (var / "files" / sha[:2] / sha).read_bytes() == scan  # kept once, by its SHA-256
     assert [p.name for p in (var / "files").glob("*/*")] == [sha]
-    for (_, answer, _), base, http in zip(uploads, (second, first), (office_2, office_1)):
+    for (_, answer, _), base, http in zip(uploads, (second, first), (office_2, office_1), strict=True):
         status, data, _ = raw("GET", f"{base}/api/v1/files/{json.loads(answer)['id']}", http.token)
         assert status == 200 and data == scan
 

@@ -66,7 +66,7 @@ def test_several_web_processes_behind_a_trusted_proxy(served, postgres_database)
             "SELECT ip FROM audit_log WHERE action = 'auth.login' ORDER BY id DESC LIMIT 1")).scalar() == "203.0.113.9"
     engine.dispose()
     wait_for(lambda: "POST /api/v1/auth/token 200" in log.read_text(), what="the request's log line")
-    line = next(l for l in log.read_text().splitlines() if "POST /api/v1/auth/token 200" in l)
+    line = next(entry for entry in log.read_text().splitlines() if "POST /api/v1/auth/token 200" in entry)
     assert line.endswith(" - 203.0.113.9") and " duban.request " in line
     # A web process that dies is replaced by gunicorn's master, and the node stays ready.
     os.kill(min(workers), signal.SIGKILL)

@@ -50,7 +50,7 @@ def two_machines(postgres_database, redis_url, tmp_path):
         machines[1].start("worker", "--processes", "1")
         schedulers = [machine.start("scheduler") for machine in machines]
         for base in bases:
-            wait_for(lambda: _ready(base, machines), timeout=60, what=f"duban run at {base}")
+            wait_for(lambda base=base: _ready(base, machines), timeout=60, what=f"duban run at {base}")
         yield bases, supervisor, schedulers, machines, engine
     finally:
         for machine in machines:

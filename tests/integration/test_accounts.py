@@ -17,7 +17,7 @@ from engine.services import audit
 NEW = "Zh3ng-Tong!"
 
 
-def _cli(duban, *args, input=None):
+def _cli(duban, *args, input=None):  # noqa: A002 - passed on to CliRunner.invoke under its own name
     """`duban ARGS` against this test's database, secret and var folder, as an operator would run it."""
     env = {"DUBAN_DATABASE_URL": duban.db.url, "DUBAN_VAR_DIR": str(duban.settings.var_dir),
            "DUBAN_SECRET_KEY": duban.settings.secret_key, "DUBAN_AUDIT_KEY": duban.settings.audit_key}

@@ -3,6 +3,7 @@ import hashlib
 import multiprocessing
 import threading
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -48,7 +49,7 @@ def test_the_chain_links_every_record_and_verifies(duban):
     rows = _records(duban)
     assert [r.id for r in rows] == [1, 2, 3, 4, 5]
     assert rows[0].prev_hash == audit.GENESIS
-    assert all(later.prev_hash == earlier.hash for earlier, later in zip(rows, rows[1:]))
+    assert all(later.prev_hash == earlier.hash for earlier, later in pairwise(rows))
     assert rows[0].detail == {"i": 0, "名称": "测试"} and rows[0].ip == "10.0.0.1"
     assert audit.verify(duban).intact
 
@@ -217,7 +218,7 @@ def test_a_task_completion_is_recorded_with_the_history_in_one_transaction(duban
     data = {"lead_unit": "fgj", "co_units": [], "opinion": "请发改局牵头办理"}
     task = complete(duban, org["office"], "draft_opinion", data)
     target = f"instance:{item['instance_id']}"
-    done = [r for r in _records(duban, action="instance.completed", target=target)]
+    done = list(_records(duban, action="instance.completed", target=target))
     assert [(r.actor, r.detail["task_id"], r.detail["element_id"]) for r in done] == [
         ("office", task["id"], "draft_opinion")]
     # The form contents stay out of the log; their digest ties the record to the history row.

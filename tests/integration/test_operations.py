@@ -2,6 +2,8 @@
 
 On SQLite and PostgreSQL (the `duban` fixture runs each test on both).
 """
+from itertools import pairwise
+
 import pytest
 
 from engine import services
@@ -24,7 +26,7 @@ def deploy_body(duban, org, path: list[str]):
     body = ['<bpmn:startEvent id="start" name="开始"/>', '<bpmn:endEvent id="end" name="结束"/>']
     body += [user_task(int(t[1:]), 'camunda:formRef="simple"') for t in tasks]
     body += [f'<bpmn:sequenceFlow id="f{i}" sourceRef="{a}" targetRef="{b}"/>' for i, (a, b) in
-             enumerate(zip(path, path[1:]))]
+             enumerate(pairwise(path))]
     files = {"ops.bpmn": process("".join(body), key="ops", lanes=lane("office", "督查室", *tasks))}
     return services.deploy(duban, files, FORM, org["designer"])
 

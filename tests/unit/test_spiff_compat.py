@@ -1,6 +1,7 @@
 """What Duban relies on in SpiffWorkflow beyond its documented API (engine/bpmn/spiff_compat.py), and
 how it uses SpiffWorkflow's migration diff. A SpiffWorkflow upgrade that changes any of it fails here."""
 from datetime import UTC, datetime
+from itertools import pairwise
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition
@@ -41,7 +42,7 @@ def _path(*path: str, key: str = "compat", duration: str = "PT1H") -> dict:
         ids.append(element)
     ids.append("end")
     body += [f'<bpmn:sequenceFlow id="f{i}" sourceRef="{a}" targetRef="{b}"/>' for i, (a, b) in
-             enumerate(zip(ids, ids[1:]))]
+             enumerate(pairwise(ids))]
     return {"compat.bpmn": process("".join(body), key=key)}
 
 

@@ -5,7 +5,7 @@ the services (403, 404) become HTML error pages; a missing or lapsed session goe
 """
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timezone
+from datetime import UTC, date, datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint, g
