@@ -13,7 +13,7 @@ export DUBAN_VAR_DIR ?= var
 export DUBAN_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export DUBAN_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install assets browser run test test-unit test-workflow test-integration test-web bench lock clean
+.PHONY: install assets browser run lint test test-unit test-workflow test-integration test-web bench lock clean
 
 install: $(STAMP) $(ASSETS)
 
@@ -46,7 +46,11 @@ run: install
 	$(BIN)/duban seed-demo
 	$(BIN)/duban run --host 127.0.0.1 --port 5000
 
-test: install browser
+# Lint first, so CI fails on a lint error (configuration: pyproject.toml's [tool.ruff]).
+lint: install
+	$(BIN)/ruff check .
+
+test: install browser lint
 	$(BIN)/pytest -q
 
 test-unit: install

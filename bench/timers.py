@@ -56,7 +56,8 @@ PROCESS = f"""<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:intermediateCatchEvent id="wait" name="到期">
       <bpmn:timerEventDefinition><bpmn:timeDuration>PT1S</bpmn:timeDuration></bpmn:timerEventDefinition>
     </bpmn:intermediateCatchEvent>
-    <bpmn:scriptTask id="note" name="记录" scriptFormat="python"><bpmn:script>fired = True</bpmn:script></bpmn:scriptTask>
+    <bpmn:scriptTask id="note" name="记录" scriptFormat="python"><bpmn:script>fired = True</bpmn:script>
+    </bpmn:scriptTask>
     <bpmn:endEvent id="end" name="结束"/>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>
     <bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="note"/>

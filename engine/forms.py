@@ -301,7 +301,8 @@ def _check_datetime(field, value, rules, _options):
         else:
             datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(texts.text(f"field.iso.{subtype}" if subtype in ("date", "time") else "field.iso.datetime")) from None
+        key = f"field.iso.{subtype}" if subtype in ("date", "time") else "field.iso.datetime"
+        raise ValueError(texts.text(key)) from None
     return value
 
 
@@ -372,7 +373,8 @@ def from_camunda_fields(form_id: str, camunda_fields: list[dict]) -> dict:
         if kind == "datetime":
             component["subtype"] = "date"
         if kind == "select":
-            component["values"] = [{"label": v.get("name") or v["id"], "value": v["id"]} for v in field.get("values", [])]
+            component["values"] = [{"label": v.get("name") or v["id"], "value": v["id"]}
+                                   for v in field.get("values", [])]
         default = field.get("defaultValue")
         if default is not None and kind != "checkbox":
             component["defaultValue"] = int(default) if kind == "number" and default.lstrip("-").isdigit() else default

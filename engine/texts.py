@@ -73,11 +73,13 @@ TEXTS: dict[str, str] = {
     "deploy.no_definition": "流程定义“{process}”不存在",
     "deploy.no_definition_version": "流程定义“{process}”的第 {version} 版不存在",
     # XML before anything is read from it (engine/bpmn/xml.py)
-    "deploy.xml_doctype": "BPMN 文件中不允许有 DOCTYPE 和 ENTITY 声明（可被用于实体膨胀和 XXE 外部实体攻击，BPMN 不需要）",
+    "deploy.xml_doctype": "BPMN 文件中不允许有 DOCTYPE 和 ENTITY 声明"
+                          "（可被用于实体膨胀和 XXE 外部实体攻击，BPMN 不需要）",
     "deploy.xml_malformed": "不是格式正确的 XML（第 {line} 行）；XML 解析器提示：{reason}",
     "deploy.xml_root": "根元素是 {root}，不是 bpmn:definitions：这不是 BPMN 文件",
     # what Duban does not run, and how elements are resolved (engine/bpmn/inspect.py)
-    "deploy.no_executable": "没有可执行的流程（文件中的流程：{keys}）；bpmn.io 新建的流程图默认 isExecutable=\"false\"："
+    "deploy.no_executable": "没有可执行的流程（文件中的流程：{keys}）；"
+                            "bpmn.io 新建的流程图默认 isExecutable=\"false\"："
                             "请在建模器中勾选“可执行”（Executable），或设置 isExecutable=\"true\"",
     "deploy.no_processes": "无",
     "deploy.data_store": "不支持数据存储（data store）",
@@ -245,7 +247,8 @@ TEXTS: dict[str, str] = {
     "contract.step_fields": "“{label}”的表单“{form}”缺少字段 {fields}：此环节据此记录办理结果",
     "reply.satisfaction_level": "请选择提出人的意见：满意、基本满意或不满意",
     "reply.satisfaction_before_reply": "尚未答复，不能记录满意度回访",
-    "contract.timer_unit": "“{label}”的定时日期“{expression}”须按本单位期限计算（unit_deadline(unit) 或 remind_at(unit)）",
+    "contract.timer_unit": "“{label}”的定时日期“{expression}”须按本单位期限计算"
+                           "（unit_deadline(unit) 或 remind_at(unit)）",
     "contract.urge_deadline": "催办须由同一承办单位分支中的“期限届满”定时事件引出",
     "contract.escalate_urge": "责任追究须在催办之后：流程中没有“催办”环节",
     "contract.needs_report": "流程没有“办结报告”或“答复”环节，无从判断承办单位是否到期未报告",

@@ -146,8 +146,10 @@ def _truncate(url: str) -> None:
     with engine.begin() as connection:
         if url not in _OFFICIAL:
             _OFFICIAL[url] = (
-                [dict(r._mapping) for r in connection.execute(text("SELECT * FROM calendar_days WHERE source = 'official'"))],
-                [dict(r._mapping) for r in connection.execute(text("SELECT * FROM calendar_years WHERE source = 'official'"))],
+                [dict(r._mapping)
+                 for r in connection.execute(text("SELECT * FROM calendar_days WHERE source = 'official'"))],
+                [dict(r._mapping)
+                 for r in connection.execute(text("SELECT * FROM calendar_years WHERE source = 'official'"))],
             )
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         days, years = _OFFICIAL[url]

@@ -66,4 +66,5 @@ def multi_instance(n: int, cardinality: str = "", collection: str = "", sequenti
             f"<bpmn:script>{script}</bpmn:script></bpmn:scriptTask>")
 
 
-SIMPLE_FORM = b'{"type": "default", "id": "simple", "components": [{"type": "textfield", "key": "answer", "validate": {"required": true}}]}'
+SIMPLE_FORM = (b'{"type": "default", "id": "simple", "components": '
+               b'[{"type": "textfield", "key": "answer", "validate": {"required": true}}]}')

@@ -117,7 +117,8 @@ def build(title: str, rows: list[tuple[str, str]], closing: str) -> Document:
     _font(footer.add_run("督查督办系统 · 事项编号 {{item_id}}"), BODY_FONT, Pt(9))
 
     properties = document.core_properties
-    properties.title, properties.author, properties.comments = title, "督查督办", "模板：双花括号中的占位符由督查督办系统填写"
+    properties.title, properties.author = title, "督查督办"
+    properties.comments = "模板：双花括号中的占位符由督查督办系统填写"
     properties.created = properties.modified = datetime(2026, 1, 1, tzinfo=UTC)
     return document
 

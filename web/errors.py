@@ -56,7 +56,8 @@ def error_response(status: int, code: str, message: str, details=None):
 _CHINESE = re.compile(r"[\u3400-\u9fff]")
 
 # marshmallow's (webargs') words for a field, by the start of its English message.
-_FIELD_WORDS = (("Missing data for required field", "http.field.required"), ("Field may not be null", "http.field.null"),
+_FIELD_WORDS = (("Missing data for required field", "http.field.required"),
+                ("Field may not be null", "http.field.null"),
                 ("Unknown field", "http.field.unknown"), ("Not a valid integer", "http.field.integer"),
                 ("Not a valid number", "http.field.number"), ("Not a valid string", "http.field.string"),
                 ("Not a valid boolean", "http.field.boolean"), ("Not a valid list", "http.field.list"),
@@ -103,7 +104,8 @@ _FIELD_LIMITS = tuple((re.compile(pattern), key) for pattern, key in (
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api") or request.path == "/healthz" or request.accept_mimetypes.best == "application/json"
+    return request.path.startswith("/api") or request.path == "/healthz" \
+        or request.accept_mimetypes.best == "application/json"
 
 
 def register(app) -> None:

@@ -67,8 +67,8 @@ def _due(days: int) -> tuple:
 # already late), and so do the leader's (签发, 延期审批 2); 纪委 gets the ordinary handling period
 # (001 3、: 10 working days); a requester's 回访 5.
 KINDS: dict[str, StepKind] = {k.kind: k for k in (
-    StepKind("draft", "拟办", (USER_TASK,), "督查室提出拟办意见，选定牵头单位和配合单位（表单字段 lead_unit、co_units）；"
-             "提交后事项的承办单位随之确定。", "office", "draft_opinion", "drafting",
+    StepKind("draft", "拟办", (USER_TASK,), "督查室提出拟办意见，选定牵头单位和配合单位"
+             "（表单字段 lead_unit、co_units）；提交后事项的承办单位随之确定。", "office", "draft_opinion", "drafting",
              options=_due(1)),
     StepKind("approve", "领导审批", (USER_TASK,), "领导审批立项：同意、退回拟办或不予立项。", "leader",
              "leader_approval", "approving", options=_due(1)),

@@ -148,7 +148,8 @@ def _summary(record: dict, docs: list[dict], history: list[HistoryEntry], kinds:
     lines = [
         f"督办事项：{record['title']}", f"事项编号：{record['id']}", f"来源：{record['source_name']}",
         f"类别：{record['category_name']}", f"密级：{record['classification_name']}",
-        f"立项：{_local(record['created_at'])}（{who.person(record['created_by'])}）", f"办结时限：{_local(record['deadline'])}",
+        f"立项：{_local(record['created_at'])}（{who.person(record['created_by'])}）",
+        f"办结时限：{_local(record['deadline'])}",
         f"状态：{record['status_name']}", f"销号时间：{_local(record['closed_at']) if record['closed_at'] else '—'}",
     ]
     if record["content"]:
@@ -164,7 +165,8 @@ def _summary(record: dict, docs: list[dict], history: list[HistoryEntry], kinds:
                                 for d in docs] or ["- 无"])
     feedback = [h for h in history if h.action == "completed" and kinds.get(h.element_id) == "feedback"]
     for entry in feedback:
-        lines += ["", f"反馈销号（{who.person(entry.actor)}，{_local(entry.at)}）：", str((entry.data or {}).get("summary", ""))]
+        lines += ["", f"反馈销号（{who.person(entry.actor)}，{_local(entry.at)}）：",
+                  str((entry.data or {}).get("summary", ""))]
     terminated = [h for h in history if h.action == "terminated"]
     for entry in terminated:
         lines += ["", f"终止（{who.person(entry.actor)}，{_local(entry.at)}）：{(entry.data or {}).get('reason', '')}"]
@@ -197,8 +199,8 @@ def _csv(history: list[HistoryEntry], names: dict, who: dossier.Names) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["序号", "时间", "操作人", "动作", "环节", "名称", "单位", "数据"])
     for entry in history:
-        row = [entry.id, _local(entry.at), who.person(entry.actor), entry.action, entry.element_id or "", entry.name or "",
-               names.get(entry.unit_id, entry.unit_id or ""),
+        row = [entry.id, _local(entry.at), who.person(entry.actor), entry.action, entry.element_id or "",
+               entry.name or "", names.get(entry.unit_id, entry.unit_id or ""),
                json.dumps(entry.data, ensure_ascii=False, default=str) if entry.data is not None else ""]
         writer.writerow([_cell(value) for value in row])
     return ("\ufeff" + out.getvalue()).encode()  # the BOM makes Excel read UTF-8

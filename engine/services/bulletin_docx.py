@@ -150,7 +150,9 @@ def _overview(doc, period, cutoff: datetime, counts: dict) -> None:
 
 
 def _unit(row: dict) -> str:
-    return f"{row['unit_name']}（{'牵头' if row.get('role') == 'lead' else '配合'}）" if row.get("role") else row["unit_name"]
+    if not row.get("role"):
+        return row["unit_name"]
+    return f"{row['unit_name']}（{'牵头' if row.get('role') == 'lead' else '配合'}）"
 
 
 def _completed(doc, rows: list[dict]) -> None:

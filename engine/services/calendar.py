@@ -88,7 +88,8 @@ def days_text(data: bytes, name: str = "holidays") -> str:
 
 
 def _refuse(name: str, message: str):
-    raise InvalidInput(text("calendar.file_problem", name=name, message=message), [{"field": "file", "message": message}])
+    raise InvalidInput(text("calendar.file_problem", name=name, message=message),
+                       [{"field": "file", "message": message}])
 
 
 def parse_days(content: str, name: str = "holidays") -> tuple[dict, set]:

@@ -88,7 +88,8 @@ def render_document(duban, actor: Actor, item_id: int, doc_id: int) -> tuple[dic
     with duban.db.reading() as session:
         item = visible_item(session, actor, item_id)
         entry = session.get(HistoryEntry, doc_id)
-        if entry is None or entry.instance_id != item.instance_id or not _is_document(entry, _by_element(session, entry.instance_id)):
+        if entry is None or entry.instance_id != item.instance_id \
+                or not _is_document(entry, _by_element(session, entry.instance_id)):
             raise NotFound(text("document.not_found", item=item_id, id=doc_id))
         listing = describe(session, item, entry)
         data = fill(template_bytes(duban, listing["kind"], session), values(duban, session, item, entry, listing))

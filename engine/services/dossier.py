@@ -292,7 +292,8 @@ def require_reason(form: dict | None, data: dict) -> None:
 def return_notice(ctx, completed: HumanTask | None, created: HumanTask) -> tuple[str, str] | None:
     """(title, body) of the notification for a task that exists because `completed` sent work back, with
     the reason, who and when; None when it did not."""
-    if completed is None or not _returns("completed", completed.data) or completed.unit_id not in (None, created.unit_id):
+    if completed is None or not _returns("completed", completed.data) \
+            or completed.unit_id not in (None, created.unit_id):
         return None
     reason = _reason(completed.data)
     by = names(ctx.session).signed(ctx.actor.username if ctx.actor else None)

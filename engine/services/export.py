@@ -47,7 +47,8 @@ def items_xlsx(duban, actor: Actor, filters: ledger.LedgerFilter | None = None) 
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         if total > MAX_ROWS:
             raise InvalidInput(f"导出最多 {MAX_ROWS} 行，符合条件的有 {total} 行：请缩小筛选范围",
-                               [{"field": "filters", "message": text("export.too_many_field", total=total, limit=MAX_ROWS)}])
+                               [{"field": "filters",
+                                 "message": text("export.too_many_field", total=total, limit=MAX_ROWS)}])
         names = org.unit_names(session)
         rows = session.scalars(query.order_by(*ledger.order(filters.sort)).execution_options(yield_per=500))
         data = _workbook(views.item(row, duban, now, names) for row in rows)

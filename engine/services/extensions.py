@@ -179,7 +179,8 @@ class ExtensionHooks(Hooks):
                             {"comment": extension.comment})
         notify(ctx, people(ctx.session, UNIT, extension.unit_id), "extension",
                f"延期申请{'已同意' if extension.status == 'approved' else '未同意'}：“{ctx.item.title}”",
-               f"新的办理期限：{_text(extension.granted_deadline)}" if extension.granted_deadline else extension.comment)
+               f"新的办理期限：{_text(extension.granted_deadline)}" if extension.granted_deadline
+               else extension.comment)
 
     def task_due(self, ctx, task):
         """延期审批 within its working days (engine/domain/steps.py), so the leader's inbox shows a light."""

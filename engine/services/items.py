@@ -59,7 +59,8 @@ def _register(duban, actor: Actor, values: dict, key: str = MAIN_KEY, variables:
         item = Item(
             title=values["title"], content=values["content"], source=values["source"],
             category=values["category"], classification=values["classification"], deadline=deadline.at,
-            deadline_explicit=bool(values.get("deadline")), deadline_provisional=deadline.provisional, status="drafting", created_by=actor.username,
+            deadline_explicit=bool(values.get("deadline")), deadline_provisional=deadline.provisional,
+            status="drafting", created_by=actor.username,
             created_at=ctx.now,
         )
         item.designees = _designees(session, actor, values, ctx.now)
@@ -87,11 +88,13 @@ def _designees(session, actor: Actor, values: dict, now) -> list[ItemDesignee]:
         message = text("item.secret_needs_designees")
         raise InvalidInput(message, [{"field": "designees", "message": message}])
     names = list(dict.fromkeys([actor.username, *values["designees"]]))
-    users = {u.username: u for u in session.scalars(select(User).where(User.username.in_(names), User.active.is_(True)))}
+    users = {u.username: u
+             for u in session.scalars(select(User).where(User.username.in_(names), User.active.is_(True)))}
     unknown = [name for name in names if name not in users]
     if unknown:
         raise InvalidInput(text("item.unknown_users", names="、".join(unknown)),
-                           [{"field": "designees", "message": text("users.not_found", username=name)} for name in unknown])
+                           [{"field": "designees", "message": text("users.not_found", username=name)}
+                            for name in unknown])
     return [ItemDesignee(user_id=users[name].id, added_by=actor.username, added_at=now) for name in names]
 
 
@@ -148,7 +151,8 @@ def _checked(fields: dict) -> dict:
         values[name] = value
     if errors:
         first = errors[0]
-        raise InvalidInput(text("item.field", field=text(f"item.field.{first['field']}"), message=first["message"]), errors)
+        raise InvalidInput(text("item.field", field=text(f"item.field.{first['field']}"), message=first["message"]),
+                           errors)
     return values
 
 

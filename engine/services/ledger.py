@@ -186,8 +186,9 @@ def without_jit(session) -> None:
 def light_clause(light: str, calendar: WorkCalendar, now: datetime, yellow_workdays: int):
     """A WHERE clause on Item: its light at `now` is `light`, exactly as views.item() computes it.
 
-    An item's parts are its units (due and done as engine/domain/deadlines.py says), or, with no units yet, the item itself; closed, rejected and terminated items are
-    green; otherwise the item shows its worst part: red past a deadline, yellow inside the window.
+    An item's parts are its units (due and done as engine/domain/deadlines.py says), or, with no units yet,
+    the item itself; closed, rejected and terminated items are green; otherwise the item shows its worst
+    part: red past a deadline, yellow inside the window.
 
     Each test is written so that PostgreSQL checks it item by item against small hashed sets (the
     open parts, read through the partial index ix_item_units_open_deadline) and index probes, in

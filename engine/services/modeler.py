@@ -27,7 +27,8 @@ def catalogue(duban, actor: Actor) -> dict:
         for definition in session.scalars(select(Definition).order_by(Definition.key, Definition.version)):
             for form_id, schema in (definition.forms or {}).items():
                 # The schema too: a new diagram that picks a deployed form opens and deploys it as it is.
-                forms[form_id] = {"id": form_id, "name": _form_name(form_id, schema), "schema": schema}  # the latest wins
+                # the latest wins
+                forms[form_id] = {"id": form_id, "name": _form_name(form_id, schema), "schema": schema}
     return {"steps": steps.catalogue(), "roles": [{"id": role, "label": ROLES[role]} for role in LANE_ROLES],
             "units": units, "forms": sorted(forms.values(), key=lambda f: f["id"])}
 

@@ -42,7 +42,8 @@ def status_name(status: str) -> str:
 def _locked(ctx, instance_id: int, action: str):
     instance = _cleared_and_locked(ctx, instance_id)
     if instance.status not in ALLOWED_FROM[action]:
-        raise Conflict(text("operations.cannot", status=status_name(instance.status), action=text(f"operations.action.{action}")))
+        raise Conflict(text("operations.cannot", status=status_name(instance.status),
+                            action=text(f"operations.action.{action}")))
     return instance
 
 
@@ -55,7 +56,8 @@ def _cleared_and_locked(ctx, instance_id: int):
 def _reason(reason: str | None) -> str:
     reason = (reason or "").strip()
     if len(reason) > 1000:
-        raise InvalidInput(text("operations.reason_too_long"), [{"field": "reason", "message": text("field.max_length", limit=1000)}])
+        raise InvalidInput(text("operations.reason_too_long"),
+                           [{"field": "reason", "message": text("field.max_length", limit=1000)}])
     return reason
 
 

@@ -301,7 +301,8 @@ def _owed_by_unit(session, month: str, now: datetime) -> dict:
     reminded = exists(select(ProgressReminder.id).where(
         ProgressReminder.unit_id == Part.unit_id, ProgressReminder.month == month))
     rows = session.execute(select(Part.unit_id, Item).join(Item, Item.id == Part.item_id)
-                           .where(_owing(session, month, now), ~reported, ~reminded).order_by(Part.unit_id, Item.id)).all()
+                           .where(_owing(session, month, now), ~reported, ~reminded)
+                           .order_by(Part.unit_id, Item.id)).all()
     owed = {}
     for unit_id, item in rows:
         owed.setdefault(unit_id, []).append(item)

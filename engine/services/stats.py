@@ -76,7 +76,8 @@ def period(year: int | None = None, since: date | None = None, until: date | Non
     start = datetime.combine(since, time(), CHINA) if since else None
     end = datetime.combine(until + timedelta(days=1), time(), CHINA) if until else None
     if start and end and start >= end:
-        raise InvalidInput(text("stats.since_after_until"), [{"field": "since", "message": text("stats.since_after_until")}])
+        raise InvalidInput(text("stats.since_after_until"),
+                           [{"field": "since", "message": text("stats.since_after_until")}])
     return start, end
 
 
@@ -274,7 +275,8 @@ def trend(duban, actor: Actor, months: int = 12) -> list[dict]:
     """
     _check(actor)
     if not 1 <= months <= MAX_MONTHS:
-        raise InvalidInput(text("stats.months", limit=MAX_MONTHS), [{"field": "months", "message": text("stats.months", limit=MAX_MONTHS)}])
+        raise InvalidInput(text("stats.months", limit=MAX_MONTHS),
+                           [{"field": "months", "message": text("stats.months", limit=MAX_MONTHS)}])
     now = duban.clock.now()
     bounds = _month_bounds(now, months)
     with duban.db.reading() as session:

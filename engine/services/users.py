@@ -24,7 +24,8 @@ from . import audit
 from .auth import LOCKED, count_failure, is_locked, stored_hash
 
 USER_READERS = (*SYSTEM_ADMINS, SECADMIN)
-# The three administrators' roles (系统管理员, 安全管理员, 安全审计员): their passwords are reset on the command line only.
+# The three administrators' roles (系统管理员, 安全管理员, 安全审计员): their passwords are reset on the command
+# line only.
 THREE_ADMINS = tuple(role for group in SEPARATED_DUTIES for role in group)
 
 

@@ -53,7 +53,8 @@ def test_a_return_reaches_the_unit_with_its_reason_and_the_item_keeps_the_file(l
     complete(duban, org["office"], "assign", {"notice": "交办通知单"})
     receive = {"first_responsible": "局长", "responsible": "科长", "handler": "科员", "committed_date": "2030-06-20"}
     complete(duban, org["unit_b"], "unit_receive", receive, "czj")
-    complete(duban, org["unit_b"], "unit_report", {"summary": "配套资金已列入年度预算", "approved_by_deputy": True}, "czj")
+    complete(duban, org["unit_b"], "unit_report", {"summary": "配套资金已列入年度预算", "approved_by_deputy": True},
+             "czj")
 
     office = Person(open_page, base, "office")
     office.open_task("审核", "财政局")

@@ -106,7 +106,8 @@ def boundary_timer(page, host):
     return page.evaluate(f"""host => {{
         const m = {MODELER}, modeling = m.get('modeling'), factory = m.get('elementFactory');
         const task = m.get('elementRegistry').get(host);
-        const shape = factory.createShape({{type: 'bpmn:BoundaryEvent', eventDefinitionType: 'bpmn:TimerEventDefinition'}});
+        const shape = factory.createShape({{type: 'bpmn:BoundaryEvent',
+                                            eventDefinitionType: 'bpmn:TimerEventDefinition'}});
         const event = modeling.createShape(shape, {{x: task.x + 75, y: task.y + task.height}}, task, {{attach: true}});
         modeling.updateProperties(event, {{cancelActivity: false}});
         return event.id;
@@ -117,7 +118,8 @@ def attached(page, element_id):
     """What bpmn-js made of a dropped timer: its type, host, interrupting flag and timer date."""
     return page.evaluate(f"""id => {{ const e = {MODELER}.get('elementRegistry').get(id), bo = e.businessObject;
         const timer = (bo.eventDefinitions || [])[0];
-        return [bo.$type, e.host && e.host.id, bo.cancelActivity, timer && timer.timeDate && timer.timeDate.body]; }}""",
+        return [bo.$type, e.host && e.host.id, bo.cancelActivity,
+                timer && timer.timeDate && timer.timeDate.body]; }}""",
                          element_id)
 
 

@@ -62,7 +62,8 @@ def test_filter_sort_and_export_the_ledger(live, open_page, tmp_path):
     sheet = load_workbook(target).active
     assert [cell.value for cell in sheet[1]][:3] == ["编号", "事项", "来源"]
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
-    assert [(row[0], row[1], row[5], row[11]) for row in rows] == [(made["late_czj"], "财政局逾期事项", "财政局", "逾期")]
+    assert [(row[0], row[1], row[5], row[11]) for row in rows] == [
+        (made["late_czj"], "财政局逾期事项", "财政局", "逾期")]
 
 
 def test_a_units_ledger_and_its_export_hold_only_its_items(live, open_page, tmp_path):

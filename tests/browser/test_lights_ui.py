@@ -25,7 +25,8 @@ def test_inbox_lights_and_a_refused_item(live, open_page):
     approval = leader.locator("#inbox tbody tr", has_text="领导审批")
     expect(approval.locator("td[data-label=期限]")).to_have_text("2026年9月29日 17:30")
     expect(approval.locator("td[data-label=灯]")).to_have_text("正常")
-    complete(duban, org["leader"], "leader_approval", {"decision": "reject", "comment": "不属于督办范围，转有关部门处理"})
+    complete(duban, org["leader"], "leader_approval",
+             {"decision": "reject", "comment": "不属于督办范围，转有关部门处理"})
 
     for page, name in ((office, "76-refused-item-desktop"), (leader, "77-refused-item-phone")):
         page.goto(f"{base}/items/{item['id']}")

@@ -177,7 +177,8 @@ def test_renaming_a_deployed_process_asks_before_deploying(live, open_page):
     page = open_modeler(open_page, base, "?key=duban_main")
     page.evaluate("""() => { const m = window.dubanModeler.modeler;
         const pool = m.get('elementRegistry').filter(e => e.type === 'bpmn:Participant')[0];
-        m.get('modeling').updateModdleProperties(pool, pool.businessObject.processRef, {name: '人大代表建议办理'}); }""")
+        m.get('modeling').updateModdleProperties(pool, pool.businessObject.processRef,
+                                                 {name: '人大代表建议办理'}); }""")
     page.get_by_role("button", name="部署新版本").click()
     confirm = page.locator("#deploy-confirm")
     expect(confirm).to_contain_text("已部署的 duban_main 名为“督查督办主流程”，本流程名为“人大代表建议办理”")
@@ -366,7 +367,8 @@ def select_form_field(page, field, kind):
     # section does not open)
     for closed in (".bio-properties-panel-group-header:not(.open):not(:has(.bio-properties-panel-add-entry-label))"
                    " .bio-properties-panel-group-header-title",
-                   ".bio-properties-panel-collapsible-entry:not(.open) .bio-properties-panel-collapsible-entry-header-title"):
+                   ".bio-properties-panel-collapsible-entry:not(.open)"
+                   " .bio-properties-panel-collapsible-entry-header-title"):
         for _ in range(20):  # a panel has fewer sections than this
             if not editor.locator(closed).count():
                 break
@@ -393,7 +395,8 @@ def every_field_type_form() -> dict:
         if kind == "text":
             c["text"] = "#### {{title}}"
         if kind in ("group", "dynamiclist"):
-            c["components"] = [{"type": "textfield", "id": f"inner_{kind}", "key": f"inner_{kind}", "label": "内部字段"}]
+            c["components"] = [{"type": "textfield", "id": f"inner_{kind}", "key": f"inner_{kind}",
+                                "label": "内部字段"}]
             c["path"] = f"{kind}_items"
         if kind == "dynamiclist":
             c["isRepeating"] = True
@@ -447,7 +450,8 @@ def test_the_form_editor_in_chinese(live, open_page):
         assert english_in_form_editor(page) == [], kind
 
     # An empty form: the canvas' empty state.
-    page.evaluate("() => window.dubanModeler.formEditor().importSchema({type: 'default', id: 'draft_opinion', components: []})")
+    page.evaluate("() => window.dubanModeler.formEditor()"
+                  ".importSchema({type: 'default', id: 'draft_opinion', components: []})")
     expect(editor).to_contain_text("开始设计表单")
     assert english_in_form_editor(page) == []
     assert page.errors == []

@@ -111,7 +111,8 @@ def test_registering_warns_of_a_duplicate_and_picks_people_by_name(live, open_pa
         page.click("form button.primary")
         warning = page.locator("#duplicates")
         expect(warning).to_contain_text("可能与在办事项")
-        expect(warning.get_by_role("link", name="《推进重点项目建设》")).to_have_attribute("href", f"/items/{first['id']}")
+        expect(warning.get_by_role("link", name="《推进重点项目建设》")).to_have_attribute(
+            "href", f"/items/{first['id']}")
         expect(page.locator(".people-picker .chip")).to_have_count(2)  # the choice came back with the form
         screenshot(page, f"item-new-duplicate-{name}")
         page.check("#confirm-duplicate")

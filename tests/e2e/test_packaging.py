@@ -172,7 +172,8 @@ def test_the_installed_wheel_migrates_deploys_seeds_and_serves(installed):
         listed = [doc for item in items
                   for doc in json.loads(fetch(base, f"/api/v1/items/{item['id']}/documents", token)[2])]
         assert listed, "the demo items have documents"
-        status, kind, body = fetch(base, f"/api/v1/items/{listed[0]['item_id']}/documents/{listed[0]['id']}.docx", token)
+        status, kind, body = fetch(base, f"/api/v1/items/{listed[0]['item_id']}/documents/{listed[0]['id']}.docx",
+                                   token)
         assert status == 200 and body[:2] == b"PK" and "wordprocessingml" in kind
     finally:
         stop(process)

@@ -70,10 +70,12 @@ def test_relative_timers_keep_counting_from_when_they_were_armed(duban, org):
     item = register(duban, org)
     complete(duban, org["office"], "draft_opinion", {"lead_unit": "fgj", "co_units": [], "opinion": "x"})
     complete(duban, org["leader"], "leader_approval", {"decision": "approve"})
-    before = {t["element_id"]: t["due_at"] for t in services.get_instance(duban, org["office"], item["instance_id"])["timers"]}
+    before = {t["element_id"]: t["due_at"]
+              for t in services.get_instance(duban, org["office"], item["instance_id"])["timers"]}
     duban.clock.set(datetime(2026, 9, 29, 15, tzinfo=CHINA))
     calendar.recalculate(duban, org["admin"])
-    after = {t["element_id"]: t["due_at"] for t in services.get_instance(duban, org["office"], item["instance_id"])["timers"]}
+    after = {t["element_id"]: t["due_at"]
+             for t in services.get_instance(duban, org["office"], item["instance_id"])["timers"]}
     assert after["assign_overdue"] == before["assign_overdue"]
 
 

@@ -23,7 +23,8 @@ def snapshot(duban, instance_id):
     with duban.db.reading() as session:
         instance = session.get(Instance, instance_id)
         return (instance.version, instance.state, instance.status,
-                sorted((t.id, t.state) for t in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id))),
+                sorted((t.id, t.state)
+                       for t in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id))),
                 len(list(session.scalars(select(HistoryEntry.id).where(HistoryEntry.instance_id == instance_id)))))
 
 
@@ -90,7 +91,8 @@ def test_concurrent_completions_of_one_task_succeed_once(duban, org):
 
 
 def test_concurrent_timer_firing_fires_once(duban, org):
-    deploy(duban, org, chain(timer_event(1, "timeDuration", "PT1M"), user_task(2, 'camunda:candidateGroups="office" camunda:formRef="simple"')))
+    deploy(duban, org, chain(timer_event(1, "timeDuration", "PT1M"),
+                             user_task(2, 'camunda:candidateGroups="office" camunda:formRef="simple"')))
     started = services.start_instance(duban, org["office"], "sample", {})
     duban.clock.advance(minutes=2)
     fired, barrier = [], threading.Barrier(4)

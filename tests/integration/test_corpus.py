@@ -109,9 +109,11 @@ def test_call_activity_across_two_files_deployed_together(duban_sqlite, org_sqli
 
 def test_a_call_activity_alone_is_refused_until_its_process_is_deployed(duban_sqlite, org_sqlite):
     main = "spiffworkflow/spiff-callact-escalation__CallActivity-Escalation-Test.bpmn20.xml"
-    with pytest.raises(DeploymentInvalid, match="调用的流程“CallActivity-Escalation-Test-Sub”既不在本次部署中，也未曾部署"):
+    with pytest.raises(DeploymentInvalid,
+                       match="调用的流程“CallActivity-Escalation-Test-Sub”既不在本次部署中，也未曾部署"):
         deploy(duban_sqlite, org_sqlite, main)
-    deploy(duban_sqlite, org_sqlite, "spiffworkflow/spiff-callact-escalation-sub__CallActivity-Escalation-Test-Sub.bpmn20.xml")
+    deploy(duban_sqlite, org_sqlite,
+           "spiffworkflow/spiff-callact-escalation-sub__CallActivity-Escalation-Test-Sub.bpmn20.xml")
     [deployed] = deploy(duban_sqlite, org_sqlite, main)
     assert services.start_instance(duban_sqlite, org_sqlite["designer"], deployed["key"], {})["status"] == "completed"
 

@@ -91,7 +91,8 @@ def test_python_and_sql_forms_agree(duban, situation):
         for moment in MOMENTS:
             due = dict(session.execute(select(ItemUnit.id, deadlines.due_at_sql(at=moment))).all())
             assert due == {pid: deadlines.due_at(part, moment) for pid, (part, _) in by_id.items()}, moment
-            assert where(deadlines.done_sql(at=moment)) == python(lambda p, i, moment=moment: deadlines.is_done(p, moment))
+            assert where(deadlines.done_sql(at=moment)) == python(
+                lambda p, i, moment=moment: deadlines.is_done(p, moment))
             assert where(deadlines.overdue_sql(moment)) == python(
                 lambda p, i, moment=moment: deadlines.is_overdue(p, i, moment)), moment
         # At now, the index-friendly form says the same as the general one.

@@ -34,7 +34,8 @@ def closed_with_an_urge(duban, org) -> tuple[dict, str]:
     services.complete_task(duban, org["office"], urge["id"], {"notice": urge_notice, "new_limit": "2026-10-21"})
     complete(duban, org["unit_b"], "unit_report", {"summary": "初稿，数据待核", "approved_by_deputy": True}, "czj")
     complete(duban, org["office"], "office_review", {"decision": "return", "comment": "数据待核"}, "czj")
-    complete(duban, org["unit_b"], "unit_report", {"summary": "财政局已落实资金=100万元", "approved_by_deputy": True}, "czj")
+    complete(duban, org["unit_b"], "unit_report", {"summary": "财政局已落实资金=100万元", "approved_by_deputy": True},
+             "czj")
     complete(duban, org["office"], "office_review", {"decision": "accept"}, "czj")
     complete(duban, org["office"], "feedback", {"summary": "两单位均已办结，已向领导反馈"})
     assert services.get_item(duban, org["office"], item["id"])["status"] == "closed"
@@ -108,7 +109,8 @@ def test_the_assign_and_urge_notices_as_word_files(duban, org):
     text = all_text(data)
     assert "{{" not in text
     for expected in ("督交〔2026〕1号", "交办通知单", TITLE, "党委政府重大决策部署", "发改局（牵头）、财政局（配合）",
-                     "2026年10月16日 17:30前", "拟办意见：请发改局牵头办理", "二〇二六年九月二十八日", f"事项编号 {item['id']}"):
+                     "2026年10月16日 17:30前", "拟办意见：请发改局牵头办理", "二〇二六年九月二十八日",
+                     f"事项编号 {item['id']}"):
         assert expected in text, expected
     # The notice's lines are paragraphs of their own, without the repeated title line.
     cell = word.tables[0].rows[-1].cells[1]
@@ -235,7 +237,8 @@ def test_only_finished_items_are_archived_and_only_for_those_who_see_them(duban,
     with pytest.raises(NotFound):
         archive.archive_item(duban, org["discipline"], item["id"])
     with duban.db.reading() as session:
-        assert session.scalars(select(AuditRecord.actor).where(AuditRecord.action == "item.archived")).all() == ["unit_a"]
+        archived = select(AuditRecord.actor).where(AuditRecord.action == "item.archived")
+        assert session.scalars(archived).all() == ["unit_a"]
 
 
 def _notice_process() -> bytes:

@@ -169,6 +169,7 @@ def _counts(duban, instance_id):
         instance = session.get(Instance, instance_id)
         return (
             instance.version,
-            session.scalar(select(func.count()).select_from(HistoryEntry).where(HistoryEntry.instance_id == instance_id)),
+            session.scalar(select(func.count()).select_from(HistoryEntry)
+                           .where(HistoryEntry.instance_id == instance_id)),
             session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.instance_id == instance_id)),
         )

@@ -121,8 +121,9 @@ def ledger_items(duban, org):
     """Six items of different kinds, registered on different days."""
     base = duban.clock.now()
     made = {
-        "road": add_item(duban, "道路改造", source="instruction", category="major", created_at=base - timedelta(days=40),
-                         deadline=base + timedelta(days=3), parts=[("fgj", {}), ("czj", {})]),
+        "road": add_item(duban, "道路改造", source="instruction", category="major",
+                         created_at=base - timedelta(days=40), deadline=base + timedelta(days=3),
+                         parts=[("fgj", {}), ("czj", {})]),
         "school": add_item(duban, "学校建设", content="新建 100% 达标的校舍", source="npc_suggestion",
                            classification="public", created_at=base - timedelta(days=20),
                            deadline=base + timedelta(days=10), parts=[("jyj", {})]),
@@ -134,8 +135,8 @@ def ledger_items(duban, org):
                                            "accepted_at": base - timedelta(days=61)})]),
         "draft": add_item(duban, "拟办中事项", status="drafting", category="urgent", created_at=base,
                           deadline=base + timedelta(hours=8)),
-        "percent": add_item(duban, "完成率_100%", created_at=base - timedelta(days=1), deadline=base + timedelta(days=20),
-                            parts=[("zjj", {})]),
+        "percent": add_item(duban, "完成率_100%", created_at=base - timedelta(days=1),
+                            deadline=base + timedelta(days=20), parts=[("zjj", {})]),
     }
     return made
 
@@ -188,8 +189,9 @@ def test_sorting_and_pages(duban, org, ledger_items):
     assert len(services.list_items(duban, office, per_page=10_000)[0]) == 6  # capped at 200, not refused
 
 
-@pytest.mark.parametrize("filters", [{"sort": "content"}, {"sort": "--id"}, {"sort": "id; DROP TABLE items"}, {"status": "lost"},
-                                     {"light": "orange"}, {"source": "rumour"}, {"text": "x" * 201}])
+@pytest.mark.parametrize("filters", [{"sort": "content"}, {"sort": "--id"}, {"sort": "id; DROP TABLE items"},
+                                     {"status": "lost"}, {"light": "orange"}, {"source": "rumour"},
+                                     {"text": "x" * 201}])
 def test_unknown_values_are_refused(duban, org, filters):
     with pytest.raises(InvalidInput) as refused:
         services.list_items(duban, org["office"], **filters)
@@ -237,8 +239,8 @@ def test_export_reads_back(duban, org, ledger_items):
     assert sheet.max_row == 1 + 7
     rows = {row[0]: row for row in sheet.iter_rows(min_row=2, values_only=True)}
     road = rows[made["road"]]
-    assert road[1:9] == ("道路改造", "领导批示", "重大疑难件", "内部", "发改局", "财政局", "发改局：王科长；财政局：赵科长",
-                         "李科员")
+    assert road[1:9] == ("道路改造", "领导批示", "重大疑难件", "内部", "发改局", "财政局",
+                         "发改局：王科长；财政局：赵科长", "李科员")
     deadline = services.get_item(duban, org["office"], made["road"])["deadline"].astimezone(CHINA)
     assert road[9] == deadline.replace(tzinfo=None)  # a real date, in Beijing time
     assert road[10:12] == ("办理中", "正常")

@@ -70,7 +70,8 @@ def _before_declarations(compiled) -> tuple[dict, dict]:
     """The files and elements a definition deployed before revision 0011 held: no duban: declarations."""
     import re
 
-    files = {name: re.sub(r"<duban:[^>]*/>|\s(?:duban:\w+)=\"[^\"]*\"", "", xml) for name, xml in compiled.files.items()}
+    files = {name: re.sub(r"<duban:[^>]*/>|\s(?:duban:\w+)=\"[^\"]*\"", "", xml)
+             for name, xml in compiled.files.items()}
     declared = ("steps", "item", "starter_roles", "start_form")
     return files, {k: v for k, v in compiled.elements.items() if k not in declared}
 

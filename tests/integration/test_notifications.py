@@ -48,7 +48,8 @@ def test_lights_urges_and_escalation_are_announced(duban, org):
     assert any(kind == "escalated" for kind, _ in kinds(duban, org["unit_b"]))
     move(duban, 2026, 10, 22, 9)
     with duban.db.reading() as session:
-        marks = [(m.unit_id, m.reason) for m in session.scalars(select(Criticism).where(Criticism.item_id == item["id"]))]
+        marks = [(m.unit_id, m.reason)
+                 for m in session.scalars(select(Criticism).where(Criticism.item_id == item["id"]))]
     assert marks == [("czj", "escalated")]
 
 
@@ -139,7 +140,8 @@ def test_no_mail_about_a_secret_item_once_the_designation_is_gone(duban, org, sm
         leader = session.scalars(select(User).where(User.username == "leader")).one()
         address = leader.email
         [waiting] = session.scalars(select(Notification.id).where(
-            Notification.user_id == leader.id, Notification.item_id == item["id"], Notification.mail_state == "pending"))
+            Notification.user_id == leader.id, Notification.item_id == item["id"],
+            Notification.mail_state == "pending"))
     designate(duban, org["office"], item["id"], "leader", remove=True)
     sent = [n for n in notifications.dispatch_mail(duban) if notifications.send_mail(duban, n)]
     assert waiting not in sent

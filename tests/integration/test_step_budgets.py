@@ -208,7 +208,8 @@ HAPPY_PATH = [
     ("office", "assign", None, {"notice": "交办通知单"}),
     ("unit_a", "unit_receive", "fgj", RECEIVE), ("unit_b", "unit_receive", "czj", RECEIVE),
     ("unit_a", "unit_report", "fgj", REPORT), ("unit_b", "unit_report", "czj", REPORT),
-    ("office", "office_review", "fgj", {"decision": "accept"}), ("office", "office_review", "czj", {"decision": "accept"}),
+    ("office", "office_review", "fgj", {"decision": "accept"}),
+    ("office", "office_review", "czj", {"decision": "accept"}),
     ("office", "feedback", None, {"summary": "已反馈"}),
 ]
 

@@ -44,7 +44,8 @@ def test_an_overdue_unit_turns_yellow_then_red_is_urged_once_and_escalated_once(
     urge = open_task(duban, org["office"], "urge")
     assert "催办通知单" in services.get_task(duban, org["office"], urge["id"])["data"]["notice"]
 
-    services.complete_task(duban, org["office"], urge["id"], {"notice": "请于10月21日前办结", "new_limit": "2026-10-21"})
+    services.complete_task(duban, org["office"], urge["id"],
+                           {"notice": "请于10月21日前办结", "new_limit": "2026-10-21"})
     assert elements(duban, org["unit_b"]) == [("unit_report", "czj")]
     assert open_task(duban, org["unit_b"], "unit_report")["due_at"].isoformat() == "2026-10-21T09:30:00+00:00"
 

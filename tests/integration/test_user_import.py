@@ -73,7 +73,8 @@ def test_what_is_not_the_template_is_refused_whole(duban, org):
 def test_units_come_with_their_parents_and_categories_in_any_order(duban, org):
     """单位层级 from the sheet: a sub-unit may come before its parent; an unknown parent or category is
     refused on its row; a workbook from before the two columns still reads."""
-    data = workbook(units=[("cgz-nj", "城关镇农技站", "", "cgz", ""), ("cgz", "城关镇", "承办单位", "xzf", "乡镇（街道）"),
+    data = workbook(units=[("cgz-nj", "城关镇农技站", "", "cgz", ""),
+                           ("cgz", "城关镇", "承办单位", "xzf", "乡镇（街道）"),
                            ("hsz", "红山镇", "", "nowhere", ""), ("dfz", "东风镇", "", "", "村")],
                     unit_header=("编号", "名称", "类别", "上级单位编号", "分类"))
     report = user_import.import_workbook(duban, org["admin"], data)

@@ -97,7 +97,8 @@ def test_hostile_code_is_refused_before_it_runs_saying_why_in_chinese(code, reas
 def test_every_refusal_of_a_script_is_listed():
     with pytest.raises(SandboxViolation) as caught:
         check("import os\ny = x._secret", "exec")
-    assert str(caught.value) == "第 1 行不允许 import：流程脚本只能使用引擎提供的函数；第 2 行不允许访问以下划线开头的属性“_secret”"
+    assert str(caught.value) == ("第 1 行不允许 import：流程脚本只能使用引擎提供的函数；"
+                                 "第 2 行不允许访问以下划线开头的属性“_secret”")
 
 
 def test_hostile_script_cannot_run_a_command(env, tmp_path):

@@ -60,7 +60,8 @@ def test_deploying_over_http(as_):
     assert (response.json["key"], response.json["version"]) == ("sample", 1)
     again = as_("designer").post("/api/v1/definitions", data=_sample_files(), content_type="multipart/form-data")
     assert (again.json["version"], again.json["created"]) == (1, False)
-    assert {d["key"] for d in as_("office").get("/api/v1/definitions").json} == {"duban_main", "duban_extension", "sample"}
+    assert {d["key"] for d in as_("office").get("/api/v1/definitions").json} == {
+        "duban_main", "duban_extension", "sample"}
     xml = as_("office").get("/api/v1/definitions/sample/xml")
     assert xml.status_code == 200 and xml.mimetype == "application/xml" and b'id="sample"' in xml.data
     assert_error(as_("office").get("/api/v1/definitions/nothing/xml"), 404, "not_found")
@@ -218,7 +219,8 @@ def test_common_refusals_are_chinese(as_):
     draft = next(t for t in office.get("/api/v1/tasks").json if t["element_id"] == "draft_opinion")
     missing = chinese(assert_error(office.post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": {}}),
                                    422, "form_invalid"))
-    assert {(d["field"], d["message"]) for d in missing["details"]} == {("lead_unit", "此项必填"), ("opinion", "此项必填")}
+    assert {(d["field"], d["message"]) for d in missing["details"]} == {
+        ("lead_unit", "此项必填"), ("opinion", "此项必填")}
     done = {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "请办理"}
     assert office.post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": done}).status_code == 200
     twice = chinese(assert_error(office.post(f"/api/v1/tasks/{draft['id']}/complete", json={"data": done}),
@@ -236,7 +238,8 @@ def test_common_refusals_are_chinese(as_):
     assert office.post(f"/api/v1/tasks/{assign['id']}/complete", json={"data": {"notice": "交办"}}).status_code == 200
     # 财政局 (unit_b) asks for 发改局's extension: a unit speaks only for itself.
     chinese(assert_error(as_("unit_b").post(f"/api/v1/items/{item['id']}/extensions", json={
-        "unit": "fgj", "reason": "资金未到位", "head": "局长", "head_signed": True, "new_deadline": "2026-12-31"}), 403))
+        "unit": "fgj", "reason": "资金未到位", "head": "局长", "head_signed": True, "new_deadline": "2026-12-31"}),
+        403))
     receive = next(t for t in as_("unit_a").get("/api/v1/tasks").json if t["element_id"] == "unit_receive")
     late = chinese(assert_error(as_("unit_a").post(f"/api/v1/tasks/{receive['id']}/complete", json={"data": {
         "first_responsible": "局长", "responsible": "科长", "handler": "科员", "committed_date": "明天"}}), 422))
@@ -292,7 +295,8 @@ def test_calendar_and_recalculate_over_http(as_):
     assert not next(d for d in as_("admin").get("/api/v1/calendar/2026").json["days"]
                     if d["date"] == "2026-12-21")["workday"]
     upload = as_("admin").post("/api/v1/calendar/import", data={"file": (io.BytesIO(
-        b"2027:\n  holidays: [2027-01-01]\n  workdays: [2027-02-07]\n"), "2027.yaml")}, content_type="multipart/form-data")
+        b"2027:\n  holidays: [2027-01-01]\n  workdays: [2027-02-07]\n"), "2027.yaml")},
+        content_type="multipart/form-data")
     assert upload.status_code == 200, upload.json
     assert as_("admin").get("/api/v1/calendar/2027").json["loaded"]
     bad = as_("admin").post("/api/v1/calendar/import", data={"file": (io.BytesIO(b"\xff\xfe"), "x.csv")},

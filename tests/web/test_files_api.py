@@ -163,8 +163,8 @@ def test_an_extension_request_sent_with_files_through_the_api_and_the_page(as_, 
     # The page's form: a refusal keeps the files chosen, by name; then the request carries them.
     scan = upload(as_("unit_b"), PNG, "现场.png").json["id"]
     unit = Browser(app, "unit_b")
-    again = unit.post(f"/items/{item_id}/extensions", data={"reason": "需会商", "head": "", "new_deadline": "2026-10-30",
-                                                          "evidence": [str(scan)]})
+    again = unit.post(f"/items/{item_id}/extensions",
+                      data={"reason": "需会商", "head": "", "new_deadline": "2026-10-30", "evidence": [str(scan)]})
     assert again.status_code == 422 and "现场.png" in again.text
     sent = unit.post(f"/items/{item_id}/extensions", data={**ask, "head_signed": "1", "evidence": [str(scan)]})
     assert sent.status_code == 302

@@ -99,8 +99,8 @@ def test_lone_surrogates_are_refused_in_any_string(duban, as_):
 
 def test_titles_of_invisible_or_reordering_characters_are_refused(duban, as_):
     before = row_counts(duban)
-    for title in ("\u200b\u200c\u200d", "\u2060\ufeff\u200b", " \u3000\u200b ", "推进\u202e设建", "\u2066重点\u2069项目",
-                  "项目\u202a建设"):
+    for title in ("\u200b\u200c\u200d", "\u2060\ufeff\u200b", " \u3000\u200b ", "推进\u202e设建",
+                  "\u2066重点\u2069项目", "项目\u202a建设"):
         body = assert_refused(as_("office").post("/api/v1/items", json={"title": title}))
         assert body["details"][0]["field"] == "title"
         assert "标题" in body["message"]

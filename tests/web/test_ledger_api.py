@@ -21,8 +21,8 @@ def items(duban_sqlite):
     now = duban_sqlite.clock.now()
     return {
         "late": add_item(duban_sqlite, "逾期的事项", deadline=now - timedelta(days=2), parts=[("czj", {})]),
-        "soon": add_item(duban_sqlite, "临期的事项", deadline=now + timedelta(hours=3), parts=[("fgj", {}), ("czj", {})],
-                         source="instruction"),
+        "soon": add_item(duban_sqlite, "临期的事项", deadline=now + timedelta(hours=3),
+                         parts=[("fgj", {}), ("czj", {})], source="instruction"),
         "later": add_item(duban_sqlite, "正常的事项", deadline=now + timedelta(days=30), parts=[("jyj", {})],
                           created_at=now - timedelta(days=10)),
     }
@@ -77,7 +77,8 @@ def test_the_export_over_the_api(app, items):
     assert ".xlsx" in response.headers["Content-Disposition"]
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [items["late"], items["soon"]]
-    assert [row[11] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["逾期", "预警"]  # the domain's light names (engine/domain/items.py LIGHTS)
+    # the domain's light names (engine/domain/items.py LIGHTS)
+    assert [row[11] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["逾期", "预警"]
     # a unit's export holds only its own items
     response = client.get("/api/v1/items/export.xlsx", headers=token(client, "unit_a"))
     sheet = load_workbook(io.BytesIO(response.data)).active

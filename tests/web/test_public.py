@@ -26,7 +26,8 @@ def board(duban_sqlite):
         "closed": assign(duban_sqlite, org, "公开已办结事项"),
         "internal": assign(duban_sqlite, org, "内部事项不公示", "internal"),
         "secret": assign(duban_sqlite, org, "保密事项不公示", "secret", ["unit_a", "unit_b", "leader"]),
-        "draft": services.register_item(duban_sqlite, org["office"], {"title": "尚未交办事项", "classification": "public"}),
+        "draft": services.register_item(duban_sqlite, org["office"],
+                                        {"title": "尚未交办事项", "classification": "public"}),
     }
     close(duban_sqlite, org, items["closed"])
     complete(duban_sqlite, org["unit_a"], "unit_receive", {**RECEIVE, "first_responsible": "王局长"}, "fgj",

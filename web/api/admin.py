@@ -18,7 +18,8 @@ from .schemas import UnitSchema
 
 blp = authenticated_blueprint("users", __name__, "Users and roles (用户与角色, 三员分立)", "/admin/users")
 units_blp = authenticated_blueprint("units", __name__, "Units (单位管理, system administrator)", "/admin/units")
-import_blp = authenticated_blueprint("import", __name__, "Import units and users from Excel (批量导入)", "/admin/import")
+import_blp = authenticated_blueprint("import", __name__, "Import units and users from Excel (批量导入)",
+                                    "/admin/import")
 audit_blp = authenticated_blueprint("audit", __name__, "Audit log (安全审计, audit administrator only)", "/audit")
 me_blp = authenticated_blueprint("password", __name__, "Own password (修改口令)", "/me")
 

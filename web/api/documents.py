@@ -23,7 +23,8 @@ class DocumentSchema(Schema):
     kind = fields.String(metadata={"description": "assign_notice (交办通知单) or urge_notice (催办通知单)"})
     kind_name = fields.String()
     number = fields.String(metadata={"description": "发文字号, e.g. 督交〔2026〕3号"})
-    unit = fields.String(allow_none=True, metadata={"description": "the urged unit; none for a 交办通知单 (every unit)"})
+    unit = fields.String(allow_none=True,
+                         metadata={"description": "the urged unit; none for a 交办通知单 (every unit)"})
     unit_name = fields.String(metadata={"description": "to whom: the unit, or every unit with its role"})
     created_at = fields.DateTime()
     created_by = fields.String(allow_none=True)

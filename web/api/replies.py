@@ -29,7 +29,8 @@ class ReplyRequest(Schema):
 
 class SatisfactionRequest(Schema):
     satisfaction = fields.String(required=True, validate=validate.OneOf(list(replies.SATISFACTION)),
-                                 metadata={"description": "satisfied 满意, basically_satisfied 基本满意, dissatisfied 不满意"})
+                                 metadata={"description": "satisfied 满意, basically_satisfied 基本满意, "
+                                                          "dissatisfied 不满意"})
     date = fields.Date(load_default=None, metadata={"description": "when the requester said so (default: today)"})
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 

@@ -491,7 +491,8 @@ class ExtensionRequest(Schema):
     head_signed = fields.Boolean(required=True, metadata={"description": "must be true: 经单位负责人审签"})
     new_deadline = fields.String(required=True, metadata={"description": "ISO date or datetime asked for"})
     evidence = fields.List(fields.Integer(), load_default=list,
-                           metadata={"description": "佐证材料: ids of files uploaded to /api/v1/files; they join the item"})
+                           metadata={"description": "佐证材料: ids of files uploaded to /api/v1/files; "
+                                                    "they join the item"})
 
 
 class ExtensionSchema(Schema):
@@ -543,7 +544,8 @@ class RoleSchema(Schema):
 class FormRefSchema(Schema):
     id = fields.String()
     name = fields.String()
-    schema = fields.Dict(metadata={"description": "the form-js schema as deployed (latest), for a new diagram using it"})
+    schema = fields.Dict(metadata={"description": "the form-js schema as deployed (latest), "
+                                                  "for a new diagram using it"})
 
 
 class CatalogueSchema(Schema):

@@ -36,13 +36,14 @@ from . import (
 from .common import LIGHTS, duban, page_error_response
 
 bp = Blueprint("pages", __name__)
-for module in (account, admin, tasks, items, extensions, praise, instances, modeler, notifications, dashboard, documents,
-               public, assessment, bulletins, progress, start, item_controls):
+for module in (account, admin, tasks, items, extensions, praise, instances, modeler, notifications, dashboard,
+               documents, public, assessment, bulletins, progress, start, item_controls):
     module.routes(bp)
 
 
 ACTIONS = {"started": "启动", "completed": "办理", "timer_fired": "到期", "claimed": "领取", "message": "收到消息",
-           "incident": "出错", "task_cancelled": "撤销", "task_created": "生成任务", "suspended": "挂起", "resumed": "恢复",
+           "incident": "出错", "task_cancelled": "撤销", "task_created": "生成任务", "suspended": "挂起",
+           "resumed": "恢复",
            "terminated": "终止", "retried": "重试", "migrated": "迁移版本", "completed_instance": "流程结束",
            "extension_requested": "申请延期", "extension_approved": "同意延期", "extension_refused": "不同意延期",
            "withdrawn": "撤销事项"}

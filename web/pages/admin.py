@@ -114,8 +114,10 @@ def new_user():
 
 
 ACTIONS = {
-    "grant": lambda actor, name, form: users.grant_role(duban(), actor, name, form.get("role", ""), ip=request.remote_addr),
-    "revoke": lambda actor, name, form: users.revoke_role(duban(), actor, name, form.get("role", ""), ip=request.remote_addr),
+    "grant": lambda actor, name, form: users.grant_role(duban(), actor, name, form.get("role", ""),
+                                                        ip=request.remote_addr),
+    "revoke": lambda actor, name, form: users.revoke_role(duban(), actor, name, form.get("role", ""),
+                                                          ip=request.remote_addr),
     "unlock": lambda actor, name, form: users.unlock_user(duban(), actor, name, ip=request.remote_addr),
     "password": lambda actor, name, form: users.set_password(duban(), actor, name, form.get("password", ""),
                                                              ip=request.remote_addr),

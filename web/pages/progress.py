@@ -135,8 +135,8 @@ def month_summary():
     try:
         summary = progress.aggregate(duban(), actor, month, unit=unit, missing=missing, page=page, per_page=PER_PAGE)
     except InvalidInput as invalid:
-        error = "月份格式应为 YYYY-MM，且不能晚于本月" if invalid.details and invalid.details[0].get("field") == "month" \
-            else invalid.message
+        month_wrong = invalid.details and invalid.details[0].get("field") == "month"
+        error = "月份格式应为 YYYY-MM，且不能晚于本月" if month_wrong else invalid.message
     units = [u for u in services.list_units(duban()) if u["kind"] == "unit"]
     pages = max(((summary or {}).get("total", 0) + PER_PAGE - 1) // PER_PAGE, 1)
     return render_template("progress.html", summary=summary, month=month, this_month=this_month, unit=unit,

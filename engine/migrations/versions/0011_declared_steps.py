@@ -60,5 +60,6 @@ def declared(key: str, files: dict, elements: dict) -> dict:
 def downgrade() -> None:
     connection = op.get_bind()
     for row in connection.execute(sa.select(definitions.c.id, definitions.c.elements)).all():
-        elements = {k: v for k, v in (row.elements or {}).items() if k not in ("steps", "item", "starter_roles", "start_form")}
+        elements = {k: v for k, v in (row.elements or {}).items()
+                    if k not in ("steps", "item", "starter_roles", "start_form")}
         connection.execute(sa.update(definitions).where(definitions.c.id == row.id).values(elements=elements))

@@ -1,4 +1,5 @@
-"""单位层级: units get a parent, a category (县直部门/乡镇/…), an active flag and a 督查联络员; items can be withdrawn (撤销) with a reason.
+"""单位层级: units get a parent, a category (县直部门/乡镇/…), an active flag and a 督查联络员; items can be
+withdrawn (撤销) with a reason.
 
 Revision ID: 0013
 Revises: 0012
