@@ -46,9 +46,10 @@ run: install
 	$(BIN)/duban seed-demo
 	$(BIN)/duban run --host 127.0.0.1 --port 5000
 
-# Lint first, so CI fails on a lint error (configuration: pyproject.toml's [tool.ruff]).
+# Lint first, so CI fails on a lint error (configuration: pyproject.toml's [tool.ruff], eslint.config.js).
 lint: install
 	$(BIN)/ruff check .
+	node_modules/.bin/eslint .
 
 test: install browser lint
 	$(BIN)/pytest -q

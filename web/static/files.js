@@ -22,7 +22,7 @@
         if (event.lengthComputable) onProgress(event.loaded / event.total);
       });
       xhr.addEventListener("load", function () {
-        var answer = {};
+        var answer;
         try { answer = JSON.parse(xhr.responseText); } catch (e) { answer = {}; }
         resolve({ status: xhr.status, body: answer });
       });
