@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from waitress.channel import HTTPChannel
 
-from tests.conftest import seed
+from tests.support.org import seed
 from web import create_app
 
 CHROMIUM = os.environ.get("DUBAN_CHROMIUM", "/usr/bin/chromium")

@@ -8,9 +8,9 @@ import re
 from playwright.sync_api import expect
 
 from engine import services
-from tests.conftest import BPMN
 from tests.support.browser import Person, screenshot
 from tests.support.npc import START_FORM, npc_process
+from tests.support.org import BPMN
 
 
 def test_the_office_starts_a_declared_item_process_from_the_start_page(live, open_page):

@@ -133,8 +133,8 @@ def test_the_start_page_warns_of_a_duplicate_before_starting(live, open_page):
     import json
     import re
 
-    from tests.conftest import BPMN
     from tests.support.npc import START_FORM, npc_process
+    from tests.support.org import BPMN
 
     base, duban, org = live
     forms = {f"{name}.form": (BPMN / "forms" / f"{name}.form").read_bytes()

@@ -20,14 +20,15 @@ from sqlalchemy import create_engine, func, select, text
 from engine.clock import SystemClock
 from engine.models import StoredFile
 from engine.services import files
-from tests.conftest import BPMN, _truncate, make_duban, seed
 from tests.support.commands import Processes, cli, duban_run, login
+from tests.support.databases import truncate
+from tests.support.org import BPMN, make_duban, seed
 from tests.support.waiting import wait_for
 
 
 @pytest.fixture
 def two_servers(postgres_database, tmp_path):
-    _truncate(postgres_database)
+    truncate(postgres_database)
     base_env = {**os.environ, "DUBAN_DATABASE_URL": postgres_database, "DUBAN_SECRET_KEY": "shared-secret",
                 "DUBAN_TIMER_POLL_S": "1"}
     base_env.pop("DUBAN_REDIS_URL", None)
@@ -115,7 +116,7 @@ def test_processes_sharing_the_var_dir_share_its_local_files(one_machine):
 
 
 def test_a_real_worker_deletes_an_abandoned_upload(postgres_database, redis_url, tmp_path):
-    _truncate(postgres_database)
+    truncate(postgres_database)
     duban = make_duban(postgres_database, SystemClock(), tmp_path)
     org = seed(duban)
     abandoned = files.upload(duban, org["unit_a"], "没有提交的.pdf", b"%PDF-1.7\n%%EOF\n")

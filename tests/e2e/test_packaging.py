@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import scratch_postgres
 from tests.support.commands import free_port
+from tests.support.databases import scratch_postgres
 from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

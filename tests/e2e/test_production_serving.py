@@ -12,8 +12,9 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 
-from tests.conftest import BPMN, _truncate
 from tests.support.commands import DUBAN, Http, cli, free_port
+from tests.support.databases import truncate
+from tests.support.org import BPMN
 from tests.support.waiting import wait_for
 
 
@@ -24,7 +25,7 @@ def web_processes(master: subprocess.Popen) -> set[int]:
 
 @pytest.fixture
 def served(postgres_database, redis_url, tmp_path):
-    _truncate(postgres_database)
+    truncate(postgres_database)
     redis.Redis.from_url(redis_url).flushdb()
     env = {**os.environ, "DUBAN_DATABASE_URL": postgres_database, "DUBAN_REDIS_URL": redis_url,
            "DUBAN_SECRET_KEY": "shared-secret", "DUBAN_VAR_DIR": str(tmp_path / "var"), "DUBAN_TRUSTED_PROXIES": "1",

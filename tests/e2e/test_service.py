@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from tests.conftest import BPMN
 from tests.support.commands import Http, cli, duban_run, login
+from tests.support.org import BPMN
 from tests.support.waiting import wait_for
 
 

@@ -17,8 +17,9 @@ import redis
 from sqlalchemy import create_engine, func, select
 
 from engine.models import Criticism, HistoryEntry, Timer
-from tests.conftest import BPMN, _truncate
 from tests.support.commands import Http, Processes, cli, free_port, login, worker_children
+from tests.support.databases import truncate
+from tests.support.org import BPMN
 from tests.support.waiting import soon, wait_for
 
 ITEMS = 6  # two late units each (牵头 财政局, 配合 发改局): 12 urges, 12 escalations, 12 通报批评
@@ -27,7 +28,7 @@ UNITS = {"czj": "unit_b", "fgj": "unit_a"}
 
 @pytest.fixture
 def two_machines(postgres_database, redis_url, tmp_path):
-    _truncate(postgres_database)
+    truncate(postgres_database)
     redis.Redis.from_url(redis_url).flushdb()
     shared = {**os.environ, "DUBAN_DATABASE_URL": postgres_database, "DUBAN_REDIS_URL": redis_url,
               "DUBAN_SECRET_KEY": "one key for the installation", "DUBAN_TIMER_POLL_S": "0.2",

@@ -2,8 +2,8 @@
 from sqlalchemy import select
 
 from engine.models import AuditRecord, Unit, User
-from tests.conftest import seed
 from tests.support.commands import run_duban
+from tests.support.org import seed
 
 STRONG = "Ch4nge-me!"
 

@@ -9,7 +9,7 @@ import pytest
 from engine import services
 from engine.errors import Conflict, DeploymentInvalid
 from engine.services import timers
-from tests.conftest import CORPUS
+from tests.support.org import CORPUS
 
 
 def deploy(duban, org, *paths):

@@ -13,8 +13,8 @@ from engine.clock import CHINA
 from engine.errors import DeploymentInvalid
 from engine.models import Criticism, Notification
 from engine.services import documents, timers
-from tests.conftest import BPMN, bpmn_bundle
 from tests.integration.flow import RECEIVE, REPORT
+from tests.support.org import BPMN, bpmn_bundle
 
 # Ids that name data, not elements: SpiffWorkflow reads them as variable names (units, unit...).
 _DATA_IDS = {"units", "unit_results", "unit", "unit_done"}

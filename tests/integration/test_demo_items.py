@@ -5,7 +5,7 @@ from sqlalchemy import select
 from engine import services
 from engine.models import HumanTask, Item, ItemUnit
 from engine.services import demo
-from tests.conftest import seed
+from tests.support.org import seed
 
 
 def _by_kind(duban) -> dict:

@@ -6,8 +6,8 @@ from duban.cli import main as duban_cli
 from engine import services
 from engine.errors import DeploymentInvalid, Forbidden
 from engine.services.deploy import validate
-from tests.conftest import make_duban
 from tests.samples import SIMPLE_FORM, boundary_timer, chain, lane, multi_instance, process, user_task
+from tests.support.org import make_duban
 
 FORM = {"simple.form": SIMPLE_FORM}
 

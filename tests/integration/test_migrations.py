@@ -125,7 +125,7 @@ def test_definitions_deployed_before_declarations_get_them_sqlite(tmp_path):
 
 @pytest.mark.postgres  # scratch_postgres: a database of its own
 def test_definitions_deployed_before_declarations_get_them_postgres():
-    from tests.conftest import scratch_postgres
+    from tests.support.databases import scratch_postgres
 
     with scratch_postgres("duban_old") as url:
         _assert_declared_as_deployed_today(_migrate_old_definitions(url))

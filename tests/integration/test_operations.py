@@ -138,7 +138,7 @@ def test_migration_maps_elements_by_id_and_refuses_what_would_be_lost(duban, org
 
 
 def test_the_main_process_keeps_working_after_migrating_to_an_identical_new_version(duban, org):
-    from tests.conftest import bpmn_bundle
+    from tests.support.org import bpmn_bundle
 
     item = services.register_item(duban, org["office"], {"title": "迁移事项"})
     complete(duban, org["office"], "draft_opinion", {"lead_unit": "fgj", "opinion": "办"})

@@ -22,9 +22,10 @@ from engine.errors import Conflict, InvalidInput
 from engine.migrate import MIGRATIONS
 from engine.models import AuditRecord, CalendarDay, CalendarYear, InstallationSetting
 from engine.services import calendar, doc_templates, documents
-from tests.conftest import _truncate, make_duban, scratch_postgres, seed
 from tests.support.commands import DUBAN, cli, free_port
+from tests.support.databases import scratch_postgres, truncate
 from tests.support.documents import all_text, assigned
+from tests.support.org import make_duban, seed
 from tests.support.web import Browser
 from web import create_app
 
@@ -76,7 +77,7 @@ def _rows(url: str, *where) -> tuple[int, int]:
 
 
 def test_nodes_starting_together_each_load_the_holidays_file_once(postgres_database, tmp_path):
-    _truncate(postgres_database)
+    truncate(postgres_database)
     _, years_before = _rows(postgres_database)
     assert _start_together(postgres_database, tmp_path, "import") == ["ok"] * NODES
     days, years = _rows(postgres_database, CalendarDay.day >= date(2031, 1, 1),
@@ -90,7 +91,7 @@ def test_nodes_starting_together_each_load_the_holidays_file_once(postgres_datab
 
 
 def test_nodes_upgrading_together_each_load_the_official_schedule_once(postgres_database, tmp_path):
-    _truncate(postgres_database)
+    truncate(postgres_database)
     official = _rows(postgres_database)
     engine = create_engine(postgres_database)
     with engine.begin() as connection:
@@ -127,7 +128,7 @@ def _node(url: str, var_dir: Path, secret_key: str | None = None):
 
 
 def test_nodes_with_one_secret_key_share_sessions(postgres_database, tmp_path):
-    _truncate(postgres_database)
+    truncate(postgres_database)
     first, second = (_node(postgres_database, tmp_path / name, "one key for the installation")
                      for name in ("machine-1", "machine-2"))
     try:
@@ -147,7 +148,7 @@ def test_nodes_with_one_secret_key_share_sessions(postgres_database, tmp_path):
 
 
 def test_a_second_machine_with_a_generated_key_is_refused(postgres_database, tmp_path):
-    _truncate(postgres_database)
+    truncate(postgres_database)
     first = _node(postgres_database, tmp_path / "machine-1")
     assert first.settings.secret_key_generated
     installation.claim_secret_key(first)
@@ -170,7 +171,7 @@ def test_a_second_machine_with_a_generated_key_is_refused(postgres_database, tmp
 
 
 def test_a_secret_key_set_by_the_operator_takes_over(postgres_database, tmp_path, caplog):
-    _truncate(postgres_database)
+    truncate(postgres_database)
     generated = _node(postgres_database, tmp_path / "machine-1")
     installation.claim_secret_key(generated)
     chosen = _node(postgres_database, tmp_path / "machine-1", "the key every machine now has")
@@ -194,7 +195,7 @@ def _letterhead(words: str) -> bytes:
 
 
 def test_a_template_pushed_from_one_machine_fills_documents_on_every_machine(postgres_database, tmp_path, clock):
-    _truncate(postgres_database)
+    truncate(postgres_database)
     first = make_duban(postgres_database, clock, tmp_path / "machine-1")
     second = make_duban(postgres_database, clock, tmp_path / "machine-2")
     org = seed(first)

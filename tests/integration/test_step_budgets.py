@@ -2,8 +2,9 @@
 Chinese, and nothing of it is stored. And an ordinary step stays within its budget of SQL statements.
 On SQLite and PostgreSQL (the `duban` fixture runs both)."""
 
+import os
 import threading
-import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select
@@ -16,6 +17,7 @@ from engine.models import HistoryEntry, Instance, Item
 from engine.services import timers
 from tests.integration.flow import RECEIVE, REPORT, open_task
 from tests.samples import chain, lane, process, script_task, user_task
+from tests.support.waiting import wait_for
 
 FORM = {"simple.form": b'{"type": "default", "id": "simple", "components": []}'}
 
@@ -52,6 +54,19 @@ def refusal(duban, org, script: str) -> tuple[str, dict]:
         services.complete_task(duban, org["office"], task["id"], {})
     assert stored(duban, instance["id"]) == before
     return caught.value.message, task
+
+
+def step_processes_cpu() -> float:
+    """CPU seconds spent so far by this test process's children (its step processes), from /proc."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == os.getpid():
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def stored(duban, instance_id):
@@ -187,9 +202,11 @@ def test_others_write_while_a_step_runs_process_code(duban, org):
         except ProcessError as error:
             failures.append(error.message)
 
+    busy_before = step_processes_cpu()
     worker = threading.Thread(target=hostile)
     worker.start()
-    time.sleep(0.3)  # let the step reach its script
+    # The step has reached its script once a step process has spent a quarter of a second on it.
+    wait_for(lambda: step_processes_cpu() - busy_before >= 0.25, timeout=10, what="the script to run")
     item = services.register_item(duban, org["office"], {"title": "并行立项"})
     assert worker.is_alive(), "the write waited for the runaway step to end"
     worker.join()

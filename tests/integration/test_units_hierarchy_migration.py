@@ -55,7 +55,7 @@ def test_units_hierarchy_migration_sqlite(tmp_path):
 
 @pytest.mark.postgres  # scratch_postgres: a database of its own
 def test_units_hierarchy_migration_postgres():
-    from tests.conftest import scratch_postgres
+    from tests.support.databases import scratch_postgres
 
     with scratch_postgres("duban_units") as url:
         _check_round_trip(url)

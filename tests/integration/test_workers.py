@@ -21,9 +21,10 @@ from sqlalchemy import create_engine, func, select, text
 from engine import services
 from engine.clock import SystemClock
 from engine.models import Criticism, HistoryEntry, HumanTask, Item, Timer
-from tests.conftest import _truncate, make_duban, seed
 from tests.integration.flow import RECEIVE, REPORT, complete, open_task
 from tests.support.commands import Processes, worker_children
+from tests.support.databases import truncate
+from tests.support.org import make_duban, seed
 from tests.support.waiting import soon, wait_for
 
 LEASE_S = 3
@@ -36,7 +37,7 @@ SILENT_S = 10
 @pytest.fixture
 def live(postgres_database, redis_url, tmp_path):
     """A PostgreSQL database, a flushed Redis, and the environment the processes run with."""
-    _truncate(postgres_database)
+    truncate(postgres_database)
     redis.Redis.from_url(redis_url).flushdb()
     duban = make_duban(postgres_database, SystemClock(), tmp_path, timer_lease_s=LEASE_S)
     org = seed(duban)

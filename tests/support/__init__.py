@@ -1,5 +1,7 @@
 """Helpers shared by test modules (they import from here, never from one another's test_ files).
 
+databases  the real services: require_service, scratch_postgres (a database of a test's own), migrate, truncate
+org        ROOT, BPMN, CORPUS, START; make_duban, bpmn_bundle, seed (the demo org with the bundled processes), Org
 waiting    wait_for(predicate) on observable state, soon(seconds) as an ISO time
 commands   `duban` run as a command: cli(env, ...), run_duban(sqlite_url, tmp_path, ...), Processes
            (workers and schedulers started and stopped), duban_run(env) (the served `duban run`), Http, login

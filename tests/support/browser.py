@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.conftest import ROOT
+from tests.support.org import ROOT
 
 PASSWORD = "duban-demo"
 SCREENSHOTS = ROOT / "var" / "screenshots"

@@ -10,7 +10,6 @@ from engine.bpmn.runtime import compile_bundle
 from engine.config import EngineLimits, Settings, using_limits
 from engine.domain.roles import LANE_ROLES
 from engine.errors import DeploymentInvalid
-from tests.conftest import ROOT
 from tests.samples import (
     SIMPLE_FORM,
     boundary_timer,
@@ -22,6 +21,7 @@ from tests.samples import (
     timer_event,
     user_task,
 )
+from tests.support.org import ROOT
 
 LIMIT = 200_000
 

@@ -15,8 +15,8 @@ from engine.bpmn.runtime import Runtime, compile_bundle
 from engine.bpmn.serializer import StateSerializer
 from engine.bpmn.spiff_compat import EVENT_FIRED, EVENT_VALUE, repredict
 from engine.clock import FixedClock
-from tests.conftest import START, bpmn_bundle
 from tests.samples import chain, process, timer_event, user_task
+from tests.support.org import START, bpmn_bundle
 
 
 class _Definition:

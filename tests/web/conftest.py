@@ -4,8 +4,8 @@ import pytest
 
 from engine import security
 from engine.models import User, UserRole
-from tests.conftest import seed
 from tests.integration.scoring import october
+from tests.support.org import seed
 from web import create_app
 
 

@@ -4,7 +4,7 @@ from sqlalchemy import text
 
 from engine import security
 from engine.models import User, UserRole
-from tests.conftest import seed
+from tests.support.org import seed
 from tests.support.web import assert_error
 from web import create_app
 

@@ -5,8 +5,8 @@ import pytest
 
 from engine import services
 from engine.models import HistoryEntry
-from tests.conftest import Org
 from tests.integration.flow import RECEIVE, through_assignment
+from tests.support.org import Org
 from tests.support.web import assert_error, patch
 
 STRONG = "Ch4nge-me!"

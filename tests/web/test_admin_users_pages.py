@@ -2,8 +2,8 @@
 import io
 
 from engine import services
-from tests.conftest import Org
 from tests.integration.flow import through_assignment
+from tests.support.org import Org
 from tests.support.web import Browser
 from tests.support.workbooks import workbook
 

@@ -10,8 +10,8 @@ import io
 import pytest
 
 from engine import services
-from tests.conftest import seed
 from tests.integration.flow import complete
+from tests.support.org import seed
 from web import create_app
 
 USERS = ("office", "leader", "unit_a", "unit_b", "discipline", "designer", "admin", "secadmin", "auditor")

@@ -4,8 +4,8 @@ import io
 import pytest
 from docx import Document
 
-from tests.conftest import seed
 from tests.integration.scoring import SECRET_TITLE, october
+from tests.support.org import seed
 from tests.support.web import USERS, Browser, client_as
 from web import create_app
 

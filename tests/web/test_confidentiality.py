@@ -23,8 +23,8 @@ import pytest
 from engine import services
 from engine.models import User
 from engine.services import documents, timers
-from tests.conftest import bpmn_bundle, seed
 from tests.integration.flow import complete
+from tests.support.org import bpmn_bundle, seed
 from web import create_app
 
 TITLE = "保密事项甲乙丙"

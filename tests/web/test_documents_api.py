@@ -9,8 +9,8 @@ import pytest
 from docx import Document
 
 from engine import services
-from tests.conftest import seed
 from tests.support.items import assign, close
+from tests.support.org import seed
 from tests.support.web import Browser
 from web import create_app
 

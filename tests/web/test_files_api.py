@@ -72,7 +72,7 @@ def test_a_unit_not_on_the_item_may_not_attach_and_a_hidden_item_is_404(as_, app
 
 
 def test_a_report_submitted_with_files_ties_them_to_the_item(as_, app):
-    from tests.conftest import Org
+    from tests.support.org import Org
 
     duban = app.extensions["duban"]
     org = Org(duban)
@@ -104,8 +104,8 @@ def test_the_item_page_lists_its_files_and_offers_attaching_to_who_may(as_, app)
 def test_a_start_form_with_a_filepicker_deploys_and_its_files_join_the_new_item(as_):
     import json
 
-    from tests.conftest import BPMN
     from tests.support.npc import START_FORM, npc_process
+    from tests.support.org import BPMN
 
     start_form = {**START_FORM, "components": [*START_FORM["components"],
                                                {"type": "filepicker", "key": "scans", "label": "批示扫描件"}]}
@@ -128,7 +128,7 @@ def test_a_start_form_with_a_filepicker_deploys_and_its_files_join_the_new_item(
 def test_a_file_over_the_limit_is_a_chinese_422_naming_the_limit(duban_sqlite):
     import dataclasses
 
-    from tests.conftest import seed
+    from tests.support.org import seed
     from tests.support.web import Caller
     from web import create_app
 
@@ -140,7 +140,7 @@ def test_a_file_over_the_limit_is_a_chinese_422_naming_the_limit(duban_sqlite):
 
 
 def test_an_extension_request_sent_with_files_through_the_api_and_the_page(as_, app):
-    from tests.conftest import Org
+    from tests.support.org import Org
     from tests.support.web import Browser
 
     duban = app.extensions["duban"]

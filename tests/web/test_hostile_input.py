@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from engine.models import Base, Instance
 from engine.services import timers
-from tests.conftest import seed
 from tests.samples import SIMPLE_FORM, chain, lane, process, script_task, user_task
+from tests.support.org import seed
 from tests.support.web import Browser, Caller, assert_error
 from web import create_app
 

@@ -25,7 +25,7 @@ def _through_approval(app, comment="同意，抓紧落实", **fields):
 
 
 def _org(duban):
-    from tests.conftest import Org
+    from tests.support.org import Org
 
     return Org(duban)
 

@@ -130,8 +130,8 @@ def test_inbox_fragment_and_notifications(app):
 
 def test_a_leader_praises_a_unit_from_the_item_page(app, duban_sqlite):
     from engine import services
-    from tests.conftest import Org
     from tests.integration.flow import through_assignment
+    from tests.support.org import Org
 
     item = through_assignment(duban_sqlite, Org(duban_sqlite))
     leader = Browser(app, "leader")

@@ -3,8 +3,8 @@ from datetime import datetime
 
 import pytest
 
-from tests.conftest import seed
 from tests.integration.flow import through_assignment
+from tests.support.org import seed
 from tests.support.web import Caller, assert_error
 from web import create_app
 

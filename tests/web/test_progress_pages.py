@@ -6,8 +6,8 @@ import re
 import pytest
 
 from engine.services import checklists, progress, replies
-from tests.conftest import seed
 from tests.integration.flow import register, through_assignment
+from tests.support.org import seed
 from tests.support.web import Browser
 from web import create_app
 

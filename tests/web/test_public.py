@@ -7,9 +7,9 @@ import re
 import pytest
 
 from engine import services
-from tests.conftest import seed
 from tests.integration.flow import RECEIVE, complete
 from tests.support.items import CONTENT, assign, close
+from tests.support.org import seed
 from web import create_app
 
 PUBLIC_FIELDS = {"id", "title", "status", "status_name", "closed", "closed_at", "deadline", "light", "light_name",

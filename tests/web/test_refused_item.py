@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from tests.conftest import seed
 from tests.integration.flow import complete, register
+from tests.support.org import seed
 from tests.support.web import Browser, client_as
 from web import create_app
 

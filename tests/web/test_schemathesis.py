@@ -19,7 +19,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 import web.api
-from tests.conftest import seed
+from tests.support.org import seed
 from web import create_app
 
 METHODS = ("get", "put", "post", "patch", "delete")

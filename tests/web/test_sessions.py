@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from engine.config import Settings
 from engine.models import AuditRecord
-from tests.conftest import make_duban, seed
+from tests.support.org import make_duban, seed
 from tests.support.web import Browser, assert_error, csrf_of
 from web import create_app
 

@@ -3,8 +3,8 @@ item lands in the ledger. And the modeler's catalogue of 督办 steps."""
 import io
 import json
 
-from tests.conftest import BPMN
 from tests.support.npc import START_FORM, npc_process
+from tests.support.org import BPMN
 from tests.support.web import Browser, assert_error
 
 

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from tests.conftest import seed
 from tests.integration.flow import RECEIVE
+from tests.support.org import seed
 from tests.support.stats import act, assigned, done, move
 from tests.support.web import Caller, assert_error
 from web import create_app

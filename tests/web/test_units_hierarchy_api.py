@@ -3,8 +3,8 @@ import pytest
 
 from engine import services
 from engine.domain.main_process import check_draft
-from tests.conftest import Org
 from tests.integration.flow import complete, register
+from tests.support.org import Org
 from tests.support.web import assert_error, patch
 
 pytestmark = pytest.mark.usefixtures("sysadmin")

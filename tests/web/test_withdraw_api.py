@@ -1,8 +1,8 @@
 """撤销 over HTTP: the office withdraws its own mistaken item with a reason; everyone else is refused."""
 from engine import services
 from engine.models import Item
-from tests.conftest import Org
 from tests.integration.flow import complete, through_assignment
+from tests.support.org import Org
 from tests.support.web import assert_error
 
 

@@ -1,8 +1,8 @@
 """On the pages: 撤销 on the item page, the duplicate warning at 立项 and 知悉范围 chosen by name."""
 from engine import services
 from engine.models import Item
-from tests.conftest import Org
 from tests.integration.flow import through_assignment
+from tests.support.org import Org
 from tests.support.web import Browser
 
 NEW = {"source": "instruction", "category": "normal", "classification": "internal", "content": "", "deadline": "",

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from engine.bpmn.runtime import Runtime, compile_bundle
 from engine.calendar import WorkCalendar
 from engine.clock import CHINA, FixedClock
-from tests.conftest import START, bpmn_bundle
+from tests.support.org import START, bpmn_bundle
 
 
 class _Definition:

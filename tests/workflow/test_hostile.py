@@ -4,8 +4,8 @@ import pytest
 from engine.bpmn.runtime import Runtime, compile_bundle
 from engine.clock import FixedClock
 from engine.errors import DeploymentInvalid, ProcessError
-from tests.conftest import START
 from tests.samples import chain, process, script_task
+from tests.support.org import START
 
 
 class _Definition:

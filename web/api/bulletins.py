@@ -27,7 +27,7 @@ def _period():
                                    "example": "2026-10"})
 
 
-class PeriodQuery(Schema):
+class BulletinPeriodQuery(Schema):
     period = _period()
 
 
@@ -95,7 +95,7 @@ class Bulletins(MethodView):
 
 @blp.route("/preview")
 class BulletinPreview(MethodView):
-    @blp.arguments(PeriodQuery, location="query")
+    @blp.arguments(BulletinPeriodQuery, location="query")
     @blp.response(200, PreviewSchema)
     def get(self, query):
         """What the period's bulletin would say if issued now; nothing is stored or numbered (the office)"""
