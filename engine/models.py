@@ -148,6 +148,24 @@ class Definition(Base):
     deployed_by: Mapped[str | None] = mapped_column(String(64))
 
 
+class Decision(Base):
+    """One version of one deployed DMN decision (决策表), by its decision id: a process that uses it
+    takes the latest version into its own files when deployed; services evaluate the latest."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(500))
+    checksum: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(500))
+    xml: Mapped[str] = mapped_column(Text)
+    deployed_at: Mapped[datetime]
+    deployed_by: Mapped[str | None] = mapped_column(String(64))
+
+
 class Instance(Base):
     """A running or finished process instance and its serialised workflow."""
 
