@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from select import POLLERR, POLLHUP, POLLIN, POLLPRI, poll
 
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import texts
@@ -25,12 +27,64 @@ def make_engine(url: str, pool_size: int | None = None, max_overflow: int | None
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **kwargs)
-    kwargs.setdefault("pool_pre_ping", True)
+    # The most recently returned connection is handed out first (LIFO): under light traffic one or two
+    # connections stay busy and warm and the others idle, rather than each waiting its turn.
+    kwargs.setdefault("pool_use_lifo", True)
+    kwargs.setdefault("pool_recycle", RECYCLE_S)
     if pool_size is not None:
         kwargs["pool_size"] = pool_size
     if max_overflow is not None:
         kwargs["max_overflow"] = max_overflow
-    return create_engine(parsed, **kwargs)
+    engine = create_engine(parsed, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_in_doubt(engine)
+    return engine
+
+
+# A pooled connection is checked with a round trip (SELECT 1) only when in doubt: idle this long (a
+# firewall or NAT may have dropped it without a word), or the server has written to it while it sat in
+# the pool (a backend that was terminated or restarted says so, then closes its end). SQLAlchemy's
+# pool_pre_ping would cost that round trip at every checkout, two per request. A connection that
+# fails in use anyway (lost after the check) fails that one request, and SQLAlchemy then discards the
+# pool's older connections too.
+PING_AFTER_IDLE_S = 30.0
+# Connections older than this are replaced at their next checkout (server-side memory, idle timeouts).
+RECYCLE_S = 3600
+
+
+def _ping_when_in_doubt(engine: Engine) -> None:
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record):
+        if record is not None:
+            record.info["duban_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy):
+        idle_since = record.info.pop("duban_idle_since", None)
+        if idle_since is None:
+            return  # fresh from connect()
+        if time.monotonic() - idle_since < PING_AFTER_IDLE_S and not _server_spoke(dbapi_connection):
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            # Gone (or unusable): the pool opens a fresh one instead, and fails the checkout only if
+            # that cannot connect either (the database is down).
+            raise DisconnectionError(f"a pooled connection failed its ping: {error}") from error
+
+
+def _server_spoke(dbapi_connection) -> bool:
+    """Whether anything waits to be read on an idle connection (no round trip: a poll of its socket).
+    Between transactions the server sends nothing unasked but notices and its goodbye (FATAL, EOF)."""
+    try:
+        fileno = dbapi_connection.fileno()
+    except Exception:  # noqa: BLE001 - a closed or broken connection: let the ping decide
+        return True
+    poller = poll()
+    poller.register(fileno, POLLIN | POLLPRI | POLLERR | POLLHUP)
+    return bool(poller.poll(0))
 
 
 def _sqlite_engine(url, **kwargs) -> Engine:

@@ -1,0 +1,91 @@
+"""The pool's connections to PostgreSQL: a warm one is used without a round trip to check it, and
+connections the server ended (terminated backends, as a restart ends them) are replaced before use,
+so no request fails for them."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine import db as database
+from engine import services
+from tests.support.waiting import wait_for
+
+
+@pytest.fixture
+def pings(duban_pg, monkeypatch):
+    """The round trips made to check pooled connections (SQLAlchemy's ping), counted."""
+    dialect, counted = duban_pg.db.engine.dialect, []
+    original = dialect.do_ping
+
+    def counting(dbapi_connection):
+        counted.append(dbapi_connection)
+        return original(dbapi_connection)
+
+    monkeypatch.setattr(dialect, "do_ping", counting)
+    return counted
+
+
+def _use(duban) -> None:
+    """What a request does with the database: who holds a token (lookup), then a transaction."""
+    with duban.db.lookup() as connection:
+        assert connection.execute(text("SELECT 1")).scalar() == 1
+    with duban.db.transaction() as session:
+        assert session.execute(text("SELECT 1")).scalar() == 1
+
+
+def _hold_connections(duban, count: int) -> None:
+    """`count` connections open at once, so that the pool keeps that many."""
+    barrier = threading.Barrier(count)
+
+    def hold():
+        with duban.db.transaction() as session:
+            session.execute(text("SELECT 1"))
+            barrier.wait(timeout=30)
+
+    threads = [threading.Thread(target=hold) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def test_a_warm_connection_is_used_without_a_ping(duban_pg, pings):
+    _use(duban_pg)
+    for _ in range(5):
+        _use(duban_pg)
+    assert pings == []
+
+
+def test_a_connection_idle_for_long_is_pinged_before_use(duban_pg, pings, monkeypatch):
+    _use(duban_pg)
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_S", 0.0)
+    _use(duban_pg)
+    assert len(pings) == 2  # the lookup's connection and the transaction's
+
+
+def test_connections_the_server_ended_are_replaced_without_a_failed_request(duban_pg, org_pg, pings):
+    _hold_connections(duban_pg, 3)
+    admin = create_engine(duban_pg.db.url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            ended = connection.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalars().all()
+            assert len(ended) >= 3 and all(ended)
+
+            def gone():
+                return connection.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                               "current_database() AND pid <> pg_backend_pid()")).scalar() == 0
+
+            wait_for(gone, timeout=10, what="the terminated backends to end")
+        # Each pooled connection is found dead before use (its socket has the server's goodbye).
+        for _ in range(3):
+            _use(duban_pg)
+        _hold_connections(duban_pg, 3)
+        tasks, _ = services.list_tasks(duban_pg, org_pg["office"])
+        assert tasks == []
+        assert pings  # the dead ones were checked, and replaced
+    finally:
+        admin.dispose()
