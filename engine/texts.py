@@ -76,7 +76,7 @@ TEXTS: dict[str, str] = {
     "deploy.xml_doctype": "BPMN 文件中不允许有 DOCTYPE 和 ENTITY 声明"
                           "（可被用于实体膨胀和 XXE 外部实体攻击，BPMN 不需要）",
     "deploy.xml_malformed": "不是格式正确的 XML（第 {line} 行）；XML 解析器提示：{reason}",
-    "deploy.xml_root": "根元素是 {root}，不是 bpmn:definitions：这不是 BPMN 文件",
+    "deploy.xml_root": "根元素是 {root}，不是 bpmn:definitions 或 dmn:definitions：这不是 BPMN 或 DMN 文件",
     # what Duban does not run, and how elements are resolved (engine/bpmn/inspect.py)
     "deploy.no_executable": "没有可执行的流程（文件中的流程：{keys}）；"
                             "bpmn.io 新建的流程图默认 isExecutable=\"false\"："
@@ -85,7 +85,6 @@ TEXTS: dict[str, str] = {
     "deploy.data_store": "不支持数据存储（data store）",
     "deploy.duplicate_process": "同一部署中另有流程使用相同的 id“{process}”",
     "deploy.service_task": "不支持服务任务（serviceTask）：督办系统不从流程图调用外部服务",
-    "deploy.business_rule_task": "不支持业务规则任务（businessRuleTask，即 DMN 决策表）",
     "deploy.complex_gateway": "不支持复杂网关（complexGateway）：请改用排他网关或包容网关",
     "deploy.script_format": "脚本语言“{format}”不受支持：脚本须为 Python",
     "deploy.script_format_unknown": "脚本语言“{format}”无法识别，脚本将按 Python 运行",
@@ -106,6 +105,24 @@ TEXTS: dict[str, str] = {
     "deploy.form_invalid": "表单“{form}”无效：{reason}",
     "deploy.call_missing": "调用的流程“{called}”既不在本次部署中，也未曾部署",
     "deploy.call_cycle": "调用“{called}”会回到“{process}”：流程实例将永远无法结束",
+    # DMN decision tables (engine/bpmn/decisions.py, inspect.py)
+    "deploy.decision_missing": "引用的决策“{decision}”既不在本次部署中，也未曾部署：请把定义它的 .dmn 文件一起上传",
+    "deploy.decision_ref_missing": "业务规则任务没有指定决策：请写 spiffworkflow:calledDecisionId "
+                                   "或 camunda:decisionRef",
+    "deploy.decision_duplicate": "决策 id“{decision}”在本次部署的 {first} 和 {second} 中都有定义",
+    "deploy.decision_result_variable": "camunda:resultVariable“{variable}”不生效：决策表各输出列按其名称写入流程变量",
+    "dmn.one_decision": "一个 DMN 文件须恰好定义一个决策（本文件有 {count} 个）",
+    "dmn.one_table": "决策“{decision}”须恰好包含一张决策表（不支持文字表达式、决策需求图中的多个决策）",
+    "dmn.hit_policy": "命中策略“{policy}”不受支持：可用 UNIQUE（唯一）、FIRST（首个）、ANY（任一）、"
+                      "COLLECT（收集，不聚合）",
+    "dmn.input_missing": "输入列“{column}”没有输入表达式",
+    "dmn.output_name": "第 {column} 个输出列的名称“{name}”不能作为流程变量名：请用字母或汉字开头，不以下划线开头",
+    "dmn.where_input": "输入列“{column}”的表达式",
+    "dmn.where_cell": "第 {row} 条规则“{column}”列",
+    "dmn.cell_refused": "{where}不能运行：{reason}",
+    "dmn.no_decision": "决策“{decision}”尚未部署",
+    "dmn.only_designers": "只有流程设计人员和管理员可以查看和编辑决策表",
+    "dmn.deadline_result": "决策“{decision}”对类别“{category}”给出的期限“{value}”无效：须为 0 至 366 之间的工作日数",
     # form-js schemas offered beside a diagram (engine/forms.py)
     "deploy.form_problems": "表单 {name}：{problems}",
     "deploy.form_not_schema": "form-js 表单须是含 components 列表的对象",

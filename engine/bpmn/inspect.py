@@ -14,6 +14,7 @@ from ..config import engine_limits
 from ..domain.roles import LANE_ROLES, UNIT, role_for_lane
 from ..domain.steps import NAMESPACE as DUBAN
 from . import contract
+from .parser import decision_ref
 from .timers import literal_cycle_interval
 from .xml import BPMN, CAMUNDA, NS, SPIFF, ZEEBE, label, local
 
@@ -22,12 +23,11 @@ SUPPORTED_NODES = {
     "startEvent", "endEvent", "userTask", "task", "subProcess", "manualTask", "exclusiveGateway",
     "parallelGateway", "inclusiveGateway", "callActivity", "transaction", "adHocSubProcess",
     "scriptTask", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
-    "receiveTask", "sendTask", "eventBasedGateway",
+    "receiveTask", "sendTask", "eventBasedGateway", "businessRuleTask",
 }
 # The elements Duban refuses, with the key of the message saying why (engine/texts.py).
 REFUSED_NODES = {
     "serviceTask": "deploy.service_task",
-    "businessRuleTask": "deploy.business_rule_task",
     "complexGateway": "deploy.complex_gateway",
 }
 PYTHON_FORMATS = {"", "python", "py", "text/x-python", "python3"}
@@ -68,6 +68,8 @@ class ProcessInfo:
     item: bool = False
     starter_roles: list | None = None
     start_form: str | None = None
+    # Business rule tasks: [(decision id, element)], resolved against the deployment's DMN (runtime.py).
+    decisions: list = field(default_factory=list)
 
     def elements(self) -> dict:
         return {"human_tasks": {k: v.as_dict() for k, v in self.human_tasks.items()}, "names": self.names,
@@ -209,6 +211,8 @@ def _inspect_element(filename, element, info, lanes, has_lanes, catalogue, resul
             _check_cycle(filename, element, result)
     elif kind == "multiInstanceLoopCharacteristics":
         _check_multi_instance(filename, element, result)
+    elif kind == "businessRuleTask":
+        _decision_task(filename, element, info, result)
     elif kind == "callActivity":
         called = element.get("calledElement")
         if called:
@@ -216,6 +220,28 @@ def _inspect_element(filename, element, info, lanes, has_lanes, catalogue, resul
     elif kind in HUMAN_TASKS and info.executable:
         task = _human_task(filename, element, kind, lanes, has_lanes, catalogue, result)
         info.human_tasks[task.element_id] = task
+
+
+def _decision_task(filename, element, info, result) -> None:
+    """A business rule task runs the DMN decision it names (engine/bpmn/decisions.py)."""
+    decision = decision_ref(element)
+    if decision is None:
+        result.problem(result.errors, filename, element, texts.text("deploy.decision_ref_missing"))
+        return
+    info.decisions.append((decision, element))
+    variable = element.get(f"{{{CAMUNDA}}}resultVariable")
+    if variable:
+        result.problem(result.warnings, filename, element,
+                       texts.text("deploy.decision_result_variable", variable=variable))
+
+
+def check_decisions(result: Inspection, known) -> None:
+    """Every decision a business rule task names must be deployed with it or before it: `known(id)`."""
+    for info in result.processes.values():
+        for decision, element in info.decisions:
+            if not known(decision):
+                result.problem(result.errors, info.filename, element,
+                               texts.text("deploy.decision_missing", decision=decision))
 
 
 def _check_multi_instance(filename, element, result) -> None:

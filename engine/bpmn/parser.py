@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sized
 
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
@@ -12,7 +13,12 @@ from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, MultiInstanceTask, StandardLoopTask
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from SpiffWorkflow.spiff.specs.defaults import ParallelMultiInstanceTask, SequentialMultiInstanceTask
+from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser
+from SpiffWorkflow.spiff.specs.defaults import (
+    BusinessRuleTask,
+    ParallelMultiInstanceTask,
+    SequentialMultiInstanceTask,
+)
 
 from ..config import engine_limits
 from ..errors import ProcessError
@@ -42,7 +48,10 @@ def build_specs(documents: dict, key: str):
     parser = DubanParser()
     try:
         for filename, root in documents.items():
-            parser.add_bpmn_xml(root, filename)
+            if xml.is_dmn(root):
+                parser.add_dmn_xml(root, filename)  # decision tables the business rule tasks name
+            else:
+                parser.add_bpmn_xml(root, filename)
         spec = parser.get_spec(key)
         subprocesses = parser.get_subprocess_specs(key)
     except ValidationException as error:
@@ -209,3 +218,22 @@ class _BoundedSequential(SequentialMultiInstanceTask):
 
 # Ours in place of SpiffWorkflow's (the serializer's registry converts them as their bases).
 BOUNDED = {ParallelMultiInstanceTask: _BoundedParallel, SequentialMultiInstanceTask: _BoundedSequential}
+
+
+class _DecisionTaskParser(BusinessRuleTaskParser):
+    """A business rule task names its decision as Spiff's modeler writes it
+    (spiffworkflow:calledDecisionId) or as Camunda's does (camunda:decisionRef)."""
+
+    @staticmethod
+    def get_decision_ref(node):
+        return decision_ref(node)
+
+
+def decision_ref(node) -> str | None:
+    """The decision id a businessRuleTask element names, either way; None when it names none."""
+    found = BusinessRuleTaskParser.get_decision_ref(node) or node.get(f"{{{xml.CAMUNDA}}}decisionRef")
+    return found.strip() if isinstance(found, str) and found.strip() else None
+
+
+DubanParser.OVERRIDE_PARSER_CLASSES = {**DubanParser.OVERRIDE_PARSER_CLASSES,
+                                       full_tag("businessRuleTask"): (_DecisionTaskParser, BusinessRuleTask)}

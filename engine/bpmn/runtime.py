@@ -20,7 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..errors import DeploymentInvalid, ProcessError
 from ..texts import text as catalogue_text
-from . import inspect as inspection, spiff_compat, timers, xml
+from . import decisions, inspect as inspection, spiff_compat, timers, xml
 from .parser import SpecError, build_specs
 from .sandbox import SandboxedScriptEngine, SandboxViolation
 from .serializer import StateSerializer
@@ -77,24 +77,27 @@ class StepLog:
     passed: list = field(default_factory=list)
 
 
-def compile_bundle(files: dict, form_files: dict, max_bytes: int, resolve=None) -> list[CompiledProcess]:
+def compile_bundle(files: dict, form_files: dict, max_bytes: int, resolve=None,
+                   resolve_decision=None) -> list[CompiledProcess]:
     """Check BPMN files and their forms; raises DeploymentInvalid with one detail per problem.
 
     `resolve(key)` may supply the files of an already deployed process that a call activity
-    needs ({filename: xml}); those are parsed for reference but not compiled again.
+    needs ({filename: xml}); those are parsed for reference but not compiled again. DMN files
+    among `files` give the decisions business rule tasks name; `resolve_decision(id)` may supply
+    a deployed one ((filename, xml)), which the process then carries in its own files.
     """
-    documents, errors = {}, []
-    for filename, data in files.items():
-        try:
-            documents[filename] = xml.load(data, max_bytes)
-        except xml.XmlRefused as error:
-            errors.append({"file": filename, "element": None, "line": error.line, "message": str(error)})
-    if errors:
-        raise DeploymentInvalid(_summary(errors), errors)
+    documents = _load_all(files, max_bytes)
     texts = {name: (data.decode("utf-8") if isinstance(data, bytes) else data) for name, data in files.items()}
+    tables = {name: root for name, root in documents.items() if xml.is_dmn(root)}
+    documents = {name: root for name, root in documents.items() if name not in tables}
+    if tables:
+        compile_decisions({name: texts[name] for name in tables}, max_bytes)  # every cell through the sandbox
     found = inspection.inspect(documents, form_files)
     _add_called(found, documents, texts, form_files, resolve)
+    by_decision = _decisions_available(found, tables, texts, resolve_decision)
     executable = [p for p in found.processes.values() if p.executable and p.filename in files]
+    if not found.errors and not executable and tables and len(tables) == len(files):
+        return []  # decision tables deployed on their own
     if not found.errors and not executable:
         keys = "、".join(found.processes) or catalogue_text("deploy.no_processes")
         found.errors.append({"file": next(iter(files), None), "element": None, "line": None,
@@ -103,14 +106,15 @@ def compile_bundle(files: dict, form_files: dict, max_bytes: int, resolve=None) 
         raise DeploymentInvalid(_summary(found.errors), found.errors)
     compiled = []
     for process in executable:
+        used = {n: tables[n] for n in _decision_files(process.key, found.processes, by_decision)}
         try:
-            build_specs(documents, process.key)
+            build_specs({**documents, **used}, process.key)
         except SpecError as error:
             detail = error.as_detail()
             detail["file"] = detail["file"] or process.filename
             raise DeploymentInvalid(catalogue_text("deploy.in_file", file=detail["file"], problem=detail["message"]),
                                     [detail]) from None
-        needed = {n: texts[n] for n in _files_for(process.key, found.processes)}
+        needed = {n: texts[n] for n in _files_for(process.key, found.processes) + sorted(used)}
         forms = {key: found.forms[key] for key in _form_keys(process) if key in found.forms}
         compiled.append(CompiledProcess(
             key=process.key, name=process.name, checksum=_checksum(needed, forms), files=needed,
@@ -118,6 +122,74 @@ def compile_bundle(files: dict, form_files: dict, max_bytes: int, resolve=None) 
             warnings=[w for w in found.warnings if w["file"] in needed],
         ))
     return compiled
+
+
+def _load_all(files: dict, max_bytes: int) -> dict:
+    documents, errors = {}, []
+    for filename, data in files.items():
+        try:
+            documents[filename] = xml.load(data, max_bytes)
+        except xml.XmlRefused as error:
+            errors.append({"file": filename, "element": None, "line": error.line, "message": str(error)})
+    if errors:
+        raise DeploymentInvalid(_summary(errors), errors)
+    return documents
+
+
+def compile_decisions(files: dict, max_bytes: int) -> list[decisions.CompiledDecision]:
+    """The DMN decisions among `files`, each checked (engine/bpmn/decisions.py); BPMN files are left to
+    compile_bundle. DeploymentInvalid with one detail per problem, as for BPMN."""
+    compiled, problems, seen = [], [], {}
+    for name, root in _load_all(files, max_bytes).items():
+        if not xml.is_dmn(root):
+            continue
+        source = files[name].decode("utf-8") if isinstance(files[name], bytes) else files[name]
+        try:
+            decision = decisions.check(name, root, source)
+        except decisions.DecisionRefused as refused:
+            problems.extend(refused.problems)
+            continue
+        if decision.key in seen:
+            problems.append({"file": name, "element": decision.key, "line": None, "rule": "dmn",
+                             "message": catalogue_text("deploy.decision_duplicate", decision=decision.key,
+                                                       first=seen[decision.key], second=name)})
+        seen[decision.key] = name
+        compiled.append(decision)
+    if problems:
+        raise DeploymentInvalid(_summary(problems), problems)
+    return compiled
+
+
+def _decisions_available(found, tables: dict, texts: dict, resolve_decision) -> dict:
+    """{decision id: file name} for every decision a business rule task names: from the upload, else
+    the deployed one (added to `tables` and `texts` as `deployed:decision:<id>.dmn`). Decisions found
+    nowhere are problems of `found`, naming their elements."""
+    available = {}
+    for name, root in tables.items():
+        for decision in decisions.decision_ids(root):
+            available.setdefault(decision, name)
+    named = {decision for info in found.processes.values() for decision, _ in info.decisions}
+    for decision in sorted(named - set(available)):
+        deployed = resolve_decision(decision) if resolve_decision else None
+        if deployed is not None:
+            name = f"deployed:decision:{decision}.dmn"
+            texts[name], tables[name] = deployed, xml.load(deployed, 1 << 30)
+            available[decision] = name
+    inspection.check_decisions(found, lambda decision: decision in available)
+    return available
+
+
+def _decision_files(key: str, processes: dict, by_decision: dict) -> list[str]:
+    """The DMN files the business rule tasks of a process, and of the processes it calls, need."""
+    seen, stack, names = set(), [key], set()
+    while stack:
+        current = stack.pop()
+        if current in seen or current not in processes:
+            continue
+        seen.add(current)
+        names.update(by_decision[d] for d, _ in processes[current].decisions if d in by_decision)
+        stack.extend(called for called, _ in processes[current].calls)
+    return sorted(names)
 
 
 def _add_called(found, documents: dict, texts: dict, form_files: dict, resolve) -> None:
@@ -164,6 +236,11 @@ def _files_for(key: str, processes: dict) -> list[str]:
 def _form_keys(process) -> list[str]:
     start = [process.start_form] if getattr(process, "start_form", None) else []  # the 发起 page's form
     return [t.form for t in process.human_tasks.values() if t.form] + start
+
+
+def bundle_checksum(files: dict, forms: dict) -> str:
+    """What tells one version's content from another's: its files and forms."""
+    return _checksum(files, forms)
 
 
 def _checksum(files: dict, forms: dict) -> str:

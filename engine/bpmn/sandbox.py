@@ -285,4 +285,7 @@ class SandboxedScriptEngine(PythonScriptEngine):
         self.clock = clock
 
     def validate(self, expression):
+        """SpiffWorkflow's DMN engine asks whether a cell parses alone (`"major"`) or only after its
+        input (`> 5`): a SyntaxError says the latter, then the sandbox's own checks apply."""
+        ast.parse(expression.strip(), "<bpmn>", "eval")
         check(expression)

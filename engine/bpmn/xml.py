@@ -14,6 +14,9 @@ CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 ZEEBE = "http://camunda.org/schema/zeebe/1.0"
 SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+# DMN 1.1, 1.2 and 1.3 (dmn-js 17 and Camunda Modeler 5 write 1.3): decision tables deploy beside BPMN.
+DMN_NAMESPACES = ("http://www.omg.org/spec/DMN/20151101/dmn.xsd", "http://www.omg.org/spec/DMN/20180521/MODEL/",
+                  "https://www.omg.org/spec/DMN/20191111/MODEL/")
 NS = {"bpmn": BPMN, "bpmndi": BPMNDI, "camunda": CAMUNDA, "zeebe": ZEEBE, "spiffworkflow": SPIFF,
       "xsi": XSI}
 
@@ -95,9 +98,14 @@ def load(data: bytes | str, max_bytes: int) -> etree._Element:
     except etree.XMLSyntaxError as error:
         # libxml2's own words follow as a hint: they say what broke, in terms no catalogue lists.
         raise XmlRefused(text("deploy.xml_malformed", line=error.lineno, reason=error.msg), error.lineno) from None
-    if root.tag != f"{{{BPMN}}}definitions":
+    if root.tag != f"{{{BPMN}}}definitions" and not is_dmn(root):
         raise XmlRefused(text("deploy.xml_root", root=etree.QName(root).localname), root.sourceline)
     return root
+
+
+def is_dmn(root) -> bool:
+    """A DMN document (decision tables), not a BPMN one."""
+    return etree.QName(root).localname == "definitions" and etree.QName(root).namespace in DMN_NAMESPACES
 
 
 def local(element) -> str:

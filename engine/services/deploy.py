@@ -1,18 +1,20 @@
 """Deploying (部署) BPMN files: check them, store a new version where the content changed."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import texts
 from ..access import Actor, instances_cleared
 from ..bpmn import xml
-from ..bpmn.runtime import compile_bundle
+from ..bpmn.runtime import CompiledProcess, bundle_checksum, compile_bundle, compile_decisions
 from ..config import using_limits
 from ..domain.roles import DESIGNER, SYSTEM_ADMINS
 from ..errors import Conflict, DeploymentInvalid, Forbidden, NotFound
 from ..models import Definition, Instance, Unit
-from . import audit
+from . import audit, decisions as decision_store
 
 
 def deploy(duban, files: dict, forms: dict, actor: Actor | None = None) -> list[dict]:
@@ -22,23 +24,67 @@ def deploy(duban, files: dict, forms: dict, actor: Actor | None = None) -> list[
     """
     if actor is not None and not actor.has(DESIGNER, *SYSTEM_ADMINS):
         raise Forbidden(texts.text("deploy.only_designers"))
-    # Checked under this installation's limits (shortest timer cycle, most instances, ...).
-    with duban.db.reading() as session, using_limits(duban.settings.limits):
-        resolve = lambda key: _latest_files(session, key)  # noqa: E731
-        compiled = compile_bundle(_as_utf8(files, duban.settings.max_bpmn_bytes), forms,
-                                  duban.settings.max_bpmn_bytes, resolve)
-        _check_lane_units(session, compiled)
-    results = []
+    compiled, tables = _compile(duban, files, forms)
+    results, who = [], actor.username if actor else None
     try:
         with duban.db.transaction() as session:
             for process in compiled:
                 results.append(_store(duban, session, process, actor))
-                audit.append(session, actor.username if actor else None, "definition.deploy",
-                             f"definition:{process.key}", {k: results[-1][k] for k in ("version", "created")},
-                             at=duban.clock.now())
+                audit.append(session, who, "definition.deploy", f"definition:{process.key}",
+                             {k: results[-1][k] for k in ("version", "created")}, at=duban.clock.now())
+            stored = [decision_store.store(duban, session, table, who) for table in tables]
+            changed = {table.key: table for table, result in zip(tables, stored, strict=True) if result["created"]}
+            results.extend(_follow_decisions(duban, session, changed, {p.key for p in compiled}, who))
+            results.extend(stored)
     except IntegrityError:
         raise Conflict(texts.text("deploy.concurrent")) from None
     return results
+
+
+def _compile(duban, files: dict, forms: dict) -> tuple[list, list]:
+    """(processes, decision tables) of an upload, checked under this installation's limits (shortest
+    timer cycle, most instances, ...); DeploymentInvalid naming each problem."""
+    readable = _as_utf8(files, duban.settings.max_bpmn_bytes)
+    with duban.db.reading() as session, using_limits(duban.settings.limits):
+        tables = compile_decisions(readable, duban.settings.max_bpmn_bytes)
+        resolve = lambda key: _latest_files(session, key)  # noqa: E731
+        compiled = compile_bundle(readable, forms, duban.settings.max_bpmn_bytes, resolve,
+                                  lambda decision: decision_store.latest_xml(session, decision))
+        _check_lane_units(session, compiled)
+    return compiled, tables
+
+
+def _follow_decisions(duban, session, changed: dict, deployed: set, who) -> list[dict]:
+    """A decision deployed anew reaches the processes that use it: each one's latest version (unless
+    deployed in this same upload) gets a new version carrying the new table, so new instances decide
+    by it; running instances keep their version, as with any deployment."""
+    results = []
+    for definition in _latest_definitions(session):
+        if definition.key in deployed:
+            continue
+        files = dict(definition.files)
+        for name, text in definition.files.items():
+            used = decision_store.declared(name, text)
+            if used in changed and text != changed[used].text:
+                files[name] = changed[used].text
+        if files == definition.files:
+            continue
+        process = CompiledProcess(key=definition.key, name=definition.name, files=files,
+                                  checksum=bundle_checksum(files, definition.forms), forms=definition.forms,
+                                  elements=definition.elements, warnings=definition.warnings)
+        by = SimpleNamespace(username=who) if who else None
+        results.append(_store(duban, session, process, by) | {"decided_by": sorted(changed)})
+        audit.append(session, who, "definition.deploy", f"definition:{definition.key}",
+                     {"version": results[-1]["version"], "created": results[-1]["created"],
+                      "decisions": sorted(changed)}, at=duban.clock.now())
+    return results
+
+
+def _latest_definitions(session) -> list[Definition]:
+    newest = select(Definition.key, func.max(Definition.version).label("version")).group_by(Definition.key)
+    newest = newest.subquery()
+    return list(session.scalars(select(Definition).join(
+        newest, (Definition.key == newest.c.key) & (Definition.version == newest.c.version))))
 
 
 def validate(duban, files: dict, forms: dict, actor: Actor) -> list[dict]:
@@ -46,13 +92,9 @@ def validate(duban, files: dict, forms: dict, actor: Actor) -> list[dict]:
     summary per process with its warnings."""
     if not actor.has(DESIGNER, *SYSTEM_ADMINS):
         raise Forbidden(texts.text("deploy.only_designers_validate"))
-    # Checked under this installation's limits (shortest timer cycle, most instances, ...).
-    with duban.db.reading() as session, using_limits(duban.settings.limits):
-        resolve = lambda key: _latest_files(session, key)  # noqa: E731
-        compiled = compile_bundle(_as_utf8(files, duban.settings.max_bpmn_bytes), forms,
-                                  duban.settings.max_bpmn_bytes, resolve)
-        _check_lane_units(session, compiled)
-    return [{"key": p.key, "name": p.name, "warnings": p.warnings} for p in compiled]
+    compiled, tables = _compile(duban, files, forms)
+    return [{"key": p.key, "name": p.name, "warnings": p.warnings} for p in compiled] + [
+        {"key": t.key, "name": t.name, "warnings": [], "kind": "decision"} for t in tables]
 
 
 def _check_lane_units(session, compiled) -> None:
@@ -112,7 +154,7 @@ def _store(duban, session, process, actor) -> dict:
     latest = _latest(session, process.key)
     if latest is not None and latest.checksum == process.checksum:
         return {"key": latest.key, "version": latest.version, "name": latest.name, "created": False,
-                "warnings": latest.warnings}
+                "warnings": latest.warnings, "kind": "process"}
     definition = Definition(
         key=process.key, version=(latest.version + 1) if latest else 1, name=process.name,
         checksum=process.checksum, files=process.files, forms=process.forms, elements=process.elements,
@@ -121,7 +163,7 @@ def _store(duban, session, process, actor) -> dict:
     session.add(definition)
     session.flush()
     return {"key": definition.key, "version": definition.version, "name": definition.name, "created": True,
-            "warnings": definition.warnings}
+            "warnings": definition.warnings, "kind": "process"}
 
 
 def definition_summary(definition: Definition, running: int = 0) -> dict:
@@ -163,6 +205,6 @@ def definition_xml(duban, key: str, version: int | None = None) -> str:
 def _own_file(definition: Definition) -> str:
     """The file a definition's process lives in (a definition also keeps the files it calls)."""
     for name, text in definition.files.items():
-        if not name.startswith("deployed:") and f'id="{definition.key}"' in text:
+        if not name.startswith("deployed:") and not name.endswith(".dmn") and f'id="{definition.key}"' in text:
             return text
     return next(iter(definition.files.values()))

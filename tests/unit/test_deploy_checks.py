@@ -103,7 +103,7 @@ def test_camunda_form_data_becomes_a_form():
 
 @pytest.mark.parametrize("element,message", [
     ('<bpmn:serviceTask id="e1" name="调用"/>', "服务任务“调用”（e1）：不支持服务任务（serviceTask）"),
-    ('<bpmn:businessRuleTask id="e1" name="决策"/>', "不支持业务规则任务（businessRuleTask，即 DMN 决策表）"),
+    ('<bpmn:businessRuleTask id="e1" name="决策"/>', "业务规则任务“决策”（e1）：业务规则任务没有指定决策"),
     (script_task(1, "x = 1", "javascript"), "脚本任务“脚本1”（e1）：脚本语言“javascript”不受支持"),
     (script_task(1, "import os"), "脚本任务“脚本1”（e1）的脚本或表达式不能运行：第 1 行不允许 import"),
     (script_task(1, "x = ().__class__"), "不允许访问以下划线开头的属性“__class__”"),

@@ -66,3 +66,43 @@ def test_a_process_that_never_waits_is_stopped():
             '<bpmn:sequenceFlow id="f1" sourceRef="loop" targetRef="loop"/>')
     with pytest.raises(ProcessError, match="循环"):
         run(process(body))
+
+
+# DMN decision tables: their cells are Python the DMN engine joins and evaluates (engine/bpmn/decisions.py).
+def run_table(cells: tuple, inputs=(("category", "类别"),), data=None):
+    from tests.support.dmn import deciding_process, table
+    files = {"p.bpmn": deciding_process(), "t.dmn": table(rules=(cells,), inputs=inputs)}
+    [compiled] = compile_bundle(files, {}, 1_000_000)
+    return Runtime(FixedClock(START)).start(_Definition(compiled), dict(data or {"category": "major"}), {})
+
+
+@pytest.mark.parametrize("cells, inputs", [
+    (('"major"', "__import__('os').system('id > {marker}')"), (("category", "类别"),)),
+    (("> __import__('os').getpid()", "1"), (("category", "类别"),)),
+    (('"major"', "().__class__.__base__.__subclasses__()"), (("category", "类别"),)),
+    (('"major"', "1"), (("category.__class__", "类别"),)),
+    (('"major"', "exec(\"import os; os.system('id > {marker}')\")"), (("category", "类别"),)),
+    (("? == [].__class__.__mro__", "1"), (("category", "类别"),)),
+])
+def test_hostile_decision_tables_are_refused_at_deploy(tmp_path, cells, inputs):
+    marker = tmp_path / "marker"
+    cells = tuple(cell.format(marker=marker) for cell in cells)
+    with pytest.raises(DeploymentInvalid) as caught:
+        run_table(cells, inputs)
+    assert caught.value.details[0]["file"] == "t.dmn"
+    assert "不能运行" in caught.value.details[0]["message"]
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("cells", [
+    ('"major"', "open('{marker}', 'w').write('pwned')"),
+    ("getattr(open, 'x')", "1"),
+    ('"major"', "vars()['__builtins__']['open']('{marker}', 'w')"),
+    ('"major"', "len([x for x in range(10 ** 9)])"),
+    ("> type('x', (), {{}})", "1"),
+])
+def test_hostile_decision_cells_that_compile_fail_in_the_sandbox(tmp_path, cells):
+    marker = tmp_path / "marker"
+    with pytest.raises(ProcessError):
+        run_table(tuple(cell.format(marker=marker) for cell in cells))
+    assert not marker.exists()

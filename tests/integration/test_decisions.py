@@ -1,0 +1,126 @@
+"""DMN decision tables (决策表): deployed with their process or on their own, run by business rule tasks
+in the step process's sandbox, their results in the instance's data; a decision deployed anew reaches
+the processes using it; a table that runs away is stopped by the step's budget."""
+import pytest
+from sqlalchemy import select
+
+from engine import services
+from engine.errors import DeploymentInvalid, ProcessError
+from engine.models import Decision, Definition
+from engine.services import decisions
+from tests.samples import user_task
+from tests.support.dmn import deciding_process, table
+from tests.support.org import make_duban, seed
+
+WAIT = user_task(2, 'camunda:candidateGroups="office" camunda:formRef="simple"')
+FORM = {"simple.form": b'{"type": "default", "id": "simple", "components": []}'}
+
+
+def start(duban, org, category: str, key: str = "decide") -> dict:
+    return services.start_instance(duban, org["office"], key, {"category": category})
+
+
+@pytest.mark.parametrize("camunda", [False, True])
+def test_a_process_with_its_table_deploys_runs_and_takes_the_result(duban, org, camunda):
+    files = {"p.bpmn": deciding_process(camunda=camunda), "grade.dmn": table()}
+    results = services.deploy(duban, files, {}, org["designer"])
+    assert [(r["kind"], r["key"], r["version"]) for r in results] == [
+        ("process", "decide", 1), ("decision", "grade", 1)]
+    assert start(duban, org, "major")["data"]["workdays"] == 20
+    finished = start(duban, org, "normal")
+    assert finished["status"] == "completed" and finished["data"]["workdays"] == 10
+    assert "workdays" not in start(duban, org, "urgent")["data"]  # no rule matched: nothing added
+
+
+def test_collect_gives_every_matching_rule(duban, org):
+    rules = (("> 1", '"a"'), ("> 2", '"b"'), ("> 100", '"c"'))
+    files = {"p.bpmn": deciding_process(), "g.dmn": table(rules=rules, inputs=(("score", "分"),),
+                                                           outputs=(("marks", "标记"),), hit_policy="COLLECT")}
+    services.deploy(duban, files, {}, org["designer"])
+    instance = services.start_instance(duban, org["office"], "decide", {"score": 5})
+    assert instance["data"]["marks"] == ["a", "b"]
+
+
+def test_a_decision_deployed_alone_is_found_by_its_id(duban, org):
+    [alone] = services.deploy(duban, {"grade.dmn": table()}, {}, org["designer"])
+    assert (alone["kind"], alone["key"], alone["version"], alone["created"]) == ("decision", "grade", 1, True)
+    [process] = services.deploy(duban, {"p.bpmn": deciding_process()}, {}, org["designer"])
+    assert process["key"] == "decide"
+    with duban.db.reading() as session:
+        files = session.scalars(select(Definition.files).where(Definition.key == "decide")).one()
+    assert "deployed:decision:grade.dmn" in files
+    assert start(duban, org, "major")["data"]["workdays"] == 20
+
+
+def test_a_decision_missing_is_refused_naming_it(duban, org):
+    with pytest.raises(DeploymentInvalid) as caught:
+        services.deploy(duban, {"p.bpmn": deciding_process(decision="nowhere")}, {}, org["designer"])
+    detail = caught.value.details[0]
+    assert "nowhere" in detail["message"] and "既不在本次部署中" in detail["message"]
+    assert detail["element"] == "e1" and "判定1" in detail["message"]
+    with duban.db.reading() as session:
+        assert session.scalar(select(Definition.id).where(Definition.key == "decide")) is None
+
+
+def test_a_table_deployed_anew_reaches_new_instances_not_running_ones(duban, org):
+    services.deploy(duban, {"p.bpmn": deciding_process(then=WAIT), "grade.dmn": table()}, FORM, org["designer"])
+    running = start(duban, org, "major")
+    assert (running["version"], running["data"]["workdays"]) == (1, 20)
+    changed = table(rules=(('"major"', "15"), ('"normal"', "10")))
+    results = services.deploy(duban, {"grade.dmn": changed}, {}, org["designer"])
+    assert [(r["kind"], r["key"], r["version"]) for r in results] == [
+        ("process", "decide", 2), ("decision", "grade", 2)]
+    assert results[0]["decided_by"] == ["grade"]
+    new = start(duban, org, "major")
+    assert (new["version"], new["data"]["workdays"]) == (2, 15)
+    assert services.get_instance(duban, org["office"], running["id"])["version"] == 1
+    again = services.deploy(duban, {"grade.dmn": changed}, {}, org["designer"])
+    assert [(r["key"], r["version"], r["created"]) for r in again] == [("grade", 2, False)]
+
+
+def test_a_service_evaluates_the_latest_table(duban, org):
+    assert decisions.evaluate(duban, "grade", {"category": "major"}) is None
+    services.deploy(duban, {"grade.dmn": table()}, {}, org["designer"])
+    assert decisions.evaluate(duban, "grade", {"category": "major"}) == {"workdays": 20}
+    services.deploy(duban, {"grade.dmn": table(rules=(('"major"', "18"),))}, {}, org["designer"])
+    assert decisions.evaluate(duban, "grade", {"category": "major"}) == {"workdays": 18}
+    with duban.db.reading() as session:
+        assert [d.version for d in session.scalars(select(Decision).order_by(Decision.version))] == [1, 2]
+
+
+@pytest.mark.parametrize("cells, problem", [
+    (('"major"', "__import__('os').system('id')"), "不能运行"),
+    (('"major"', "().__class__"), "不能运行"),
+    (('=> 1', "1"), "不能运行"),
+])
+def test_hostile_or_broken_tables_are_refused_and_store_nothing(duban, org, cells, problem):
+    with pytest.raises(DeploymentInvalid) as caught:
+        services.deploy(duban, {"p.bpmn": deciding_process(), "bad.dmn": table(rules=(cells,))}, {}, org["designer"])
+    assert problem in caught.value.message and "第 1 条规则" in caught.value.message
+    with duban.db.reading() as session:
+        assert session.scalar(select(Decision.id)) is None
+        assert session.scalar(select(Definition.id).where(Definition.key == "decide")) is None
+
+
+@pytest.mark.parametrize("hit_policy", ["PRIORITY", "RULE ORDER"])
+def test_hit_policies_spiffworkflow_cannot_run_are_refused(duban, org, hit_policy):
+    with pytest.raises(DeploymentInvalid, match="命中策略"):
+        services.deploy(duban, {"g.dmn": table(hit_policy=hit_policy)}, {}, org["designer"])
+
+
+@pytest.fixture
+def tight(database_url, clock, tmp_path):
+    # A one-second CPU budget keeps the test short; the mechanism is the one of the 2 s default.
+    context = make_duban(database_url, clock, tmp_path, step_cpu_s=1.0, step_wall_s=8.0)
+    yield context
+    context.db.dispose()
+
+
+def test_a_runaway_table_is_stopped_by_the_step_budget(tight):
+    org = seed(tight)
+    runaway = table(rules=(('"major"', "sum(range(3 * 10 ** 9))"),))
+    services.deploy(tight, {"p.bpmn": deciding_process(), "grade.dmn": runaway}, {}, org["designer"])
+    with pytest.raises(ProcessError) as caught:
+        start(tight, org, "major")
+    assert "CPU 时间预算" in caught.value.message and "判定1" in caught.value.message
+    assert start(tight, org, "normal")["status"] == "completed"  # the service goes on
