@@ -123,12 +123,13 @@ def list_items(duban, actor: Actor, filters: LedgerFilter | None = None, page: i
 _DESIGNEES = selectinload(Item.designees).joinedload(ItemDesignee.user).lazyload(User.role_rows)
 
 
-def page_total(session, count, page: int, per_page: int, shown: int) -> int:
+def page_total(session, count, page: int, per_page: int, shown: int, params: dict | None = None) -> int:
     """How many rows match in all: a page that is neither full nor past the end says so itself (a
-    search finding a few items reads them once, not once more to count them); else `count` runs."""
+    search finding a few items reads them once, not once more to count them); else `count` runs
+    (with `params`, when its statement takes any)."""
     if per_page > 0 and (0 < shown < per_page or (page == 1 and shown == 0)):
         return (page - 1) * per_page + shown
-    return session.scalar(count)
+    return session.scalar(count, params)
 
 
 def conditions(duban, actor: Actor, filters: LedgerFilter, now: datetime) -> list:

@@ -1,7 +1,9 @@
 """Tasks (待办): the inbox, one task with its form, claiming and completing."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from functools import lru_cache
+
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import forms as formjs
@@ -18,30 +20,42 @@ def list_tasks(duban, actor: Actor, instance_id: int | None = None, scope: str |
                page: int = 1, per_page: int = 50) -> tuple[list[dict], int]:
     """Open tasks the caller may work on: their own, their unit's, their role's."""
     with duban.db.reading() as session:
-        where = [tasks_workable(actor)]
-        if instance_id is not None:
-            where.append(HumanTask.instance_id == instance_id)
-        if scope == "mine":
-            where.append(HumanTask.assignee == actor.username)
-        elif scope == "unit":
-            where.append(HumanTask.unit_id == actor.unit_id)
-        # Counted and cut in SQL (an inbox of thousands is never loaded whole); ties broken by id. The
-        # page is cut first, from the columns the inbox shows, and only its rows are joined to their
-        # unit's, item's and assignee's names.
         page = max(page, 1)
-        cut = (select(*[getattr(HumanTask, name) for name in _INBOX_COLUMNS]).where(*where)
-               .order_by(*_inbox_order(HumanTask)).offset((page - 1) * per_page).limit(per_page).subquery("page"))
-        query = (select(cut, Unit.name.label("unit_name"), Item.title.label("item_title"),
-                        User.display_name.label("assignee_name"))
-                 .outerjoin(Unit, Unit.id == cut.c.unit_id).outerjoin(Item, Item.id == cut.c.item_id)
-                 .outerjoin(User, User.username == cut.c.assignee).order_by(*_inbox_order(cut.c)))
-        rows = session.execute(query).all()
-        total = ledger.page_total(session, select(func.count()).select_from(HumanTask).where(*where), page,
-                                  per_page, len(rows))
+        query, count = _inbox_queries(actor, instance_id is not None, scope)
+        params = {"offset": (page - 1) * per_page, "limit": per_page}
+        if instance_id is not None:
+            params["instance_id"] = instance_id
+        rows = session.execute(query, params).all()
+        total = ledger.page_total(session, count, page, per_page, len(rows), params)
         now = duban.clock.now()
         return [_with_light(duban, now, views.task(row, {row.unit_id: row.unit_name},
                                                    {row.assignee: row.assignee_name}), row.item_title)
                 for row in rows], total
+
+
+@lru_cache(maxsize=1024)
+def _inbox_queries(actor: Actor, by_instance: bool, scope: str | None) -> tuple:
+    """The inbox's page and count statements for one person and kind of filter, built once (the
+    inbox is asked for on every step of a path): the instance, the page's offset and its length are
+    parameters."""
+    where = [tasks_workable(actor)]
+    if by_instance:
+        where.append(HumanTask.instance_id == bindparam("instance_id"))
+    if scope == "mine":
+        where.append(HumanTask.assignee == actor.username)
+    elif scope == "unit":
+        where.append(HumanTask.unit_id == actor.unit_id)
+    # Counted and cut in SQL (an inbox of thousands is never loaded whole); ties broken by id. The
+    # page is cut first, from the columns the inbox shows, and only its rows are joined to their
+    # unit's, item's and assignee's names.
+    cut = (select(*[getattr(HumanTask, name) for name in _INBOX_COLUMNS]).where(*where)
+           .order_by(*_inbox_order(HumanTask)).offset(bindparam("offset")).limit(bindparam("limit"))
+           .subquery("page"))
+    query = (select(cut, Unit.name.label("unit_name"), Item.title.label("item_title"),
+                    User.display_name.label("assignee_name"))
+             .outerjoin(Unit, Unit.id == cut.c.unit_id).outerjoin(Item, Item.id == cut.c.item_id)
+             .outerjoin(User, User.username == cut.c.assignee).order_by(*_inbox_order(cut.c)))
+    return query, select(func.count()).select_from(HumanTask).where(*where)
 
 
 # What views.task reads of a task (not its form's input and data).

@@ -289,3 +289,7 @@ def test_the_inbox_is_paged_in_the_database(duban, org):
     assert [t["id"] for rows, _ in pages for t in rows] == [t["id"] for t in everything]
     assert all(count == 7 for _, count in pages)
     assert [t["due_at"] for t in everything] == sorted(t["due_at"] for t in everything)
+    # One statement serves every call (built once per person): each call's instance and page are its own.
+    for task in everything:
+        rows, count = services.list_tasks(duban, org["office"], instance_id=task["instance_id"], per_page=1)
+        assert [row["id"] for row in rows] == [task["id"]] and count == 1
