@@ -39,6 +39,8 @@ class ProcessContext:
     definition: Definition | None = None
     # The instance's open tasks as read under its lock ({id: row}); None: read them when projecting.
     open_tasks: dict | None = None
+    # Its waiting timers likewise (a batch of timer firings reads them for all its instances at once).
+    waiting_timers: dict | None = None
     # Created by this operation: it has no tasks or timers to read yet.
     new_instance: bool = False
 
@@ -220,8 +222,12 @@ def _open_tasks(ctx: ProcessContext) -> dict:
     return {row.id: row for row in rows if row.state == "open"}
 
 
-def _waiting_timers(session, instance: Instance) -> dict:
-    return _pending_aware(session, Timer, instance, "waiting")
+def _waiting_timers(ctx: ProcessContext) -> dict:
+    if ctx.waiting_timers is None:
+        return _pending_aware(ctx.session, Timer, ctx.instance, "waiting")
+    rows = [*ctx.waiting_timers.values(), *(row for row in ctx.session.new
+                                           if isinstance(row, Timer) and row.instance_id == ctx.instance.id)]
+    return {row.id: row for row in rows if row.state == "waiting"}
 
 
 def _pending_aware(session, model, instance: Instance, state: str) -> dict:
@@ -260,7 +266,7 @@ def _new_timer(ctx: ProcessContext, view) -> Timer:
 
 def _project_timer_rows(ctx: ProcessContext, views: list, fired: dict) -> dict:
     """The waiting timers as the database holds them, brought in line with `views`."""
-    waiting = _waiting_timers(ctx.session, ctx.instance)
+    waiting = _waiting_timers(ctx)
     seen = set()
     for view in views:
         seen.add(view.id)

@@ -142,18 +142,20 @@ def _fire_batch(duban, ids: list[int]) -> tuple[int, list[int]]:
         ).all()
         locked = {instance.id for instance, *_ in rows}
         rows = [(instance, item) for instance, item, is_due, status in rows if status == "running" and is_due]
-        # Their open tasks in one more query (read under the locks), as process.lock_task gives a step.
+        # Their open tasks and waiting timers in two more queries (read under the locks), as
+        # process.lock_task gives a step its tasks: not one query per instance when projecting.
         open_tasks = {instance.id: {} for instance, _ in rows}
+        waiting = {instance.id: {} for instance, _ in rows}
         if rows:
-            for task in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(list(open_tasks)),
-                                                                HumanTask.state == "open")
-                                        .execution_options(populate_existing=True)):
-                open_tasks[task.instance_id][task.id] = task
+            for found, model, state in ((open_tasks, HumanTask, "open"), (waiting, Timer, "waiting")):
+                for row in session.scalars(select(model).where(model.instance_id.in_(list(found)), model.state == state)
+                                           .execution_options(populate_existing=True)):
+                    found[row.instance_id][row.id] = row
         fired = 0
         for instance, item in rows:
             ctx = process.context(duban, session)
             ctx.instance, ctx.definition = instance, definitions.record(duban, session, instance.definition_id)
-            ctx.item, ctx.open_tasks = item, open_tasks[instance.id]
+            ctx.item, ctx.open_tasks, ctx.waiting_timers = item, open_tasks[instance.id], waiting[instance.id]
             run = process.load(ctx)
             run.advance()
             if not run.log.fired_timers and not run.log.passed:

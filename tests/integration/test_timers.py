@@ -1,15 +1,16 @@
 """Deadlines, reminders, 催办 and escalation to 纪委, with the clock under the test's control."""
 import threading
+import weakref
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from engine import services
 from engine.clock import CHINA
 from engine.errors import ProcessError
 from engine.models import Instance, Timer
-from engine.services import timers
+from engine.services import process, timers
 from tests.integration.flow import RECEIVE, REPORT, complete, open_task, through_assignment, unit_done
 from tests.support.waiting import wait_for
 
@@ -119,6 +120,28 @@ def test_due_timers_of_several_instances_fire_in_one_batch_once(duban, org):
     with duban.db.reading() as session:
         fired = session.scalars(select(Timer.instance_id).where(Timer.state == "fired")).all()
     assert sorted(fired) == sorted(due)
+
+
+def test_a_batch_reads_the_waiting_timers_of_all_its_instances_at_once(duban_pg, org_pg, monkeypatch):
+    duban, org = duban_pg, org_pg
+    items = [through_assignment(duban, org, co_units=()) for _ in range(3)]
+    # As a worker finds them: it did not run their last steps, so it knows none of their timers.
+    monkeypatch.setattr(process, "_TIMERS_KNOWN", weakref.WeakKeyDictionary())
+    duban.clock.set(datetime(2026, 10, 14, 18, tzinfo=CHINA))
+    due = timers.dispatch_due(duban)
+    reads = []
+
+    def count(_conn, _cursor, statement, *_):
+        if statement.lstrip().startswith("SELECT timers."):
+            reads.append(statement)
+
+    event.listen(duban.db.engine, "before_cursor_execute", count)
+    try:
+        assert timers.fire_many(duban, due) == 3
+    finally:
+        event.remove(duban.db.engine, "before_cursor_execute", count)
+    assert len(reads) == 1  # not one per instance
+    assert [item_of(duban, org, item)["light"] for item in items] == ["yellow"] * 3
 
 
 def test_an_instance_that_cannot_fire_leaves_an_incident_and_the_rest_of_its_batch_fires(duban, org, monkeypatch):
