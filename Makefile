@@ -42,7 +42,7 @@ browser:
 
 run: install
 	$(BIN)/duban db upgrade
-	$(BIN)/duban deploy bpmn/*.bpmn
+	$(BIN)/duban deploy bpmn/*.bpmn bpmn/*.dmn
 	$(BIN)/duban seed-demo
 	$(BIN)/duban run --host 127.0.0.1 --port 5000
 

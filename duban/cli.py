@@ -95,10 +95,12 @@ def recalculate():
 @click.option("--bundled", is_flag=True,
               help="also the processes shipped with Duban (duban_main, duban_extension: bpmn/ in a checkout)")
 def deploy(files, bundled):
-    """Deploy BPMN FILES together, each with the .form files beside it (or in forms/)."""
+    """Deploy BPMN FILES together, each with the .form files beside it (or in forms/); DMN files (.dmn)
+    among them deploy their decision tables."""
     from engine import PROCESSES
 
-    files = [*files, *(sorted(PROCESSES.glob("*.bpmn")) if bundled else [])]
+    shipped = sorted(PROCESSES.glob("*.bpmn")) + sorted(PROCESSES.glob("*.dmn"))  # with the deadline rules table
+    files = [*files, *(shipped if bundled else [])]
     if not files:
         raise click.UsageError("name the BPMN files to deploy, or give --bundled")
     duban = bootstrap()

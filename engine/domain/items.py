@@ -64,16 +64,20 @@ def parse_when(text: str) -> date | datetime:
 
 
 def deadline_for(calendar: WorkCalendar, category: str, registered_at: datetime,
-                 explicit: str | None = None) -> Deadline:
-    """An explicit deadline rules; otherwise 10 or 20 working days, or the same working day (急件)."""
+                 explicit: str | None = None, workdays: int | None = None) -> Deadline:
+    """An explicit deadline rules; otherwise the working days the deadline rules table gave (`workdays`,
+    0 for the same working day: engine/services/deadline_rules.py), or without one 10 or 20 working
+    days, or the same working day (急件)."""
     if explicit:
         when = parse_when(explicit)
         if isinstance(when, datetime):
             return Deadline(when, not calendar.is_loaded(when.astimezone(CHINA).date()))
         return Deadline(calendar.end_of(when), not calendar.is_loaded(when))
-    if category == "urgent":
+    if workdays is None:
+        workdays = 0 if category == "urgent" else WORKDAYS_BY_CATEGORY[category]
+    if workdays == 0:
         return calendar.same_day(registered_at)
-    return calendar.add_workdays(registered_at, WORKDAYS_BY_CATEGORY[category])
+    return calendar.add_workdays(registered_at, workdays)
 
 
 def limit_from(calendar: WorkCalendar, text: str) -> datetime:

@@ -20,10 +20,10 @@ from ..calendar import official_days
 from ..db import dialect_insert
 from ..domain.items import OPEN_STATUSES, deadline_for
 from ..domain.roles import SYSTEM_ADMINS
-from ..errors import Forbidden, InvalidInput
+from ..errors import Forbidden, InvalidInput, ProcessError
 from ..models import CalendarDay, CalendarYear, Item
 from ..texts import text
-from . import audit, process
+from . import audit, deadline_rules, process
 
 log = logging.getLogger(__name__)
 
@@ -225,16 +225,29 @@ def recalculate(duban, actor: Actor | None = None, only_provisional: bool = Fals
         if only_provisional:
             query = query.where(Item.deadline_provisional.is_(True))
         item_ids = list(session.scalars(query.order_by(Item.id)))
+        kinds = set(session.execute(select(Item.category, Item.source).where(Item.id.in_(query.scalar_subquery()))))
+    # The deadline rules table's answer for each kind of item, before any item's transaction.
+    rules = {kind: _table_workdays(duban, *kind) for kind in kinds}
     moved = 0
     for item_id in item_ids:
         try:
-            moved += _recalculate_item(duban, actor, item_id)
+            moved += _recalculate_item(duban, actor, item_id, rules)
         except Exception:  # one broken instance must not stop the others
             log.exception("recalculating item %s failed", item_id)
     return {"items": len(item_ids), "moved": moved}
 
 
-def _recalculate_item(duban, actor, item_id: int) -> int:
+def _table_workdays(duban, category: str, source: str) -> int | None:
+    """The deadline rules table's working days; a table that fails leaves the built-in rule, logged
+    (a calendar change must not wait on a designer's table)."""
+    try:
+        return deadline_rules.workdays(duban, category, source)
+    except ProcessError:
+        log.exception("the deadline rules table failed for %s/%s: the built-in rule applies", category, source)
+        return None
+
+
+def _recalculate_item(duban, actor, item_id: int, rules: dict) -> int:
     calendar = duban.calendar
     with duban.db.transaction() as session:
         ctx = process.context(duban, session, actor)
@@ -243,7 +256,8 @@ def _recalculate_item(duban, actor, item_id: int) -> int:
         process.lock_instance(ctx, item.instance_id)
         old = item.deadline
         if not item.deadline_explicit:
-            deadline = deadline_for(calendar, item.category, item.created_at)
+            deadline = deadline_for(calendar, item.category, item.created_at, None,
+                                    rules.get((item.category, item.source)))
             item.deadline, item.deadline_provisional = deadline.at, deadline.provisional
         else:
             item.deadline_provisional = not calendar.is_loaded(item.deadline.date())

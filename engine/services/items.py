@@ -14,7 +14,7 @@ from ..domain.roles import ADMIN, OFFICE, SYSTEM_ADMINS
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import HistoryEntry, Item, ItemDesignee, User
 from ..texts import text
-from . import audit, duplicates, ledger, org, process, views
+from . import audit, deadline_rules, duplicates, ledger, org, process, views
 from .instances import latest_definition
 
 MAX_TITLE = 500
@@ -47,10 +47,13 @@ def _with_duplicates(duban, actor: Actor, item: dict) -> dict:
 
 @retrying
 def _register(duban, actor: Actor, values: dict, key: str = MAIN_KEY, variables: dict | None = None) -> dict:
+    # The deadline rules table (a step of its own) before this step: no database lock while it runs.
+    workdays = None if values.get("deadline") else deadline_rules.workdays(duban, values["category"],
+                                                                           values["source"])
     with duban.db.step() as session:
         ctx = process.context(duban, session, actor)
         try:
-            deadline = deadline_for(duban.calendar, values["category"], ctx.now, values.get("deadline"))
+            deadline = deadline_for(duban.calendar, values["category"], ctx.now, values.get("deadline"), workdays)
         except ValueError:
             raise InvalidInput(text("item.deadline_invalid"),
                                [{"field": "deadline", "message": text("field.when")}]) from None

@@ -152,7 +152,8 @@ def assert_pages_and_assets(base: str) -> None:
 
 def test_the_installed_wheel_migrates_deploys_seeds_and_serves(installed):
     assert "database at" in duban(installed, "db", "upgrade")
-    assert duban(installed, "deploy", "--bundled").split() == ["duban_extension", "1", "duban_main", "1"]
+    assert duban(installed, "deploy", "--bundled").split() == [
+        "duban_extension", "1", "duban_main", "1", "deadline_rules", "1"]
     shipped = installed["site"] / "engine" / "processes"
     assert {path.name for path in shipped.glob("*.bpmn")} == {"duban_extension.bpmn", "duban_main.bpmn"}
     assert "demo items: " in duban(installed, "seed-demo", "--with-items")
