@@ -90,6 +90,10 @@ class Settings:
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_sender: str = "duban@localhost"
+    # Built-in connectors (内置连接器): attempts of a send before it becomes an incident, and the wait
+    # before the second attempt (doubled before each later one).
+    connector_attempts: int = 3
+    connector_backoff_s: float = 30.0
     # Each engine step (scripts, expressions, the engine's own work) runs in a child process under
     # these budgets; over one, the step stops and nothing of it is stored (an incident).
     step_cpu_s: float = 2.0
@@ -164,6 +168,8 @@ class Settings:
             smtp_host=env.get("DUBAN_SMTP_HOST") or None,
             smtp_port=_int(env, "DUBAN_SMTP_PORT", 25),
             smtp_sender=env.get("DUBAN_SMTP_SENDER") or "duban@localhost",
+            connector_attempts=max(1, _int(env, "DUBAN_CONNECTOR_ATTEMPTS", 3)),
+            connector_backoff_s=max(0.0, _float(env, "DUBAN_CONNECTOR_BACKOFF_S", 30.0)),
             step_cpu_s=_float(env, "DUBAN_STEP_CPU_S", 2.0),
             step_memory_mb=_int(env, "DUBAN_STEP_MEMORY_MB", 256),
             step_wall_s=_float(env, "DUBAN_STEP_WALL_S", 15.0),
