@@ -170,6 +170,29 @@ def user_add(username, name, unit_id, email, roles, password_file):
                + "; the password must be changed at the first sign-in")
 
 
+@user_group.command("worker")
+@click.argument("username")
+@click.option("--name", default=None, help="名称 (display name); needed when creating")
+@click.option("--unit", "unit_id", default=None, help="the unit the worker serves; needed when creating")
+@click.option("--topic", "topics", multiple=True, required=True,
+              help="an external task topic it may fetch; repeat for several (replaces the account's topics)")
+@click.option("--password-file", type=click.File("r", encoding="utf-8"), default=None,
+              help="read the password from this file (- for standard input) instead of asking")
+def user_worker(username, name, unit_id, topics, password_file):
+    """Create the service account USERNAME of an external task worker (role worker), or replace its
+    topics; its password is for a program (HTTP Basic), not changed at first use; audited."""
+    from engine.services import service_accounts
+
+    fields = {"username": username, "name": name, "unit_id": unit_id}
+    if name or unit_id:
+        if password_file is not None:
+            fields["password"] = password_file.readline().rstrip("\r\n")
+        else:
+            fields["password"] = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    saved = _or_exit(lambda: service_accounts.save_worker(bootstrap(), fields, list(topics), operator=_operator()))
+    click.echo(f"{username}: {'created' if saved['created'] else 'updated'}, topics {', '.join(saved['topics'])}")
+
+
 @main.group("unit")
 def unit_group():
     """Units, from the server's command line."""

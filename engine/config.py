@@ -122,6 +122,11 @@ class Settings:
     # Logging of every process: level (debug also shows SpiffWorkflow's own lines), and "text" or "json".
     log_level: str = "info"
     log_format: str = "text"
+    # External tasks' fetchAndLock: the longest a request with asyncResponseTimeout waits for a task
+    # (seconds), and how many such waits one process holds at once (each holds a request thread, never
+    # a transaction); past either the answer is given at once.
+    external_poll_max_s: float = 20.0
+    external_pollers: int = 2
 
     @property
     def embedded(self) -> bool:
@@ -179,6 +184,8 @@ class Settings:
             max_data_bytes=_int(env, "DUBAN_MAX_DATA_BYTES", 1024 * 1024),
             max_state_bytes=_int(env, "DUBAN_MAX_STATE_BYTES", 16 * 1024 * 1024),
             trusted_proxies=_int(env, "DUBAN_TRUSTED_PROXIES", 0),
+            external_poll_max_s=_float(env, "DUBAN_EXTERNAL_POLL_MAX_S", 20.0),
+            external_pollers=max(0, _int(env, "DUBAN_EXTERNAL_POLLERS", 2)),
             definitions_cached=max(0, _int(env, "DUBAN_DEFINITIONS_CACHED", 256)),
             db_pool_size=_int(env, "DUBAN_DB_POOL_SIZE", 5),
             db_max_overflow=_int(env, "DUBAN_DB_MAX_OVERFLOW", 5),

@@ -685,3 +685,46 @@ class DocumentTemplate(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime]
     updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class ExternalTask(Base):
+    """Projection of a service task waiting for an external worker (外部任务, Camunda 7's external
+    task): its topic, and who holds its lock until when. Written by the step that reaches or ends the
+    task (engine/services/process.py) and by the worker's fetch, failure, extend and unlock calls
+    (engine/services/external_tasks.py), each one transaction."""
+
+    __tablename__ = "external_tasks"
+    __table_args__ = (Index("ix_external_tasks_fetch", "state", "topic"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    definition_key: Mapped[str] = mapped_column(String(200))
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(500))
+    topic: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))  # open | completed | cancelled
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    worker_id: Mapped[str | None] = mapped_column(String(255))
+    lock_expires_at: Mapped[datetime | None]
+    # None until a worker reports a failure (as Camunda: the client counts down from its own maximum).
+    retries: Mapped[int | None] = mapped_column(Integer)
+    # Not fetchable before this (a failure's retryTimeout).
+    retry_at: Mapped[datetime | None]
+    error_message: Mapped[str | None] = mapped_column(Text)
+    error_details: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(255))
+    # The task's variables when it was reached: what a fetch hands out (those the worker names).
+    input: Mapped[dict | None]
+
+
+class WorkerTopic(Base):
+    """A topic a worker's service account may fetch and complete tasks of (`duban user worker`)."""
+
+    __tablename__ = "worker_topics"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(200), primary_key=True)
+

@@ -14,12 +14,14 @@ changing the password and signing out.
 """
 from __future__ import annotations
 
+import base64
 import secrets
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
 from engine import services
+from engine.domain.roles import WORKER
 from engine.errors import AuthenticationFailed, Forbidden
 from engine.services import SESSION, SessionIdle
 from engine.texts import text
@@ -88,17 +90,40 @@ def current_token() -> str | None:
     return _bearer() or session.get("token")
 
 
+# External task workers (Camunda's clients) may also sign each request with HTTP Basic, there only.
+BASIC_BLUEPRINTS = {"external_tasks"}
+# What a worker's service account (role worker and nothing else) may call.
+WORKER_BLUEPRINTS = BASIC_BLUEPRINTS | {"auth"}
+
+
+def _basic():
+    """(username, password) of an `Authorization: Basic` header on an endpoint that takes it, else None."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Basic ") or request.blueprint not in BASIC_BLUEPRINTS:
+        return None
+    try:
+        username, _, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        raise AuthenticationFailed(text("external.basic_refused")) from None
+    return username, password
+
+
 def _signed_in():
     actor = getattr(g, "actor", None)
     if actor is not None:
         return actor
     token = _bearer()
+    basic = None if token else _basic()
     if token:
         caller = services.auth.caller_for_token(duban(), token)
+    elif basic:
+        caller = services.auth.basic_caller(duban(), *basic, ip=request.remote_addr)
     elif session.get("token"):
         caller = _session_caller()
     else:
         raise AuthenticationFailed(text("auth.sign_in_first"))
+    if caller.actor.roles == frozenset({WORKER}) and request.blueprint not in WORKER_BLUEPRINTS:
+        raise Forbidden(text("external.worker_only_endpoints"))
     g.actor, g.password_change_required = caller.actor, caller.password_change_required
     return g.actor
 

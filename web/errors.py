@@ -27,6 +27,12 @@ HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404:
               422: "invalid_input", 429: "too_many_requests"}
 
 
+# The exception names Camunda 7's REST API gives its errors, by status (external task endpoints).
+CAMUNDA_TYPES = {400: "InvalidRequestException", 401: "AuthenticationException", 403: "AuthorizationException",
+                 404: "RestException", 409: "BadUserRequestException", 422: "InvalidRequestException",
+                 500: "ProcessEngineException"}
+
+
 def status_of(error: errors.DubanError) -> int:
     for cls in type(error).__mro__:
         if cls in STATUS:
@@ -46,7 +52,10 @@ def capped_details(details) -> list:
 
 def error_response(status: int, code: str, message: str, details=None):
     # Capped here, once: an error's text may come from a script's exception or echo what was sent.
-    response = jsonify({"error": code, "message": untrusted.cap(message), "details": capped_details(details)})
+    body = {"error": code, "message": untrusted.cap(message), "details": capped_details(details)}
+    if "/external-task" in request.path:  # Camunda's clients read `type` beside the message
+        body["type"] = CAMUNDA_TYPES.get(status, "RestException")
+    response = jsonify(body)
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="duban"'

@@ -13,7 +13,7 @@ from .. import forms as formjs, texts
 from ..config import engine_limits
 from ..domain.roles import LANE_ROLES, UNIT, role_for_lane
 from ..domain.steps import NAMESPACE as DUBAN
-from . import contract
+from . import contract, external
 from .parser import decision_ref
 from .timers import literal_cycle_interval
 from .xml import BPMN, CAMUNDA, NS, SPIFF, ZEEBE, label, local
@@ -23,11 +23,10 @@ SUPPORTED_NODES = {
     "startEvent", "endEvent", "userTask", "task", "subProcess", "manualTask", "exclusiveGateway",
     "parallelGateway", "inclusiveGateway", "callActivity", "transaction", "adHocSubProcess",
     "scriptTask", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
-    "receiveTask", "sendTask", "eventBasedGateway", "businessRuleTask",
+    "receiveTask", "sendTask", "eventBasedGateway", "serviceTask", "businessRuleTask",
 }
 # The elements Duban refuses, with the key of the message saying why (engine/texts.py).
 REFUSED_NODES = {
-    "serviceTask": "deploy.service_task",
     "complexGateway": "deploy.complex_gateway",
 }
 PYTHON_FORMATS = {"", "python", "py", "text/x-python", "python3"}
@@ -70,11 +69,14 @@ class ProcessInfo:
     start_form: str | None = None
     # Business rule tasks: [(decision id, element)], resolved against the deployment's DMN (runtime.py).
     decisions: list = field(default_factory=list)
+    # Service tasks waiting for external workers: {element id: {"topic", "name"}} (engine/bpmn/external.py).
+    external_tasks: dict = field(default_factory=dict)
 
     def elements(self) -> dict:
         return {"human_tasks": {k: v.as_dict() for k, v in self.human_tasks.items()}, "names": self.names,
                 "message_starts": self.message_starts, "steps": self.steps, "item": self.item,
-                "starter_roles": self.starter_roles, "start_form": self.start_form}
+                "starter_roles": self.starter_roles, "start_form": self.start_form,
+                "external_tasks": self.external_tasks}
 
 
 @dataclass
@@ -195,6 +197,8 @@ def _inspect_element(filename, element, info, lanes, has_lanes, catalogue, resul
             info.steps[element.get("id")] = step
     if kind in REFUSED_NODES:
         result.problem(result.errors, filename, element, texts.text(REFUSED_NODES[kind]))
+    elif kind == "serviceTask":
+        external.inspect_service_task(filename, element, info, result)
     elif kind == "conditionExpression":
         _check_language(filename, element, result, "condition")
     elif kind == "scriptTask":

@@ -113,6 +113,9 @@ class RemoteRun:
     def send_message(self, name: str, payload: dict) -> None:
         self._request("message", name=name, payload=payload)
 
+    def throw_error(self, task_id: str, code: str, payload: dict) -> None:
+        self._request("error", task_id=task_id, code=code, payload=payload)
+
     def recalculate_timers(self) -> None:
         self._request("recalculate")
 

@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn.specs.mixins.inclusive_gateway import InclusiveGateway
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask, MultiInstanceTask, StandardLoopTask
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser
+from SpiffWorkflow.spiff.parser.task_spec import BusinessRuleTaskParser, SpiffTaskParser
 from SpiffWorkflow.spiff.specs.defaults import (
     BusinessRuleTask,
     ParallelMultiInstanceTask,
@@ -24,6 +24,7 @@ from ..config import engine_limits
 from ..errors import ProcessError
 from ..texts import text
 from . import sandbox, timers, xml
+from .external import ExternalTask
 
 
 class SpecError(ValueError):
@@ -40,7 +41,11 @@ class SpecError(ValueError):
 
 
 class DubanParser(SpiffBpmnParser):
-    """SpiffWorkflow's parser for plain, Camunda- and Spiff-flavoured BPMN, without XSD validation."""
+    """SpiffWorkflow's parser for plain, Camunda- and Spiff-flavoured BPMN, without XSD validation.
+    A service task is an external task (engine/bpmn/external.py): it waits for a worker."""
+
+    OVERRIDE_PARSER_CLASSES = {**SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+                               full_tag("serviceTask"): (SpiffTaskParser, ExternalTask)}
 
 
 def build_specs(documents: dict, key: str):

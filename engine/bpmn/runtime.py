@@ -20,7 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..errors import DeploymentInvalid, ProcessError
 from ..texts import text as catalogue_text
-from . import decisions, inspect as inspection, spiff_compat, timers, xml
+from . import decisions, external, inspect as inspection, spiff_compat, timers, xml
 from .parser import SpecError, build_specs
 from .sandbox import SandboxedScriptEngine, SandboxViolation
 from .serializer import StateSerializer
@@ -462,6 +462,24 @@ class ProcessRun:
         self.log.passed.append(task.task_spec.bpmn_id)
         self._advance(refresh_first=False)
 
+    def throw_error(self, task_id: str, code: str, payload: dict) -> None:
+        """A BPMN error at an external task: caught by its own error boundary event for `code` (which
+        cancels the task and goes on with `payload` as its data); ProcessError when none catches it."""
+        task = self.human_task(task_id)
+        if task is None or not isinstance(task.task_spec, external.ExternalTask):
+            raise ProcessError(catalogue_text("run.task_not_waiting", task=task_id))
+        catchers = external.error_catchers(task, code)
+        if not catchers:
+            raise ProcessError(catalogue_text("external.error_uncaught", code=code,
+                                              element=task.task_spec.bpmn_name or task.task_spec.bpmn_id))
+        self.log = StepLog()
+        with _spiff_errors():
+            catcher = catchers[0]
+            catcher.task_spec.catch(catcher, BpmnEvent(catcher.task_spec.event_definition, payload=dict(payload)))
+            catcher.task_spec._update(catcher)
+            catcher.set_data(**payload)  # SpiffWorkflow's item-aware catch keeps the payload only by name
+        self._advance(refresh_first=False)
+
     def waiting_messages(self) -> list[str]:
         return sorted({t.task_spec.event_definition.name for t in self._message_catchers()})
 
@@ -510,7 +528,7 @@ class ProcessRun:
             spec = task.task_spec
             views.append(HumanTaskView(
                 id=str(task.id), element_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
-                kind="user" if isinstance(spec, UserTaskMixin) else "manual",
+                kind=_kind_of(spec),
                 data=jsonable(task.data), unit=_unit_of(task),
             ))
         return views
@@ -568,6 +586,12 @@ def _unmapped(diff) -> list[str]:
 
 def _outputs(task_spec) -> list[str]:
     return sorted(output.name for output in task_spec.outputs)
+
+
+def _kind_of(spec) -> str:
+    if isinstance(spec, external.ExternalTask):
+        return "external"
+    return "user" if isinstance(spec, UserTaskMixin) else "manual"
 
 
 def _unit_of(task) -> str | None:

@@ -229,6 +229,8 @@ def _step(parent: _Parent, runtime: Runtime, tentative: OrderedDict, request: di
         run.complete(args["task_id"], args["data"])
     elif op == "message":
         run.send_message(args["name"], args["payload"])
+    elif op == "error":
+        run.throw_error(args["task_id"], args["code"], args["payload"])
     elif op == "recalculate":
         run.recalculate_timers()
     elif op == "problems":

@@ -11,6 +11,8 @@ ADMIN = "admin"
 SYSADMIN = "sysadmin"
 SECADMIN = "secadmin"
 AUDITADMIN = "auditadmin"
+# A service account of an external task worker (外部任务执行程序): only the external task endpoints.
+WORKER = "worker"
 
 ROLES = {
     OFFICE: "督查室",
@@ -22,6 +24,7 @@ ROLES = {
     SYSADMIN: "系统管理员",
     SECADMIN: "安全管理员",
     AUDITADMIN: "安全审计员",
+    WORKER: "外部任务执行账号",
 }
 
 # Roles a lane (or camunda:candidateGroups) can hand work to.

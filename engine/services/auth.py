@@ -174,3 +174,28 @@ def revoke_token(duban, token: str, ip: str | None = None) -> None:
         session.delete(row)
         username = user.username if user else None
         audit.append(session, username, "token.revoke", f"user:{username}", None, ip, at=duban.clock.now())
+
+
+# HTTP Basic (external task workers, web/auth.py): a verified (username, password, stored hash) is
+# remembered, so a worker polling every few seconds costs one indexed read, not an argon2 hash and an
+# audit record each time. A changed password, deactivation or lockout is seen at the next request.
+_BASIC_SEEN: dict = {}
+_BASIC_KEPT = 256
+
+
+def basic_caller(duban, username: str, password: str, ip: str | None = None) -> Caller:
+    """Who these HTTP Basic credentials are (checked as a sign-in is, lockout and audit included)."""
+    now = duban.clock.now()
+    with duban.db.reading() as session:
+        user = session.scalars(select(User).where(User.username == username)).one_or_none()
+        key = (username, token_digest(password))
+        if (user is not None and user.active and not is_locked(user, now)
+                and _BASIC_SEEN.get(key) == user.password_hash):
+            return Caller(actor_of(user), user.password_change_required)
+    actor = login(duban, username, password, ip)
+    with duban.db.reading() as session:
+        user = session.get(User, actor.id)
+        if len(_BASIC_SEEN) >= _BASIC_KEPT:
+            _BASIC_SEEN.clear()
+        _BASIC_SEEN[key] = user.password_hash
+        return Caller(actor, user.password_change_required)

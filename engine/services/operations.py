@@ -15,7 +15,7 @@ from ..domain.roles import SYSTEM_ADMINS
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError, StaleInstance
 from ..models import Definition, HumanTask, Item, Timer
 from ..texts import TEXTS, text
-from . import definitions, process
+from . import definitions, external_tasks, process
 from .instances import get_instance
 
 # Where each action may start from.
@@ -123,6 +123,7 @@ def _retry(duban, actor: Actor, instance_id: int) -> None:
         _locked(ctx, instance_id, "retry")
         run = process.load(ctx)
         run.advance()
+        external_tasks.reset_retries(session, instance_id)  # a worker's task out of retries gets one more
         process.record(ctx, "retried")
         process.save(ctx, run)  # clears the incident
 

@@ -21,7 +21,7 @@ from ..domain.roles import UNIT
 from ..errors import NotFound, ProcessError
 from ..models import Definition, HumanTask, Instance, Item, Timer
 from ..texts import text
-from . import definitions, dossier, notifications
+from . import definitions, dossier, external_tasks, notifications
 from .history import record
 from .hooks import Hooks, generic_functions
 
@@ -164,7 +164,10 @@ def save(ctx: ProcessContext, run: ProcessRun, completed: HumanTask | None = Non
     elif instance.status == "error":
         instance.status, instance.error = "running", None
     human_tasks, waiting_timers = run.projection()
+    external = [view for view in human_tasks if view.kind == "external"]
+    human_tasks = [view for view in human_tasks if view.kind != "external"]
     created = _project_tasks(ctx, human_tasks, completed)
+    external_tasks.project(ctx, external)
     _project_timers(ctx, run, waiting_timers)
     if run.completed:
         record(ctx, "completed_instance")

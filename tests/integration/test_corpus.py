@@ -144,7 +144,7 @@ def test_the_kitchen_sink_names_every_unsupported_element(duban_sqlite, org_sqli
     with pytest.raises(DeploymentInvalid) as caught:
         deploy(duban_sqlite, org_sqlite, "bpmn-js/bjs-kitchen-sink__kitchen-sink.bpmn")
     messages = " | ".join(d["message"] for d in caught.value.details)
-    for expected in ("不支持数据存储（data store）", "不支持服务任务（serviceTask）", "业务规则任务没有指定决策",
+    for expected in ("不支持数据存储（data store）", "服务任务未声明外部任务主题", "业务规则任务没有指定决策",
                      "不支持复杂网关（complexGateway）"):
         assert expected in messages
     assert all(d["element"] or d["line"] for d in caught.value.details)

@@ -102,7 +102,7 @@ def test_camunda_form_data_becomes_a_form():
 
 
 @pytest.mark.parametrize("element,message", [
-    ('<bpmn:serviceTask id="e1" name="调用"/>', "服务任务“调用”（e1）：不支持服务任务（serviceTask）"),
+    ('<bpmn:serviceTask id="e1" name="调用"/>', "服务任务“调用”（e1）：服务任务未声明外部任务主题"),
     ('<bpmn:businessRuleTask id="e1" name="决策"/>', "业务规则任务“决策”（e1）：业务规则任务没有指定决策"),
     (script_task(1, "x = 1", "javascript"), "脚本任务“脚本1”（e1）：脚本语言“javascript”不受支持"),
     (script_task(1, "import os"), "脚本任务“脚本1”（e1）的脚本或表达式不能运行：第 1 行不允许 import"),
@@ -260,7 +260,8 @@ def test_a_refusal_names_the_element_in_chinese_and_counts_the_rest():
                                              '<bpmn:complexGateway id="e3" name="汇合"/>'),
                                        lanes=lane("office", "督查室", "e1"))})
     assert [d["message"] for d in error.details] == [
-        "服务任务“e2”：不支持服务任务（serviceTask）：督办系统不从流程图调用外部服务",
+        "服务任务“e2”：服务任务未声明外部任务主题：请写 camunda:type=\"external\" 与 camunda:topic，"
+        "或 duban:topic（由外部执行程序领取并完成）",
         "复杂网关“汇合”（e3）：不支持复杂网关（complexGateway）：请改用排他网关或包容网关",
     ]
     assert error.message == f"p.bpmn：{error.details[0]['message']}（另有 1 个问题）"

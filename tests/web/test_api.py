@@ -99,7 +99,7 @@ def test_every_problem_of_a_refused_upload_is_chinese_and_names_its_element(as_)
     expected = {  # element: what its message says, in the designer's terms
         "store": "数据存储引用“档案库”（store）：不支持数据存储（data store）",
         "e1": "用户任务“任务1”（e1）：找不到表单“missing”",
-        "e2": "服务任务“外部调用”（e2）：不支持服务任务（serviceTask）",
+        "e2": "服务任务“外部调用”（e2）：服务任务未声明外部任务主题",
         "e3": "复杂网关“汇合”（e3）：不支持复杂网关（complexGateway）",
         "e4": "脚本任务“脚本4”（e4）：脚本语言“groovy”不受支持：脚本须为 Python",
         "e5": "任务“逐项”（e5）：不支持 Camunda 式多实例（camunda:collection）",

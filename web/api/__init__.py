@@ -14,6 +14,7 @@ from . import (
     definitions,
     docs,
     documents,
+    external_tasks,
     files,
     input_guard,
     instances,
@@ -35,7 +36,7 @@ BLUEPRINTS = (auth.blp, org.blp, definitions.blp, instances.blp, items.blp, task
               notifications.blp, calendar.blp, calendar.recalc, admin.blp, admin.me_blp, admin.audit_blp,
               admin.units_blp, admin.import_blp,
               stats.blp, documents.blp, public.blp, assessment.blp, assessment.praise_blp, bulletins.blp,
-              progress.blp, replies.blp, modeler.blp, starting.blp, files.blp)
+              progress.blp, replies.blp, modeler.blp, starting.blp, files.blp, external_tasks.blp)
 
 
 def register(app) -> Api:
@@ -48,7 +49,9 @@ def register(app) -> Api:
         "info": {"description": "督查督办: items, tasks, process definitions and instances. "
                                 "Authenticate with POST /api/v1/auth/token, then send "
                                 "`Authorization: Bearer <token>`."},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                           # external task workers only (web/api/external_tasks.py)
+                                           "basic": {"type": "http", "scheme": "basic"}}},
         "security": [{"bearer": []}],
     })
     # `<int:...>` in every route stops at what an SQL INTEGER holds: larger ids are 404s, not overflows.

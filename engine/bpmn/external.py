@@ -1,0 +1,92 @@
+"""External tasks (外部任务): service tasks that wait for a worker outside the engine, as Camunda 7's do.
+
+A serviceTask declares its topic one of these ways (first found wins):
+- `camunda:type="external" camunda:topic="push-dingtalk"` (Camunda 7),
+- `<duban:external topic="push-dingtalk"/>` in its extensionElements, or `duban:topic="…"` on it (Duban's own),
+- `<zeebe:taskDefinition type="push-dingtalk"/>` (Camunda 8),
+- `camunda:class`, `camunda:delegateExpression` or `camunda:expression` (Java delegates, which nothing
+  here runs): the topic is derived from the class or bean name, kebab-cased simple name
+  (`com.example.SendMail` → `send-mail`, `${sendMailDelegate}` → `send-mail-delegate`), with a deploy
+  warning naming the element and the topic, so a migrated diagram runs once a worker serves that topic.
+
+In the workflow such a task is a manual task of its own class: it waits READY, like a person's task,
+until the external task service completes it (or a BPMN error moves it to an error boundary event).
+"""
+from __future__ import annotations
+
+import re
+
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.spiff.specs.defaults import ManualTask
+
+from .. import texts
+from ..domain.steps import NAMESPACE as DUBAN
+from .xml import BPMN, CAMUNDA, NS, ZEEBE
+
+TOPIC_MAX = 200
+TOPIC_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$")
+_EXPRESSION = re.compile(r"^\s*[$#]\{\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class ExternalTask(ManualTask):
+    """A service task waiting for an external worker: manual (the engine never runs it by itself)."""
+
+
+def declared_topic(element) -> tuple[str | None, str | None]:
+    """(topic, how) of a serviceTask; how is `camunda`, `duban`, `zeebe`, `delegate` or None (none declared)."""
+    if (element.get(f"{{{CAMUNDA}}}type") or "").strip() == "external":
+        return (element.get(f"{{{CAMUNDA}}}topic") or "").strip(), "camunda"
+    own = element.find(f"bpmn:extensionElements/{{{DUBAN}}}external", NS)
+    if own is not None or element.get(f"{{{DUBAN}}}topic") is not None:
+        topic = own.get("topic") if own is not None else element.get(f"{{{DUBAN}}}topic")
+        return (topic or "").strip(), "duban"
+    zeebe = element.find(f"bpmn:extensionElements/{{{ZEEBE}}}taskDefinition", NS)
+    if zeebe is not None:
+        return (zeebe.get("type") or "").strip(), "zeebe"
+    for attribute in ("class", "delegateExpression", "expression"):
+        value = element.get(f"{{{CAMUNDA}}}{attribute}")
+        if value:
+            return derive_topic(value), "delegate"
+    return None, None
+
+
+def derive_topic(java: str) -> str:
+    """The topic a Java delegate's class or bean name stands for: its simple name in kebab case."""
+    found = _EXPRESSION.match(java)
+    name = found.group(1) if found else java.strip().rsplit(".", 1)[-1]
+    name = re.sub(r"[^A-Za-z0-9]+", "-", name)
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", name)
+    return name.strip("-").lower() or "service-task"
+
+
+def inspect_service_task(filename, element, info, result) -> None:
+    """Check a serviceTask's declaration; record its topic in `info.external_tasks`."""
+    topic, how = declared_topic(element)
+    if how is None:
+        result.problem(result.errors, filename, element, texts.text("deploy.service_task_undeclared"))
+        return
+    if not topic or not TOPIC_PATTERN.match(topic):
+        result.problem(result.errors, filename, element, texts.text("deploy.external_topic", topic=topic or ""))
+        return
+    if how == "delegate":
+        java = next(element.get(f"{{{CAMUNDA}}}{a}") for a in ("class", "delegateExpression", "expression")
+                    if element.get(f"{{{CAMUNDA}}}{a}"))
+        result.problem(result.warnings, filename, element,
+                       texts.text("deploy.external_delegate", java=java, topic=topic), rule="external-delegate")
+    if element.tag == f"{{{BPMN}}}serviceTask" and info.executable:
+        info.external_tasks[element.get("id")] = {"topic": topic, "name": element.get("name") or element.get("id")}
+
+
+def error_catchers(task, code: str):
+    """The error boundary events waiting on `task` that catch `code` (one naming it first, else a
+    catch-all), as Camunda routes a BPMN error: to the activity's own boundary events, never broadcast."""
+    named, catch_all = [], []
+    for sibling in task.parent.children if task.parent is not None else []:
+        definition = getattr(sibling.task_spec, "event_definition", None)
+        if sibling is task or not isinstance(definition, ErrorEventDefinition):
+            continue
+        if definition.code == code:
+            named.append(sibling)
+        elif not definition.code:
+            catch_all.append(sibling)
+    return named or catch_all

@@ -1,0 +1,54 @@
+"""External tasks (外部任务) for tests: the bundled 督办 process with a service task 推送政务钉钉 after 交办,
+a small process of its own, and workers' service accounts."""
+from __future__ import annotations
+
+from engine.services import service_accounts
+from tests.support.org import BPMN
+
+TOPIC = "push-dingtalk"
+WORKER_PASSWORD = "Tui-Song-2026!gov"
+PUSH = (f'<bpmn:serviceTask id="push_dingtalk" name="推送政务钉钉" camunda:type="external" camunda:topic="{TOPIC}" />'
+        '<bpmn:sequenceFlow id="flow_push" sourceRef="push_dingtalk" targetRef="handle_unit" />')
+
+
+def main_with_push() -> bytes:
+    """duban_main.bpmn with 推送政务钉钉 (an external task) between 交办 and the units' work."""
+    text = (BPMN / "duban_main.bpmn").read_text(encoding="utf-8")
+    flow = '<bpmn:sequenceFlow id="flow_5" sourceRef="assign" targetRef="handle_unit" />'
+    assert flow in text, "duban_main.bpmn changed: the test's insertion point is gone"
+    return text.replace(flow, '<bpmn:sequenceFlow id="flow_5" sourceRef="assign" targetRef="push_dingtalk" />'
+                        + PUSH).encode("utf-8")
+
+
+def push_process(key: str = "push_demo", topic: str = TOPIC) -> bytes:
+    """start → 推送 (external, an error boundary for PUSH_FAILED to 人工处理) → 确认 (office) → end."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="urn:test">
+  <bpmn:error id="push_failed" name="推送失败" errorCode="PUSH_FAILED" />
+  <bpmn:process id="{key}" name="推送演示" isExecutable="true">
+    <bpmn:laneSet><bpmn:lane id="office" name="督查室">
+      <bpmn:flowNodeRef>confirm</bpmn:flowNodeRef><bpmn:flowNodeRef>by_hand</bpmn:flowNodeRef>
+    </bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start" />
+    <bpmn:serviceTask id="push" name="推送政务钉钉" camunda:type="external" camunda:topic="{topic}" />
+    <bpmn:boundaryEvent id="failed" name="推送失败" attachedToRef="push">
+      <bpmn:errorEventDefinition errorRef="push_failed" />
+    </bpmn:boundaryEvent>
+    <bpmn:userTask id="confirm" name="确认送达" />
+    <bpmn:userTask id="by_hand" name="人工通知" />
+    <bpmn:endEvent id="end" /><bpmn:endEvent id="end_by_hand" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="push" />
+    <bpmn:sequenceFlow id="f2" sourceRef="push" targetRef="confirm" />
+    <bpmn:sequenceFlow id="f3" sourceRef="confirm" targetRef="end" />
+    <bpmn:sequenceFlow id="f4" sourceRef="failed" targetRef="by_hand" />
+    <bpmn:sequenceFlow id="f5" sourceRef="by_hand" targetRef="end_by_hand" />
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def add_worker(duban, username: str = "push_worker", topics=(TOPIC,), unit: str = "xwb"):
+    """A worker's service account (as `duban user worker` makes it)."""
+    return service_accounts.save_worker(
+        duban, {"username": username, "name": f"执行程序 {username}", "unit_id": unit,
+                "password": WORKER_PASSWORD}, list(topics), operator="test")
