@@ -124,8 +124,12 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # On PostgreSQL reads run in READ ONLY transactions, which `reading()` ends with COMMIT.
+        self._commit_reads = self.engine.dialect.name == "postgresql"
         self._read_sessions = sessionmaker(
-            self.engine.execution_options(duban_readonly=True), expire_on_commit=False
+            self.engine.execution_options(duban_readonly=True,
+                                          **({"postgresql_readonly": True} if self._commit_reads else {})),
+            expire_on_commit=False,
         )
         self._step_sessions = sessionmaker(
             self.engine.execution_options(duban_deferred=True), expire_on_commit=False
@@ -175,12 +179,19 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A session for queries; nothing it does is committed."""
+        """A session for queries; nothing it does is committed.
+
+        On PostgreSQL its transaction is READ ONLY (a write in it fails) and ends with COMMIT, sent to
+        the connection itself, past the session (which flushes nothing then): psycopg forgets every
+        prepared statement after a ROLLBACK (it sends DEALLOCATE ALL, one more round trip, and plans
+        each statement afresh), which ending every read with one made of every read and step."""
         session = self._read_sessions()
         try:
             yield session
+            if self._commit_reads and session.in_transaction():
+                session.connection().connection.dbapi_connection.commit()
         finally:
-            session.rollback()
+            session.rollback()  # nothing left to roll back after that COMMIT: psycopg sends nothing
             session.close()
 
     @contextmanager

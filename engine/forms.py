@@ -248,6 +248,8 @@ def _check_number(field, value, rules, _options):
         raise ValueError(texts.text("field.number"))
     if number != number or number in (float("inf"), float("-inf")):
         raise ValueError(texts.text("field.finite"))
+    if field.get("decimalDigits") == 0 and not float(number).is_integer():
+        raise ValueError(texts.text("field.integer"))
     if rules.get("min") is not None and number < float(rules["min"]):
         raise ValueError(texts.text("field.min", min=rules["min"]))
     if rules.get("max") is not None and number > float(rules["max"]):
@@ -363,8 +365,15 @@ _CAMUNDA_TYPES = {"string": "textfield", "long": "number", "boolean": "checkbox"
                   "enum": "select"}
 
 
+def is_field_key(key) -> bool:
+    """A form field's key as the checks above accept it (letters, digits, _; dots for nesting)."""
+    return isinstance(key, str) and all(_IDENTIFIER.match(part) for part in key.split("."))
+
+
 def from_camunda_fields(form_id: str, camunda_fields: list[dict]) -> dict:
-    """A form-js schema standing in for Camunda's generated task form (camunda:formData)."""
+    """A form-js schema standing in for Camunda's generated task form (camunda:formData): its types,
+    labels, defaults, choices and the validation constraints form-js has (required, minlength,
+    maxlength, min, max, readonly); `long` is a whole number. engine/bpmn/camunda_forms.py reads them."""
     components = []
     for field in camunda_fields:
         kind = _CAMUNDA_TYPES.get(field.get("type") or "string", "textfield")
@@ -372,14 +381,36 @@ def from_camunda_fields(form_id: str, camunda_fields: list[dict]) -> dict:
                      "id": f"Field_{field['id']}"}
         if kind == "datetime":
             component["subtype"] = "date"
+        if field.get("type") == "long":
+            component["decimalDigits"] = 0
         if kind == "select":
             component["values"] = [{"label": v.get("name") or v["id"], "value": v["id"]}
                                    for v in field.get("values", [])]
-        default = field.get("defaultValue")
-        if default is not None and kind != "checkbox":
-            component["defaultValue"] = int(default) if kind == "number" and default.lstrip("-").isdigit() else default
-        if field.get("required"):
-            component["validate"] = {"required": True}
+        default = _camunda_default(kind, field.get("defaultValue"))
+        if default is not None:
+            component["defaultValue"] = default
+        # A tick box always has a value (Camunda's "required" on a boolean), so it need not be ticked.
+        rules = {"required": True} if field.get("required") and kind != "checkbox" else {}
+        allowed = {"textfield": ("minLength", "maxLength"), "number": ("min", "max")}.get(kind, ())
+        rules.update({rule: value for rule, value in (field.get("rules") or {}).items() if rule in allowed})
+        if rules:
+            component["validate"] = rules
+        if field.get("readonly"):
+            component["readonly"] = True
         components.append(component)
     return {"type": "default", "id": form_id, "components": components,
             "exporter": {"name": "duban (from camunda:formData)", "version": "1"}}
+
+
+def _camunda_default(kind: str, default):
+    if default is None:
+        return None
+    if kind == "checkbox":
+        return default.strip().lower() == "true"
+    if kind == "number":
+        try:
+            number = float(default)
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() else number
+    return default

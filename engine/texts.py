@@ -82,7 +82,7 @@ TEXTS: dict[str, str] = {
                             "bpmn.io 新建的流程图默认 isExecutable=\"false\"："
                             "请在建模器中勾选“可执行”（Executable），或设置 isExecutable=\"true\"",
     "deploy.no_processes": "无",
-    "deploy.data_store": "不支持数据存储（data store）",
+    "deploy.data_store": "数据存储（data store）只作说明：督办系统不读写它，与之相连的数据关联不会执行",
     "deploy.duplicate_process": "同一部署中另有流程使用相同的 id“{process}”",
     "deploy.service_task": "不支持服务任务（serviceTask）：督办系统不从流程图调用外部服务",
     "deploy.service_task_undeclared": "服务任务未声明外部任务主题：请写 camunda:type=\"external\" 与 camunda:topic，"
@@ -92,19 +92,39 @@ TEXTS: dict[str, str] = {
                                 "须有外部执行程序领取该主题的任务，流程才会继续",
     "deploy.complex_gateway": "不支持复杂网关（complexGateway）：请改用排他网关或包容网关",
     "deploy.script_format": "脚本语言“{format}”不受支持：脚本须为 Python",
+    "deploy.script_resource": "脚本在外部文件“{resource}”中（camunda:resource），督办系统读不到："
+                              "请把 Python 脚本写在脚本任务内",
     "deploy.script_format_unknown": "脚本语言“{format}”无法识别，脚本将按 Python 运行",
-    "deploy.camunda_collection": "不支持 Camunda 式多实例（camunda:collection）：请改用 bpmn:loopDataInputRef "
-                                 "和 bpmn:inputDataItem",
+    "deploy.camunda_collection": "不支持 Camunda 式多实例（camunda:collection）“{collection}”：集合须是一个流程变量"
+                                 "（如 items 或 ${{items}}），或改用 bpmn:loopDataInputRef 和 bpmn:inputDataItem",
+    "deploy.camunda_collection_read": "Camunda 式多实例（camunda:collection）“{collection}”将对流程变量 {variable} "
+                                      "中的每一项执行一次，当前项为 {item}",
+    "deploy.camunda_collection_no_item": "（未命名：camunda:elementVariable 缺失或不是变量名）",
     "deploy.output_item_dataless": "要从每个实例收集输出项“{item}”，但{kind}不产生数据：请删除 bpmn:outputDataItem，"
                                    "或改用脚本任务、用户任务",
     "deploy.juel": "{what}“{expression}”是 JUEL/FEEL 表达式；督办系统按 Python 求值（例如写作 amount > 100）",
+    "deploy.juel_translated": "{what}“{expression}”是 JUEL 表达式，将按 Python 表达式 {python} 求值"
+    "（流程图保持原样；请核对，或直接改写为 Python）",
+    "deploy.cron": "定时器“{expression}”是 cron 表达式，督办系统不支持：请改写为 ISO 8601 重复周期"
+                   "（如每天一次写作 R/P1D）",
+    "deploy.xpath": "{what}“{expression}”是 XPath 表达式，督办系统按 Python 求值：请写作 {python}",
+    "deploy.xpath_hint": "{what}“{expression}”是 XPath 表达式，督办系统按 Python 求值：请改写为 Python 表达式"
+    "（变量和数据对象直接写名称，其字段写作 order[\"amount\"]；= 写作 ==，true() 写作 True，not(x) 写作 not x）",
     "deploy.expression_language": "{what}的表达式语言“{language}”不受支持：表达式须为 Python",
     "deploy.what_condition": "条件",
     "deploy.what_timer": "定时器",
+    "deploy.what_cardinality": "多实例数量",
     "deploy.no_lanes": "流程没有泳道：其中的用户任务将交给发起流程实例的人办理",
     "deploy.candidate_groups": "候选组 {groups} 不是督办系统的角色（可选：{roles}）",
     "deploy.outside_lanes": "不在任何泳道内：请放入泳道（或在 camunda:candidateGroups 中写明角色）",
     "deploy.lane_not_role": "泳道“{lane}”不是督办系统的角色，任务将交给发起流程实例的人办理",
+    "deploy.form_generated": "表单“{form}”是 Camunda 嵌入式表单，督办系统读不到它："
+                             "已按流程随后用到的变量生成 form-js 表单（字段：{fields}），请在表单编辑器中核对",
+    "deploy.form_generated_empty": "表单“{form}”是 Camunda 嵌入式表单，督办系统读不到它："
+                                   "已生成只有说明、没有字段的表单，请在表单编辑器中补上字段",
+    "deploy.form_from_form_data": "Camunda 生成表单（camunda:formData）已转为 form-js 表单（字段：{fields}），"
+    "请在表单编辑器中核对",
+    "form.generated_note": "此表单代替 Camunda 嵌入式表单“{form}”，由督办系统生成。",
     "deploy.form_not_formjs": "表单“{form}”不是 form-js 表单：请用 camunda:formRef 引用 .form 文件",
     "deploy.form_missing": "找不到表单“{form}”：请把 {file} 放在流程图旁一起上传",
     "deploy.form_invalid": "表单“{form}”无效：{reason}",
@@ -325,6 +345,7 @@ TEXTS: dict[str, str] = {
     "field.phone": "须为有效的电话号码",
     "field.number": "须为数字",
     "field.finite": "须为有限的数字",
+    "field.integer": "须为整数",
     "field.min": "不得小于 {min}",
     "field.max": "不得大于 {max}",
     "field.boolean": "须为“是”或“否”",

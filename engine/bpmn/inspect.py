@@ -13,9 +13,9 @@ from .. import forms as formjs, texts
 from ..config import engine_limits
 from ..domain.roles import LANE_ROLES, UNIT, role_for_lane
 from ..domain.steps import NAMESPACE as DUBAN
-from . import contract, external
+from . import camunda_forms, contract, external, foreign, sandbox
 from .parser import decision_ref
-from .timers import literal_cycle_interval
+from .timers import is_iso_literal, literal_cycle_interval
 from .xml import BPMN, CAMUNDA, NS, SPIFF, ZEEBE, label, local
 
 HUMAN_TASKS = ("userTask", "manualTask")
@@ -31,10 +31,15 @@ REFUSED_NODES = {
 }
 PYTHON_FORMATS = {"", "python", "py", "text/x-python", "python3"}
 OTHER_LANGUAGES = {"javascript", "js", "ecmascript", "groovy", "juel", "feel", "ruby", "jruby", "jython",
-                   "nashorn", "graal.js", "kotlin", "java", "text/javascript", "application/javascript"}
+                   "nashorn", "graal.js", "kotlin", "java", "text/javascript", "application/javascript", "xslt"}
 # Elements that cannot put anything into their data, so cannot give a multi-instance output item.
 DATALESS = {"task", "manualTask", "sendTask", "receiveTask", "callActivity"}
 _JUEL = re.compile(r"[$#]\{")
+# Quartz cron (Camunda's other timeCycle form): six or seven fields, one of them * or ?.
+_CRON = re.compile(r"^(?=.*[*?])[0-9A-Za-z*?/,#-]+(\s+[0-9A-Za-z*?/,#-]+){4,6}$")
+# Parts of an element that carry ids of their own but are not drawn.
+_NESTED = {"conditionExpression", "condition", "completionCondition", "loopCardinality", "timeDate", "timeDuration",
+           "timeCycle", "timerEventDefinition", "conditionalEventDefinition", "multiInstanceLoopCharacteristics"}
 
 
 @dataclass
@@ -128,7 +133,7 @@ def _form_catalogue(form_files: dict, result: Inspection) -> dict:
 def _inspect_document(filename, root, catalogue, result: Inspection) -> None:
     lanes = _lanes(root)
     for element in root.iter(f"{{{BPMN}}}dataStore", f"{{{BPMN}}}dataStoreReference"):
-        result.problem(result.errors, filename, element, texts.text("deploy.data_store"))
+        result.problem(result.warnings, filename, element, texts.text("deploy.data_store"))
     for process in root.iterfind("bpmn:process", NS):
         info = ProcessInfo(
             key=process.get("id"), name=process.get("name") or process.get("id"),
@@ -199,11 +204,16 @@ def _inspect_element(filename, element, info, lanes, has_lanes, catalogue, resul
         result.problem(result.errors, filename, element, texts.text(REFUSED_NODES[kind]))
     elif kind == "serviceTask":
         external.inspect_service_task(filename, element, info, result)
-    elif kind == "conditionExpression":
+    elif kind in ("conditionExpression", "condition", "completionCondition"):
         _check_language(filename, element, result, "condition")
+    elif kind == "loopCardinality":
+        _check_language(filename, element, result, "cardinality")
     elif kind == "scriptTask":
         script_format = (element.get("scriptFormat") or "").strip().lower()
-        if script_format in OTHER_LANGUAGES:
+        if element.get(f"{{{CAMUNDA}}}resource") and not (element.findtext("bpmn:script", "", NS) or "").strip():
+            result.problem(result.errors, filename, element,
+                           texts.text("deploy.script_resource", resource=element.get(f"{{{CAMUNDA}}}resource")))
+        elif script_format in OTHER_LANGUAGES:
             result.problem(result.errors, filename, element,
                            texts.text("deploy.script_format", format=element.get("scriptFormat")))
         elif script_format not in PYTHON_FORMATS:
@@ -251,13 +261,29 @@ def check_decisions(result: Inspection, known) -> None:
 def _check_multi_instance(filename, element, result) -> None:
     owner = element.getparent()
     _check_cardinality(filename, element, owner, result)
-    if element.get(f"{{{CAMUNDA}}}collection"):
-        result.problem(result.errors, filename, owner, texts.text("deploy.camunda_collection"))
+    collection = element.get(f"{{{CAMUNDA}}}collection")
+    if collection:
+        _check_camunda_collection(filename, element, owner, collection, result)
         return
     output = element.find("bpmn:outputDataItem", NS)
     if output is not None and local(owner) in DATALESS:
         result.problem(result.errors, filename, owner, texts.text(
             "deploy.output_item_dataless", item=output.get("id"), kind=texts.text(f"deploy.kind.{local(owner)}")))
+
+
+def _check_camunda_collection(filename, element, owner, collection, result) -> None:
+    """Camunda's multi-instance over a collection variable runs as BPMN's loopDataInputRef (parser.py);
+    a collection an expression computes has no such twin."""
+    variable = foreign.collection_variable(collection)
+    has_bpmn_input = element.find("bpmn:loopDataInputRef", NS) is not None or element.find(
+        "bpmn:loopCardinality", NS) is not None
+    if variable is None or has_bpmn_input:
+        result.problem(result.errors, filename, owner, texts.text("deploy.camunda_collection", collection=collection))
+        return
+    item = element.get(f"{{{CAMUNDA}}}elementVariable") or ""
+    result.problem(result.warnings, filename, owner, texts.text(
+        "deploy.camunda_collection_read", collection=collection, variable=variable,
+        item=item if foreign.variable_name(item) else texts.text("deploy.camunda_collection_no_item")))
 
 
 def _check_cycle(filename, element, result) -> None:
@@ -303,22 +329,59 @@ def _check_cardinality(filename, element, owner, result) -> None:
 
 
 def _check_language(filename, element, result, what) -> None:
-    """`what` is "condition" or "timer", as the catalogue's deploy.what_* name them."""
-    text = element.text or ""
+    """`what` is "condition", "timer" or "cardinality", as the catalogue's deploy.what_* name them.
+
+    Simple JUEL is run as the Python it says (engine/bpmn/foreign.py) with a warning; XPath, the
+    language BPMN assumes when a document names none, is refused with the Python to write instead.
+    """
+    text = (element.text or "").strip()
     language = (element.get("language") or "").lower()
     named = texts.text(f"deploy.what_{what}")
-    if _JUEL.search(text):
-        result.problem(result.errors, filename, _owner(element),
-                       texts.text("deploy.juel", what=named, expression=text.strip()))
+    if what == "timer" and _CRON.match(text):
+        result.problem(result.errors, filename, _owner(element), texts.text("deploy.cron", expression=text))
+    elif _JUEL.search(text):
+        python = _safe(foreign.juel(text))
+        if python is None:
+            result.problem(result.errors, filename, _owner(element),
+                           texts.text("deploy.juel", what=named, expression=text))
+        else:
+            result.problem(result.warnings, filename, _owner(element),
+                           texts.text("deploy.juel_translated", what=named, expression=text, python=python))
+    elif "xpath" in language or (not language and text and _xpath_by_default(element, text, what)):
+        python = _safe(foreign.xpath(text))
+        key = "deploy.xpath_hint" if python is None else "deploy.xpath"
+        result.problem(result.errors, filename, _owner(element), texts.text(key, what=named, expression=text,
+                                                                            python=python))
     elif language and "python" not in language:
         result.problem(result.errors, filename, _owner(element),
                        texts.text("deploy.expression_language", what=named, language=element.get("language")))
 
 
+def _xpath_by_default(element, text: str, what: str) -> bool:
+    """The document declares XPath its expression language and this text is not Python (Signavio,
+    the BPMN MIWG suite): a timer's ISO literal is neither, and stays ours to read."""
+    declared = (element.getroottree().getroot().get("expressionLanguage") or "").lower()
+    if "xpath" not in declared or (what == "timer" and is_iso_literal(text.strip("\"'"))):
+        return False
+    return _safe(text) is None
+
+
+def _safe(python: str | None) -> str | None:
+    """The expression if the sandbox compiles it, else None."""
+    if python is None:
+        return None
+    try:
+        sandbox.check(python)
+    except sandbox.SandboxViolation:
+        return None
+    return python
+
+
 def _owner(element):
-    """The flow element a nested definition belongs to, for messages."""
+    """The flow element a nested definition belongs to, for messages: a condition's or a timer's own id
+    (Camunda Modeler gives them one) is not what the diagram shows."""
     node = element
-    while node is not None and not node.get("id"):
+    while node is not None and (not node.get("id") or local(node) in _NESTED):
         node = node.getparent()
     return node if node is not None else element
 
@@ -391,7 +454,8 @@ def _form_reference(element):
     if form_key:
         for prefix in ("camunda-forms:deployment:", "camunda-forms:app:", "camunda-forms:"):
             form_key = form_key.removeprefix(prefix)
-        return ("ref", form_key) if form_key.endswith(".form") else ("unsupported", form_key)
+        # embedded:app:…, embedded:deployment:…, app:…: an HTML form Camunda's Tasklist shows.
+        return ("ref", form_key) if form_key.endswith(".form") else ("embedded", element.get(f"{{{CAMUNDA}}}formKey"))
     spiff = element.find(f"bpmn:extensionElements/{{{SPIFF}}}properties", NS)
     if spiff is not None:
         for prop in spiff.iterfind(f"{{{SPIFF}}}property"):
@@ -407,10 +471,8 @@ def _resolve_form(filename, element, catalogue, result) -> str | None:
     if kind == "unsupported":
         result.problem(result.errors, filename, element, texts.text("deploy.form_not_formjs", form=ref))
         return None
-    if kind == "camunda":
-        key = f"camunda:{element.get('id')}"
-        result.forms[key] = formjs.from_camunda_fields(key, _camunda_fields(ref))
-        return key
+    if kind in ("camunda", "embedded"):
+        return _generated_form(filename, element, kind, ref, result)
     entry = catalogue.get(ref) or catalogue.get(ref.rsplit("/", 1)[-1])
     if entry is None:
         result.problem(result.errors, filename, element,
@@ -425,17 +487,27 @@ def _resolve_form(filename, element, catalogue, result) -> str | None:
     return key
 
 
-def _camunda_fields(form_data) -> list[dict]:
-    found = []
-    for node in form_data.iterfind(f"{{{CAMUNDA}}}formField"):
-        required = any(
-            c.get("name") == "required"
-            for c in node.iterfind(f"{{{CAMUNDA}}}validation/{{{CAMUNDA}}}constraint")
-        )
-        values = [{"id": v.get("id"), "name": v.get("name")} for v in node.iterfind(f"{{{CAMUNDA}}}value")]
-        found.append({"id": node.get("id"), "label": node.get("label"), "type": node.get("type"),
-                      "defaultValue": node.get("defaultValue"), "required": required, "values": values})
-    return [f for f in found if f["id"]]
+def _generated_form(filename, element, kind, ref, result) -> str:
+    """A form-js form in place of Camunda's generated (formData) or embedded one, with a warning naming
+    the task; it passes the checks every uploaded form passes."""
+    key = f"camunda:{element.get('id')}"
+    if kind == "camunda":
+        fields = camunda_forms.form_data_fields(ref)
+        schema = formjs.from_camunda_fields(key, fields)
+        warning = texts.text("deploy.form_from_form_data", fields="、".join(f["id"] for f in fields) or "无")
+    else:
+        schema, keys = camunda_forms.embedded_form(element, key, ref)
+        warning = (texts.text("deploy.form_generated", form=ref, fields="、".join(keys)) if keys
+                   else texts.text("deploy.form_generated_empty", form=ref))
+    problems = formjs.check_schema(schema)
+    if problems:  # a field Camunda accepts and form-js does not (a key with a hyphen, twice the same id)
+        result.problem(result.errors, filename, element, texts.text("deploy.form_invalid", form=ref if kind ==
+                                                                    "embedded" else "camunda:formData",
+                                                                    reason="；".join(problems)))
+    else:
+        result.problem(result.warnings, filename, element, warning)
+    result.forms[key] = schema
+    return key
 
 
 def _check_calls(result: Inspection) -> None:

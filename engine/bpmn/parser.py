@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sized
 
+from lxml import etree
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
@@ -23,7 +24,7 @@ from SpiffWorkflow.spiff.specs.defaults import (
 from ..config import engine_limits
 from ..errors import ProcessError
 from ..texts import text
-from . import sandbox, timers, xml
+from . import foreign, sandbox, timers, xml
 from .external import ExternalTask
 
 
@@ -56,7 +57,7 @@ def build_specs(documents: dict, key: str):
             if xml.is_dmn(root):
                 parser.add_dmn_xml(root, filename)  # decision tables the business rule tasks name
             else:
-                parser.add_bpmn_xml(root, filename)
+                parser.add_bpmn_xml(_executable(root), filename)
         spec = parser.get_spec(key)
         subprocesses = parser.get_subprocess_specs(key)
     except ValidationException as error:
@@ -71,6 +72,52 @@ def build_specs(documents: dict, key: str):
             _prepare(each, documents)
             _connect_loops(each)
     return spec, subprocesses
+
+
+# Where a diagram from Camunda writes JUEL that deploy translated (inspect.py warned with the Python).
+_EXPRESSIONS = tuple(f"{{{xml.BPMN}}}{kind}" for kind in (
+    "conditionExpression", "condition", "completionCondition", "loopCardinality", "timeDate", "timeDuration",
+    "timeCycle"))
+_DATA_ASSOCIATIONS = (f"{{{xml.BPMN}}}dataInputAssociation", f"{{{xml.BPMN}}}dataOutputAssociation")
+
+
+def _executable(root):
+    """The document as the engine runs it, on every parse (deploy, and each load of a stored version):
+    data stores, which nothing reads or writes here, taken out with their associations (SpiffWorkflow
+    wants an implementation for each); JUEL that translates word for word replaced by its Python."""
+    stores = {e.get("id") for e in root.iter(f"{{{xml.BPMN}}}dataStore", f"{{{xml.BPMN}}}dataStoreReference")}
+    if stores:
+        for association in list(root.iter(*_DATA_ASSOCIATIONS)):
+            ends = {(ref.text or "").strip() for ref in association if xml.local(ref) in ("sourceRef", "targetRef")}
+            if ends & stores:
+                association.getparent().remove(association)
+        for element in list(root.iter(f"{{{xml.BPMN}}}dataStore", f"{{{xml.BPMN}}}dataStoreReference")):
+            element.getparent().remove(element)
+    for element in root.iter(*_EXPRESSIONS):
+        python = foreign.juel(element.text)
+        if python is not None:
+            element.text = python
+    for loop in root.iter(f"{{{xml.BPMN}}}multiInstanceLoopCharacteristics"):
+        _camunda_collection(loop)
+    return root
+
+
+def _camunda_collection(loop) -> None:
+    """camunda:collection="items" camunda:elementVariable="item" said as BPMN does: a loopDataInputRef
+    and an inputDataItem (whose id SpiffWorkflow takes as the variable's name)."""
+    collection = foreign.collection_variable(loop.get(f"{{{xml.CAMUNDA}}}collection"))
+    if collection is None or loop.find(f"{{{xml.BPMN}}}loopDataInputRef") is not None:
+        return
+    loop.insert(0, _bpmn("loopDataInputRef", collection))
+    item = loop.get(f"{{{xml.CAMUNDA}}}elementVariable")
+    if foreign.variable_name(item):
+        loop.insert(1, _bpmn("inputDataItem", None, id=item, name=item))
+
+
+def _bpmn(kind: str, text: str | None, **attributes):
+    element = etree.Element(f"{{{xml.BPMN}}}{kind}", **attributes)
+    element.text = text
+    return element
 
 
 def _connect_loops(spec) -> None:

@@ -80,7 +80,7 @@ def test_lanes_map_by_name_and_unknown_lanes_warn():
 
 @pytest.mark.parametrize("attrs,message", [
     ('camunda:formRef="missing"', "找不到表单“missing”：请把 missing.form 放在流程图旁"),
-    ('camunda:formKey="embedded:app:forms/x.html"', "表单“embedded:app:forms/x.html”不是 form-js 表单"),
+    ('camunda:formKey="camunda-forms:deployment:x.form"', "找不到表单“x.form”：请把 x.form 放在流程图旁"),
 ])
 def test_missing_or_unsupported_forms_are_refused(attrs, message):
     xml = process(chain(user_task(1, attrs)), lanes=lane("office", "督查室", "e1"))
@@ -109,7 +109,10 @@ def test_camunda_form_data_becomes_a_form():
     (script_task(1, "x = ().__class__"), "不允许访问以下划线开头的属性“__class__”"),
     (script_task(1, "x = (1"), "第 1 行语法错误：x = (1"),
     (timer_event(1, "timeDuration", "PT5X"), "e1"),
-    (timer_event(1, "timeDuration", "${duration}"), "定时器“${duration}”是 JUEL/FEEL 表达式"),
+    (timer_event(1, "timeDuration", "${duration.plus(1)}"), "定时器“${duration.plus(1)}”是 JUEL/FEEL 表达式"),
+    (timer_event(1, "timeCycle", "0 0/5 * * * ?"), "定时器“0 0/5 * * * ?”是 cron 表达式"),
+    (script_task(1, "", "xslt").replace("<bpmn:scriptTask", '<bpmn:scriptTask camunda:resource="a.xsl"'),
+     "脚本在外部文件“a.xsl”中（camunda:resource）"),
 ])
 def test_unsupported_elements_are_refused_by_name(element, message):
     error = refused({"p.bpmn": process(chain(element))})
@@ -117,23 +120,79 @@ def test_unsupported_elements_are_refused_by_name(element, message):
     assert any(d["element"] == "e1" for d in error.details)
 
 
-def test_juel_conditions_are_refused():
-    body = ('<bpmn:startEvent id="start"/><bpmn:exclusiveGateway id="gw" name="分支"/>'
+def _gateway(condition: str, language: str = "", extra: str = "") -> bytes:
+    attribute = f' language="{language}"' if language else ""
+    body = ('<bpmn:startEvent id="start"/><bpmn:exclusiveGateway id="gw" name="分支" default="fb"/>'
             '<bpmn:endEvent id="a"/><bpmn:endEvent id="b"/>'
             '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="gw"/>'
-            '<bpmn:sequenceFlow id="fa" sourceRef="gw" targetRef="a"><bpmn:conditionExpression '
-            'xsi:type="bpmn:tFormalExpression">${ok == true}</bpmn:conditionExpression></bpmn:sequenceFlow>'
+            '<bpmn:sequenceFlow id="fa" sourceRef="gw" targetRef="a"><bpmn:conditionExpression id="expr" '
+            f'xsi:type="bpmn:tFormalExpression"{attribute}>{condition}</bpmn:conditionExpression></bpmn:sequenceFlow>'
             '<bpmn:sequenceFlow id="fb" sourceRef="gw" targetRef="b"/>')
-    error = refused({"p.bpmn": process(body)})
+    return process(body).replace(b'targetNamespace="test"', b'targetNamespace="test" ' + extra.encode())
+
+
+def test_juel_that_says_no_more_than_python_runs_as_python_with_a_warning():
+    [compiled] = only(_gateway("${ok == true &amp;&amp; !late}"))
+    [warning] = [w for w in compiled.warnings if w["element"] != "sample"]
+    assert warning["element"] == "fa"  # the flow, not its expression's own id
+    assert warning["message"] == ("顺序流“fa”：条件“${ok == true && !late}”是 JUEL 表达式，将按 Python 表达式 "
+                                  "ok == True and (not late) 求值（流程图保持原样；请核对，或直接改写为 Python）")
+
+
+def test_juel_conditions_beyond_that_are_refused():
+    error = refused({"p.bpmn": _gateway("${execution.getVariable('ok')}")})
     assert error.details[0]["element"] == "fa"
-    assert "顺序流“fa”：条件“${ok == true}”是 JUEL/FEEL 表达式；督办系统按 Python 求值" in error.message
+    assert "顺序流“fa”：条件“${execution.getVariable('ok')}”是 JUEL/FEEL 表达式；督办系统按 Python 求值" in (
+        error.message)
 
 
-def test_camunda_collection_multi_instance_is_refused():
-    inner = ('<bpmn:multiInstanceLoopCharacteristics camunda:collection="${items}" '
-             'camunda:elementVariable="item"/>')
-    error = refused({"p.bpmn": process(chain(f'<bpmn:task id="e1" name="逐项">{inner}</bpmn:task>'))})
-    assert "不支持 Camunda 式多实例（camunda:collection）" in error.message and error.details[0]["element"] == "e1"
+@pytest.mark.parametrize("condition,language,extra,message", [
+    ("getDataObject('order')/amount &gt; 100", "http://www.w3.org/1999/XPath", "",
+     "条件“getDataObject('order')/amount > 100”是 XPath 表达式，督办系统按 Python 求值：请写作 order['amount'] > 100"),
+    ("$approved = true()", "", 'expressionLanguage="http://www.w3.org/1999/XPath"',
+     "条件“$approved = true()”是 XPath 表达式，督办系统按 Python 求值：请写作 approved == True"),
+    ("count(//item) &gt; 2", "http://www.w3.org/1999/XPath", "",
+     "条件“count(//item) > 2”是 XPath 表达式，督办系统按 Python 求值：请改写为 Python 表达式"),
+])
+def test_xpath_conditions_are_refused_with_the_python_to_write(condition, language, extra, message):
+    error = refused({"p.bpmn": _gateway(condition, language, extra)})
+    assert error.details[0]["element"] == "fa"
+    assert message in error.message
+
+
+def test_python_conditions_deploy_where_the_document_names_xpath_its_default():
+    [compiled] = only(_gateway("amount &gt; 100", extra='expressionLanguage="http://www.w3.org/1999/XPath"'))
+    assert [w for w in compiled.warnings if w["element"] == "fa"] == []
+
+
+def test_data_stores_text_annotations_and_groups_deploy_with_a_warning_for_the_store():
+    body = chain(
+        '<bpmn:task id="e1" name="登记"><bpmn:property id="p1" name="__targetRef_placeholder"/>'
+        '<bpmn:dataInputAssociation id="in"><bpmn:sourceRef>store</bpmn:sourceRef><bpmn:targetRef>p1</bpmn:targetRef>'
+        '</bpmn:dataInputAssociation><bpmn:dataOutputAssociation id="out"><bpmn:targetRef>store</bpmn:targetRef>'
+        '</bpmn:dataOutputAssociation></bpmn:task>') + (
+        '<bpmn:dataStoreReference id="store" name="档案" dataStoreRef="ds"/>'
+        '<bpmn:textAnnotation id="note"><bpmn:text>说明</bpmn:text></bpmn:textAnnotation>'
+        '<bpmn:association id="link" sourceRef="e1" targetRef="note"/><bpmn:group id="g" categoryValueRef="cv"/>')
+    extra = ('<bpmn:dataStore id="ds" name="档案库"/>'
+             '<bpmn:category id="cat"><bpmn:categoryValue id="cv" value="分组"/></bpmn:category>')
+    [compiled] = only(process(body, extra=extra))
+    assert {w["element"]: w["message"] for w in compiled.warnings} == {
+        "ds": "数据存储“档案库”（ds）：数据存储（data store）只作说明：督办系统不读写它，与之相连的数据关联不会执行",
+        "store": "数据存储引用“档案”（store）：数据存储（data store）只作说明：督办系统不读写它，"
+                 "与之相连的数据关联不会执行",
+    }
+
+
+def test_camunda_collection_over_a_variable_deploys_and_an_expression_is_refused():
+    loop = '<bpmn:multiInstanceLoopCharacteristics camunda:collection="{}" camunda:elementVariable="item"/>'
+    [compiled] = only(process(chain(f'<bpmn:task id="e1" name="逐项">{loop.format("${items}")}</bpmn:task>')))
+    assert compiled.warnings[0]["element"] == "e1"
+    assert "camunda:collection）“${items}”将对流程变量 items 中的每一项执行一次，当前项为 item" in (
+        compiled.warnings[0]["message"])
+    error = refused({"p.bpmn": process(chain(f'<bpmn:task id="e1" name="逐项">{loop.format("${a.b()}")}</bpmn:task>'))})
+    assert "不支持 Camunda 式多实例（camunda:collection）“${a.b()}”" in error.message
+    assert error.details[0]["element"] == "e1"
 
 
 def test_timer_literals_are_accepted_as_modelling_tools_write_them():

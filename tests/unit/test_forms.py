@@ -180,3 +180,24 @@ def test_a_pattern_deployed_before_re2_is_a_field_error_not_a_crash():
         forms.validate(_pattern_form(r"^(\d)\1$"), {"code": "11"})
     assert caught.value.details[0]["field"] == "code"
     assert caught.value.details[0]["message"].startswith("表单的校验规则无法使用")
+
+
+def test_camunda_validation_constraints_become_form_js_rules_the_server_checks_too():
+    schema = forms.from_camunda_fields("camunda:t", [
+        {"id": "name", "type": "string", "required": True, "rules": {"minLength": 2, "maxLength": 5, "min": 1}},
+        {"id": "count", "type": "long", "rules": {"min": 1, "max": 10, "maxLength": 3}, "defaultValue": "2"},
+        {"id": "ok", "type": "boolean", "required": True, "defaultValue": "true"},
+        {"id": "code", "type": "string", "readonly": True, "defaultValue": "A-1"},
+    ])
+    assert forms.check_schema(schema) == []
+    by_key = {c["key"]: c for c in schema["components"]}
+    assert by_key["name"]["validate"] == {"required": True, "minLength": 2, "maxLength": 5}
+    assert by_key["count"]["validate"] == {"min": 1, "max": 10} and by_key["count"]["decimalDigits"] == 0
+    assert by_key["count"]["defaultValue"] == 2
+    assert by_key["ok"]["defaultValue"] is True and "validate" not in by_key["ok"]  # a tick box need not be ticked
+    assert by_key["code"]["readonly"] is True
+    with pytest.raises(FormInvalid) as caught:
+        forms.validate(schema, {"name": "x", "count": 2.5, "ok": False, "code": "changed"})
+    assert {d["field"]: d["message"] for d in caught.value.details} == {"name": "至少 2 个字", "count": "须为整数"}
+    cleaned = forms.validate(schema, {"name": "abc", "count": 10, "ok": False, "code": "changed"})
+    assert cleaned == {"name": "abc", "count": 10, "ok": False}  # a read-only field keeps its value
