@@ -18,6 +18,13 @@ is a transaction-level advisory lock; on SQLite, BEGIN IMMEDIATE already made th
 only writer. Should both ever be missing, ids given as "last id + 1" make a second writer fail on the
 primary key rather than fork the chain.
 
+Each process remembers the head its last commit left. A transaction seals its records upon that head
+and inserts them in one statement that inserts nothing unless the head is still the one the records
+were sealed upon — read under the lock on PostgreSQL (`duban_audit_head()`, migration 0020, takes the
+lock and reads in a fresh snapshot), in the writing transaction on SQLite. When another process wrote
+since, nothing was inserted: the head is read (under the lock, which is held by then) and the records
+sealed again. One statement per transaction while one process writes, three at most otherwise.
+
 Records written before the chain was keyed (plain SHA-256) stay verifiable: the anchor file's first
 line names the head the keyed chain started from, and only records up to it may carry such a hash.
 """
@@ -33,7 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, event, func, insert, select, text
+from sqlalchemy import bindparam, column, delete, event, func, insert, select, text, values
 from sqlalchemy.orm import Session
 
 from ..access import Actor
@@ -68,6 +75,9 @@ class Keeper:
 
 # The keeper of each database engine, set by bootstrap (`bind`); the commit hook finds it there.
 _KEEPERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# The chain's head (id, hash) this process's last commit to each database engine left: what the next
+# transaction seals its records upon (and inserts them only if it is still the head).
+_HEADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def bind(db, settings) -> Keeper:
@@ -84,12 +94,15 @@ def chain_key(settings) -> bytes:
     return hmac.new(settings.secret_key.encode(), b"duban audit chain", hashlib.sha256).digest()
 
 
-def _keeper_of(bind) -> Keeper:
+def _engine_of(bind):
     # A session bound to a connection names its engine; read and engine-step sessions are bound
     # to an OptionEngine, which wraps the Engine.
     engine = getattr(bind, "engine", bind)
-    engine = getattr(engine, "_proxied", engine)
-    keeper = _KEEPERS.get(engine)
+    return getattr(engine, "_proxied", engine)
+
+
+def _keeper_of(bind) -> Keeper:
+    keeper = _KEEPERS.get(_engine_of(bind))
     if keeper is None:
         raise RuntimeError("audit records need the chain's key: build the context with engine.bootstrap()")
     return keeper
@@ -139,30 +152,72 @@ def _chain_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    keeper = _keeper_of(session.get_bind())
-    if session.get_bind().dialect.name == "postgresql":
+    bind = session.get_bind()
+    keeper, engine = _keeper_of(bind), _engine_of(bind)
+    if bind.dialect.name == "postgresql":
         session.flush()  # the transaction's own writes first: the lock below then covers only our inserts
     # SQLite needs no lock: the head is read in the transaction's own snapshot, and a write upon a
     # snapshot another writer has since changed fails (WriteConflict). So every pending row, the
     # records included, goes out in the one flush of the commit.
     with session.no_autoflush:
-        last_id, last_hash = start = _lock_head(session)
+        start = _HEADS.get(engine)
+        rows = None if start is None else _sealed_rows(keeper, start, pending)
+        if rows is None or not _insert_upon(session, start, rows):
+            start = _lock_head(session)
+            rows = _sealed_rows(keeper, start, pending)
+            # One executemany of the table, not an ORM object per record (a step writes several).
+            session.execute(insert(AuditRecord.__table__), rows)
+    session.info[_WRITTEN] = (keeper, engine, start, (rows[-1]["id"], rows[-1]["hash"]))
+
+
+def _sealed_rows(keeper: Keeper, head: tuple[int, str], pending: list[dict]) -> list[dict]:
+    """The queued records with their ids and seals, chained on from `head`."""
+    last_id, last_hash = head
     rows = []
     for fields in pending:
         last_id += 1
         record = AuditRecord(id=last_id, prev_hash=last_hash, **fields)  # transient: what the seal reads
         record.hash = last_hash = record_hash(keeper.key, last_hash, record)
         rows.append({"id": last_id, "prev_hash": record.prev_hash, "hash": record.hash, **fields})
-    # One executemany of the table, not an ORM object per record (a step writes several).
-    session.execute(insert(AuditRecord.__table__), rows)
-    session.info[_WRITTEN] = (keeper, start, (last_id, last_hash))
+    return rows
+
+
+_COLUMNS = ("id", "at", "actor", "action", "target", "detail", "ip", "prev_hash", "hash")
+_AUDIT = AuditRecord.__table__
+_ROWCOUNT = {"preserve_rowcount": True}  # SQLAlchemy keeps an INSERT's rowcount only when asked
+# SQLite: each record is inserted only if the chain's last record is the one it follows, read in the
+# writing transaction (one executemany: all of them when the first was sealed upon the head, or none).
+_FOLLOWING = insert(_AUDIT).from_select(_COLUMNS, select(
+    *(bindparam(name, type_=_AUDIT.c[name].type) for name in _COLUMNS),
+).where(text("(SELECT a.id = :id - 1 AND a.hash = :prev_hash FROM audit_log AS a ORDER BY a.id DESC LIMIT 1)")))
+
+
+def _insert_upon(session: Session, head: tuple[int, str], rows: list[dict]) -> bool:
+    """Insert `rows`, sealed upon `head`, in one statement if `head` is still the chain's last record;
+    False, nothing inserted, when another writer moved it."""
+    if session.get_bind().dialect.name != "postgresql":
+        inserted = session.execute(_FOLLOWING, rows, execution_options=_ROWCOUNT).rowcount
+    else:
+        # All rows in one INSERT ... SELECT FROM (VALUES ...), guarded by the head read under the
+        # chain's lock, which duban_audit_head() takes.
+        sealed = values(*(column(name, _AUDIT.c[name].type) for name in _COLUMNS), name="sealed").data(
+            [tuple(row[name] for name in _COLUMNS) for row in rows])
+        guard = text("(SELECT h.id = :head_id AND h.hash = :head_hash FROM duban_audit_head() AS h)").bindparams(
+            head_id=head[0], head_hash=head[1])
+        statement = insert(_AUDIT).from_select(_COLUMNS, select(sealed).where(guard))
+        inserted = session.execute(statement, execution_options=_ROWCOUNT).rowcount
+    if inserted not in (0, len(rows)):
+        raise RuntimeError(f"audit records inserted in part ({inserted} of {len(rows)})")
+    return inserted == len(rows)
 
 
 @event.listens_for(Session, "after_commit")
 def _anchor_committed(session: Session) -> None:
     written = session.info.pop(_WRITTEN, None)
     if written:
-        _anchor(*written)
+        keeper, engine, start, head = written
+        _HEADS[engine] = head
+        _anchor(keeper, start, head)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -200,9 +255,11 @@ def _append_line(path: Path, start: tuple[int, str], line: str) -> None:
 
 
 def _lock_head(session: Session) -> tuple[int, str]:
-    """Take the chain's lock (held until commit), then read the last record's id and hash."""
+    """Take the chain's lock (held until commit), then read the last record's id and hash: on
+    PostgreSQL in one statement, duban_audit_head() (which reads after the lock is granted)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        head = session.execute(text("SELECT id, hash FROM duban_audit_head()")).one()
+        return (head.id, head.hash) if head.id is not None else (0, GENESIS)
     head = session.execute(
         select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)).one_or_none()
     return (head.id, head.hash) if head else (0, GENESIS)

@@ -8,13 +8,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from engine import services
 from engine.errors import AuthenticationFailed, Forbidden, FormInvalid, InvalidInput
 from engine.models import AuditRecord, HistoryEntry
 from engine.services import audit, process
 from tests.integration.flow import complete, open_task, register
+from tests.support.org import make_duban
 
 
 def _records(duban, **where) -> list:
@@ -336,6 +337,41 @@ def test_processes_share_the_chain_and_its_anchor_file(duban):
     assert lines[0].startswith("start ") and len(heads) == processes_n * rounds
     assert all(len(line.split()) == 2 for line in heads)
     assert audit.verify(duban).intact
+
+
+def _audit_statements(duban, write) -> list[str]:
+    """The statements touching the audit chain that `write` sends."""
+    sent = []
+
+    def seen(_conn, _cursor, statement, *_):
+        if "audit" in statement:
+            sent.append(statement)
+
+    event.listen(duban.db.engine, "before_cursor_execute", seen)
+    try:
+        write()
+    finally:
+        event.remove(duban.db.engine, "before_cursor_execute", seen)
+    return sent
+
+
+def test_a_writer_that_knows_the_head_chains_in_one_statement(duban, tmp_path):
+    """The head this process's last commit left is what its next transaction seals upon: the records
+    go out in one INSERT that checks the head (under the chain's lock on PostgreSQL). When another
+    process wrote meanwhile, that INSERT inserts nothing and the head is read again: one chain."""
+    _append(duban, 2)
+    assert len(_audit_statements(duban, lambda: _append(duban, 3))) == 1
+    other = make_duban(duban.db.url, duban.clock, tmp_path)  # another process: its own engine
+    try:
+        _append(other, 2, "test.other")
+    finally:
+        other.db.dispose()
+    assert len(_audit_statements(duban, lambda: _append(duban, 2))) == 3  # tried, head read, inserted
+    rows = _records(duban)
+    assert [r.id for r in rows] == list(range(1, 10))
+    assert [r.action for r in rows[5:7]] == ["test.other"] * 2 and rows[7].prev_hash == rows[6].hash
+    assert audit.verify(duban).intact
+    assert len(_audit_statements(duban, lambda: _append(duban, 1))) == 1
 
 
 def test_only_the_audit_administrator_reads_the_log(duban, org):
