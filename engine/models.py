@@ -728,3 +728,38 @@ class WorkerTopic(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     topic: Mapped[str] = mapped_column(String(200), primary_key=True)
 
+
+class Connector(Base):
+    """A built-in connector (内置连接器) of the installation: a notification channel (e-mail, SMS
+    gateway, 企业微信/钉钉/政务钉钉 group robot) or an HTTP endpoint, configured by system administrators
+    and named by diagrams. Secrets are sealed (engine/connectors/sealing.py) and never read back out."""
+
+    __tablename__ = "connectors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    settings: Mapped[dict]
+    sealed: Mapped[str | None] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    # 发送测试消息: pending (asked), sending (a worker took it), ok, failed; to whom, and the outcome.
+    test_state: Mapped[str | None] = mapped_column(String(10))
+    test_to: Mapped[str | None] = mapped_column(String(255))
+    test_by: Mapped[str | None] = mapped_column(String(64))
+    test_at: Mapped[datetime | None]
+    test_message: Mapped[str | None] = mapped_column(Text)
+
+
+class ConnectorDelivery(Base):
+    """One confirmed send of a connector task to one target (a person, a number, a robot, an endpoint):
+    a later attempt of the same task skips it, so a retry never sends twice what was confirmed."""
+
+    __tablename__ = "connector_deliveries"
+
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    target: Mapped[str] = mapped_column(String(300), primary_key=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime]
+    result: Mapped[dict | None]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import dramatiq
 
-from engine.services import files, notifications, timers
+from engine.services import connector_tasks, connectors, files, notifications, timers
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +17,8 @@ class Actors:
     fire_timer_batch: dramatiq.Actor
     send_mail: dramatiq.Actor
     clean_files: dramatiq.Actor
+    run_connector: dramatiq.Actor
+    test_connector: dramatiq.Actor
 
 
 def declare(broker: dramatiq.Broker, duban) -> Actors:
@@ -44,6 +46,15 @@ def declare(broker: dramatiq.Broker, duban) -> Actors:
         if deleted:
             log.info("%s abandoned upload(s) deleted", deleted)
 
+    def run_connector(task_id: str, worker_id: str) -> None:
+        """Run one connector task the scheduler locked; a repeated delivery of a finished one does nothing."""
+        outcome = connector_tasks.run(duban, task_id, worker_id)
+        log.info("connector task %s: %s", task_id, outcome)
+
+    def test_connector(name: str) -> None:
+        """Send a connector's 测试消息 an administrator asked for; its outcome is kept on the connector."""
+        connectors.run_test(duban, name)
+
     return Actors(
         # One instance a message: what schedulers before batches sent (still consumed during an upgrade).
         fire_timers=dramatiq.actor(fire_timers, broker=broker, actor_name="fire_timers", queue_name="timers",
@@ -59,4 +70,10 @@ def declare(broker: dramatiq.Broker, duban) -> Actors:
         # The scheduler sends it again within the hour; nothing is lost by a failed run.
         clean_files=dramatiq.actor(clean_files, broker=broker, actor_name="clean_files", queue_name="maintenance",
                                    max_retries=0),
+        # Retries are the external task's (its failure with a back-off, then an incident), not Dramatiq's:
+        # a lost message leaves the task locked until its lock runs out, then the scheduler hands it out again.
+        run_connector=dramatiq.actor(run_connector, broker=broker, actor_name="run_connector", queue_name="connectors",
+                                     max_retries=0, time_limit=connector_tasks.LOCK_MS),
+        test_connector=dramatiq.actor(test_connector, broker=broker, actor_name="test_connector",
+                                      queue_name="connectors", max_retries=0),
     )

@@ -6,7 +6,7 @@ import logging
 import threading
 from datetime import timedelta
 
-from engine.services import notifications, progress, timers
+from engine.services import connector_tasks, connectors, notifications, progress, timers
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,14 @@ class TimerScheduler:
         self._send_timers(instance_ids)
         for notification_id in notifications.dispatch_mail(self.duban):
             self.actors.send_mail.send(notification_id)
+        try:
+            # Built-in connectors: their service tasks due now, locked for the actor, and asked test messages.
+            for task_id, worker_id in connector_tasks.dispatch(self.duban):
+                self.actors.run_connector.send(task_id, worker_id)
+            for name in connectors.dispatch_tests(self.duban):
+                self.actors.test_connector.send(name)
+        except Exception:  # a failed hand-out must not hold up the timers; the next tick retries
+            log.exception("connector dispatch failed")
         try:
             # 月度进展: the month-end reminder (once per unit and month; off those days it reads nothing).
             progress.remind_monthly_progress(self.duban)

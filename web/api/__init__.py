@@ -11,6 +11,7 @@ from . import (
     auth,
     bulletins,
     calendar,
+    connectors,
     definitions,
     docs,
     documents,
@@ -34,7 +35,7 @@ from .schemas import ErrorSchema
 
 BLUEPRINTS = (auth.blp, org.blp, definitions.blp, instances.blp, items.blp, tasks.blp, messages.blp,
               notifications.blp, calendar.blp, calendar.recalc, admin.blp, admin.me_blp, admin.audit_blp,
-              admin.units_blp, admin.import_blp,
+              admin.units_blp, admin.import_blp, connectors.blp,
               stats.blp, documents.blp, public.blp, assessment.blp, assessment.praise_blp, bulletins.blp,
               progress.blp, replies.blp, modeler.blp, starting.blp, files.blp, external_tasks.blp)
 

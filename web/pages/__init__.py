@@ -19,6 +19,7 @@ from . import (
     admin,
     assessment,
     bulletins,
+    connectors,
     dashboard,
     documents,
     extensions,
@@ -37,7 +38,7 @@ from .common import LIGHTS, duban, page_error_response
 
 bp = Blueprint("pages", __name__)
 for module in (account, admin, tasks, items, extensions, praise, instances, modeler, notifications, dashboard,
-               documents, public, assessment, bulletins, progress, start, item_controls):
+               documents, public, assessment, bulletins, progress, start, item_controls, connectors):
     module.routes(bp)
 
 
