@@ -160,6 +160,18 @@ def test_xpath_conditions_are_refused_with_the_python_to_write(condition, langua
     assert message in error.message
 
 
+def test_xpath_timers_are_refused_and_iso_literals_are_not_taken_for_xpath():
+    xpath = timer_event(1, "timeDuration", "getDataObject('plan')/wait").replace(
+        "<bpmn:timeDuration>", '<bpmn:timeDuration language="http://www.w3.org/1999/XPath">')
+    error = refused({"p.bpmn": process(chain(xpath))})
+    assert error.details[0]["element"] == "e1"
+    assert "定时器“getDataObject('plan')/wait”是 XPath 表达式，督办系统按 Python 求值：请写作 plan['wait']" in (
+        error.message)
+    declared = process(chain(timer_event(1, "timeDate", "2026-10-21T17:30:00Z"))).replace(
+        b'targetNamespace="test"', b'targetNamespace="test" expressionLanguage="http://www.w3.org/1999/XPath"')
+    assert only(declared)
+
+
 def test_python_conditions_deploy_where_the_document_names_xpath_its_default():
     [compiled] = only(_gateway("amount &gt; 100", extra='expressionLanguage="http://www.w3.org/1999/XPath"'))
     assert [w for w in compiled.warnings if w["element"] == "fa"] == []
