@@ -35,7 +35,16 @@ class Recipient:
 
 
 def people(session, role: str, unit_id: str | None = None) -> list[Recipient]:
-    """Active users with a role (and, for handling units, of one unit)."""
+    """Active users with a role (and, for handling units, of one unit). Read once per transaction: a
+    batch of timer firings asks for the office and each late unit's people at every instance."""
+    key = (role, unit_id if role == UNIT else None)
+    known = session.info.setdefault(_PEOPLE, {})
+    if key not in known:
+        known[key] = _people(session, role, unit_id)
+    return list(known[key])
+
+
+def _people(session, role: str, unit_id: str | None) -> list[Recipient]:
     holders = select(UserRole.user_id).where(UserRole.role == role)
     query = select(User.id, User.email, UserRole.role).join(UserRole).where(User.id.in_(holders), User.active.is_(True))
     if role == UNIT:
@@ -53,6 +62,8 @@ def _recipients(rows) -> list[Recipient]:
     return [Recipient(user_id, email, frozenset(roles)) for user_id, (email, roles) in found.items()]
 
 
+# Who holds a role (and unit), as read in the session's current transaction.
+_PEOPLE = "duban_people"
 # Notifications a transaction sends are queued in its session and inserted when it commits: rows in one
 # executemany, and those for a task's candidates as INSERT ... SELECT (who holds the role is not read first).
 _PENDING = "duban_notifications"
@@ -122,6 +133,12 @@ event.listen(Session, "before_commit", write_pending, insert=True)
 def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
     session.info.pop(_PENDING_SELECTS, None)
+    session.info.pop(_PEOPLE, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_people(session: Session) -> None:
+    session.info.pop(_PEOPLE, None)
 
 
 def candidates(session, task) -> list[Recipient]:

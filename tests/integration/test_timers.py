@@ -122,18 +122,21 @@ def test_due_timers_of_several_instances_fire_in_one_batch_once(duban, org):
     assert sorted(fired) == sorted(due)
 
 
-def test_a_batch_reads_the_waiting_timers_of_all_its_instances_at_once(duban_pg, org_pg, monkeypatch):
+def test_a_batch_reads_the_waiting_timers_and_the_people_to_tell_once_for_all_its_instances(duban_pg, org_pg,
+                                                                                            monkeypatch):
     duban, org = duban_pg, org_pg
     items = [through_assignment(duban, org, co_units=()) for _ in range(3)]
     # As a worker finds them: it did not run their last steps, so it knows none of their timers.
     monkeypatch.setattr(process, "_TIMERS_KNOWN", weakref.WeakKeyDictionary())
     duban.clock.set(datetime(2026, 10, 14, 18, tzinfo=CHINA))
     due = timers.dispatch_due(duban)
-    reads = []
+    reads, people = [], []
 
     def count(_conn, _cursor, statement, *_):
         if statement.lstrip().startswith("SELECT timers."):
             reads.append(statement)
+        if statement.lstrip().startswith("SELECT users.id, users.email"):
+            people.append(statement)
 
     event.listen(duban.db.engine, "before_cursor_execute", count)
     try:
@@ -141,6 +144,7 @@ def test_a_batch_reads_the_waiting_timers_of_all_its_instances_at_once(duban_pg,
     finally:
         event.remove(duban.db.engine, "before_cursor_execute", count)
     assert len(reads) == 1  # not one per instance
+    assert len(people) == 2  # each 预警 tells the unit's people and the office's: read once, not at every instance
     assert [item_of(duban, org, item)["light"] for item in items] == ["yellow"] * 3
 
 
