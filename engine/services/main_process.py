@@ -16,7 +16,7 @@ from ..domain import deadlines, main_process as rules, steps
 from ..domain.items import LIGHTS, limit_from, status_from
 from ..domain.roles import OFFICE, UNIT
 from ..errors import FormInvalid, ProcessError
-from ..models import Criticism, HumanTask, ItemUnit, Unit
+from ..models import Criticism, HumanTask, ItemUnit
 from ..texts import text
 from . import org, replies
 from .hooks import Hooks
@@ -91,7 +91,7 @@ class MainProcessHooks(Hooks):
             handler(ctx, task, data)
 
     def _on_draft(self, ctx, task, data):
-        rows = ctx.session.execute(select(Unit.id, Unit.active).where(Unit.kind == "unit")).all()
+        rows = [row for row in org.units_of(ctx.session) if row.kind == "unit"]
         _refuse(rules.check_draft(data, {row.id for row in rows if row.active},
                                   frozenset(row.id for row in rows if not row.active)))
         item = ctx.item

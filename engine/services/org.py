@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ..access import Actor
 from ..domain.roles import ADMIN, AUDITADMIN, DESIGNER, DISCIPLINE, LEADER, OFFICE, ROLES, SECADMIN, SYSTEM_ADMINS, UNIT
@@ -247,9 +248,34 @@ def _require_sysadmin(actor: Actor, what: str) -> None:
         raise Forbidden(text("users.only", roles=ROLES[SYSTEM_ADMINS[0]], what=what))
 
 
+def units_of(session) -> list:
+    """Every unit as (id, name, kind, active), in their order: read once per transaction (a step asks for
+    names, form options and active units, each of them more than once), again after the transaction
+    changed a unit."""
+    rows = session.info.get(_UNITS)
+    if rows is None:
+        rows = session.info[_UNITS] = session.execute(
+            select(Unit.id, Unit.name, Unit.kind, Unit.active).order_by(Unit.sort, Unit.id)).all()
+    return rows
+
+
+_UNITS = "duban_units"
+
+
+@event.listens_for(Session, "after_flush")
+def _units_changed(session: Session, _context) -> None:
+    if any(isinstance(row, Unit) for row in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_UNITS, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_units(session: Session, _transaction) -> None:
+    session.info.pop(_UNITS, None)
+
+
 def unit_names(session) -> dict:
     """{unit id: name} of every unit (deactivated ones too: they still name past work)."""
-    return dict(session.execute(select(Unit.id, Unit.name)).all())
+    return {row.id: row.name for row in units_of(session)}
 
 
 def names(duban) -> dict:
@@ -261,8 +287,7 @@ def names(duban) -> dict:
 def unit_options(session) -> list[dict]:
     """Active handling units as form options (the `unit_options` values key): a deactivated unit is
     no longer chosen as 承办单位."""
-    rows = session.scalars(select(Unit).where(Unit.kind == "unit", Unit.active.is_(True)).order_by(Unit.sort, Unit.id))
-    return [{"label": u.name, "value": u.id} for u in rows]
+    return [{"label": u.name, "value": u.id} for u in units_of(session) if u.kind == "unit" and u.active]
 
 
 def seed_demo(duban, password: str = DEMO_PASSWORD) -> dict:
