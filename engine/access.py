@@ -273,3 +273,9 @@ def may_withdraw(actor: Actor, registrant_roles) -> bool:
 def may_find_people(actor: Actor) -> bool:
     """The people directory (name, unit) is for those who designate 知悉范围: the office and administrators."""
     return actor.has(OFFICE, ADMIN, *SYSTEM_ADMINS)
+
+
+def may_design(actor: Actor) -> bool:
+    """Designing processes and decision tables (the modeler, the DMN editor, deploying): process
+    designers and system administrators."""
+    return actor.has(DESIGNER, *SYSTEM_ADMINS)

@@ -21,6 +21,8 @@ ESBUILD = MODULES / ".bin" / "esbuild"
 BUNDLES = [
     # window.DubanModeler: bpmn-js + properties panel + Duban's provider, lint, token simulation, minimap
     (ROOT / "web" / "static" / "modeler" / "index.js", "modeler/duban-modeler.js"),
+    # window.DubanDmn: dmn-js's modeler (the decision table editor) in Chinese
+    (ROOT / "web" / "static" / "modeler" / "dmn.js", "dmn/duban-dmn.js"),
 ]
 
 # package -> (vendor folder, [(path in the package, path in the folder)]); a folder is copied whole.
@@ -40,6 +42,11 @@ FILES = {
         ("dist/bpmn-navigated-viewer.production.min.js", "bpmn-navigated-viewer.production.min.js"),
         ("dist/bpmn-modeler.production.min.js", "bpmn-modeler.production.min.js"),
         ("dist/assets", "assets"),  # diagram-js.css, bpmn-js.css, bpmn-font/css/bpmn.css and its fonts
+        ("LICENSE", "LICENSE"),
+    ]),
+    # The DMN editor's library is bundled (BUNDLES); its style sheets, font and licence are copied.
+    "dmn-js": ("dmn", [
+        ("dist/assets", "assets"),  # dmn-js-shared.css, dmn-js-decision-table.css, dmn-font/ ...
         ("LICENSE", "LICENSE"),
     ]),
     # The modeler's libraries are bundled (BUNDLES); their style sheets and licences are copied.

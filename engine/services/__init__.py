@@ -26,6 +26,7 @@ from . import (
     bulletins,
     calendar,
     checklists,
+    decisions,
     documents,
     dossier,
     export,
@@ -63,7 +64,7 @@ from .withdrawal import may_withdraw_item, withdraw_item
 __all__ = [
     # use-case modules
     "accounts", "archive", "assessment", "audit", "audit_export", "bulletins", "calendar", "checklists",
-    "documents", "dossier", "export", "files", "items", "ledger", "modeler", "notifications", "operations",
+    "decisions", "documents", "dossier", "export", "files", "items", "ledger", "modeler", "notifications", "operations",
     "org", "people", "print_sheet", "progress", "public", "replies", "starting", "stats", "timers",
     "user_import", "users",
     # the contract's use cases, and a few more

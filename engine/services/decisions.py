@@ -10,9 +10,8 @@ from types import SimpleNamespace
 from sqlalchemy import func, select
 
 from .. import texts
-from ..access import Actor
+from ..access import Actor, may_design
 from ..bpmn import decisions as tables
-from ..domain.roles import DESIGNER, SYSTEM_ADMINS
 from ..errors import Forbidden, NotFound
 from ..models import Decision, Definition
 
@@ -54,7 +53,7 @@ def _latest(session, key: str) -> Decision | None:
 
 
 def _designers_only(actor: Actor) -> None:
-    if not actor.has(DESIGNER, *SYSTEM_ADMINS):
+    if not may_design(actor):
         raise Forbidden(texts.text("dmn.only_designers"))
 
 

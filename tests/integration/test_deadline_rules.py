@@ -38,7 +38,8 @@ def test_changing_the_table_and_redeploying_changes_new_items_deadlines(duban, o
     assert (result["key"], result["version"]) == ("deadline_rules", 2)
     five = register(duban, org, "normal", "instruction")
     assert five.date().isoformat() == "2026-10-10" and ten.date().isoformat() == "2026-10-16"
-    # (2026-10-10 is a Saturday worked in lieu of the holiday.) A rule of the designer's own, above the others (hit policy FIRST): 领导批示 in 3 working days.
+    # (2026-10-10 is a Saturday worked in lieu of the holiday.) A rule of the designer's own, above
+    # the others (hit policy FIRST): 领导批示 in 3 working days.
     rules = (('"instruction"', "3"), ("-", "10"))
     services.deploy(duban, {"d.dmn": table("deadline_rules", rules, (("source", "来源"),), hit_policy="FIRST")},
                     {}, org["designer"])

@@ -43,6 +43,9 @@ MATRIX = [
     ("POST", "/api/v1/instances", {"definition_key": "duban_main", "data": {}},
      only({"office", "designer", "admin"}, ok=422)),
     ("POST", "/api/v1/definitions", "file", only({"designer", "admin"}, ok=422)),
+    # 决策表 (DMN): designers and system administrators, as the modeler
+    ("GET", "/api/v1/modeler/decisions", None, only({"designer", "admin"})),
+    ("GET", "/api/v1/modeler/decisions/no_such_decision/xml", None, only({"designer", "admin"}, ok=404)),
     ("PUT", "/api/v1/calendar/days", {"date": "2026-12-21", "workday": True}, only({"admin"})),
     ("POST", "/api/v1/admin/recalculate", None, only({"admin"})),
     ("GET", "/api/v1/instances/{instance}/migration", None, only({"admin"})),
@@ -73,6 +76,7 @@ MATRIX = [
     # one's own notifications only: a number that is no one's, or another's, does not exist
     ("POST", "/notifications/999999/read", None, only((), refused=404)),
     ("GET", "/admin/users", None, only({"admin", "secadmin"})),
+    ("GET", "/modeler/decisions", None, only({"designer", "admin"})),
     ("GET", "/bulletins?preview=1&period=2026-09", None, only({"office"})),
     ("GET", "/account/password", None, only(USERS)),
     ("POST", "/items/{item}/withdraw", None,

@@ -35,11 +35,16 @@ class Definitions(MethodView):
     @blp.response(201, DeployedSchema)
     @blp.alt_response(422, description="The file cannot be deployed; details name the element")
     def post(self, _files):
-        """Deploy BPMN (multipart `file`, with the `forms` it references)"""
+        """Deploy BPMN and DMN (multipart `file`, repeated for several: .bpmn and .dmn files together or
+        apart, with the `forms` the diagrams reference). The answer is the first process uploaded (else the
+        first decision) with every process and decision: `processes` include the new versions of processes
+        using a decision deployed anew (`decided_by`)"""
         files, forms = _uploads()
         results = services.deploy(duban(), files, forms, actor())
-        first = results[0]
-        return {**first, "processes": results}
+        processes = [r for r in results if r.get("kind") != "decision"]
+        tables = [r for r in results if r.get("kind") == "decision"]
+        first = next((r for r in processes if "decided_by" not in r), (tables or results)[0])
+        return {**first, "processes": processes, "decisions": tables}
 
 
 def _uploads() -> tuple[dict, dict]:

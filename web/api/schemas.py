@@ -107,7 +107,7 @@ class DefinitionQuery(Schema):
 
 class DeployFiles(Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
-                                               "description": "BPMN file(s); repeat the field for several"})
+                                               "description": "BPMN and DMN file(s); repeat the field for several"})
     forms = fields.Raw(metadata={"type": "string", "format": "binary",
                                  "description": "form-js .form files the diagram references"})
 
@@ -118,7 +118,9 @@ class DeployedSchema(Schema):
     name = fields.String()
     created = fields.Boolean(metadata={"description": "false when identical content was already deployed"})
     warnings = fields.List(fields.Dict())
+    kind = fields.String(metadata={"description": "process or decision (a DMN decision table)"})
     processes = fields.List(fields.Dict())
+    decisions = fields.List(fields.Dict(), metadata={"description": "the DMN decisions deployed"})
 
 
 class XmlQuery(Schema):

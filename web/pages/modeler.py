@@ -5,7 +5,7 @@ from flask import render_template, request
 
 from engine import services
 from engine.errors import Forbidden
-from engine.services import DESIGNER, LANE_ROLES, ROLES, SYSTEM_ADMINS, definition_forms
+from engine.services import DESIGNER, LANE_ROLES, ROLES, SYSTEM_ADMINS, decisions, definition_forms
 
 from .common import current_actor, duban
 
@@ -16,6 +16,7 @@ LANE_ROLE_CHOICES = [{"id": role, "label": ROLES[role]} for role in LANE_ROLES]
 
 def routes(bp) -> None:
     bp.add_url_rule("/modeler", "modeler", modeler)
+    bp.add_url_rule("/modeler/decisions", "decisions", decision_editor)
 
 
 def modeler():
@@ -33,3 +34,13 @@ def modeler():
     # A new diagram has no key yet: the page gives it a unique one (Process_...) the designer may change.
     return render_template("modeler.html", versions=versions, key=key, version=version, xml=xml, forms=forms,
                            roles=LANE_ROLE_CHOICES)
+
+
+def decision_editor():
+    """决策表: deployed DMN decisions, one opened in dmn-js's table editor (or a new one), deployed from
+    the page through POST /api/v1/definitions. Designers and system administrators, as the modeler."""
+    actor = current_actor()
+    listed = decisions.list_decisions(duban(), actor)  # Forbidden for anyone else
+    key = request.args.get("key")
+    xml = decisions.decision_xml(duban(), actor, key) if key else None
+    return render_template("modeler_dmn.html", decisions=listed, key=key, xml=xml)
