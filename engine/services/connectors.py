@@ -273,4 +273,4 @@ def _send_test(duban, kind, settings, secrets, to, by, name) -> tuple[str, str]:
             return "ok", text("connector.test_http_ok", status=answer["status"])
     except (guarded_http.Refused, guarded_http.Failed) as failure:
         return "failed", failure.message
-    return "ok", text("connector.test_sent", to=to or name)
+    return "ok", text("connector.test_sent", to=to or text(f"connector.kind.{kind}"))

@@ -14,23 +14,25 @@ from .common import current_actor, duban
 FIELDS = {
     "email": [("host", "SMTP 服务器", "text", "如 smtp.example.gov.cn"), ("port", "端口", "number", "25、465 或 587"),
               ("security", "加密方式", "select", ""), ("sender", "发件人", "text", "如 duban@example.gov.cn"),
-              ("username", "登录用户名", "text", "不需要登录时留空"), ("timeout_s", "超时（秒）", "number", "")],
+              ("username", "登录用户名", "text", "不需要登录时留空"), ("timeout_s", "超时（秒）", "number", "默认 10")],
     "sms": [("url", "网关地址", "url", "https://"), ("method", "请求方法", "select", ""),
             ("content_type", "请求格式", "select", ""),
             ("body", "请求体模板", "textarea", "可用 {phone}、{message}、{key}"),
             ("key_header", "密钥所在请求头", "text", "如 X-Api-Key；密钥写在模板中时留空"),
-            ("allow_private", "允许内网地址", "checkbox", ""), ("timeout_s", "超时（秒）", "number", "")],
-    "robot": [("allow_private", "允许内网地址", "checkbox", ""), ("timeout_s", "超时（秒）", "number", "")],
+            ("allow_private", "允许内网地址", "checkbox", ""), ("timeout_s", "超时（秒）", "number", "默认 10")],
+    "robot": [("allow_private", "允许内网地址", "checkbox", ""), ("timeout_s", "超时（秒）", "number", "默认 10")],
     "http": [("base_url", "接口地址", "url", "https://api.example.gov.cn/v1"),
              ("hosts", "另外允许的主机", "text", "以空格或逗号分隔；通常留空"),
              ("auth_header", "凭据所在请求头", "text", "如 Authorization"),
-             ("allow_private", "允许内网地址", "checkbox", ""), ("timeout_s", "超时（秒）", "number", ""),
+             ("allow_private", "允许内网地址", "checkbox", ""), ("timeout_s", "超时（秒）", "number", "默认 10"),
              ("max_bytes", "应答上限（字节）", "number", "")],
 }
 SECRET_FIELDS = {"email": [("password", "登录密码")], "sms": [("key", "网关密钥")],
                  "robot": [("url", "Webhook 地址（含 key 或 access_token）"),
                            ("sign_secret", "加签密钥（钉钉，可选）")],
                  "http": [("auth_value", "凭据（如 Bearer …）")]}
+SECRET_NAMES = {"password": "登录密码", "key": "网关密钥", "url": "Webhook 地址", "sign_secret": "加签密钥",
+                "auth_value": "凭据"}
 CHOICES = {"security": {"none": "不加密", "starttls": "STARTTLS", "ssl": "SSL/TLS"},
            "method": {m: m for m in connectors.CHOICES["method"]}, "content_type": {"json": "JSON", "form": "表单"}}
 DONE = {"update": "已保存", "enable": "已启用", "disable": "已停用", "delete": "已删除",
@@ -52,7 +54,8 @@ def connector_list(error: str | None = None, typed: dict | None = None):
     rows = connectors.list_connectors(duban(), actor)
     kinds = {kind: text(f"connector.kind.{kind}") for kind in connectors.KINDS}
     return render_template("connectors.html", connectors=rows, kinds=kinds, fields=FIELDS, secret_fields=SECRET_FIELDS,
-                           choices=CHOICES, group=group, typed=typed or {}, inapp=text("connector.kind.inapp"),
+                           choices=CHOICES, group=group, secret_names=SECRET_NAMES, typed=typed or {},
+                           inapp=text("connector.kind.inapp"),
                            error=error or request.args.get("error"), message=request.args.get("done")), \
         422 if error else 200
 
