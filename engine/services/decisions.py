@@ -40,8 +40,9 @@ def latest_xml(session, key: str) -> str | None:
 
 
 def declared(name: str, text: str) -> str | None:
-    """The decision a file of a definition declares, if it is a DMN file."""
-    if not name.endswith(".dmn"):
+    """The decision a file of a definition declares, if it is a DMN file (by name, or by its namespace
+    when uploaded under another name)."""
+    if not name.endswith(".dmn") and "/spec/DMN/" not in text[:2000]:
         return None
     found = _DECLARED.search(text)
     return found.group(1) if found else None

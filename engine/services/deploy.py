@@ -205,6 +205,7 @@ def definition_xml(duban, key: str, version: int | None = None) -> str:
 def _own_file(definition: Definition) -> str:
     """The file a definition's process lives in (a definition also keeps the files it calls)."""
     for name, text in definition.files.items():
-        if not name.startswith("deployed:") and not name.endswith(".dmn") and f'id="{definition.key}"' in text:
+        if not name.startswith("deployed:") and not decision_store.declared(name, text) \
+                and f'id="{definition.key}"' in text:
             return text
     return next(iter(definition.files.values()))
