@@ -763,6 +763,9 @@ TEXTS: dict[str, str] = {
     "connector.secret_item": "保密事项的内容不经“{channel}”发往系统之外",
     "connector.no_phones": "“{element}”没有可发送的手机号码（phones）",
     "connector.bad_recipient": "接收人“{recipient}”写法不正确：应为 role:角色、unit:单位编号 或 user:用户名",
+    "deploy.connector_declaration": "主题“{topic}”由内置连接器执行：请在扩展元素中写明 "
+                                    "<duban:connector {needs}=\"名称\" …/>",
+    "deploy.connector_kind": "内置连接器“{kind}”不存在：duban:connector 须为 notify（发送通知）或 http（调用接口）",
     "connector.attempt_failed": "第 {attempt}/{attempts} 次发送失败：{reason}",
     "audit.action.connector.create": "新建连接器",
     "audit.action.connector.update": "修改连接器",

@@ -25,6 +25,8 @@ from .xml import BPMN, CAMUNDA, NS, ZEEBE
 
 TOPIC_MAX = 200
 TOPIC_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$")
+# The built-in connectors' reserved topics, each with the attribute its <duban:connector/> must give.
+CONNECTOR_TOPICS = {"duban.notify": "channel", "duban.http": "endpoint"}
 _EXPRESSION = re.compile(r"^\s*[$#]\{\s*([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -33,9 +35,13 @@ class ExternalTask(ManualTask):
 
 
 def declared_topic(element) -> tuple[str | None, str | None]:
-    """(topic, how) of a serviceTask; how is `camunda`, `duban`, `zeebe`, `delegate` or None (none declared)."""
+    """(topic, how) of a serviceTask; how is `camunda`, `duban`, `connector`, `zeebe`, `delegate` or None (none
+    declared)."""
     if (element.get(f"{{{CAMUNDA}}}type") or "").strip() == "external":
         return (element.get(f"{{{CAMUNDA}}}topic") or "").strip(), "camunda"
+    connector = element.get(f"{{{DUBAN}}}connector")
+    if connector is not None:  # a built-in connector (内置连接器): its reserved topic, served by Duban's own worker
+        return f"duban.{connector.strip()}", "connector"
     own = element.find(f"bpmn:extensionElements/{{{DUBAN}}}external", NS)
     if own is not None or element.get(f"{{{DUBAN}}}topic") is not None:
         topic = own.get("topic") if own is not None else element.get(f"{{{DUBAN}}}topic")
@@ -48,6 +54,11 @@ def declared_topic(element) -> tuple[str | None, str | None]:
         if value:
             return derive_topic(value), "delegate"
     return None, None
+
+
+def _connector_declared(element, needed: str) -> bool:
+    own = element.find(f"bpmn:extensionElements/{{{DUBAN}}}connector", NS)
+    return own is not None and bool((own.get(needed) or "").strip())
 
 
 def derive_topic(java: str) -> str:
@@ -67,6 +78,13 @@ def inspect_service_task(filename, element, info, result) -> None:
         return
     if not topic or not TOPIC_PATTERN.match(topic):
         result.problem(result.errors, filename, element, texts.text("deploy.external_topic", topic=topic or ""))
+        return
+    if topic in CONNECTOR_TOPICS and not _connector_declared(element, CONNECTOR_TOPICS[topic]):
+        result.problem(result.errors, filename, element, texts.text("deploy.connector_declaration",
+                                                                    topic=topic, needs=CONNECTOR_TOPICS[topic]))
+        return
+    if how == "connector" and topic not in CONNECTOR_TOPICS:
+        result.problem(result.errors, filename, element, texts.text("deploy.connector_kind", kind=topic[6:]))
         return
     if how == "delegate":
         java = next(element.get(f"{{{CAMUNDA}}}{a}") for a in ("class", "delegateExpression", "expression")

@@ -231,3 +231,23 @@ def test_builtin_worker_is_a_service_account_that_cannot_sign_in(duban, org_sqli
     with duban.db.reading() as session:
         user = session.get(User, actor.id)
         assert user.active is False and user.password_hash == "!"
+
+
+def test_the_attribute_declares_the_connector_and_deploy_checks_the_declaration(duban, org_sqlite, gateway):
+    from engine.errors import DubanError
+    from tests.support.connectors import PROCESS
+
+    admin = org_sqlite["admin"]
+    configure(duban, admin, "robot", "wecom", secrets={"url": f"{gateway.url}/hook?key=1"},
+              settings={"allow_private": True})
+    xml = PROCESS.format(key="attr", topic="ignored", attributes="channel='robot' message='属性写法'")
+    xml = xml.replace('duban:topic="ignored"', 'duban:connector="notify"')
+    services.deploy(duban, {"attr.bpmn": xml.encode()}, {})
+    instance_id = start(duban, admin, "attr")
+    drive(duban, finished(duban, instance_id))
+    assert status(duban, instance_id)["status"] == "completed" and len(gateway.requests) == 1
+    for wrong, says in ((xml.replace("channel='robot'", "title='x'"), "duban:connector channel"),
+                        (xml.replace('duban:connector="notify"', 'duban:connector="fax"'), "“fax”不存在")):
+        with pytest.raises(DubanError) as refused:
+            services.deploy(duban, {"attr.bpmn": wrong.encode()}, {})
+        assert says in str(refused.value.details or refused.value.message)
