@@ -251,3 +251,22 @@ def test_the_attribute_declares_the_connector_and_deploy_checks_the_declaration(
         with pytest.raises(DubanError) as refused:
             services.deploy(duban, {"attr.bpmn": wrong.encode()}, {})
         assert says in str(refused.value.details or refused.value.message)
+
+
+def test_a_secret_items_content_does_not_leave_through_a_robot_or_an_endpoint(duban, org_sqlite, gateway):
+    from engine.connectors.guarded_http import Refused
+    from engine.models import Item
+
+    admin = org_sqlite["admin"]
+    configure(duban, admin, "robot", "wecom", secrets={"url": f"{gateway.url}/hook?key=1"},
+              settings={"allow_private": True})
+    configure(duban, admin, "api", "http", settings={"base_url": gateway.url, "allow_private": True})
+    secret = Item(id=1, title="保密事项", classification="secret")
+    secret.designees = []
+    for declared in ({"topic": "duban.notify", "channel": "robot", "message": "{item_title}"},
+                     {"topic": "duban.http", "endpoint": "api", "body": '{"t": "{item_title}"}'}):
+        job = connector_tasks.Job("t-1", "w", "推送", declared, {"item_title": "保密事项"}, secret, 1, 1)
+        runner = connector_tasks._notify if declared["topic"] == "duban.notify" else connector_tasks._call
+        with pytest.raises(Refused, match="保密事项的内容不经"):
+            runner(duban, job)
+    assert gateway.requests == []
