@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from engine import services
+from engine import PROCESSES, services
 from tests.samples import user_task
 from tests.support.browser import Person, screenshot
 from tests.support.dmn import deciding_process, table
@@ -83,3 +83,26 @@ def test_only_designers_open_the_decision_tables(live, open_page):
     page = Person(open_page, base, "office").page
     response = page.goto(f"{base}/modeler/decisions")
     assert response.status == 403
+
+
+def test_the_deadline_rules_table_edited_gives_new_items_their_deadline(live, open_page):
+    """限时办结 as the bundled table: 一般件 10 → 5 working days in the browser, and the next item gets 5."""
+    base, duban, org = live
+    services.deploy(duban, {"deadline_rules.dmn": (PROCESSES / "deadline_rules.dmn").read_bytes()}, {}, org["designer"])
+    ten = services.register_item(duban, org["office"], {"title": "按原期限规则立项", "category": "normal"})
+    page = Person(open_page, base, "designer").page
+    page.goto(f"{base}/modeler/decisions")
+    page.get_by_role("link", name="办理期限规则（限时办结）").click()
+    cell = page.locator('#dmn-canvas td[data-element-id="rule_normal_workdays"]')
+    expect(cell).to_have_text("10")
+    expect(page.locator("#dmn-canvas")).to_contain_text("首个（FIRST）")
+    cell.locator("[contenteditable]").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("5")
+    page.locator("#decision-name").click()
+    page.get_by_role("button", name="部署新版本").click()
+    expect(page.locator("#problems")).to_contain_text("已部署决策表 deadline_rules v2")
+    screenshot(page, "44-deadline-rules")
+    five = services.register_item(duban, org["office"], {"title": "按新期限规则立项", "category": "normal"})
+    assert five["deadline"] < ten["deadline"]
+    assert str(five["deadline"]).startswith("2026-10-10") and str(ten["deadline"]).startswith("2026-10-16")
