@@ -74,6 +74,8 @@ def current_actor():
         if not request.path.startswith("/api"):
             abort(redirect(url_for("pages.password")))
         raise PasswordChangeRequired(text("auth.password_change_required"))
+    if actor.roles == frozenset({WORKER}) and request.blueprint not in WORKER_BLUEPRINTS:
+        raise Forbidden(text("external.worker_only_endpoints"))  # a program's account: its endpoints only
     return actor
 
 
@@ -122,8 +124,6 @@ def _signed_in():
         caller = _session_caller()
     else:
         raise AuthenticationFailed(text("auth.sign_in_first"))
-    if caller.actor.roles == frozenset({WORKER}) and request.blueprint not in WORKER_BLUEPRINTS:
-        raise Forbidden(text("external.worker_only_endpoints"))
     g.actor, g.password_change_required = caller.actor, caller.password_change_required
     return g.actor
 

@@ -7,7 +7,8 @@ nowhere; a designated person, checked the same way, does see it (so the walk can
 
 Everything that serves the item is walked too: its 延期申请 instance and task, and an incident
 whose message carries the title (the finding: the designer redeployed duban_main with a timer on
-拟办 whose path raises `ValueError("LEAK:" + title + content)`).
+拟办 whose path raises `ValueError("LEAK:" + title + content)`), and the external task 推送政务钉钉
+after 交办 (a worker's service account not designated on the item is one more uncleared caller).
 """
 from __future__ import annotations
 
@@ -23,13 +24,17 @@ import pytest
 from engine import services
 from engine.models import User
 from engine.services import documents, timers
+from engine.services import external_tasks
 from tests.integration.flow import complete
+from tests.support.external import PUSH, TOPIC, add_worker
 from tests.support.org import bpmn_bundle, seed
 from web import create_app
 
 TITLE = "保密事项甲乙丙"
-UNCLEARED = ("unit_b", "discipline", "designer", "secadmin", "auditor", "office2", "leader2")
-DESIGNEES = ["leader", "unit_a", "admin"]
+UNCLEARED = ("unit_b", "discipline", "designer", "secadmin", "auditor", "office2", "leader2", "push_worker")
+DESIGNEES = ["leader", "unit_a", "admin", "cleared_worker"]
+# A worker's service account is refused every route but the external tasks' (403 whatever the id).
+UNCLEARED_PEOPLE = tuple(name for name in UNCLEARED if name != "push_worker")
 # Parameters no walk can fill meaningfully (they name things other than items).
 SKIP_PARAMS = {"filename"}
 # Every answer is read plain and filtered; lists (routes without parameters) also as incident lists.
@@ -52,7 +57,9 @@ def redeploy_leaking_main(duban, designer) -> None:
     files, forms = bpmn_bundle("duban_main.bpmn")
     xml = files["duban_main.bpmn"].decode()
     anchor = '<bpmn:sequenceFlow id="flow_1"'
-    files["duban_main.bpmn"] = xml.replace(anchor, LEAKING_PATH + anchor, 1).encode()
+    xml = xml.replace(anchor, LEAKING_PATH + anchor, 1)
+    assign = '<bpmn:sequenceFlow id="flow_5" sourceRef="assign" targetRef="handle_unit" />'
+    files["duban_main.bpmn"] = xml.replace(assign, assign.replace("handle_unit", "push_dingtalk") + PUSH).encode()
     services.deploy(duban, files, forms, designer)
 
 
@@ -61,6 +68,8 @@ def world(duban_sqlite, clock):
     org = seed(duban_sqlite)
     org.add_user("office2", "office", "dcs")
     org.add_user("leader2", "leader", "xzf")
+    add_worker(duban_sqlite, "push_worker")
+    add_worker(duban_sqlite, "cleared_worker")
     redeploy_leaking_main(duban_sqlite, org["designer"])
     open_item = services.register_item(duban_sqlite, org["office"], {"title": "公开事项"})
     secret = services.register_item(duban_sqlite, org["office"], {
@@ -71,6 +80,7 @@ def world(duban_sqlite, clock):
              instance_id=secret["instance_id"])
     complete(duban_sqlite, org["office"], "assign", {"notice": f"{TITLE}交办通知单"},
              instance_id=secret["instance_id"])
+    push_done = push(duban_sqlite, org, "cleared_worker", complete_it=True)
     tasks, _ = services.list_tasks(duban_sqlite, org["unit_a"], instance_id=secret["instance_id"])
     # 延期申请 of the secret item: an instance of its own, with the title in its data.
     extension = services.request_extension(duban_sqlite, org["unit_a"], secret["id"], {
@@ -82,6 +92,14 @@ def world(duban_sqlite, clock):
     clock.advance(hours=2)
     timers.fire_all_due(duban_sqlite)
     assert TITLE in services.get_instance(duban_sqlite, org["admin"], incident["instance_id"])["error"]
+    # A third, assigned and waiting for its 推送政务钉钉 (an open external task carrying the title).
+    pushing = services.register_item(duban_sqlite, org["office"], {
+        "title": "密件推送事项", "classification": "secret", "designees": DESIGNEES})
+    for person, element, data in (("office", "draft_opinion", {"lead_unit": "fgj", "opinion": "办"}),
+                                  ("leader", "leader_approval", {"decision": "approve"}),
+                                  ("office", "assign", {"notice": "交办通知单"})):
+        complete(duban_sqlite, org[person], element, data, instance_id=pushing["instance_id"])
+    push_open = push(duban_sqlite, org, "cleared_worker", complete_it=False)
     app = create_app(duban=duban_sqlite)
     app.config["TESTING"] = True
     ids = {"item_id": secret["id"], "instance_id": secret["instance_id"], "task_id": tasks[0]["id"],
@@ -91,8 +109,19 @@ def world(duban_sqlite, clock):
            # the secret item's 交办通知单 (a .docx the walk reads inside)
            "doc_id": documents.list_documents(duban_sqlite, org["office"], secret["id"])[0]["id"],
            "extension_instance_id": extension["instance_id"], "extension_task_id": review["id"],
-           "extension_id": extension["id"], "incident_instance_id": incident["instance_id"]}
+           "extension_id": extension["id"], "incident_instance_id": incident["instance_id"],
+           "external_task_id": push_open, "done_external_task_id": push_done}
     return app, ids, org, open_item
+
+
+def push(duban, org, worker: str, complete_it: bool) -> str:
+    """The open 推送政务钉钉 task's id, fetched by `worker` (and completed when asked)."""
+    [task] = external_tasks.fetch_and_lock(duban, org[worker], "w", 1, [{"topicName": TOPIC, "lockDuration": 1000}])
+    if complete_it:
+        external_tasks.complete(duban, org[worker], task["id"], "w", {})
+    else:
+        external_tasks.unlock(duban, org[worker], task["id"])
+    return task["id"]
 
 
 def serving(ids) -> list[dict]:
@@ -155,7 +184,7 @@ def test_the_secret_item_is_nowhere_for_anyone_not_designated(world):
 def test_direct_access_is_404_not_403(world):
     app, ids, _, _ = world
     checked = set()
-    for username in UNCLEARED:
+    for username in UNCLEARED_PEOPLE:
         for each, only in ((ids, None), *((other, {"instance_id", "task_id"}) for other in serving(ids))):
             for path, status, _ in walk(app, each, username, only):
                 if re.search(rf"/(items|instances|tasks)/({each['item_id']}|{each['instance_id']}|{each['task_id']})$",
@@ -165,6 +194,28 @@ def test_direct_access_is_404_not_403(world):
     # the item, its instance and its task; the 延期申请 instance and task; the incident's instance:
     # each in the API and as a page
     assert len(checked) == 6 + 4 + 2
+
+
+def test_a_secret_items_external_tasks_are_404_for_the_uncleared_and_there_for_the_cleared(world):
+    app, ids, _, _ = world
+    client = app.test_client()
+    for key in ("external_task_id", "done_external_task_id"):
+        path = f"/api/v1/external-task/{ids[key]}"
+        for username in UNCLEARED:
+            status = client.get(path, headers=bearer(app, username)).status_code
+            # people who are neither workers nor operators are refused by role, before any lookup
+            assert status == (403 if username in ("unit_b", "discipline", "secadmin", "auditor", "leader2")
+                              else 404), (username, path, status)
+        for username in ("cleared_worker", "admin", "office"):
+            assert client.get(path, headers=bearer(app, username)).status_code == 200, (username, path)
+    for username in ("push_worker", "designer", "office2"):
+        listed = client.get("/api/v1/external-task", headers=bearer(app, username)).json
+        assert ids["external_task_id"] not in {t["id"] for t in listed}, username
+        fetched = client.post("/api/v1/external-task/fetchAndLock", headers=bearer(app, username), json={
+            "workerId": "w", "maxTasks": 5, "topics": [{"topicName": TOPIC, "lockDuration": 1000}]})
+        assert fetched.status_code in (200, 403) and not (fetched.status_code == 200 and fetched.json), username
+    listed = client.get("/api/v1/external-task", headers=bearer(app, "cleared_worker")).json
+    assert ids["external_task_id"] in {t["id"] for t in listed}
 
 
 def test_designated_people_and_administrators_do_see_it(world):
@@ -258,7 +309,7 @@ def test_incidents_lists_and_counts_leave_out_whatever_serves_a_secret_item(worl
         return {(d["key"], d["version"]): d["running_instances"] for d in response.json}
 
     cleared, uncleared = running("admin"), running("designer")
-    assert cleared[("duban_main", 2)] - uncleared[("duban_main", 2)] == 1
+    assert cleared[("duban_main", 2)] - uncleared[("duban_main", 2)] == 2  # and the one waiting for 推送
     assert cleared[("duban_extension", 1)] - uncleared[("duban_extension", 1)] == 1
 
 
@@ -327,7 +378,7 @@ def timed(duban):
     org = seed(duban)
     org.add_user("office2", "office", "dcs")
     secret = services.register_item(duban, org["office"], {
-        "title": TITLE, "classification": "secret", "designees": DESIGNEES})
+        "title": TITLE, "classification": "secret", "designees": DESIGNEES[:3]})
     [task], _ = services.list_tasks(duban, org["office"], instance_id=secret["instance_id"])
     app = create_app(duban=duban)
     app.config["TESTING"] = True
