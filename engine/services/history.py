@@ -40,7 +40,7 @@ def _audit_detail(fields: dict) -> dict:
 def write_pending(session: Session) -> None:
     """Insert the rows this transaction recorded, in the order recorded (ids follow it)."""
     rows = session.info.pop(_PENDING, None)
-    if rows:
+    if rows and not audit.along(session, insert(HistoryEntry.__table__).values(rows)):
         session.execute(insert(HistoryEntry.__table__), rows)
 
 

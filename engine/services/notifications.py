@@ -20,6 +20,7 @@ from ..domain.roles import SYSTEM_ADMINS, UNIT
 from ..errors import NotFound
 from ..models import Item, Notification, User, UserRole, UTCDateTime
 from ..texts import TEXTS, text
+from . import audit
 
 log = logging.getLogger(__name__)
 MAX_MAIL_ATTEMPTS = 5
@@ -119,11 +120,13 @@ def write_pending(session: Session) -> None:
     """Insert the notifications this transaction sent: at most two statements whatever their number."""
     rows = session.info.pop(_PENDING, None)
     selects = session.info.pop(_PENDING_SELECTS, None)
-    if rows:
+    # On PostgreSQL they go with the audit records when the transaction has any (audit.along).
+    if rows and not audit.along(session, insert(_TABLE).values(rows)):
         session.execute(insert(_TABLE), rows)
     if selects:
         source = selects[0] if len(selects) == 1 else union_all(*selects)
-        session.execute(insert(_TABLE).from_select(_COLUMNS, source))
+        if not audit.along(session, insert(_TABLE).from_select(_COLUMNS, source)):
+            session.execute(insert(_TABLE).from_select(_COLUMNS, source))
 
 
 event.listen(Session, "before_commit", write_pending, insert=True)

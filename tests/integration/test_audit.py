@@ -374,6 +374,25 @@ def test_a_writer_that_knows_the_head_chains_in_one_statement(duban, tmp_path):
     assert len(_audit_statements(duban, lambda: _append(duban, 1))) == 1
 
 
+def test_a_step_whose_head_moved_records_its_history_once(duban, org, tmp_path):
+    """On PostgreSQL a step's history rows and notifications go in the audit records' statement, which
+    inserts them even when it inserts no record (another process moved the head): they are not
+    written twice, and the records follow the other process's."""
+    register(duban, org)
+    other = make_duban(duban.db.url, duban.clock, tmp_path)
+    try:
+        _append(other, 1, "test.other")
+    finally:
+        other.db.dispose()
+    last = _records(duban)[-1].id
+    history = _count(duban, HistoryEntry)
+    complete(duban, org["office"], "draft_opinion", {"lead_unit": "fgj", "co_units": [], "opinion": "请办理"})
+    steps = [r for r in _records(duban) if r.id > last]
+    assert _count(duban, HistoryEntry) - history == len(steps) >= 2
+    assert all(r.action.startswith("instance.") for r in steps)
+    assert audit.verify(duban).intact
+
+
 def test_only_the_audit_administrator_reads_the_log(duban, org):
     services.login(duban, "office", "duban-demo")
     for name in ("admin", "secadmin", "office", "leader"):

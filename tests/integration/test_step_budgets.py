@@ -213,12 +213,17 @@ def test_others_write_while_a_step_runs_process_code(duban, org):
     assert item["status"] == "drafting" and "CPU 时间预算" in failures[0]
 
 
-# Statements one completion of the main process may send (SQLite counts its BEGIN, PostgreSQL its
-# advisory lock on the audit chain): the instance locked, its task, open tasks, item and units read in
-# a second query (the waiting timers are known from the step before), then one statement per table
-# written and the audit chain. More means a round trip came back: find it before raising a number.
-COMPLETION_STATEMENTS = {"draft_opinion": 15, "leader_approval": 13, "assign": 13, "unit_receive": 11,
-                         "unit_report": 11, "office_review": 13, "feedback": 9}
+# Statements one completion of the main process may send: the instance locked, its task, open tasks,
+# item and units read in a second query (the waiting timers are known from the step before), then one
+# statement per table written; on PostgreSQL the history and notifications go in the audit chain's
+# statement (with its check of the chain's head), on SQLite they are statements of their own, and
+# SQLite counts its BEGIN. More means a round trip came back: find it before raising a number.
+COMPLETION_STATEMENTS = {
+    "postgresql": {"draft_opinion": 9, "leader_approval": 9, "assign": 9, "unit_receive": 7, "unit_report": 7,
+                   "office_review": 9, "feedback": 6},
+    "sqlite": {"draft_opinion": 13, "leader_approval": 12, "assign": 12, "unit_receive": 10, "unit_report": 10,
+               "office_review": 12, "feedback": 8},
+}
 HAPPY_PATH = [
     ("office", "draft_opinion", None, {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "请办理"}),
     ("leader", "leader_approval", None, {"decision": "approve"}),
@@ -249,6 +254,6 @@ def test_each_completion_of_the_main_path_stays_within_its_statements(duban, org
                 services.complete_task(duban, org[user], task["id"], data)
             finally:
                 event.remove(duban.db.engine, "before_cursor_execute", counted)
-            assert len(statements) <= COMPLETION_STATEMENTS[element], (element, unit, statements)
+            assert len(statements) <= COMPLETION_STATEMENTS[duban.db.dialect][element], (element, unit, statements)
             statements.clear()
         assert services.get_item(duban, org["office"], item["id"])["status"] == "closed"
