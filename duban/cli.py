@@ -227,6 +227,72 @@ def _or_exit(action):
         sys.exit(2)
 
 
+@main.group("connector")
+def connector_group():
+    """Built-in connectors (内置连接器): the installation's channels and HTTP endpoints (secrets never shown)."""
+
+
+def _cli_admin():
+    from engine.access import Actor
+    from engine.domain.roles import SYSADMIN
+
+    return Actor(id=0, username=_operator(), roles=frozenset({SYSADMIN}), unit_id=None)
+
+
+@connector_group.command("list")
+def connector_list():
+    """Each connector: name, kind, host, enabled, which secrets are set, the last test message's outcome."""
+    from engine.services import connectors
+
+    for c in connectors.list_connectors(bootstrap(), _cli_admin()):
+        test = f"{c['test']['state_name']}: {c['test']['message'] or ''}" if c["test"]["state"] else "—"
+        click.echo("\t".join([c["name"], c["kind"], c["title"] or "—", c["host"] or "—",
+                              "enabled" if c["enabled"] else "disabled",
+                              "secrets: " + (",".join(c["secrets_set"]) or "none"), f"test: {test}"]))
+
+
+@connector_group.command("set")
+@click.argument("name")
+@click.option("--kind", help="email, sms, wecom, dingtalk, zwdingtalk or http (creating one)")
+@click.option("--title", default=None)
+@click.option("--setting", "settings", multiple=True, metavar="KEY=VALUE", help="a setting (repeatable)")
+@click.option("--secret", "secrets", multiple=True, metavar="KEY",
+              help="a secret read from standard input, one line per --secret in their order (never an argument)")
+@click.option("--enable/--disable", "enabled", default=None)
+def connector_set(name, kind, title, settings, secrets, enabled):
+    """Create or change the connector NAME; audited as the operating-system user."""
+    from engine.errors import NotFound
+    from engine.services import connectors
+
+    body = {"settings": dict(pair.split("=", 1) for pair in settings if "=" in pair),
+            "secrets": {key: sys.stdin.readline().rstrip("\r\n") for key in secrets}}
+    if title is not None:
+        body["title"] = title
+    if enabled is not None:
+        body["enabled"] = enabled
+    duban, actor = bootstrap(), _cli_admin()
+    try:
+        connectors.get_connector(duban, actor, name)
+    except NotFound:
+        shown = _or_exit(lambda: connectors.create(duban, actor, {"name": name, "kind": kind, **body}))
+        click.echo(f"{name}: created ({shown['kind_name']})")
+        return
+    _or_exit(lambda: connectors.update_connector(duban, actor, name, body))
+    click.echo(f"{name}: saved")
+
+
+@connector_group.command("test")
+@click.argument("name")
+@click.option("--to", default=None, help="e-mail address or phone number")
+def connector_test(name, to):
+    """Send a test message through NAME now; exit status 1 when it fails."""
+    from engine.services import connectors
+
+    shown = _or_exit(lambda: connectors.send_test_now(bootstrap(), _cli_admin(), name, to))
+    click.echo(f"{name}: {shown['test']['state_name']}：{shown['test']['message']}")
+    sys.exit(0 if shown["test"]["state"] == "ok" else 1)
+
+
 @main.group("templates")
 def templates_group():
     """Document templates (文书模板: 交办通知单, 催办通知单), kept in the database every machine reads."""

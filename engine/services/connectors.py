@@ -225,6 +225,17 @@ def request_test(duban, actor: Actor, name: str, to: str | None = None, ip: str 
         return view(row)
 
 
+def send_test_now(duban, actor: Actor, name: str, to: str | None = None) -> dict:
+    """`duban connector test`: ask for the test and send it in this process (an operator's command, not a
+    web request); the connector with its outcome."""
+    request_test(duban, actor, name, to)
+    with duban.db.transaction() as session:
+        session.execute(update(Connector).where(Connector.name == name, Connector.test_state == "pending")
+                        .values(test_state="sending", test_at=duban.clock.now()))
+    run_test(duban, name)
+    return get_connector(duban, actor, name)
+
+
 def dispatch_tests(duban) -> list[str]:
     """Connectors whose test is asked (or was taken and not finished within the lease), for the workers."""
     now = duban.clock.now()
