@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from ..bpmn.external import TOPIC_PATTERN
+from ..bpmn.external import CONNECTOR_TOPICS, TOPIC_PATTERN
 from ..domain.roles import WORKER
 from ..errors import InvalidInput
 from ..models import User, WorkerTopic
@@ -27,6 +27,8 @@ def save_worker(duban, fields: dict, topics: list[str], operator: str) -> dict:
     for topic in topics:
         if not TOPIC_PATTERN.match(topic):
             raise InvalidInput(text("deploy.external_topic", topic=topic), [{"field": "topic", "message": topic}])
+        if topic in CONNECTOR_TOPICS:  # Duban's own worker serves them (engine/services/connector_tasks.py)
+            raise InvalidInput(text("connector.topic_reserved", topic=topic), [{"field": "topic", "message": topic}])
     username = (fields.get("username") or "").strip()
     with duban.db.reading() as session:
         exists = session.scalars(select(User.id).where(User.username == username)).one_or_none() is not None

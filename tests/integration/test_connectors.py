@@ -270,3 +270,31 @@ def test_a_secret_items_content_does_not_leave_through_a_robot_or_an_endpoint(du
         with pytest.raises(Refused, match="保密事项的内容不经"):
             runner(duban, job)
     assert gateway.requests == []
+
+
+def test_the_monitors_retry_gives_an_incident_one_more_attempt_without_sending_again(duban, org_sqlite, gateway):
+    from engine.services import operations
+
+    admin = org_sqlite["admin"]
+    configure(duban, admin, "sms", "sms", settings={"url": f"{gateway.url}/send", "allow_private": True})
+    deploy_connector_process(duban, "again", "duban.notify", channel="sms", phones="13900000001 13900000002",
+                             message="请办理")
+    gateway.script = [(200, {"ok": True}, 0, {})]  # the first number goes through, the second never does
+    gateway.default = (500, b"down", 0, {})
+    instance_id = start(duban, admin, "again")
+    assert drive(duban, finished(duban, instance_id)) == ["retrying", "retrying", "incident"]
+    gateway.default = (200, {"ok": True}, 0, {})  # the gateway is mended; the administrator retries
+    assert operations.retry(duban, admin, instance_id)["status"] == "running"
+    assert drive(duban, finished(duban, instance_id)) == ["completed"]
+    assert status(duban, instance_id)["status"] == "completed"
+    phones = [body["phone"] for body in gateway.json_bodies()]
+    assert phones.count("13900000001") == 1 and phones.count("13900000002") == 4
+
+
+def test_no_other_worker_may_take_a_connectors_topic(duban, org_sqlite):
+    from engine.errors import InvalidInput
+    from engine.services import service_accounts
+
+    with pytest.raises(InvalidInput, match="内置连接器"):
+        service_accounts.save_worker(duban, {"username": "thief", "name": "x", "unit_id": "xwb", "password": "x"},
+                                     ["duban.notify"], "cli:test")
