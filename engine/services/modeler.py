@@ -11,6 +11,7 @@ from ..domain import steps
 from ..domain.roles import DESIGNER, LANE_ROLES, ROLES, SYSTEM_ADMINS
 from ..errors import Forbidden
 from ..models import Definition, Unit
+from . import decisions
 
 # The forms shipped with Duban (engine/processes/forms/), beside the bundled diagrams.
 STEP_FORMS = PROCESSES / "forms"
@@ -29,8 +30,10 @@ def catalogue(duban, actor: Actor) -> dict:
                 # The schema too: a new diagram that picks a deployed form opens and deploys it as it is.
                 # the latest wins
                 forms[form_id] = {"id": form_id, "name": _form_name(form_id, schema), "schema": schema}
+    # The deployed decision tables a business rule task may name (camunda:decisionRef).
+    tables = [{"id": d["key"], "name": d["name"]} for d in decisions.list_decisions(duban, actor)]
     return {"steps": steps.catalogue(), "roles": [{"id": role, "label": ROLES[role]} for role in LANE_ROLES],
-            "units": units, "forms": sorted(forms.values(), key=lambda f: f["id"])}
+            "units": units, "forms": sorted(forms.values(), key=lambda f: f["id"]), "decisions": tables}
 
 
 def _template_forms() -> dict:

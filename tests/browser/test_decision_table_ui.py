@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from engine import PROCESSES, services
 from tests.samples import user_task
-from tests.support.browser import Person, screenshot
+from tests.support.browser import Person, open_modeler, panel_field, screenshot, select
 from tests.support.dmn import deciding_process, table
 
 WAIT = user_task(2, 'camunda:candidateGroups="office" camunda:formRef="simple"')
@@ -106,3 +106,25 @@ def test_the_deadline_rules_table_edited_gives_new_items_their_deadline(live, op
     five = services.register_item(duban, org["office"], {"title": "按新期限规则立项", "category": "normal"})
     assert five["deadline"] < ten["deadline"]
     assert str(five["deadline"]).startswith("2026-10-10") and str(ten["deadline"]).startswith("2026-10-16")
+
+
+def test_a_business_rule_task_picks_its_table_in_the_modeler(live, open_page):
+    """The modeler's properties panel offers the deployed decision tables for a business rule task."""
+    base, duban, org = live
+    deploy_grading(duban, org)
+    page = open_modeler(open_page, base)
+    expect(page.locator("#open-decisions")).to_have_text("决策表（DMN）")
+    page.evaluate("""() => {
+        const m = window.dubanModeler.modeler;
+        const start = m.get('elementRegistry').get('start');
+        const task = m.get('modeling').appendShape(start, {type: 'bpmn:BusinessRuleTask'}, {x: 320, y: 178});
+        m.get('modeling').updateProperties(task, {id: 'decide_deadline', name: '判定期限'});
+    }""")
+    select(page, "decide_deadline")
+    field = panel_field(page, "duban-decision-ref")
+    expect(field.locator("option", has_text="期限规则（grade）")).to_have_count(1)
+    field.select_option("grade")
+    xml = page.evaluate("() => window.dubanModeler.modeler.saveXML({format: true}).then(r => r.xml)")
+    assert 'camunda:decisionRef="grade"' in xml
+    screenshot(page, "45-modeler-business-rule-task")
+    assert not page.errors

@@ -555,6 +555,7 @@ class CatalogueSchema(Schema):
     roles = fields.List(fields.Nested(RoleSchema))
     units = fields.List(fields.Nested(UnitSchema))
     forms = fields.List(fields.Nested(FormRefSchema))
+    decisions = fields.List(fields.Dict(), metadata={"description": "deployed DMN decisions: id, name"})
 
 
 class StartableSchema(Schema):

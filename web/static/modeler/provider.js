@@ -275,6 +275,33 @@ function taskGroups(element, catalogue, localForms) {
   return groups;
 }
 
+// -- business rule tasks: the decision table they run -------------------------------------------
+
+function DecisionEntry(props) {
+  const { element, id, catalogue } = props;
+  const { modeling } = useCommands();
+  const bo = getBusinessObject(element);
+  return h(SelectEntry, {
+    element, id, label: "决策表",
+    description: "运行所选决策表，其各输出列按名称写入流程变量；决策表在“决策表（DMN）”页中编辑和部署。",
+    getValue: () => bo.get("camunda:decisionRef") || "",
+    setValue: (value) => modeling.updateProperties(element, { "camunda:decisionRef": value || undefined }),
+    getOptions: () => {
+      const options = [{ value: "", label: "（未选择）" }];
+      (catalogue.decisions || []).forEach((d) => options.push({ value: d.id, label: (d.name || d.id) + "（" + d.id + "）" }));
+      const current = bo.get("camunda:decisionRef");
+      if (current && !options.some((o) => o.value === current)) options.push({ value: current, label: current + "（未部署）" });
+      return options;
+    },
+  });
+}
+
+function decisionGroups(element, catalogue) {
+  if (!is(element, "bpmn:BusinessRuleTask")) return [];
+  return [{ id: "duban-decision", label: "决策表", entries: [
+    { id: "duban-decision-ref", component: (p) => h(DecisionEntry, { ...p, catalogue }), isEdited: isSelectEntryEdited }] }];
+}
+
 // -- conditions and scripts, checked as typed ----------------------------------------------------
 
 function isConditional(element) {
@@ -385,7 +412,8 @@ export default function DubanPropertiesProvider(propertiesPanel, config, transla
       }
       const general = groups.findIndex((g) => g.id === "general");
       const added = [stepGroup(element, c), laneGroup(element, c)].concat(
-        processGroups(element, c), taskGroups(element, c, localForms), logicGroups(element)).filter(Boolean);
+        processGroups(element, c), taskGroups(element, c, localForms), decisionGroups(element, c),
+        logicGroups(element)).filter(Boolean);
       added.forEach((group) => { group.shouldOpen = true; });  // what a 督办 designer sets: open at once
       groups.splice(general + 1, 0, ...added);
       // Groups take their own translate for their buttons' titles ("Toggle section").
