@@ -666,6 +666,7 @@ TEXTS: dict[str, str] = {
     "audit.action.calendar.import": "导入节假日",
     "audit.action.calendar.set_day": "设置工作日",
     "audit.action.definition.deploy": "部署流程",
+    "audit.action.decision.deploy": "部署决策表",
     "audit.action.item.designate": "指定知悉人员",
     "audit.action.item.undesignate": "移出知悉人员",
     "audit.action.item.archived": "立卷归档",

@@ -33,6 +33,9 @@ def deploy(duban, files: dict, forms: dict, actor: Actor | None = None) -> list[
                 audit.append(session, who, "definition.deploy", f"definition:{process.key}",
                              {k: results[-1][k] for k in ("version", "created")}, at=duban.clock.now())
             stored = [decision_store.store(duban, session, table, who) for table in tables]
+            for result in stored:
+                audit.append(session, who, "decision.deploy", f"decision:{result['key']}",
+                             {k: result[k] for k in ("version", "created")}, at=duban.clock.now())
             changed = {table.key: table for table, result in zip(tables, stored, strict=True) if result["created"]}
             results.extend(_follow_decisions(duban, session, changed, {p.key for p in compiled}, who))
             results.extend(stored)

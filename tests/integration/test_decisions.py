@@ -124,3 +124,13 @@ def test_a_runaway_table_is_stopped_by_the_step_budget(tight):
         start(tight, org, "major")
     assert "CPU 时间预算" in caught.value.message and "判定1" in caught.value.message
     assert start(tight, org, "normal")["status"] == "completed"  # the service goes on
+
+
+def test_deploying_a_table_is_audited(duban, org):
+    services.deploy(duban, {"grade.dmn": table()}, {}, org["designer"])
+    services.deploy(duban, {"grade.dmn": table()}, {}, org["designer"])
+    records, _ = services.audit.list_records(duban, org["auditor"], filters={"action": "decision.deploy"})
+    assert [(r["actor"], r["target"], r["detail"]) for r in records] == [
+        ("designer", "decision:grade", {"version": 1, "created": False}),
+        ("designer", "decision:grade", {"version": 1, "created": True})]
+    assert records[0]["action_name"] == "部署决策表"
