@@ -55,6 +55,7 @@ class ErrorSchema(Schema):
     error = fields.String(required=True, metadata={"description": "machine-readable code"})
     message = fields.String(required=True)
     details = fields.List(fields.Dict(), metadata={"description": "one entry per field or element at fault"})
+    type = fields.String(metadata={"description": "Camunda 7's exception name (external task endpoints only)"})
 
 
 class TokenRequest(Schema):
