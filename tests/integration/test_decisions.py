@@ -7,9 +7,9 @@ from sqlalchemy import select
 from engine import services
 from engine.errors import DeploymentInvalid, ProcessError
 from engine.models import Decision, Definition
-from engine.services import decisions
-from tests.samples import user_task
-from tests.support.dmn import deciding_process, table
+from engine.services import decisions, timers
+from tests.samples import process, user_task
+from tests.support.dmn import SPIFF_NS, deciding_process, rule_task, table
 from tests.support.org import make_duban, seed
 
 WAIT = user_task(2, 'camunda:candidateGroups="office" camunda:formRef="simple"')
@@ -114,6 +114,28 @@ def tight(database_url, clock, tmp_path):
     context = make_duban(database_url, clock, tmp_path, step_cpu_s=1.0, step_wall_s=8.0)
     yield context
     context.db.dispose()
+
+
+def test_a_runaway_table_on_a_timer_path_becomes_an_incident(tight, clock):
+    """A background step (a timer) that reaches a runaway table: an incident naming the task, in Chinese."""
+    org = seed(tight)
+    body = (
+        '<bpmn:startEvent id="start" name="开始"/>'
+        '<bpmn:intermediateCatchEvent id="later" name="一小时后"><bpmn:timerEventDefinition>'
+        '<bpmn:timeDuration>"PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
+        + rule_task("grade", 1) + '<bpmn:endEvent id="end"/>'
+        '<bpmn:sequenceFlow id="a" sourceRef="start" targetRef="later"/>'
+        '<bpmn:sequenceFlow id="b" sourceRef="later" targetRef="e1"/>'
+        '<bpmn:sequenceFlow id="c" sourceRef="e1" targetRef="end"/>')
+    timed = process(body, key="timed").replace(b"<bpmn:definitions ", f"<bpmn:definitions {SPIFF_NS} ".encode(), 1)
+    runaway = table(rules=(('"major"', "sum(range(3 * 10 ** 9))"),))
+    services.deploy(tight, {"timed.bpmn": timed, "grade.dmn": runaway}, {}, org["designer"])
+    instance = services.start_instance(tight, org["office"], "timed", {"category": "major"})
+    clock.advance(hours=2)
+    timers.fire_all_due(tight)
+    seen = services.get_instance(tight, org["admin"], instance["id"])
+    assert seen["status"] == "error"
+    assert "CPU 时间预算" in seen["error"] and "判定1" in seen["error"]
 
 
 def test_a_runaway_table_is_stopped_by_the_step_budget(tight):
