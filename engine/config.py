@@ -99,7 +99,9 @@ class Settings:
     step_cpu_s: float = 2.0
     step_memory_mb: int = 256
     step_wall_s: float = 15.0
-    step_processes: int = 2
+    # Step processes of each web or worker process. Fewer than its threads: a step waits for a free one,
+    # and goes to one that does not hold its workflow (read and parsed again) when the one that does is busy.
+    step_processes: int = 4
     # Workflows each step process keeps in memory after their step (by instance, the least recently
     # used dropped first): the next step on one skips reading its state; past the bound it is read again.
     live_workflows: int = 512
@@ -178,7 +180,7 @@ class Settings:
             step_cpu_s=_float(env, "DUBAN_STEP_CPU_S", 2.0),
             step_memory_mb=_int(env, "DUBAN_STEP_MEMORY_MB", 256),
             step_wall_s=_float(env, "DUBAN_STEP_WALL_S", 15.0),
-            step_processes=_int(env, "DUBAN_STEP_PROCESSES", 2),
+            step_processes=_int(env, "DUBAN_STEP_PROCESSES", 4),
             live_workflows=max(0, _int(env, "DUBAN_LIVE_WORKFLOWS", 512)),
             max_value_bytes=_int(env, "DUBAN_MAX_VALUE_BYTES", 256 * 1024),
             max_data_bytes=_int(env, "DUBAN_MAX_DATA_BYTES", 1024 * 1024),

@@ -145,6 +145,8 @@ TEXTS: dict[str, str] = {
     "dmn.where_input": "输入列“{column}”的表达式",
     "dmn.where_cell": "第 {row} 条规则“{column}”列",
     "dmn.cell_refused": "{where}不能运行：{reason}",
+    "dmn.feel_list": "“{cell}”是 FEEL 的多值写法，按 Python 求值永远不会命中：请写 {python}",
+    "dmn.feel_not": "“{cell}”是 FEEL 的否定写法，按 Python 求值不会按预期命中：请写 {python}",
     "dmn.no_decision": "决策“{decision}”尚未部署",
     "dmn.only_designers": "只有流程设计人员和管理员可以查看和编辑决策表",
     "dmn.deadline_result": "决策“{decision}”对类别“{category}”给出的期限“{value}”无效：须为 0 至 366 之间的工作日数",

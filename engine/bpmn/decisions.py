@@ -102,7 +102,11 @@ def _check_cells(filename, table, ns) -> list:
 
 
 def _check_entry(expression: str, cell: str) -> None:
-    """Compile an input entry joined to its input as SpiffWorkflow's DMNEngine.evaluate joins them."""
+    """Compile an input entry joined to its input as SpiffWorkflow's DMNEngine.evaluate joins them.
+    FEEL's lists and negations, which dmn-js writes for "match one" and "match none" (`"a","b"`,
+    `not("a")`), would compare the input with a tuple or a boolean and never match: refused with the
+    Python to write."""
+    _refuse_feel(cell)
     joined = _QUESTION.sub("dmninputexpr", cell)
     if "dmninputexpr" in joined:
         sandbox.check(joined)
@@ -110,6 +114,18 @@ def _check_entry(expression: str, cell: str) -> None:
         sandbox.check(f"({expression}) == ({joined})")
     else:
         sandbox.check(expression + joined)
+
+
+def _refuse_feel(cell: str) -> None:
+    try:
+        tree = ast.parse(cell, mode="eval").body
+    except SyntaxError:
+        return
+    if isinstance(tree, ast.Tuple) and tree.elts:
+        raise sandbox.SandboxViolation(text("dmn.feel_list", cell=cell, python=f"? in ({cell})"))
+    if isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.Not) and cell.lstrip().startswith("not("):
+        inner = cell.strip()[4:-1].strip()
+        raise sandbox.SandboxViolation(text("dmn.feel_not", cell=cell, python=f"? not in ({inner},)"))
 
 
 def _parses(source: str) -> bool:

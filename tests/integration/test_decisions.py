@@ -102,6 +102,18 @@ def test_hostile_or_broken_tables_are_refused_and_store_nothing(duban, org, cell
         assert session.scalar(select(Definition.id).where(Definition.key == "decide")) is None
 
 
+@pytest.mark.parametrize("cell, python", [('"normal","major"', '? in ("normal","major")'),
+                                          ('not("urgent")', '? not in ("urgent",)')])
+def test_feel_lists_and_negations_are_refused_with_the_python_to_write(duban, org, cell, python):
+    with pytest.raises(DeploymentInvalid) as caught:
+        services.deploy(duban, {"g.dmn": table(rules=((cell, "5"),))}, {}, org["designer"])
+    assert python in caught.value.message and "FEEL" in caught.value.message
+    written = table(rules=((python, "5"), ("-", "10")), hit_policy="FIRST")
+    services.deploy(duban, {"p.bpmn": deciding_process(), "grade.dmn": written}, {}, org["designer"])
+    data = {c: start(duban, org, c)["data"]["workdays"] for c in ("normal", "major", "urgent")}
+    assert data == {"normal": 5, "major": 5, "urgent": 10}
+
+
 @pytest.mark.parametrize("hit_policy", ["PRIORITY", "RULE ORDER"])
 def test_hit_policies_spiffworkflow_cannot_run_are_refused(duban, org, hit_policy):
     with pytest.raises(DeploymentInvalid, match="命中策略"):
