@@ -240,6 +240,10 @@ def dispatch_tests(duban) -> list[str]:
     """Connectors whose test is asked (or was taken and not finished within the lease), for the workers."""
     now = duban.clock.now()
     stale = now - timedelta(seconds=duban.settings.timer_lease_s)
+    with duban.db.reading() as session:  # most sweeps find none: no write transaction for them
+        if session.scalar(select(Connector.name).where(Connector.test_state.in_(("pending", "sending"))).limit(1)) \
+                is None:
+            return []
     with duban.db.transaction() as session:
         names = list(session.scalars(select(Connector.name).where(or_(
             Connector.test_state == "pending", (Connector.test_state == "sending") & (Connector.test_at < stale)))))

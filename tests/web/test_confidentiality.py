@@ -23,7 +23,7 @@ import pytest
 
 from engine import services
 from engine.models import User
-from engine.services import documents, external_tasks, timers
+from engine.services import connectors, documents, external_tasks, timers
 from tests.integration.flow import complete
 from tests.support.external import PUSH, TOPIC, add_worker
 from tests.support.org import bpmn_bundle, seed
@@ -99,6 +99,9 @@ def world(duban_sqlite, clock):
                                   ("office", "assign", {"notice": "交办通知单"})):
         complete(duban_sqlite, org[person], element, data, instance_id=pushing["instance_id"])
     push_open = push(duban_sqlite, org, "cleared_worker", complete_it=False)
+    # A built-in connector, so that its routes (/api/v1/admin/connectors/<name>) are walked too.
+    connectors.create(duban_sqlite, org["admin"], {"name": "office_ding", "kind": "dingtalk", "title": "督查室钉钉群",
+                                                   "secrets": {"url": "https://oapi.dingtalk.com/robot/send?t=1"}})
     app = create_app(duban=duban_sqlite)
     app.config["TESTING"] = True
     ids = {"item_id": secret["id"], "instance_id": secret["instance_id"], "task_id": tasks[0]["id"],
@@ -109,7 +112,7 @@ def world(duban_sqlite, clock):
            "doc_id": documents.list_documents(duban_sqlite, org["office"], secret["id"])[0]["id"],
            "extension_instance_id": extension["instance_id"], "extension_task_id": review["id"],
            "extension_id": extension["id"], "incident_instance_id": incident["instance_id"],
-           "external_task_id": push_open, "done_external_task_id": push_done}
+           "external_task_id": push_open, "done_external_task_id": push_done, "name": "office_ding"}
     return app, ids, org, open_item
 
 
