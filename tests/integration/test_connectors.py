@@ -298,3 +298,16 @@ def test_no_other_worker_may_take_a_connectors_topic(duban, org_sqlite):
     with pytest.raises(InvalidInput, match="内置连接器"):
         service_accounts.save_worker(duban, {"username": "thief", "name": "x", "unit_id": "xwb", "password": "x"},
                                      ["duban.notify"], "cli:test")
+
+
+def test_an_answer_over_the_cap_is_not_taken(duban, org_sqlite, gateway):
+    admin = org_sqlite["admin"]
+    duban.settings = replace(duban.settings, connector_attempts=1)
+    configure(duban, admin, "big", "http", settings={"base_url": gateway.url, "allow_private": True,
+                                                     "max_bytes": 1000})
+    gateway.default = (200, {"padding": "x" * 5000}, 0, {})
+    deploy_connector_process(duban, "big_call", "duban.http", endpoint="big", method="GET", result="reply")
+    instance_id = start(duban, admin, "big_call")
+    assert drive(duban, finished(duban, instance_id)) == ["incident"]
+    seen = status(duban, instance_id)
+    assert "应答超过 1000 字节" in seen["error"] and "reply" not in seen["data"]
