@@ -20,7 +20,7 @@ import threading
 import time
 from datetime import timedelta
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, or_, select, update
 
 from .. import forms as formjs, untrusted
 from ..access import Actor, instances_cleared
@@ -351,6 +351,12 @@ def reset_retries(session, instance_id: int) -> int:
     for row in rows:
         row.retries, row.retry_at, row.worker_id, row.lock_expires_at = 1, None, None, None
     return len(rows)
+
+
+def cancel_open(session, instance_id: int, now) -> None:
+    """An instance terminated: its open external tasks end with it (a worker holding one gets 409)."""
+    session.execute(update(ExternalTask).where(ExternalTask.instance_id == instance_id, ExternalTask.state == "open")
+                    .values(state="cancelled", ended_at=now, worker_id=None, lock_expires_at=None))
 
 
 # -- reading --------------------------------------------------------------------------------

@@ -97,6 +97,7 @@ def terminate(duban, actor: Actor, instance_id: int, reason: str | None = None) 
                         .values(state="cancelled", completed_at=ctx.now))
         session.execute(update(Timer).where(Timer.instance_id == instance_id, Timer.state == "waiting")
                         .values(state="cancelled"))
+        external_tasks.cancel_open(session, instance_id, ctx.now)
         item = session.scalars(select(Item).where(Item.instance_id == instance_id)).one_or_none()
         if item is not None:
             item.status = "terminated"

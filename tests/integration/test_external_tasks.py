@@ -258,3 +258,14 @@ def test_bad_requests_are_refused_in_chinese(duban, pushing):
     assert "变量名" in refused.value.message
     with pytest.raises(InvalidInput):
         et.fail(duban, org["push_worker"], task["id"], "w1", "x", None, -1, 0)
+
+
+def test_terminating_the_instance_ends_its_external_tasks(duban, pushing):
+    org = pushing
+    instance_id = start(duban, org)
+    [task] = fetch(duban, org)
+    operations.terminate(duban, org["admin"], instance_id, "事项撤销")
+    assert et.list_tasks(duban, org["admin"], {}) == []
+    assert et.get_task(duban, org["admin"], task["id"])["state"] == "cancelled"
+    with pytest.raises(Conflict):
+        et.complete(duban, org["push_worker"], task["id"], "w1", {})
