@@ -54,6 +54,10 @@ MATRIX = [
     ("GET", "/api/v1/audit/export", None, only({"auditor"})),
     ("GET", "/api/v1/notifications?kind=task&item_id={item}&unread=1", None, only(USERS)),
     ("GET", "/api/v1/admin/users", None, only({"admin", "secadmin"})),
+    # 内置连接器: system administrators only, refused before the body is read
+    ("GET", "/api/v1/admin/connectors", None, only({"admin"})),
+    ("POST", "/api/v1/admin/connectors", {"name": "m", "kind": "email"}, only({"admin"}, ok=422)),
+    ("POST", "/api/v1/admin/connectors/nope/test", {}, only({"admin"}, ok=404)),
     ("GET", "/api/v1/bulletins/preview?period=2026-09", None, only({"office"})),
     ("POST", "/api/v1/bulletins/9999/void", {"reason": "矩阵作废"}, only({"office"}, ok=404)),
     # 人员选择, 重复提醒 and 撤销 (an empty reason: the office is told why, nothing is withdrawn)
@@ -76,6 +80,7 @@ MATRIX = [
     # one's own notifications only: a number that is no one's, or another's, does not exist
     ("POST", "/notifications/999999/read", None, only((), refused=404)),
     ("GET", "/admin/users", None, only({"admin", "secadmin"})),
+    ("GET", "/admin/connectors", None, only({"admin"})),
     ("GET", "/modeler/decisions", None, only({"designer", "admin"})),
     ("GET", "/bulletins?preview=1&period=2026-09", None, only({"office"})),
     ("GET", "/account/password", None, only(USERS)),
