@@ -707,6 +707,12 @@ TEXTS: dict[str, str] = {
     "audit.action.instance.extension_requested": "申请延期",
     "audit.action.instance.extension_approved": "同意延期",
     "audit.action.instance.extension_refused": "不同意延期",
+    "audit.action.instance.external_task_created": "等待外部任务",
+    "audit.action.instance.external_task_completed": "外部任务完成",
+    "audit.action.instance.external_task_failed": "外部任务失败",
+    "audit.action.instance.external_task_bpmn_error": "外部任务报告业务错误",
+    "audit.action.instance.external_task_cancelled": "外部任务取消",
+    "audit.action.user.worker_topics": "设置外部任务执行账号的主题",
     # -- 佐证材料: storage, clean-up, 延期申请 ------------------------------------------------------
     "file.damaged": "文件“{name}”的内容已丢失或损坏（与登记的 SHA-256 不符），请联系系统管理员从备份恢复",
     "audit.action.file.abandoned_deleted": "删除逾期未提交的上传文件",

@@ -7,7 +7,7 @@ from .. import forms as formjs
 from ..access import Actor, instances_monitored, served_item_id, visible_instance
 from ..db import retrying
 from ..errors import InvalidInput, NotFound
-from ..models import Definition, HistoryEntry, HumanTask, Instance, Timer
+from ..models import Definition, ExternalTask, HistoryEntry, HumanTask, Instance, Timer
 from ..texts import text
 from . import definitions, dossier, org, process, views
 
@@ -60,9 +60,19 @@ def get_instance(duban, actor: Actor, instance_id: int) -> dict:
         result["timers"] = [views.timer(t) for t in session.scalars(
             select(Timer).where(Timer.instance_id == instance_id, Timer.state == "waiting")
             .order_by(Timer.due_at))]
+        result["external_tasks"] = [_external_view(t) for t in session.scalars(
+            select(ExternalTask).where(ExternalTask.instance_id == instance_id, ExternalTask.state == "open")
+            .order_by(ExternalTask.created_at))]
         result["history"] = [dossier.history_view(actor, views.history(h), who) for h in session.scalars(
             select(HistoryEntry).where(HistoryEntry.instance_id == instance_id).order_by(HistoryEntry.id))]
         return result
+
+
+def _external_view(task: ExternalTask) -> dict:
+    """An open external task as the monitor shows it: its topic, who holds it until when, what failed."""
+    return {"id": task.id, "element_id": task.element_id, "name": task.name, "topic": task.topic,
+            "worker_id": task.worker_id, "lock_expires_at": task.lock_expires_at, "retries": task.retries,
+            "error_message": task.error_message}
 
 
 def list_instances(duban, actor: Actor, status=None, definition_key=None, overdue=False,

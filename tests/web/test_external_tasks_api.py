@@ -99,3 +99,24 @@ def test_the_endpoints_are_in_the_openapi_document(client):
     for path in ("/api/v1/external-task/fetchAndLock", "/api/v1/external-task", one, f"{one}/complete",
                  f"{one}/failure", f"{one}/bpmnError", f"{one}/extendLock", f"{one}/unlock"):
         assert path in paths, path
+
+
+def test_the_monitor_shows_an_external_task_out_of_retries_and_its_retry_gives_it_one_more(app, client, pushing,
+                                                                                            duban_sqlite):
+    from tests.support.web import Browser, Caller
+
+    instance_id = start(duban_sqlite, pushing)
+    [task] = client.post("/api/v1/external-task/fetchAndLock", json=FETCH, headers=basic()).json
+    failed = client.post(f"/api/v1/external-task/{task['id']}/failure", headers=basic(), json={
+        "workerId": "w1", "errorMessage": "政务钉钉接口超时", "errorDetails": "HTTP 504", "retries": 0,
+        "retryTimeout": 0})
+    assert failed.status_code == 204
+    admin = Browser(app, "admin")
+    page = admin.get(f"/instances/{instance_id}").text
+    assert 'id="incident"' in page and "政务钉钉接口超时" in page and 'data-op="retry"' in page
+    assert 'id="external-tasks"' in page and TOPIC in page and "等待外部任务" in page  # and its history, in Chinese
+    assert client.post("/api/v1/external-task/fetchAndLock", json=FETCH, headers=basic()).json == []
+    retried = Caller(client, "admin").post(f"/api/v1/instances/{instance_id}/retry")
+    assert retried.status_code == 200, retried.text
+    [again] = client.post("/api/v1/external-task/fetchAndLock", json=FETCH, headers=basic()).json
+    assert again["id"] == task["id"] and again["retries"] == 1

@@ -47,7 +47,9 @@ ACTIONS = {"started": "启动", "completed": "办理", "timer_fired": "到期", 
            "resumed": "恢复",
            "terminated": "终止", "retried": "重试", "migrated": "迁移版本", "completed_instance": "流程结束",
            "extension_requested": "申请延期", "extension_approved": "同意延期", "extension_refused": "不同意延期",
-           "withdrawn": "撤销事项"}
+           "withdrawn": "撤销事项", "external_task_created": "等待外部任务", "external_task_completed": "外部任务完成",
+           "external_task_failed": "外部任务失败", "external_task_bpmn_error": "外部任务报告业务错误",
+           "external_task_cancelled": "外部任务取消"}
 
 
 def register(app) -> None:
