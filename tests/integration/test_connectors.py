@@ -94,6 +94,11 @@ def test_retries_exhausted_become_an_incident_in_the_monitor(duban, org_sqlite, 
     assert len(gateway.requests) == 3
     rows, _total = services.list_instances(duban, admin, status="error")
     assert [row["id"] for row in rows] == [instance_id]  # the monitor's list of incidents
+    from tests.support.web import Browser
+    from web import create_app
+
+    monitor = Browser(create_app(duban=duban), "admin")
+    assert "第 3/3 次发送失败" in monitor.get(f"/instances/{instance_id}").get_data(as_text=True)
 
 
 def test_a_loopback_host_is_refused_unless_allowed_explicitly(duban, org_sqlite, gateway):
