@@ -776,6 +776,7 @@ TEXTS: dict[str, str] = {
                                     "<duban:connector {needs}=\"名称\" …/>",
     "deploy.connector_kind": "内置连接器“{kind}”不存在：duban:connector 须为 notify（发送通知）或 http（调用接口）",
     "connector.topic_reserved": "主题“{topic}”由督办系统的内置连接器执行，不能交给其他外部任务执行账号",
+    "connector.internal": "发送时系统内部出错（{reason}），详见工作进程日志",
     "connector.attempt_failed": "第 {attempt}/{attempts} 次发送失败：{reason}",
     "audit.action.connector.create": "新建连接器",
     "audit.action.connector.update": "修改连接器",

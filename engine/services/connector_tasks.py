@@ -114,6 +114,9 @@ def run(duban, task_id: str, worker_id: str) -> str:
         variables = (_notify if TOPICS[job.declared["topic"]] == "notify" else _call)(duban, job)
     except (Refused, Failed) as failure:
         return _failed(duban, actor, job, failure)
+    except Exception as error:  # a fault of ours counts as an attempt: after the last, an incident, not a loop
+        log.exception("connector task %s failed unexpectedly", task_id)
+        return _failed(duban, actor, job, Failed(text("connector.internal", reason=type(error).__name__)))
     try:
         external_tasks.complete(duban, actor, task_id, worker_id,
                                 variables={name: {"value": value} for name, value in variables.items()})

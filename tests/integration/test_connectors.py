@@ -316,3 +316,17 @@ def test_an_answer_over_the_cap_is_not_taken(duban, org_sqlite, gateway):
     assert drive(duban, finished(duban, instance_id)) == ["incident"]
     seen = status(duban, instance_id)
     assert "应答超过 1000 字节" in seen["error"] and "reply" not in seen["data"]
+
+
+def test_a_fault_of_ours_counts_as_an_attempt_and_ends_in_an_incident(duban, org_sqlite):
+    from engine.models import Connector
+
+    admin = org_sqlite["admin"]
+    configure(duban, admin, "robot", "wecom", secrets={"url": "https://qyapi.weixin.qq.com/hook?key=1"})
+    with duban.db.transaction() as session:  # a row no form could write (edited in the database by hand)
+        row = session.get(Connector, "robot")
+        row.settings = {**row.settings, "timeout_s": "十秒"}
+    deploy_connector_process(duban, "bug", "duban.notify", channel="robot", message="x")
+    instance_id = start(duban, admin, "bug")
+    assert drive(duban, finished(duban, instance_id)) == ["retrying", "retrying", "incident"]
+    assert "系统内部出错（ValueError）" in status(duban, instance_id)["error"]
