@@ -92,7 +92,15 @@ def inspect_service_task(filename, element, info, result) -> None:
         result.problem(result.warnings, filename, element,
                        texts.text("deploy.external_delegate", java=java, topic=topic), rule="external-delegate")
     if element.tag == f"{{{BPMN}}}serviceTask" and info.executable:
-        info.external_tasks[element.get("id")] = {"topic": topic, "name": element.get("name") or element.get("id")}
+        info.external_tasks[element.get("id")] = {"topic": topic, "name": element.get("name") or element.get("id"),
+                                                  "priority": _priority(element)}
+
+
+def _priority(element) -> int:
+    """camunda:taskPriority as a literal number (fetchAndLock with usePriority takes higher first); an
+    expression or nothing counts 0."""
+    text = (element.get(f"{{{CAMUNDA}}}taskPriority") or "").strip()
+    return max(-(2**31), min(2**31 - 1, int(text))) if re.fullmatch(r"-?[0-9]{1,12}", text) else 0
 
 
 def error_catchers(task, code: str):

@@ -53,7 +53,7 @@ def project(ctx, views: list) -> None:
             id=view.id, instance_id=ctx.instance.id, item_id=ctx.item.id if ctx.item else None,
             definition_key=ctx.instance.definition_key, element_id=view.element_id, name=view.name,
             topic=(elements.get(view.element_id) or {}).get("topic") or view.element_id, state="open",
-            priority=0, created_at=ctx.now, input=view.data))
+            priority=(elements.get(view.element_id) or {}).get("priority") or 0, created_at=ctx.now, input=view.data))
         process.record(ctx, "external_task_created", element_id=view.element_id, task_id=view.id, name=view.name)
     for task_id, row in open_rows.items():
         if task_id not in current:

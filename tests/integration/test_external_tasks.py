@@ -269,3 +269,25 @@ def test_terminating_the_instance_ends_its_external_tasks(duban, pushing):
     assert et.get_task(duban, org["admin"], task["id"])["state"] == "cancelled"
     with pytest.raises(Conflict):
         et.complete(duban, org["push_worker"], task["id"], "w1", {})
+
+
+def test_use_priority_takes_the_higher_camunda_task_priority_first(duban, pushing):
+    org = pushing
+    urgent = push_process("urgent_push").decode().replace('camunda:type="external"',
+                                                          'camunda:type="external" camunda:taskPriority="50"')
+    services.deploy(duban, {"u.bpmn": urgent.encode()}, {}, org["designer"])
+    start(duban, org)
+    services.start_instance(duban, org["office"], "urgent_push", {})
+    [first] = et.fetch_and_lock(duban, org["push_worker"], "w1", 1, [LOCK], use_priority=True)
+    assert (first["processDefinitionKey"], first["priority"]) == ("urgent_push", 50)
+    [second] = et.fetch_and_lock(duban, org["push_worker"], "w1", 1, [LOCK], use_priority=True)
+    assert (second["processDefinitionKey"], second["priority"]) == ("push_demo", 0)
+
+
+def test_a_workers_topics_are_replaced_when_saved_again(duban, pushing):
+    org = pushing
+    add_worker(duban, "push_worker", topics=("send-mail", "sms-gateway"))
+    start(duban, org)
+    with pytest.raises(Forbidden):
+        fetch(duban, org)
+    assert et.fetch_and_lock(duban, org["push_worker"], "w1", 1, [{**LOCK, "topicName": "sms-gateway"}]) == []
