@@ -56,3 +56,15 @@ def test_a_table_giving_no_count_stops_the_registration_naming_it(duban, org):
     # An explicit deadline needs no table.
     item = services.register_item(duban, org["office"], {"title": "有明确期限", "deadline": "2026-11-30"})
     assert str(item["deadline"]).startswith("2026-11-30")
+
+
+def test_recalculating_follows_the_table_in_force(duban, org):
+    from engine.services import calendar
+
+    services.deploy(duban, BUNDLED, {}, org["designer"])
+    item = services.register_item(duban, org["office"], {"title": "按期限规则重算", "category": "normal"})
+    assert str(item["deadline"]).startswith("2026-10-16")
+    shorter = BUNDLED["deadline_rules.dmn"].decode().replace("<text>10</text>", "<text>5</text>")
+    services.deploy(duban, {"deadline_rules.dmn": shorter.encode()}, {}, org["designer"])
+    assert calendar.recalculate(duban, org["admin"]) == {"items": 1, "moved": 1}
+    assert str(services.get_item(duban, org["office"], item["id"])["deadline"]).startswith("2026-10-10")
