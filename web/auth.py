@@ -21,9 +21,8 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
 from engine import services
-from engine.domain.roles import WORKER
 from engine.errors import AuthenticationFailed, Forbidden
-from engine.services import SESSION, SessionIdle
+from engine.services import SESSION, WORKER, SessionIdle
 from engine.texts import text
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}

@@ -16,7 +16,18 @@ message catalogue) and `engine.untrusted` (checks on what a request carries); th
 from ..clock import CHINA
 from ..domain.items import CATEGORIES, CLASSIFICATIONS, ENDED_STATUSES, LIGHTS, SOURCES, STATUSES
 from ..domain.main_process import KEY as MAIN_PROCESS_KEY
-from ..domain.roles import ADMIN, DESIGNER, LANE_ROLES, OFFICE, ROLES, SECADMIN, SUPERVISORS, SYSTEM_ADMINS, UNIT
+from ..domain.roles import (
+    ADMIN,
+    DESIGNER,
+    LANE_ROLES,
+    OFFICE,
+    ROLES,
+    SECADMIN,
+    SUPERVISORS,
+    SYSTEM_ADMINS,
+    UNIT,
+    WORKER,
+)
 from . import (
     accounts,
     archive,
@@ -26,10 +37,13 @@ from . import (
     bulletins,
     calendar,
     checklists,
+    connector_tasks,
+    connectors,
     decisions,
     documents,
     dossier,
     export,
+    external_tasks,
     files,
     items,
     ledger,
@@ -64,9 +78,9 @@ from .withdrawal import may_withdraw_item, withdraw_item
 __all__ = [
     # use-case modules
     "accounts", "archive", "assessment", "audit", "audit_export", "bulletins", "calendar", "checklists",
-    "decisions", "documents", "dossier", "export", "files", "items", "ledger", "modeler", "notifications", "operations",
-    "org", "people", "print_sheet", "progress", "public", "replies", "starting", "stats", "timers",
-    "user_import", "users",
+    "connector_tasks", "connectors", "decisions", "documents", "dossier", "export", "external_tasks", "files",
+    "items", "ledger", "modeler", "notifications", "operations", "org", "people", "print_sheet", "progress",
+    "public", "replies", "starting", "stats", "timers", "user_import", "users",
     # the contract's use cases, and a few more
     "actor_for_token", "claim_task", "close_items", "complete_task", "definition_forms", "definition_xml",
     "deploy", "get_instance", "get_item", "get_task", "issue_token", "latest_version", "list_definitions",
@@ -76,5 +90,5 @@ __all__ = [
     # vocabulary
     "ADMIN", "CATEGORIES", "CHINA", "CLASSIFICATIONS", "DESIGNER", "ENDED_STATUSES", "LANE_ROLES", "LIGHTS",
     "MAIN_PROCESS_KEY", "OFFICE", "ROLES", "SECADMIN", "SESSION", "SORT_KEYS", "SOURCES", "STATUSES",
-    "SUPERVISORS", "SYSTEM_ADMINS", "SessionIdle", "UNIT", "XLSX",
+    "SUPERVISORS", "SYSTEM_ADMINS", "SessionIdle", "UNIT", "WORKER", "XLSX",
 ]

@@ -8,8 +8,7 @@ import threading
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine import db as database
-from engine import services
+from engine import db as database, services
 from tests.support.waiting import wait_for
 
 
