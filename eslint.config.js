@@ -1,4 +1,5 @@
-// `make lint` checks Duban's own JavaScript in web/static/ (vendor/ is npm's, copied by `make assets`).
+// `make lint` checks Duban's own JavaScript in web/static/ (vendor/ is npm's, copied by `make assets`) and
+// the tests' Node scripts.
 const js = require("@eslint/js");
 const globals = require("globals");
 
@@ -22,6 +23,11 @@ module.exports = [
     // The modeler's sources: ES modules bundled by esbuild (`make assets`).
     files: ["web/static/modeler/*.js"],
     languageOptions: { sourceType: "module", globals: { ...globals.browser } },
+  },
+  {
+    // Node scripts the end-to-end tests run (camunda-external-task-client-js, a devDependency).
+    files: ["tests/**/*.mjs"],
+    languageOptions: { sourceType: "module", globals: { ...globals.node } },
   },
   {
     files: ["eslint.config.js"],

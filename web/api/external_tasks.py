@@ -20,6 +20,15 @@ SECURITY = [{"bearer": []}, {"basic": []}]
 _ID = fields.String(validate=validate.Length(min=1, max=36))
 
 
+@blp.after_request
+def _no_body_no_type(response):
+    """A 204 says nothing, so it names no content type, as Camunda's: the JS client parses any answer
+    labelled application/json, and an empty one failed it ("Unexpected end of JSON input")."""
+    if response.status_code == 204:
+        response.headers.pop("Content-Type", None)
+    return response
+
+
 class _Camunda(Schema):
     class Meta:
         unknown = EXCLUDE  # Camunda's clients send fields Duban does not use (sorting, processVariables...)
