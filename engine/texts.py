@@ -88,6 +88,11 @@ TEXTS: dict[str, str] = {
     "deploy.service_task_undeclared": "服务任务未声明外部任务主题：请写 camunda:type=\"external\" 与 camunda:topic，"
                                       "或 duban:topic（由外部执行程序领取并完成）",
     "deploy.external_topic": "外部任务主题「{topic}」无效：须为 1 至 200 个字母、数字或 . _ : / -，且以字母或数字开头",
+    "deploy.external_variables_undeclared": "未声明交给外部执行程序的变量：执行程序领取此任务时拿不到任何流程变量；"
+    "请用 duban:variables=\"title, lead_unit\" 或 camunda:inputOutput 的 camunda:inputParameter 列出所需变量",
+    "deploy.external_variable_name": "交给外部执行程序的变量名「{name}」无效：须为字母开头的标识符，且不以下划线开头",
+    "deploy.external_input_unsupported": "输入参数「{name}」的值「{value}」不是单个变量（${{变量名}}）或固定文字，"
+    "交给外部执行程序时无法求值，此参数不会交出",
     "deploy.external_delegate": "Java 委托「{java}」不会执行：此任务按外部任务部署，主题为「{topic}」，"
                                 "须有外部执行程序领取该主题的任务，流程才会继续",
     "deploy.complex_gateway": "不支持复杂网关（complexGateway）：请改用排他网关或包容网关",

@@ -9,6 +9,15 @@ A serviceTask declares its topic one of these ways (first found wins):
   (`com.example.SendMail` → `send-mail`, `${sendMailDelegate}` → `send-mail-delegate`), with a deploy
   warning naming the element and the topic, so a migrated diagram runs once a worker serves that topic.
 
+What a worker gets (fetchAndLock's `variables`) is what the task declares it hands out, nothing else:
+- `duban:variables="title, lead_unit"` on the serviceTask: those process variables, by name;
+- `<camunda:inputOutput><camunda:inputParameter name="title">${title}</camunda:inputParameter>…` (Camunda 7):
+  the parameters, as the local variables they are in Camunda: `${name}` hands that variable under the
+  parameter's name, fixed text hands the text, an empty one the variable of the parameter's own name
+  (Camunda would give null); any other expression, list, map or script is not handed out (a warning).
+Both: the union. Neither: no variables at all, with a warning naming the element (a 督办's data holds
+opinions, 批示 and reports; a program gets what the designer wrote down for it). `handed_out` applies it.
+
 In the workflow such a task is a manual task of its own class: it waits READY, like a person's task,
 until the external task service completes it (or a BPMN error moves it to an error boundary event).
 """
@@ -28,6 +37,8 @@ TOPIC_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$")
 # The built-in connectors' reserved topics, each with the attribute its <duban:connector/> must give.
 CONNECTOR_TOPICS = {"duban.notify": "channel", "duban.http": "endpoint"}
 _EXPRESSION = re.compile(r"^\s*[$#]\{\s*([A-Za-z_][A-Za-z0-9_]*)")
+_VARIABLE = re.compile(r"^[A-Za-z\u3400-\u9fff][A-Za-z0-9_\u3400-\u9fff]{0,199}$")
+_ONE_VARIABLE = re.compile(r"^\s*[$#]\{\s*([A-Za-z\u3400-\u9fff][A-Za-z0-9_\u3400-\u9fff]*)\s*\}\s*$")
 
 
 class ExternalTask(ManualTask):
@@ -91,9 +102,69 @@ def inspect_service_task(filename, element, info, result) -> None:
                     if element.get(f"{{{CAMUNDA}}}{a}"))
         result.problem(result.warnings, filename, element,
                        texts.text("deploy.external_delegate", java=java, topic=topic), rule="external-delegate")
+    handed = None if how == "connector" else declared_variables(filename, element, result)
     if element.tag == f"{{{BPMN}}}serviceTask" and info.executable:
         info.external_tasks[element.get("id")] = {"topic": topic, "name": element.get("name") or element.get("id"),
-                                                  "priority": _priority(element)}
+                                                  "priority": _priority(element), "variables": handed}
+
+
+def declared_variables(filename, element, result) -> dict | None:
+    """What the task hands a worker: {name: {"from": variable} | {"value": text}}; None when it declares
+    nothing (a worker then gets no variables: warned)."""
+    handed, declared = {}, False
+    listed = element.get(f"{{{DUBAN}}}variables")
+    if listed is not None:
+        declared = True
+        for name in filter(None, (part.strip() for part in listed.split(","))):
+            if _name_ok(filename, element, result, name):
+                handed[name] = {"from": name}
+    for parameter in element.iterfind(f"bpmn:extensionElements/{{{CAMUNDA}}}inputOutput/{{{CAMUNDA}}}inputParameter",
+                                      NS):
+        declared = True
+        name = (parameter.get("name") or "").strip()
+        if _name_ok(filename, element, result, name):
+            source = _parameter_source(parameter, name)
+            if source is None:
+                value = "".join(parameter.itertext()).strip() or f"<{len(parameter)}>"
+                result.problem(result.warnings, filename, element, texts.text(
+                    "deploy.external_input_unsupported", name=name, value=value[:200]), rule="external-variables")
+            else:
+                handed[name] = source
+    if not declared:
+        result.problem(result.warnings, filename, element, texts.text("deploy.external_variables_undeclared"),
+                       rule="external-variables")
+        return None
+    return handed
+
+
+def _name_ok(filename, element, result, name: str) -> bool:
+    if _VARIABLE.match(name):
+        return True
+    result.problem(result.errors, filename, element, texts.text("deploy.external_variable_name", name=name))
+    return False
+
+
+def _parameter_source(parameter, name: str) -> dict | None:
+    if any(isinstance(child.tag, str) for child in parameter):  # camunda:list, map, script: not evaluated here
+        return None
+    body = (parameter.text or "").strip()
+    if not body:
+        return {"from": name}
+    one = _ONE_VARIABLE.match(body)
+    if one:
+        return {"from": one.group(1)}
+    return None if re.search(r"[$#]\{", body) else {"value": body}
+
+
+def handed_out(declared: dict | None, data: dict) -> dict:
+    """The variables a task's declaration hands a worker from its data (none when it declares none)."""
+    handed = {}
+    for name, source in (declared or {}).items():
+        if "value" in source:
+            handed[name] = source["value"]
+        elif source.get("from") in data and not str(source["from"]).startswith("_"):
+            handed[name] = data[source["from"]]
+    return handed
 
 
 def _priority(element) -> int:

@@ -8,9 +8,9 @@ fetching locks the rows it hands out (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite
 serialises writers), so two workers never get the same task. A lock that expires makes the task
 fetchable again, and its old holder may no longer complete, fail or extend it.
 
-Variables: a fetch's `variables` list names the ones a task carries; without it (Camunda's default)
-all of the task's variables. The worker is cleared for the item and limited to its topics, so that is
-what a designer put in reach of that step; name the variables in production (`variables=[...]`).
+Variables: a task hands out only what its service task declares (`duban:variables`, Camunda's
+input parameters; engine/bpmn/external.py), none when it declares nothing; a fetch's `variables` list
+narrows that further (without it, all the declared ones). Connector tasks read their row's input directly.
 """
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ from sqlalchemy import and_, false, or_, select, update
 
 from .. import forms as formjs, untrusted
 from ..access import Actor, instances_cleared
+from ..bpmn.external import handed_out
 from ..domain.roles import DESIGNER, OFFICE, SYSTEM_ADMINS, WORKER
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
-from ..models import ExternalTask, Instance, WorkerTopic
+from ..models import Definition, ExternalTask, Instance, WorkerTopic
 from ..texts import text
 from . import process
 
@@ -129,12 +130,25 @@ def _fetch_once(duban, actor, worker_id, max_tasks, topics, use_priority) -> lis
             query = query.with_for_update(of=ExternalTask, skip_locked=True)
         rows = [row for row, _status in session.execute(query)]
         by_topic = {topic["topicName"]: topic for topic in topics}
+        declared = _declarations(session, rows)
         locked = []
         for row in rows:
             row.worker_id = worker_id
             row.lock_expires_at = now + timedelta(milliseconds=by_topic[row.topic]["lockDuration"])
-            locked.append(_locked_view(row, by_topic[row.topic]))
+            locked.append(_locked_view(row, by_topic[row.topic], declared.get((row.instance_id, row.element_id))))
         return locked
+
+
+def _declarations(session, rows) -> dict:
+    """{(instance id, element id): the variables its service task hands out} of the rows' definitions."""
+    if not rows:
+        return {}
+    elements = dict(session.execute(
+        select(Instance.id, Definition.elements).join(Definition, Definition.id == Instance.definition_id)
+        .where(Instance.id.in_({row.instance_id for row in rows}))).all())
+    return {(row.instance_id, row.element_id):
+            (((elements.get(row.instance_id) or {}).get("external_tasks") or {}).get(row.element_id) or {})
+            .get("variables") for row in rows}
 
 
 def _topic_clause(topic: dict):
@@ -156,10 +170,12 @@ def _int(value) -> int:
         return -1
 
 
-def _locked_view(row: ExternalTask, topic: dict) -> dict:
+def _locked_view(row: ExternalTask, topic: dict, declared: dict | None) -> dict:
+    """The task as handed to a worker: the variables its service task declares, narrowed to those the
+    fetch names (`variables`; none named: all declared)."""
     view = describe(row)
+    data = handed_out(declared, row.input or {})
     wanted = topic.get("variables")
-    data = row.input or {}
     names = list(data) if wanted is None else [name for name in wanted if name in data]
     view["variables"] = {name: typed(data[name]) for name in names if not str(name).startswith("_")}
     return view

@@ -75,6 +75,7 @@ def test_the_js_client_completes_the_push_with_typed_variables(server):
     said = js_worker(server, TOPIC, "complete")
 
     assert "completed" in said and '"title":"JS 推送事项"' in said, said
+    assert '"opinion"' not in said  # asked for, but the task hands out only title and lead_unit (duban:variables)
     _, instance = admin.call("GET", f"/api/v1/instances/{item['instance_id']}")
     assert [t["element_id"] for t in instance["tasks"]] == ["unit_receive"], said
     data = instance["data"]

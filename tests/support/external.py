@@ -7,7 +7,9 @@ from tests.support.org import BPMN
 
 TOPIC = "push-dingtalk"
 WORKER_PASSWORD = "Tui-Song-2026!gov"
-PUSH = (f'<bpmn:serviceTask id="push_dingtalk" name="推送政务钉钉" camunda:type="external" camunda:topic="{TOPIC}" />'
+# What the push hands its worker (a task declaring nothing hands out no variables).
+PUSH = ('<bpmn:serviceTask id="push_dingtalk" name="推送政务钉钉" duban:variables="title, lead_unit" '
+        f'camunda:type="external" camunda:topic="{TOPIC}" />'
         '<bpmn:sequenceFlow id="flow_push" sourceRef="push_dingtalk" targetRef="handle_unit" />')
 
 
@@ -20,10 +22,15 @@ def main_with_push() -> bytes:
                         + PUSH).encode("utf-8")
 
 
-def push_process(key: str = "push_demo", topic: str = TOPIC) -> bytes:
-    """start → 推送 (external, an error boundary for PUSH_FAILED to 人工处理) → 确认 (office) → end."""
+HANDED = "who, count, big, ratio, tags, none, ok"
+
+
+def push_process(key: str = "push_demo", topic: str = TOPIC, handed: str | None = HANDED) -> bytes:
+    """start → 推送 (external, an error boundary for PUSH_FAILED to 人工处理) → 确认 (office) → end; the push
+    hands its worker the variables `handed` names (duban:variables; None: declares nothing)."""
+    declared = "" if handed is None else f'duban:variables="{handed}" '
     return f"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:duban="urn:duban:bpmn:1"
   xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="urn:test">
   <bpmn:error id="push_failed" name="推送失败" errorCode="PUSH_FAILED" />
   <bpmn:process id="{key}" name="推送演示" isExecutable="true">
@@ -31,7 +38,7 @@ def push_process(key: str = "push_demo", topic: str = TOPIC) -> bytes:
       <bpmn:flowNodeRef>confirm</bpmn:flowNodeRef><bpmn:flowNodeRef>by_hand</bpmn:flowNodeRef>
     </bpmn:lane></bpmn:laneSet>
     <bpmn:startEvent id="start" />
-    <bpmn:serviceTask id="push" name="推送政务钉钉" camunda:type="external" camunda:topic="{topic}" />
+    <bpmn:serviceTask id="push" name="推送政务钉钉" {declared}camunda:type="external" camunda:topic="{topic}" />
     <bpmn:boundaryEvent id="failed" name="推送失败" attachedToRef="push">
       <bpmn:errorEventDefinition errorRef="push_failed" />
     </bpmn:boundaryEvent>
