@@ -611,6 +611,9 @@ TEXTS: dict[str, str] = {
     "external.bad_retries": "retries 须为不小于 0 的整数",
     "external.bad_variable": "变量名「{name}」无效：须为字母开头的标识符，且不以下划线开头",
     "external.bad_value": "变量「{name}」的值无法按类型 {type} 读取",
+    "external.process_variables": "暂不支持按流程变量（processVariables）筛选外部任务，"
+    "请改用主题、businessKey 或流程定义筛选",
+    "external.locked_by_other": "外部任务 {id} 已被其他执行程序锁定",
     "external.failed": "外部任务「{element}」失败且重试次数已用完：{message}",
     "external.retry_forbidden": "只有系统管理员可重置外部任务的重试次数",
     "external.basic_refused": "执行账号用户名或密码错误",

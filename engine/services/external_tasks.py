@@ -77,11 +77,14 @@ _pollers_lock = threading.Lock()
 
 
 def fetch_and_lock(duban, actor: Actor, worker_id: str, max_tasks: int, topics: list, use_priority: bool = False,
-                   async_response_timeout_ms: int | None = None) -> list[dict]:
+                   async_response_timeout_ms: int | None = None, sorting: list | None = None) -> list[dict]:
     """Lock up to `max_tasks` open tasks of the topics for `worker_id` and describe them (Camunda's
     LockedExternalTaskDto). With `async_response_timeout_ms`, wait for one that long at most (capped
-    by DUBAN_EXTERNAL_POLL_MAX_S), polling in short transactions; none held while waiting."""
+    by DUBAN_EXTERNAL_POLL_MAX_S), polling in short transactions; none held while waiting. `sorting`
+    (Camunda's `[{"sortBy": "createTime", "sortOrder": "desc"}]`) may take the newest first."""
     worker_id = _worker_id(worker_id)
+    newest_first = any(isinstance(s, dict) and s.get("sortBy") == "createTime" and s.get("sortOrder") == "desc"
+                       for s in (sorting or [])[:1])
     topics = [_topic_request(topic) for topic in topics or []]
     with duban.db.reading() as session:
         allowed = topics_of(session, actor)
@@ -90,7 +93,7 @@ def fetch_and_lock(duban, actor: Actor, worker_id: str, max_tasks: int, topics: 
             raise Forbidden(text("external.topic_forbidden", username=actor.username, topic=topic["topicName"]))
     if max_tasks <= 0 or not topics:
         return []
-    found = _fetch_once(duban, actor, worker_id, max_tasks, topics, use_priority)
+    found = _fetch_once(duban, actor, worker_id, max_tasks, topics, use_priority, newest_first)
     wait_s = min((async_response_timeout_ms or 0) / 1000, duban.settings.external_poll_max_s)
     if found or wait_s <= 0 or not _poller_slot(duban, +1):
         return found
@@ -98,7 +101,7 @@ def fetch_and_lock(duban, actor: Actor, worker_id: str, max_tasks: int, topics: 
         deadline = time.monotonic() + wait_s
         while not found and time.monotonic() < deadline:
             time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
-            found = _fetch_once(duban, actor, worker_id, max_tasks, topics, use_priority)
+            found = _fetch_once(duban, actor, worker_id, max_tasks, topics, use_priority, newest_first)
         return found
     finally:
         _poller_slot(duban, -1)
@@ -114,7 +117,7 @@ def _poller_slot(duban, change: int) -> bool:
         return True
 
 
-def _fetch_once(duban, actor, worker_id, max_tasks, topics, use_priority) -> list[dict]:
+def _fetch_once(duban, actor, worker_id, max_tasks, topics, use_priority, newest_first=False) -> list[dict]:
     with duban.db.transaction() as session:
         now = duban.clock.now()
         query = (select(ExternalTask, Instance.status).join(Instance, Instance.id == ExternalTask.instance_id)
@@ -125,7 +128,9 @@ def _fetch_once(duban, actor, worker_id, max_tasks, topics, use_priority) -> lis
                         or_(*(_topic_clause(topic) for topic in topics)) if topics else false(),
                         instances_cleared(actor)))
         order = [ExternalTask.priority.desc()] if use_priority else []
-        query = query.order_by(*order, ExternalTask.created_at, ExternalTask.id).limit(max_tasks)
+        age = [ExternalTask.created_at.desc(), ExternalTask.id.desc()] if newest_first else [
+            ExternalTask.created_at, ExternalTask.id]
+        query = query.order_by(*order, *age).limit(max_tasks)
         if session.bind.dialect.name == "postgresql":
             query = query.with_for_update(of=ExternalTask, skip_locked=True)
         rows = [row for row, _status in session.execute(query)]
@@ -152,14 +157,21 @@ def _declarations(session, rows) -> dict:
 
 
 def _topic_clause(topic: dict):
+    """A topic's filters, as Camunda's (a filter Duban cannot apply is refused, never ignored: ignoring
+    one would hand a worker more than it asked for). A definition's id is its key here; nothing has a
+    tenant or a version tag, so asking for one finds nothing."""
     clause = [ExternalTask.topic == topic["topicName"]]
-    keys = list(topic.get("processDefinitionKeyIn") or [])
-    if topic.get("processDefinitionKey"):
-        keys.append(topic["processDefinitionKey"])
-    if keys:
-        clause.append(ExternalTask.definition_key.in_(keys))
+    for single, many in (("processDefinitionKey", "processDefinitionKeyIn"), ("processDefinitionId",
+                                                                               "processDefinitionIdIn")):
+        keys = list(topic.get(many) or []) + ([topic[single]] if topic.get(single) else [])
+        if keys:
+            clause.append(ExternalTask.definition_key.in_(keys))
     if topic.get("processInstanceId"):
         clause.append(ExternalTask.instance_id == _int(topic["processInstanceId"]))
+    if topic.get("businessKey") is not None:
+        clause.append(ExternalTask.item_id == _int(topic["businessKey"]))
+    if topic.get("tenantIdIn") or topic.get("processDefinitionVersionTag"):
+        clause.append(false())
     return and_(*clause)
 
 
@@ -335,6 +347,22 @@ def _fail(duban, actor, task_id, worker_id, error_message, error_details, retrie
                        data={"error": message, **said})
 
 
+def lock(duban, actor: Actor, task_id: str, worker_id: str, lock_duration_ms: int) -> None:
+    """Lock one task by its id (Camunda's /lock): free, expired or already this worker's; locked by
+    another worker it is a 409 and nothing changes."""
+    duration = _duration(lock_duration_ms, "lockDuration")
+    worker_id = _worker_id(worker_id)
+    with duban.db.transaction() as session:
+        _worker_row(session, actor, task_id)
+        row = _locked_row(session, task_id)
+        now = duban.clock.now()
+        if row.state != "open":
+            raise Conflict(text("external.not_open", id=task_id))
+        if row.worker_id not in (None, worker_id) and row.lock_expires_at is not None and row.lock_expires_at > now:
+            raise Conflict(text("external.locked_by_other", id=task_id))
+        row.worker_id, row.lock_expires_at = worker_id, now + timedelta(milliseconds=duration)
+
+
 def extend_lock(duban, actor: Actor, task_id: str, worker_id: str, new_duration_ms: int) -> None:
     """The lock's holder keeps the task longer: `new_duration_ms` from now."""
     duration = _duration(new_duration_ms, "newDuration")
@@ -473,4 +501,7 @@ def _topic_request(topic) -> dict:
     topic["lockDuration"] = _duration(topic.get("lockDuration"), "lockDuration")
     wanted = topic.get("variables")
     topic["variables"] = [str(v) for v in wanted] if isinstance(wanted, list) else None
+    if topic.get("processVariables"):
+        raise InvalidInput(text("external.process_variables"),
+                           [{"field": "topics.processVariables", "message": text("external.process_variables")}])
     return topic

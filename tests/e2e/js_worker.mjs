@@ -1,11 +1,11 @@
 // Camunda's own JavaScript external task client (camunda-external-task-client-js, unchanged) as a
 // worker would write it from the client's README; tests/e2e/test_external_task_client_js.py runs it.
-// Usage: node js_worker.mjs BASE_URL USERNAME PASSWORD TOPIC MODE   (MODE: complete | fail)
+// Usage: node js_worker.mjs BASE_URL USERNAME PASSWORD TOPIC MODE [BUSINESS_KEY]   (MODE: complete | fail)
 // complete: takes one task, completes it with typed variables and exits 0;
 // fail: reports the first task it gets as failed with no retries left (an incident) and exits 0.
 import { BasicAuthInterceptor, Client, Variables, logger } from "camunda-external-task-client-js";
 
-const [baseUrl, username, password, topic, mode] = process.argv.slice(2);
+const [baseUrl, username, password, topic, mode, businessKey] = process.argv.slice(2);
 
 const client = new Client({
   baseUrl,
@@ -15,6 +15,7 @@ const client = new Client({
   asyncResponseTimeout: 2000,
   lockDuration: 10000,
   maxTasks: 1,
+  sorting: [{ sortBy: Client.SortBy.CreateTime, sortOrder: Client.SortOrder.DESC }],
 });
 
 const done = (code) => {
@@ -26,7 +27,9 @@ client.on("poll:error", (error) => {
   console.log("poll error", error.message);
 });
 
-client.subscribe(topic, { variables: ["title", "lead_unit", "opinion"] }, async ({ task, taskService }) => {
+const subscription = { variables: ["title", "lead_unit", "opinion"], ...(businessKey ? { businessKey } : {}) };
+
+client.subscribe(topic, subscription, async ({ task, taskService }) => {
   console.log("fetched", JSON.stringify(task.variables.getAll()));
   try {
     if (mode === "fail") {

@@ -1,12 +1,13 @@
 """Tasks carry only the variables their service task hands out (外部任务的变量): `duban:variables`,
 Camunda's `camunda:inputParameter`s (as the local variables they are in Camunda), both, or — declaring
-nothing — none at all; a fetch's own `variables` list narrows that further. On SQLite and PostgreSQL."""
+nothing — none at all; a fetch's own `variables` list narrows that further. And the rest of what Camunda's
+JS client sends: lock by id, the topic filters it passes on, sorting. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import pytest
 
 from engine import services
-from engine.errors import DeploymentInvalid
+from engine.errors import Conflict, DeploymentInvalid, InvalidInput
 from engine.services import external_tasks as et
 from tests.support.external import TOPIC, add_worker, push_process
 
@@ -80,3 +81,45 @@ def test_a_bad_variable_name_is_refused_in_chinese(duban, worker):
         deploy(duban, worker, "bad", push_process("bad", handed="title, _secret").decode())
     assert "变量名「_secret」无效" in refused.value.details[0]["message"]
     assert refused.value.details[0]["element"] == "push"
+
+
+# -- what else Camunda's JS client sends (camunda-external-task-client-js) -------------------------
+
+def test_lock_by_id_takes_a_free_task_and_refuses_one_another_holds(duban, worker, clock):
+    deploy(duban, worker, "listed", push_process("listed", handed="title").decode())
+    services.start_instance(duban, worker["office"], "listed", dict(DATA))
+    add_worker(duban, "other_worker")
+    [task] = et.list_tasks(duban, worker["push_worker"], {})
+    et.lock(duban, worker["push_worker"], task["id"], "w1", 60_000)
+    assert et.fetch_and_lock(duban, worker["other_worker"], "w2", 1, [LOCK]) == []  # locked: not fetched
+    with pytest.raises(Conflict):
+        et.lock(duban, worker["other_worker"], task["id"], "w2", 60_000)
+    et.lock(duban, worker["push_worker"], task["id"], "w1", 120_000)  # its holder locks it again: a new lock
+    clock.advance(seconds=90)
+    et.complete(duban, worker["push_worker"], task["id"], "w1", {})  # still held (the second lock)
+    with pytest.raises(Conflict):
+        et.lock(duban, worker["push_worker"], task["id"], "w1", 60_000)  # ended
+
+
+def test_business_key_definition_id_tenant_filters_and_newest_first(duban, worker, clock):
+    deploy(duban, worker, "listed", push_process("listed", handed="title").decode())
+    first = services.start_instance(duban, worker["office"], "listed", dict(DATA))["id"]
+    clock.advance(seconds=5)
+    second = services.start_instance(duban, worker["office"], "listed", dict(DATA))["id"]
+
+    def found(**filters) -> list:
+        locked = et.fetch_and_lock(duban, worker["push_worker"], "w1", 5, [{**LOCK, "lockDuration": 1, **filters}])
+        clock.advance(seconds=1)  # the 1 ms locks run out before the next look
+        return [int(task["processInstanceId"]) for task in locked]
+
+    assert found(processDefinitionId="listed") == [first, second]
+    assert found(processDefinitionIdIn=["other"]) == []
+    assert found(tenantIdIn=["t1"]) == [] and found(processDefinitionVersionTag="v1") == []
+    assert found(businessKey="999999") == []  # an item's id: these instances serve no item
+    assert found(withoutTenantId=True) == [first, second]
+    newest = et.fetch_and_lock(duban, worker["push_worker"], "w1", 1, [LOCK],
+                               sorting=[{"sortBy": "createTime", "sortOrder": "desc"}])
+    assert int(newest[0]["processInstanceId"]) == second
+    with pytest.raises(InvalidInput) as refused:  # a filter Duban cannot apply is refused, never ignored
+        et.fetch_and_lock(duban, worker["push_worker"], "w1", 5, [{**LOCK, "processVariables": {"title": "x"}}])
+    assert "processVariables" in refused.value.message

@@ -45,6 +45,7 @@ def test_a_worker_fetches_and_completes_with_http_basic(client, pushing, duban_s
                        json={"workerId": "w1", "variables": {"sent": {"value": True, "type": "Boolean"}},
                              "localVariables": {}})
     assert done.status_code == 204 and done.get_data() == b""
+    assert "Content-Type" not in done.headers  # Camunda's JS client parses any answer labelled JSON
     again = client.post(f"/api/v1/external-task/{task['id']}/complete", headers=basic(), json={"workerId": "w1"})
     assert again.status_code == 409
     assert again.json["type"] == "BadUserRequestException" and "已结束" in again.json["message"]

@@ -43,6 +43,20 @@ class ExternalTopicRequest(_Camunda):
     processDefinitionKeyIn = fields.List(fields.String(validate=validate.Length(max=200)), allow_none=True,
                                          validate=validate.Length(max=100))
     processInstanceId = fields.String(allow_none=True, validate=validate.Length(max=20))
+    processDefinitionId = fields.String(allow_none=True, validate=validate.Length(max=200))
+    processDefinitionIdIn = fields.List(fields.String(validate=validate.Length(max=200)), allow_none=True,
+                                        validate=validate.Length(max=100))
+    processDefinitionVersionTag = fields.String(allow_none=True, validate=validate.Length(max=200))
+    businessKey = fields.String(allow_none=True, validate=validate.Length(max=200))
+    tenantIdIn = fields.List(fields.String(validate=validate.Length(max=200)), allow_none=True,
+                             validate=validate.Length(max=100))
+    withoutTenantId = fields.Boolean(allow_none=True)
+    processVariables = fields.Dict(allow_none=True, metadata={"description": "not supported: must be empty"})
+
+
+class ExternalSorting(_Camunda):
+    sortBy = fields.String(validate=validate.OneOf(["createTime"]))
+    sortOrder = fields.String(validate=validate.OneOf(["asc", "desc"]))
 
 
 class ExternalFetchRequest(_Camunda):
@@ -52,6 +66,7 @@ class ExternalFetchRequest(_Camunda):
     asyncResponseTimeout = fields.Integer(load_default=None, allow_none=True,
                                           validate=validate.Range(min=0, max=1_800_000))
     topics = fields.List(fields.Nested(ExternalTopicRequest), required=True, validate=validate.Length(max=100))
+    sorting = fields.List(fields.Nested(ExternalSorting), allow_none=True, validate=validate.Length(max=5))
 
 
 class ExternalLockedTask(Schema):
@@ -104,6 +119,11 @@ class ExternalBpmnErrorRequest(_Camunda):
     variables = Submission(load_default=None, allow_none=True)
 
 
+class ExternalLockRequest(_Camunda):
+    workerId = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    lockDuration = fields.Integer(required=True, validate=validate.Range(min=1, max=10**10))
+
+
 class ExternalExtendLockRequest(_Camunda):
     workerId = fields.String(required=True, validate=validate.Length(min=1, max=255))
     newDuration = fields.Integer(required=True, validate=validate.Range(min=1, max=10**10))
@@ -133,7 +153,7 @@ class FetchAndLock(MethodView):
         """Fetch and lock external tasks of the worker's topics (long polling with asyncResponseTimeout)"""
         return external_tasks.fetch_and_lock(
             duban(), actor(), body["workerId"], body["maxTasks"], body["topics"], bool(body.get("usePriority")),
-            body.get("asyncResponseTimeout"))
+            body.get("asyncResponseTimeout"), body.get("sorting"))
 
 
 @blp.route("")
@@ -188,6 +208,17 @@ class BpmnError(MethodView):
         """Report a BPMN error: the task's error boundary event for errorCode takes over (none: an incident)"""
         external_tasks.bpmn_error(duban(), actor(), external_task_id, body["workerId"], body["errorCode"],
                                   body.get("errorMessage"), body.get("variables"))
+
+
+@blp.route("/<external_task_id>/lock")
+class Lock(MethodView):
+    @blp.arguments(ExternalLockRequest)
+    @blp.response(204)
+    @blp.alt_response(409, description="Locked by another worker, or already ended")
+    @blp.doc(security=SECURITY)
+    def post(self, body, external_task_id):
+        """Lock one task by id for lockDuration milliseconds (free, expired, or already this worker's)"""
+        external_tasks.lock(duban(), actor(), external_task_id, body["workerId"], body["lockDuration"])
 
 
 @blp.route("/<external_task_id>/extendLock")
