@@ -3,16 +3,14 @@
 item goes on to the units; a handler that keeps failing spends its retries and leaves an incident."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from tests.support.commands import cli, duban_run, login
-from tests.support.external import TOPIC, WORKER_PASSWORD, main_with_push
-from tests.support.org import BPMN
+from tests.support.commands import login
+from tests.support.external import TOPIC, WORKER_PASSWORD, served_with_worker
 from tests.support.waiting import wait_for
 
 # The worker, as someone would write it from the client's README; run as a process of its own.
@@ -39,22 +37,7 @@ WORKER = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    var = tmp_path_factory.mktemp("var")
-    env = {**os.environ, "DUBAN_VAR_DIR": str(var), "DUBAN_TIMER_POLL_S": "0.2"}
-    env.pop("DUBAN_DATABASE_URL", None)
-    env.pop("DUBAN_REDIS_URL", None)
-    cli(env, "db", "upgrade")
-    cli(env, "seed-demo")
-    main = var / "duban_main.bpmn"
-    main.write_bytes(main_with_push())
-    (var / "forms").symlink_to(BPMN / "forms")
-    assert "duban_main" in cli(env, "deploy", str(main)).stdout
-    password = var / "worker-password"
-    password.write_text(WORKER_PASSWORD + "\n")
-    made = cli(env, "user", "worker", "push_worker", "--name", "政务钉钉推送", "--unit", "xwb", "--topic", TOPIC,
-               "--password-file", str(password))
-    assert "created" in made.stdout
-    with duban_run(env, timeout=30) as base:
+    with served_with_worker(tmp_path_factory.mktemp("var"), "push_worker", "政务钉钉推送", [TOPIC]) as base:
         yield base
 
 

@@ -6,16 +6,14 @@ goes on to the units; on a second topic it reports a failure with no retries lef
 shows an incident."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.support.commands import cli, duban_run, login
-from tests.support.external import TOPIC, WORKER_PASSWORD, main_with_push, push_process
-from tests.support.org import BPMN
+from tests.support.commands import login
+from tests.support.external import TOPIC, WORKER_PASSWORD, push_process, served_with_worker
 from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,25 +26,9 @@ NODE = shutil.which("node")
 def server(tmp_path_factory):
     if NODE is None or not (ROOT / "node_modules" / "camunda-external-task-client-js").is_dir():
         pytest.fail("node and `npm ci` (make install) are needed: camunda-external-task-client-js is missing")
-    var = tmp_path_factory.mktemp("var")
-    env = {**os.environ, "DUBAN_VAR_DIR": str(var), "DUBAN_TIMER_POLL_S": "0.2"}
-    env.pop("DUBAN_DATABASE_URL", None)
-    env.pop("DUBAN_REDIS_URL", None)
-    cli(env, "db", "upgrade")
-    cli(env, "seed-demo")
-    main = var / "duban_main.bpmn"
-    main.write_bytes(main_with_push())
-    (var / "forms").symlink_to(BPMN / "forms")
-    assert "duban_main" in cli(env, "deploy", str(main)).stdout
-    sms = var / "sms_notice.bpmn"
-    sms.write_bytes(push_process("sms_notice", SMS))
-    assert "sms_notice" in cli(env, "deploy", str(sms)).stdout
-    password = var / "worker-password"
-    password.write_text(WORKER_PASSWORD + "\n")
-    made = cli(env, "user", "worker", "js_worker", "--name", "JS 推送程序", "--unit", "xwb", "--topic", TOPIC,
-               "--topic", SMS, "--password-file", str(password))
-    assert "created" in made.stdout
-    with duban_run(env, timeout=30) as base:
+    processes = {"sms_notice": push_process("sms_notice", SMS)}
+    with served_with_worker(tmp_path_factory.mktemp("var"), "js_worker", "JS 推送程序", [TOPIC, SMS],
+                            processes) as base:
         yield base
 
 

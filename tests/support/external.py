@@ -2,7 +2,11 @@
 a small process of its own, and workers' service accounts."""
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
+
 from engine.services import service_accounts
+from tests.support.commands import cli, duban_run
 from tests.support.org import BPMN
 
 TOPIC = "push-dingtalk"
@@ -59,3 +63,27 @@ def add_worker(duban, username: str = "push_worker", topics=(TOPIC,), unit: str 
     return service_accounts.save_worker(
         duban, {"username": username, "name": f"执行程序 {username}", "unit_id": unit,
                 "password": WORKER_PASSWORD}, list(topics), operator="test")
+
+
+@contextmanager
+def served_with_worker(var, username: str, name: str, topics, processes: dict | None = None):
+    """`duban run` on SQLite in `var` (the embedded worker fires timers every 0.2 s) with the demo org,
+    duban_main with 推送政务钉钉 and `processes` ({key: BPMN}) deployed, and a worker account `username`
+    for `topics` whose password is WORKER_PASSWORD, made by `duban user worker`; yields the base URL."""
+    env = {**os.environ, "DUBAN_VAR_DIR": str(var), "DUBAN_TIMER_POLL_S": "0.2"}
+    env.pop("DUBAN_DATABASE_URL", None)
+    env.pop("DUBAN_REDIS_URL", None)
+    cli(env, "db", "upgrade")
+    cli(env, "seed-demo")
+    (var / "forms").symlink_to(BPMN / "forms")
+    for key, xml in {"duban_main": main_with_push(), **(processes or {})}.items():
+        path = var / f"{key}.bpmn"
+        path.write_bytes(xml)
+        assert key in cli(env, "deploy", str(path)).stdout
+    password = var / "worker-password"
+    password.write_text(WORKER_PASSWORD + "\n")
+    made = cli(env, "user", "worker", username, "--name", name, "--unit", "xwb",
+               *[arg for topic in topics for arg in ("--topic", topic)], "--password-file", str(password))
+    assert "created" in made.stdout
+    with duban_run(env, timeout=30) as base:
+        yield base
