@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from engine import services
 from tests.samples import process
-from tests.support.browser import Person, confirm, screenshot
+from tests.support.browser import Person, confirm, screenshot, settle
 
 FORM_DATA = """<bpmn:userTask id="fill" name="填报"><bpmn:extensionElements><camunda:formData>
   <camunda:formField id="name" label="联系人" type="string">
@@ -37,6 +37,7 @@ FLOWS = ('<bpmn:startEvent id="start"/>'
 
 
 def _submit(page):
+    settle(page)
     page.click("#submit")
     confirm(page)
     expect(page).to_have_url(re.compile(r"/tasks\?done="), timeout=15000)

@@ -29,7 +29,7 @@ from engine.clock import CHINA
 from engine.models import Criticism
 from engine.services import replies, timers
 from engine.services.deploy import definition_forms
-from tests.support.browser import Person, open_modeler, panel_field, screenshot, select
+from tests.support.browser import Person, open_modeler, panel_field, screenshot, select, settle
 
 MODELER = "window.dubanModeler.modeler"
 TITLE = "关于改善城区停车难的建议"
@@ -339,8 +339,10 @@ def test_a_designer_builds_npc_suggestion_in_the_browser(live, open_page):
     page.get_by_label("新的办理期限").click()
     calendar = page.locator(".flatpickr-calendar.open")
     calendar.locator(".flatpickr-day:not(.prevMonthDay):not(.nextMonthDay)", has_text="21").first.click()
+    settle(page)
     page.get_by_label("时间").fill("17:30")
     page.keyboard.press("Tab")
+    settle(page)
     expect(page.get_by_label("时间")).to_have_value("17:30")
     expect(page.get_by_label("新的办理期限")).not_to_have_value("")
     office.submit()

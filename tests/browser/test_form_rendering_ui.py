@@ -12,7 +12,7 @@ from engine.clock import CHINA
 from engine.models import ItemUnit
 from engine.services import timers
 from tests.integration import flow
-from tests.support.browser import PASSWORD, Person, confirm, screenshot
+from tests.support.browser import PASSWORD, Person, confirm, screenshot, settle
 
 WIDTHS = {"desktop": 1440, "phone": 390}
 
@@ -136,8 +136,10 @@ def test_the_urge_limit_is_beijing_time_in_any_browser(live, chromium):
         calendar = page.locator(".flatpickr-calendar.open")
         expect(calendar.locator(".flatpickr-monthDropdown-months")).to_have_value("9")  # October, as in Beijing
         calendar.locator(".flatpickr-day:not(.prevMonthDay):not(.nextMonthDay)", has_text="21").first.click()
+        settle(page)
         page.get_by_label("时间").fill("17:30")
         page.keyboard.press("Tab")
+        settle(page)
         screenshot(page, "form-urge-new-york")
         page.click("#submit")
         confirm(page)

@@ -31,6 +31,13 @@ def confirm(page, reason: str | None = None) -> None:
     page.locator("#confirm-dialog").wait_for(state="hidden")
 
 
+def settle(page) -> None:
+    """Let the form take in what was just picked before the next key or click: form-js applies a picked day
+    in an effect after the next frame, and a browser slowed by a long run may not have drawn it yet when
+    Playwright (quicker than any person) types the time or presses 提交."""
+    page.evaluate("() => new Promise(done => requestAnimationFrame(() => setTimeout(done, 0)))")
+
+
 class Person:
     """One person at their own browser (own cookies), working through the pages."""
 
@@ -54,6 +61,7 @@ class Person:
         return self.page
 
     def submit(self):
+        settle(self.page)
         self.page.click("#submit")
         confirm(self.page)
         expect(self.page).to_have_url(re.compile(r"/tasks\?done="), timeout=15000)
