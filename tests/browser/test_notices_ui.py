@@ -195,6 +195,7 @@ def test_a_pending_toast_is_not_said_over_a_refusal(live, open_page):
     """data-toast is stored before its form is sent: when the answer is a refusal, the refusal speaks."""
     base, _, _ = live
     page = Person(open_page, base, "office").page
+    page.wait_for_function("() => window.dubanToast")  # its deferred script has run
     page.evaluate("dubanToast.next('事项已撤销')")
     assert page.goto(f"{base}/items/999999").status == 404
     expect(page.locator("[role=alert]")).to_be_visible()
