@@ -4,29 +4,18 @@ are write-only (never in an answer, a page or the audit log, and sealed in the d
 import pytest
 from sqlalchemy import select
 
-from engine import security
-from engine.models import AuditRecord, Connector, User, UserRole
+from engine.models import AuditRecord, Connector
 from engine.services import connectors
 from tests.support.connectors import Gateway
-from tests.support.org import seed
 from tests.support.web import Browser, assert_error
-from web import create_app
 
 SECRET_URL = "https://oapi.dingtalk.com/robot/send?access_token=TOKEN-123456"
 SIGN = "SEC-very-secret-sign"
 
 
-@pytest.fixture
-def app(duban_sqlite):
-    seed(duban_sqlite)
-    with duban_sqlite.db.transaction() as session:
-        user = User(username="sysadmin", display_name="系统管理员", password_hash=security.hash_password("duban-demo"),
-                    unit_id="xwb", created_at=duban_sqlite.clock.now())
-        user.role_rows = [UserRole(role="sysadmin")]
-        session.add(user)
-    app = create_app(duban=duban_sqlite)
-    app.config["TESTING"] = True
-    return app
+@pytest.fixture(autouse=True)
+def _sysadmin(sysadmin):
+    """Connectors are the system administrator's (tests/web/conftest.py's `sysadmin`)."""
 
 
 ROBOT = {"name": "office_ding", "kind": "dingtalk", "title": "督查室钉钉群",
