@@ -22,20 +22,37 @@ def confirm(page, reason: str | None = None) -> None:
     dialog = page.locator("#confirm-dialog[open]")
     try:
         dialog.wait_for()
-    except Exception:
+    except Exception as error:
         screenshot(page, "failed-confirm")  # what stood in its way (a form error, a slow page), for CI's artifacts
-        raise
+        raise AssertionError(f"no confirmation dialog; the page says: {refusals(page)}") from error
     if reason is not None:
         dialog.locator("#confirm-reason").fill(reason)
     dialog.locator("#confirm-ok").click()
     page.locator("#confirm-dialog").wait_for(state="hidden")
 
 
+def refusals(page) -> list[str]:
+    """What the page shows as refused: its message box and every field error, with the field's label."""
+    return page.evaluate("""() => [
+        ...[...document.querySelectorAll('#errors:not([hidden]), .field-error:not([hidden])')].map(e => e.textContent),
+        ...[...document.querySelectorAll('.fjs-has-errors')].map(field =>
+            (field.querySelector('label') || {}).textContent + ': ' +
+            (field.querySelector('.fjs-form-field-error') || {}).textContent)]
+        .map(text => text.trim()).filter(Boolean)""")
+
+
+# Frames a picked date-time takes to reach form-js's data: its Datetime field passes a pick through chained
+# effects (the picked day, the calendar echoing it back, the request cleared), one frame each; a time typed while
+# a request is still open is overwritten when that request is cleared, and never arrives.
+SETTLE_FRAMES = 5
+
+
 def settle(page) -> None:
-    """Let the form take in what was just picked before the next key or click: form-js applies a picked day
-    in an effect after the next frame, and a browser slowed by a long run may not have drawn it yet when
-    Playwright (quicker than any person) types the time or presses 提交."""
-    page.evaluate("() => new Promise(done => requestAnimationFrame(() => setTimeout(done, 0)))")
+    """Let the form take in what was just picked before the next key or click: Playwright is quicker than any
+    person, and a browser slowed by a long run may not have run form-js's effects yet."""
+    page.evaluate("""frames => new Promise(done => {
+        const next = () => frames-- ? requestAnimationFrame(() => setTimeout(next, 0)) : done();
+        next(); })""", SETTLE_FRAMES)
 
 
 class Person:
