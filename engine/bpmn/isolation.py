@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 
 from ..errors import DubanError, ProcessError
+from ..lru import Lru
 from ..texts import text
 from .runtime import HumanTaskView, StepLog, TimerView
 from .step_process import ElementSlot, Limits, Snapshot
@@ -57,6 +58,9 @@ class IsolatedRuntime:
         # Children are shared by every runtime of a process (tests bootstrap many, on several
         # databases); a child's cached workflows are keyed by runtime and instance.
         self.scope = uuid.uuid4().hex
+        # The questions each instance's last committed step asked of the engine functions: answered
+        # before its next step and sent with it, instead of one round trip each while it runs.
+        self.questions = Lru(_HOMES_KEPT)
 
     def start(self, definition, data: dict, functions: dict, message: tuple | None = None) -> RemoteRun:
         """A new instance, run to its first wait; `message` (name, payload) is delivered to it in
@@ -72,6 +76,8 @@ class IsolatedRuntime:
         """The step's transaction committed: its child may reuse the workflow for the next step."""
         if run.child is not None and run.token is not None:
             self.pool.confirm(run.child, run.token, (self.scope, instance_id), version)
+        if run.snapshot is not None:
+            self.questions[instance_id] = run.snapshot.questions
 
     def migration_problems(self, run: RemoteRun, definition) -> list[str]:
         run.target = definition
@@ -157,6 +163,7 @@ class RemoteRun:
             "op": op, "args": args, "instance_id": (self.runtime.scope, self.instance_id), "version": self.version,
             "spec": _spec_ref(self.definition), "now": self.runtime.clock.now(),
             "functions": sorted(self.functions), "base": None,
+            "answers": self._answers_in_advance() if op != "start" else {},
         }
         preferred = self.child
         if self.snapshot is not None:
@@ -167,6 +174,20 @@ class RemoteRun:
             self.snapshot = None
             self.token, self.snapshot = child.exchange(request, self, self.runtime.limits)
             self.child = child
+
+    def _answers_in_advance(self) -> dict:
+        """Answers to the questions the instance's last step asked (the database is the same now as
+        while the step runs: nothing is flushed in between). A refused question is left to be asked."""
+        answers = {}
+        for key in self.runtime.questions.get(self.instance_id, ()):
+            name, args, kwargs, armed_at = key
+            if name not in self.functions:
+                continue
+            try:
+                answers[key] = self.call(name, args, dict(kwargs), armed_at)
+            except _REFUSALS:
+                continue
+        return answers
 
     def need(self, what: str):
         """What a child asks for during a step: the saved state or a definition's files."""
@@ -299,13 +320,17 @@ class _Child:
             self.element.close()
 
 
+# What an engine function raises when it refuses its arguments (anything else fails the step).
+_REFUSALS = (DubanError, ValueError, TypeError, LookupError, ArithmeticError)
+
+
 def _answer(message, run: RemoteRun):
     try:
         if message[0] == "need":
             return ("value", run.need(message[1]))
         _, name, args, kwargs, armed_at = message
         return ("value", run.call(name, args, kwargs, armed_at))
-    except (DubanError, ValueError, TypeError, LookupError, ArithmeticError) as error:
+    except _REFUSALS as error:
         # The function refused its arguments: the script sees that. Anything else (the database
         # failed the parent) abandons the step, and the caller's transaction with it.
         message_text = getattr(error, "message", None) or str(error)

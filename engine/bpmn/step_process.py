@@ -64,6 +64,8 @@ class Snapshot:
     log: StepLog
     waiting_messages: list
     problems: list = field(default_factory=list)
+    # The engine functions' questions the step asked (name, args, kwargs, armed_at), see _Parent.
+    questions: list = field(default_factory=list)
 
 
 class _StepClock:
@@ -86,17 +88,25 @@ class _Parent:
 
     The parent's database does not change while a step runs (it does not flush then), so within
     one step a function asked the same question gives the same answer: such answers are kept for
-    the step (a timer whose expression yields nothing is evaluated again at every pass)."""
+    the step (a timer whose expression yields nothing is evaluated again at every pass). The
+    questions a step asked go back with its snapshot, and the parent answers them before the
+    instance's next step, with the request (a waiting timer asks the same at every step)."""
 
     def __init__(self, conn, max_calls: int):
         self.conn = conn
         self.max_calls = max_calls
         self.answers: dict = {}
+        self.asked: dict = {}
         self.calls = 0
 
-    def new_step(self) -> None:
-        self.answers.clear()
+    def new_step(self, answers: dict) -> None:
+        self.answers = dict(answers)
+        self.asked = {}
         self.calls = 0
+
+    def questions(self) -> list:
+        """The questions with kept answers this step asked, for the parent to answer before the next."""
+        return list(self.asked)
 
     def ask(self, message):
         self.conn.send(message)
@@ -121,9 +131,15 @@ class _Parent:
                 if not isinstance(answer, _IMMUTABLE):
                     return answer
                 self.answers[key] = answer
+            if len(self.asked) < QUESTIONS_KEPT:
+                self.asked[key] = None
             return self.answers[key]
         call.__name__ = name
         return call
+
+
+# Questions of one step answered in advance for the next (a runaway step's thousands are not).
+QUESTIONS_KEPT = 64
 
 
 class ElementSlot:
@@ -181,6 +197,7 @@ def child_main(conn, element: ElementSlot, limits: Limits) -> None:
             with _budget(limits), using_limits(limits.engine):
                 run = _step(parent, runtime, tentative, request)
                 snapshot = _snapshot(run, request, limits, element)
+                snapshot.questions = parent.questions()
         except MemoryError:
             conn.send(("failed", "memory", element.read(), ""))
             continue
@@ -207,7 +224,7 @@ def _apply_keeps(runtime: Runtime, tentative: OrderedDict, keeps: list) -> None:
 
 def _step(parent: _Parent, runtime: Runtime, tentative: OrderedDict, request: dict) -> ProcessRun:
     runtime.clock.reading = request["now"]
-    parent.new_step()
+    parent.new_step(request.get("answers") or {})
     functions = {name: parent.function(name) for name in request["functions"]}
     definition = _definition(parent, runtime, request["spec"], "files")
     op, args = request["op"], request["args"]

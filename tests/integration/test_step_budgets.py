@@ -257,3 +257,21 @@ def test_each_completion_of_the_main_path_stays_within_its_statements(duban, org
             assert len(statements) <= COMPLETION_STATEMENTS[duban.db.dialect][element], (element, unit, statements)
             statements.clear()
         assert services.get_item(duban, org["office"], item["id"])["status"] == "closed"
+
+
+def test_a_steps_questions_are_answered_with_the_next_request(duban, org, monkeypatch):
+    """A waiting timer's expression is asked at every step (the escalation waits for a 催办 that has not
+    come: urge_limit answers nothing). The parent answers what the instance's last step asked before it
+    sends the next, so each unit's question crosses between the processes once, when its branch starts,
+    and the answers stay current: the path still closes."""
+    from engine.bpmn import isolation
+
+    asked = []
+    answer = isolation._answer
+    monkeypatch.setattr(isolation, "_answer", lambda message, run: asked.append(message[1]) or answer(message, run))
+    item = services.register_item(duban, org["office"], {"title": "事先作答"})
+    for user, element, unit, data in HAPPY_PATH:
+        task = open_task(duban, org[user], element, unit, instance_id=item["instance_id"])
+        services.complete_task(duban, org[user], task["id"], data)
+    assert asked.count("urge_limit") == 2, asked  # one per unit (ten steps ask it)
+    assert services.get_item(duban, org["office"], item["id"])["status"] == "closed"
