@@ -17,3 +17,10 @@ def test_sealed_secrets_open_only_under_their_key_and_unchanged():
     with pytest.raises(Unreadable):
         unseal("key-1", f"{prefix}:{flipped}")
     assert unseal("key-1", None) == {}
+
+
+@pytest.mark.parametrize("token", ["d1:" + "A" * 96, "d2:", "d2:not base64!", "d2:" + "A" * 30, "sealed"])
+def test_text_that_is_not_a_sealing_of_this_version_is_unreadable(token):
+    """An earlier format (d1), a cut or garbled token: unreadable, and the connector asks for the secrets again."""
+    with pytest.raises(Unreadable):
+        unseal("key-1", token)
