@@ -35,3 +35,12 @@ def upgrade(db, revision: str = "heads") -> None:
         finally:
             lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
             lock.commit()
+
+
+def include_object(dialect: str):
+    """Alembic's autogenerate filter for a database of `dialect`: objects made for another database
+    only (engine.models.only_on) are not part of its schema."""
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        only = getattr(obj, "info", {}).get("dialect")
+        return only is None or only == dialect
+    return include

@@ -266,6 +266,13 @@ class HistoryEntry(Base):
     data: Mapped[dict | None]
 
 
+def only_on(dialect: str, index: Index) -> Index:
+    """An index of one database only: created there alone, and compared there alone (see
+    engine.migrate.include_object: Alembic's autogenerate does not read ddl_if)."""
+    index.info["dialect"] = dialect
+    return index.ddl_if(dialect=dialect)
+
+
 class Item(Base):
     """A supervision item (督办事项): one row of the ledger (台账)."""
 
@@ -285,6 +292,11 @@ class Item(Base):
         Index("ix_items_open_deadline", "deadline",
               postgresql_where=text("status NOT IN ('closed', 'rejected', 'terminated', 'withdrawn')"),
               sqlite_where=text("status NOT IN ('closed', 'rejected', 'terminated', 'withdrawn')")),
+        # The ledger's text search (LIKE '%…%' on title and content) through trigrams, Chinese included
+        # (PostgreSQL's pg_trgm; 0022). SQLite reads every row, as it did.
+        *(only_on("postgresql", Index(f"ix_items_{column}_trgm", column, postgresql_using="gin",
+                                      postgresql_ops={column: "gin_trgm_ops"}))
+          for column in ("title", "content")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -4,6 +4,7 @@ import os
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from engine.migrate import include_object
 from engine.models import Base
 
 config = context.config
@@ -19,7 +20,8 @@ def run_migrations() -> None:
         engine = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+                          render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+                          include_object=include_object(connection.dialect.name))
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()

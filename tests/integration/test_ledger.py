@@ -156,6 +156,25 @@ def test_filters(duban, org, ledger_items):
     assert ids(duban, office, unit="czj", light="green") == [made["road"]]
 
 
+@pytest.mark.parametrize("search", ["校舍", "100%", "第4242号"])
+def test_text_search_reads_the_trigram_indexes_on_postgresql(duban_pg, org_pg, search):
+    """The ledger's search (LIKE '%…%', escaped) can be answered from the title and content trigram
+    indexes (0022), Chinese included: with sequential scans priced out, PostgreSQL reads them."""
+    from sqlalchemy import func, select
+    from sqlalchemy import text as sql
+
+    from engine.models import Item
+    from engine.services import ledger
+
+    add_item(duban_pg, "学校建设", content="新建 100% 达标的校舍")
+    where = ledger.conditions(duban_pg, org_pg["office"], LedgerFilter(text=search), duban_pg.clock.now())
+    with duban_pg.db.reading() as session:
+        session.execute(sql("SET LOCAL enable_seqscan = off"))
+        query = select(func.count(Item.id)).where(*where).compile(session.bind, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(session.scalars(sql(f"EXPLAIN {query}")))
+    assert "ix_items_title_trgm" in plan and "ix_items_content_trgm" in plan, plan
+
+
 def test_date_ranges_are_beijing_days_with_both_ends_included(duban, org, ledger_items):
     office, made = org["office"], ledger_items
     today = duban.clock.now().astimezone(CHINA).date()

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
-from engine.migrate import config
+from engine.migrate import config, include_object
 from engine.models import Base
 
 
@@ -16,7 +16,8 @@ def differences(url: str) -> list:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={
+                "compare_type": True, "include_object": include_object(connection.dialect.name)})
             return [d for d in compare_metadata(context, Base.metadata) if not _benign(d)]
     finally:
         engine.dispose()
