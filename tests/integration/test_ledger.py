@@ -7,15 +7,15 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import update
+from sqlalchemy import func, select, text as sql, update
 
 from engine import services
 from engine.calendar import WorkCalendar
 from engine.clock import CHINA
 from engine.domain.items import light as domain_light
 from engine.errors import InvalidInput
-from engine.models import ItemUnit
-from engine.services import export
+from engine.models import Item, ItemUnit
+from engine.services import export, ledger
 from engine.services.ledger import LedgerFilter, yellow_ranges
 from tests.support.items import add_item
 
@@ -160,12 +160,6 @@ def test_filters(duban, org, ledger_items):
 def test_text_search_reads_the_trigram_indexes_on_postgresql(duban_pg, org_pg, search):
     """The ledger's search (LIKE '%…%', escaped) can be answered from the title and content trigram
     indexes (0022), Chinese included: with sequential scans priced out, PostgreSQL reads them."""
-    from sqlalchemy import func, select
-    from sqlalchemy import text as sql
-
-    from engine.models import Item
-    from engine.services import ledger
-
     add_item(duban_pg, "学校建设", content="新建 100% 达标的校舍")
     where = ledger.conditions(duban_pg, org_pg["office"], LedgerFilter(text=search), duban_pg.clock.now())
     with duban_pg.db.reading() as session:
