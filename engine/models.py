@@ -288,12 +288,14 @@ class Item(Base):
         # The ledger sorted by title; the dashboard's items closed per month (0017).
         Index("ix_items_title", "title", "id"),
         Index("ix_items_closed_at", "closed_at"),
-        # Unfinished items by their own deadline: where the ledger's light filter starts (services/ledger.py).
+        # Unfinished items by their own deadline: where the ledger's light filter starts (services/ledger.py);
+        # on PostgreSQL with what the filter and items_visible read, so its counts need no row (0022).
         Index("ix_items_open_deadline", "deadline",
               postgresql_where=text("status NOT IN ('closed', 'rejected', 'terminated', 'withdrawn')"),
+              postgresql_include=["id", "classification", "created_by"],
               sqlite_where=text("status NOT IN ('closed', 'rejected', 'terminated', 'withdrawn')")),
         # The ledger's text search (LIKE '%…%' on title and content) through trigrams, Chinese included
-        # (PostgreSQL's pg_trgm; 0022). SQLite reads every row, as it did.
+        # (PostgreSQL's pg_trgm; 0022). SQLite reads every row.
         *(only_on("postgresql", Index(f"ix_items_{column}_trgm", column, postgresql_using="gin",
                                       postgresql_ops={column: "gin_trgm_ops"}))
           for column in ("title", "content")),
@@ -338,9 +340,11 @@ class ItemUnit(Base):
         UniqueConstraint("item_id", "unit_id"),
         Index("ix_item_units_unit_deadline", "unit_id", "deadline"),
         Index("ix_item_units_unit_item", "unit_id", "item_id"),
-        # The light filter (engine/services/ledger.py): parts not yet reported, by effective deadline.
+        # The light filter (engine/services/ledger.py): parts not yet reported, by effective deadline (on
+        # PostgreSQL with the columns it reads: index-only, 0022).
         Index("ix_item_units_open_deadline", text("coalesce(urge_limit, deadline)"),
               postgresql_where=text("reported_at IS NULL AND accepted_at IS NULL"),
+              postgresql_include=["item_id", "urge_limit", "deadline"],
               sqlite_where=text("reported_at IS NULL AND accepted_at IS NULL")),
         # 通报's parts accepted, urged and referred to 纪委 in a period; 纪委's escalated parts (0017).
         Index("ix_item_units_accepted_at", "accepted_at"),

@@ -156,17 +156,40 @@ def test_filters(duban, org, ledger_items):
     assert ids(duban, office, unit="czj", light="green") == [made["road"]]
 
 
+def postgres_plan(duban, actor, filters: LedgerFilter, *settings: str) -> str:
+    """PostgreSQL's plan for the ledger's count under `filters`, with `settings` (SET LOCAL) in force."""
+    where = ledger.conditions(duban, actor, filters, duban.clock.now())
+    with duban.db.reading() as session:
+        for setting in settings:
+            session.execute(sql(f"SET LOCAL {setting}"))
+        query = select(func.count(Item.id)).where(*where).compile(session.bind, compile_kwargs={"literal_binds": True})
+        return "\n".join(session.scalars(sql(f"EXPLAIN {query}")))
+
+
 @pytest.mark.parametrize("search", ["校舍", "100%", "第4242号"])
 def test_text_search_reads_the_trigram_indexes_on_postgresql(duban_pg, org_pg, search):
     """The ledger's search (LIKE '%…%', escaped) can be answered from the title and content trigram
     indexes (0022), Chinese included: with sequential scans priced out, PostgreSQL reads them."""
     add_item(duban_pg, "学校建设", content="新建 100% 达标的校舍")
-    where = ledger.conditions(duban_pg, org_pg["office"], LedgerFilter(text=search), duban_pg.clock.now())
-    with duban_pg.db.reading() as session:
-        session.execute(sql("SET LOCAL enable_seqscan = off"))
-        query = select(func.count(Item.id)).where(*where).compile(session.bind, compile_kwargs={"literal_binds": True})
-        plan = "\n".join(session.scalars(sql(f"EXPLAIN {query}")))
+    plan = postgres_plan(duban_pg, org_pg["office"], LedgerFilter(text=search), "enable_seqscan = off")
     assert "ix_items_title_trgm" in plan and "ix_items_content_trgm" in plan, plan
+
+
+@pytest.mark.parametrize("actor", ["office", "unit_a"])
+def test_a_light_count_reads_only_indexes_on_postgresql(duban_pg, org_pg, actor):
+    """Counting the red items an office or a unit may see needs no table row on PostgreSQL: the open items'
+    and open parts' indexes carry what the filter and the visibility rule read (0022)."""
+    from sqlalchemy import text as sql_text
+
+    now = duban_pg.clock.now()
+    add_item(duban_pg, "逾期事项", deadline=now - timedelta(days=1), parts=[("fgj", {})])
+    add_item(duban_pg, "拟办中逾期", status="drafting", deadline=now - timedelta(days=1))
+    with duban_pg.db.transaction() as session:
+        session.execute(sql_text("ANALYZE items"))
+    plan = postgres_plan(duban_pg, org_pg[actor], LedgerFilter(light="red"), "enable_seqscan = off",
+                         "enable_bitmapscan = off")
+    assert "Index Only Scan using ix_items_open_deadline" in plan, plan
+    assert "Index Only Scan using ix_item_units_open_deadline" in plan, plan
 
 
 def test_date_ranges_are_beijing_days_with_both_ends_included(duban, org, ledger_items):
