@@ -41,7 +41,6 @@ def items_xlsx(duban, actor: Actor, filters: ledger.LedgerFilter | None = None) 
     """
     filters = (filters or ledger.LedgerFilter()).checked()
     with duban.db.reading() as session:
-        ledger.without_jit(session)
         now = duban.clock.now()
         query = select(Item).where(*ledger.conditions(duban, actor, filters, now))
         total = session.scalar(select(func.count()).select_from(query.subquery()))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, bindparam, exists, false, func, not_, or_, select, text
+from sqlalchemy import and_, bindparam, exists, false, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import texts
@@ -109,7 +109,6 @@ def list_items(duban, actor: Actor, filters: LedgerFilter | None = None, page: i
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(page, 1)
     with duban.db.reading() as session:
-        without_jit(session)
         now = duban.clock.now()
         where = conditions(duban, actor, filters, now)
         # A page's secret items' designees in one query (views.item names them), not one per item.
@@ -169,17 +168,6 @@ def _between(column, first: date | None, last: date | None) -> list:
     if last:
         clauses.append(column < datetime.combine(last + timedelta(days=1), time.min, CHINA))
     return clauses
-
-
-def without_jit(session) -> None:
-    """No JIT compilation for this transaction's queries (PostgreSQL).
-
-    The planner's cost for a light filter over 100,000 items passes jit_above_cost, and compiling
-    then takes 0.7 s for a query that runs in 0.1 s (measured with bench/ledger.py).
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
-
 
 
 # --- lights in SQL -------------------------------------------------------------------------------

@@ -88,3 +88,14 @@ def test_connections_the_server_ended_are_replaced_without_a_failed_request(duba
         assert pings  # the dead ones were checked, and replaced
     finally:
         admin.dispose()
+
+
+def test_connections_run_without_jit_compilation(duban_pg):
+    """PostgreSQL's JIT would compile a 100,000-item count or statistic for longer than it runs: every
+    connection (reads, steps, lookups) has it off."""
+    with duban_pg.db.reading() as session:
+        assert session.scalar(text("SHOW jit")) == "off"
+    with duban_pg.db.transaction() as session:
+        assert session.scalar(text("SHOW jit")) == "off"
+    with duban_pg.db.lookup() as connection:
+        assert connection.scalar(text("SHOW jit")) == "off"
