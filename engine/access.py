@@ -279,3 +279,8 @@ def may_design(actor: Actor) -> bool:
     """Designing processes and decision tables (the modeler, the DMN editor, deploying): process
     designers and system administrators."""
     return actor.has(DESIGNER, *SYSTEM_ADMINS)
+
+
+def may_configure_connectors(actor: Actor) -> bool:
+    """The installation's connectors (channels, HTTP endpoints, their sealed secrets): system administrators."""
+    return actor.has(*SYSTEM_ADMINS)

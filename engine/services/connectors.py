@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select, update
 
-from ..access import Actor
+from ..access import Actor, may_configure_connectors
 from ..connectors import guarded_http, sealing, senders
 from ..domain.roles import ROLES, SYSTEM_ADMINS
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -48,7 +48,7 @@ MAX_TIMEOUT_S, MAX_BYTES = 120.0, 20_000_000
 
 
 def require_admin(actor: Actor) -> None:
-    if not actor.has(*SYSTEM_ADMINS):
+    if not may_configure_connectors(actor):
         raise Forbidden(text("users.only", roles=ROLES[SYSTEM_ADMINS[0]], what=text("connector.what")))
 
 
