@@ -14,7 +14,7 @@ message catalogue) and `engine.untrusted` (checks on what a request carries); th
 `engine.logs` and `duban.cli`. tests/unit/test_engine_surface.py holds web/ and workers/ to this.
 """
 from ..clock import CHINA
-from ..domain.items import CATEGORIES, CLASSIFICATIONS, ENDED_STATUSES, LIGHTS, SOURCES, STATUSES
+from ..domain.items import CATEGORIES, CLASSIFICATIONS, DROPPED_STATUSES, ENDED_STATUSES, LIGHTS, SOURCES, STATUSES
 from ..domain.main_process import KEY as MAIN_PROCESS_KEY
 from ..domain.roles import (
     ADMIN,
@@ -88,7 +88,7 @@ __all__ = [
     "may_withdraw_item", "register_item", "request_extension", "revoke_token", "seed_demo", "send_message",
     "start_instance", "unclaim_task", "validate", "withdraw_item",
     # vocabulary
-    "ADMIN", "CATEGORIES", "CHINA", "CLASSIFICATIONS", "DESIGNER", "ENDED_STATUSES", "LANE_ROLES", "LIGHTS",
-    "MAIN_PROCESS_KEY", "OFFICE", "ROLES", "SECADMIN", "SESSION", "SORT_KEYS", "SOURCES", "STATUSES",
-    "SUPERVISORS", "SYSTEM_ADMINS", "SessionIdle", "UNIT", "WORKER", "XLSX",
+    "ADMIN", "CATEGORIES", "CHINA", "CLASSIFICATIONS", "DESIGNER", "DROPPED_STATUSES", "ENDED_STATUSES",
+    "LANE_ROLES", "LIGHTS", "MAIN_PROCESS_KEY", "OFFICE", "ROLES", "SECADMIN", "SESSION", "SORT_KEYS", "SOURCES",
+    "STATUSES", "SUPERVISORS", "SYSTEM_ADMINS", "SessionIdle", "UNIT", "WORKER", "XLSX",
 ]

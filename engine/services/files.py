@@ -34,6 +34,7 @@ from sqlalchemy import and_, delete, exists, func, or_, select
 
 from ..access import Actor, items_visible, visible_item
 from ..blobs import LocalBlobs
+from ..domain.items import DROPPED_STATUSES, STATUSES
 from ..domain.roles import OFFICE, SYSTEM_ADMINS, UNIT
 from ..errors import Conflict, Forbidden, FormInvalid, InvalidInput, NotFound
 from ..models import Item, StoredFile, StoredFileContent, User
@@ -225,9 +226,12 @@ def contents_of(duban, session, item_id: int) -> list[tuple[dict, bytes]]:
     return [(describe(row), _local_bytes(store, row) if row.storage == LOCAL else bytes(data)) for row, data in rows]
 
 
-def may_attach(actor: Actor, created_by: str, unit_ids) -> bool:
+def may_attach(actor: Actor, created_by: str, unit_ids, status: str) -> bool:
     """Whether this person may add files to an item they see (registered by `created_by`, with the
-    units `unit_ids`): the office (and administrators), the units taking part, whoever registered it."""
+    units `unit_ids`, now `status`): the office (and administrators), the units taking part, whoever
+    registered it; nobody once it was withdrawn, refused (不予立项) or terminated, as nothing is done on it."""
+    if status in DROPPED_STATUSES:
+        return False
     if actor.has(OFFICE, *SYSTEM_ADMINS) or created_by == actor.username:
         return True
     return actor.has(UNIT) and actor.unit_id in set(unit_ids)
@@ -331,7 +335,9 @@ def _visible(actor: Actor):
 
 
 def _may_attach(actor: Actor, item: Item) -> None:
-    if not may_attach(actor, item.created_by, [part.unit_id for part in item.units]):
+    if item.status in DROPPED_STATUSES:
+        raise Conflict(text("file.item_dropped", status=STATUSES[item.status]))
+    if not may_attach(actor, item.created_by, [part.unit_id for part in item.units], item.status):
         raise Forbidden(text("file.cannot_attach"))
 
 

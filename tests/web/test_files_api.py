@@ -169,3 +169,17 @@ def test_an_extension_request_sent_with_files_through_the_api_and_the_page(as_, 
     sent = unit.post(f"/items/{item_id}/extensions", data={**ask, "head_signed": "1", "evidence": [str(scan)]})
     assert sent.status_code == 302
     assert as_("office").get(f"/api/v1/items/{item_id}/extensions").json[1]["evidence"] == [scan]
+
+
+def test_a_withdrawn_item_takes_no_files_and_offers_neither_attaching_nor_printing(as_, app):
+    from tests.support.web import Browser
+
+    item_id = register(as_)
+    assert 'id="print-sheet"' in Browser(app, "office").get(f"/items/{item_id}").text
+    withdrawn = as_("office").post(f"/api/v1/items/{item_id}/withdraw", json={"reason": "重复立项"})
+    assert withdrawn.status_code == 200, withdrawn.json
+    body = assert_error(upload(as_("office"), PDF, "迟到的批示.pdf", item_id), 409)
+    assert body["message"] == "此事项已撤销，不再添加附件"
+    assert as_("office").get(f"/api/v1/items/{item_id}/files").json == []
+    page = Browser(app, "office").get(f"/items/{item_id}").text
+    assert 'id="attach"' not in page and 'id="print-sheet"' not in page

@@ -11,6 +11,7 @@ from engine.services import (
     ADMIN,
     CATEGORIES,
     CLASSIFICATIONS,
+    DROPPED_STATUSES,
     LIGHTS,
     OFFICE,
     SOURCES,
@@ -111,11 +112,14 @@ def item_page(item_id, **extension_form):
                   and not any(e["unit"] == actor.unit_id and e["status"] == "pending" for e in extensions))
     documents = documents_service.list_documents(duban(), actor, item_id)  # 文书, with download links
     item_files = files_service.list_item_files(duban(), actor, item_id)  # 佐证材料
-    can_attach = files_service.may_attach(actor, record["created_by"], [p["unit"] for p in record["units"]])
+    can_attach = files_service.may_attach(actor, record["created_by"], [p["unit"] for p in record["units"]],
+                                          record["status"])
     steps_record = dossier.item_record(duban(), actor, item_id)  # 办理记录, as this person may read it
     return render_template("item.html", item=record, instance=instance, created=request.args.get("created"),
                            record=steps_record,
                            documents=documents, files=item_files, can_attach=can_attach,
+                           # a 督办单 for an item withdrawn, refused or terminated would ask for work nobody owes
+                           can_print=record["status"] not in DROPPED_STATUSES,
                            extensions=extensions, can_extend=can_extend,
                            extension_sent=request.args.get("extension"),
                            extension_errors=extension_form.get("extension_errors") or {},
