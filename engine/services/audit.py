@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session
 from ..access import Actor
 from ..domain.roles import AUDITADMIN
 from ..errors import Forbidden, InvalidInput
-from ..models import AuditRecord
+from ..models import AuditRecord, User
 from ..texts import TEXTS, text as message
 
 log = logging.getLogger(__name__)
@@ -418,8 +418,11 @@ def _records(duban, page: int, size: int, filters: dict | None) -> tuple[list[di
     query = matching(filters)
     with duban.db.reading() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = session.scalars(query.order_by(AuditRecord.id.desc()).offset((page - 1) * size).limit(size))
-        return [_view(row) for row in rows], total
+        # Who acted, by name as well as by account (the record keeps the account: a name may change).
+        rows = session.execute(query.add_columns(User.display_name)
+                               .outerjoin(User, User.username == AuditRecord.actor)
+                               .order_by(AuditRecord.id.desc()).offset((page - 1) * size).limit(size))
+        return [_view(row) | {"actor_name": name} for row, name in rows], total
 
 
 def matching(filters: dict | None):

@@ -11,6 +11,7 @@ def test_the_auditor_sees_sign_ins_and_an_intact_chain(app):
     page = Browser(app, "auditor").get("/audit?action=auth.*")
     assert page.status_code == 200 and "哈希链完整" in page.text
     assert "<code>auth.login</code>" in page.text and "<code>auth.login_failed</code>" in page.text
+    assert "督查室 王主任<br><small>office</small>" in page.text  # who acted: by name, and the account
     assert Browser(app, "secadmin").get("/audit").status_code == 403
     assert Browser(app, "admin").get("/audit").status_code == 403
 
