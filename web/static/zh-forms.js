@@ -20,6 +20,7 @@
     "No results": "无匹配项",
     "All values selected": "已全部选择",
     "Remove tag": "移除",
+    "Skip to search": "跳到搜索框",
     "Nothing to show.": "暂无数据。",
     "Browse": "选择文件",
     "No files selected": "未选择文件",
