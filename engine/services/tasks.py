@@ -87,7 +87,9 @@ def get_task(duban, actor: Actor, task_id: str) -> dict:
         result = _with_light(duban, duban.clock.now(), views.task(task, who.units, who.users),
                              item.title if item else None)
         result["form"] = definition.forms.get(task.form_key) if task.form_key else None
-        result["data"] = _form_data(session, task, result["form"]) if task.state == "open" else (task.data or {})
+        # A finished task's form shows what it showed its worker (read-only fields, texts) and what they sent.
+        result["data"] = (_form_data(session, task, result["form"]) if task.state == "open"
+                          else {**(task.input or {}), **(task.data or {})})
         result["can_work"] = task.state == "open" and can_work(actor, task)
         result["basis"] = dossier.task_basis(duban, session, actor, task, item, who)
         result["completed_by_name"] = who.person(task.completed_by) if task.completed_by else None

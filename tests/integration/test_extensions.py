@@ -154,6 +154,10 @@ def test_an_extension_request_carries_its_files_and_the_uncleared_get_404(duban,
             services.list_extensions(duban, outsider, item["id"])
     decide(duban, org, "approve")  # the read-only field is not submitted, and the files stay
     assert services.list_extensions(duban, org["unit_a"], item["id"])[0]["evidence"] == [minutes["id"]]
+    # The decided review, read again, shows what it was decided on: the request's files and texts with the answer.
+    decided = services.get_task(duban, org["leader"], review["id"])
+    assert decided["data"]["evidence"] == [minutes["id"]] and decided["data"]["reason"] == ASK["reason"]
+    assert decided["data"]["decision"] == "approve"
     duban.clock.advance(days=3)
     assert files.clean_up(duban) == 1  # 财政局's upload that nothing took; the request's stays
     assert files.download(duban, org["unit_a"], minutes["id"])[0]["item_id"] == item["id"]
