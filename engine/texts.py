@@ -68,6 +68,7 @@ TEXTS: dict[str, str] = {
     "deploy.in_file": "{file}：{problem}",
     "deploy.and_more": "{problem}（另有 {count} 个问题）",
     "deploy.only_designers": "只有流程设计人员和管理员可以部署流程",
+    "modeler.only_designers": "只有流程设计人员和管理员可以设计流程",
     "deploy.only_designers_validate": "只有流程设计人员和管理员可以验证流程",
     "deploy.concurrent": "同一流程的另一次部署恰在同时进行，请重新部署",
     "deploy.no_definition": "流程定义“{process}”不存在",

@@ -1,4 +1,5 @@
-"""What the modeler offers a designer: the 督办 step kinds, roles, units and deployed forms."""
+"""What the modeler offers a designer: the 督办 step kinds, roles, units, deployed forms and decision tables,
+and the connectors administrators configured (by name and kind: their settings and secrets stay theirs)."""
 from __future__ import annotations
 
 import json
@@ -6,11 +7,12 @@ import json
 from sqlalchemy import select
 
 from .. import PROCESSES
-from ..access import Actor
+from ..access import Actor, may_design
 from ..domain import steps
-from ..domain.roles import DESIGNER, LANE_ROLES, ROLES, SYSTEM_ADMINS
+from ..domain.roles import LANE_ROLES, ROLES
 from ..errors import Forbidden
-from ..models import Definition, Unit
+from ..models import Connector, Definition, Unit
+from ..texts import text
 from . import decisions
 
 # The forms shipped with Duban (engine/processes/forms/), beside the bundled diagrams.
@@ -19,8 +21,8 @@ STEP_FORMS = PROCESSES / "forms"
 
 def catalogue(duban, actor: Actor) -> dict:
     """GET /api/v1/modeler/catalogue: designers and system administrators only."""
-    if not actor.has(DESIGNER, *SYSTEM_ADMINS):
-        raise Forbidden("只有流程设计员和系统管理员可以设计流程")
+    if not may_design(actor):
+        raise Forbidden(text("modeler.only_designers"))
     with duban.db.reading() as session:
         units = [{"id": u.id, "name": u.name, "kind": u.kind}
                  for u in session.scalars(select(Unit).order_by(Unit.id))]
@@ -30,10 +32,14 @@ def catalogue(duban, actor: Actor) -> dict:
                 # The schema too: a new diagram that picks a deployed form opens and deploys it as it is.
                 # the latest wins
                 forms[form_id] = {"id": form_id, "name": _form_name(form_id, schema), "schema": schema}
+        # What a service task may name (<duban:connector channel|endpoint=…>): enabled ones, by name.
+        enabled = select(Connector).where(Connector.enabled.is_(True)).order_by(Connector.name)
+        named = [{"name": c.name, "title": c.title, "kind": c.kind} for c in session.scalars(enabled)]
     # The deployed decision tables a business rule task may name (camunda:decisionRef).
     tables = [{"id": d["key"], "name": d["name"]} for d in decisions.list_decisions(duban, actor)]
     return {"steps": steps.catalogue(), "roles": [{"id": role, "label": ROLES[role]} for role in LANE_ROLES],
-            "units": units, "forms": sorted(forms.values(), key=lambda f: f["id"]), "decisions": tables}
+            "units": units, "forms": sorted(forms.values(), key=lambda f: f["id"]), "decisions": tables,
+            "connectors": named}
 
 
 def _template_forms() -> dict:

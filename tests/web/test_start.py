@@ -138,3 +138,18 @@ def test_the_catalogue_serves_step_kinds_roles_units_and_forms(as_):
     assert "first_responsible" in [c.get("key") for c in receive["schema"]["components"]]
     assert as_("admin").get("/api/v1/modeler/catalogue").status_code == 200
     assert_error(as_("office").get("/api/v1/modeler/catalogue"), 403)
+
+
+def test_the_catalogue_names_the_enabled_connectors_and_nothing_of_their_settings(as_, app):
+    from tests.support.connectors import configure
+    from tests.support.org import Org
+
+    duban = app.extensions["duban"]
+    org = Org(duban)
+    configure(duban, org["admin"], "office_wecom", "wecom", title="督查室企业微信群",
+              secrets={"url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRET-KEY"})
+    configure(duban, org["admin"], "old_sms", "sms", title="旧短信网关", enabled=False,
+              settings={"url": "https://sms.example.cn/send"}, secrets={"key": "SMS-KEY"})
+    response = as_("designer").get("/api/v1/modeler/catalogue")
+    assert response.json["connectors"] == [{"name": "office_wecom", "title": "督查室企业微信群", "kind": "wecom"}]
+    assert "SECRET-KEY" not in response.get_data(as_text=True)

@@ -17,8 +17,8 @@ blp = authenticated_blueprint("modeler", __name__, "Modeler (流程设计)", "/m
 class Catalogue(MethodView):
     @blp.response(200, CatalogueSchema)
     def get(self):
-        """督办 step kinds (label, element types, options, help, template), lane roles, units, deployed forms;
-        designers and system administrators"""
+        """督办 step kinds (label, element types, options, help, template), lane roles, units, deployed forms,
+        decision tables and the connectors' names; designers and system administrators"""
         return modeler.catalogue(duban(), actor())
 
 

@@ -551,12 +551,20 @@ class FormRefSchema(Schema):
                                                   "for a new diagram using it"})
 
 
+class ConnectorNameSchema(Schema):
+    name = fields.String()
+    title = fields.String()
+    kind = fields.String(metadata={"description": "inapp channels: email, sms, wecom, dingtalk, zwdingtalk; or http"})
+
+
 class CatalogueSchema(Schema):
     steps = fields.List(fields.Nested(StepKindSchema))
     roles = fields.List(fields.Nested(RoleSchema))
     units = fields.List(fields.Nested(UnitSchema))
     forms = fields.List(fields.Nested(FormRefSchema))
     decisions = fields.List(fields.Dict(), metadata={"description": "deployed DMN decisions: id, name"})
+    connectors = fields.List(fields.Nested(ConnectorNameSchema), metadata={
+        "description": "the enabled connectors a service task may name (their settings and secrets are not here)"})
 
 
 class StartableSchema(Schema):

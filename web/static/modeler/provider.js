@@ -2,8 +2,8 @@
 // organisation's roles, units and deployed forms offered as choices (never typed by hand).
 // It runs after bpmn-js-properties-panel's own BPMN provider (general, documentation, timer,
 // multi-instance) and adds the groups the engine reads: the 督办 step and its options, the lane's
-// role or unit, the process's 督办 item and starter roles, the task's form and candidates, and
-// gateway conditions and scripts, checked as they are typed.
+// role or unit, the process's 督办 item and starter roles, the task's form and candidates, a service
+// task's topic or connector, and gateway conditions and scripts, checked as they are typed.
 import { h } from "@bpmn-io/properties-panel/preact";
 import {
   CheckboxEntry, SelectEntry, TextAreaEntry, TextFieldEntry, isCheckboxEntryEdited, isSelectEntryEdited,
@@ -19,6 +19,19 @@ const TIMER_HINT = "时间可用工作日函数：workdays(3)（3 个工作日�
   "remind_at(unit)（预警时间）、urge_limit(unit)（催办期限），写在“日期”类型中；也可用 ISO 8601，如 " +
   "2026-12-31T17:00:00+08:00、P3D、R/P1D。循环定时的间隔不得短于 60 秒（规则 timer-min-cycle）。" +
   "“预警”“期限届满”类定时须放在按承办单位展开的多实例中。";
+
+// The catalogue as the panel last asked for it: entries read it from here (see entryOf).
+const latest = { catalogue: {}, localForms: () => ({}) };
+
+// Entry components made once per entry, reading what changes (the catalogue) when they render: a new
+// function at each getGroups would be a new component type to preact, which then mounts the entry afresh
+// at every change of the diagram, and what is being typed in the next field (within the panel's
+// debounce) is lost.
+const ENTRIES = new Map();
+function entryOf(key, Component, extra) {
+  if (!ENTRIES.has(key)) ENTRIES.set(key, (p) => h(Component, { ...p, ...extra() }));
+  return ENTRIES.get(key);
+}
 
 export function stepOf(bo) {
   const values = (bo.extensionElements && bo.extensionElements.values) || [];
@@ -129,14 +142,21 @@ function StepOptionEntry(props) {
   });
 }
 
+function optionOf(catalogue, kind, name) {
+  const spec = (catalogue.steps || []).find((s) => s.kind === kind);
+  return spec && (spec.options || []).find((o) => o.name === name);
+}
+
 function stepGroup(element, catalogue) {
   if (!catalogueKinds(catalogue, element).length) return null;
-  const entries = [{ id: "duban-step-kind", component: (p) => h(StepKindEntry, { ...p, catalogue }),
-                     isEdited: isSelectEntryEdited }];
+  const entries = [{ id: "duban-step-kind", isEdited: isSelectEntryEdited,
+                     component: entryOf("step-kind", StepKindEntry, () => ({ catalogue: latest.catalogue })) }];
   const step = stepOf(getBusinessObject(element));
   const spec = step && (catalogue.steps || []).find((s) => s.kind === step.kind);
   ((spec && spec.options) || []).forEach((option) => {
-    entries.push({ id: "duban-option-" + option.name, component: (p) => h(StepOptionEntry, { ...p, option }),
+    const key = "step-option-" + step.kind + "-" + option.name;
+    entries.push({ id: "duban-option-" + option.name, component: entryOf(key, StepOptionEntry, () => ({ option:
+                     optionOf(latest.catalogue, step.kind, option.name) || option })),
                    isEdited: option.type === "boolean" ? isCheckboxEntryEdited : isTextFieldEntryEdited });
   });
   return { id: "duban-step", label: "督办环节", entries };
@@ -163,10 +183,11 @@ function LaneEntry(props) {
   });
 }
 
-function laneGroup(element, catalogue) {
+function laneGroup(element) {
   if (!is(element, "bpmn:Lane")) return null;
   return { id: "duban-lane", label: "泳道对应", entries: ["role", "unit"].map((attr) => ({
-    id: "duban-lane-" + attr, component: (p) => h(LaneEntry, { ...p, catalogue, attr }), isEdited: isSelectEntryEdited })) };
+    id: "duban-lane-" + attr, isEdited: isSelectEntryEdited,
+    component: entryOf("lane-" + attr, LaneEntry, () => ({ catalogue: latest.catalogue, attr })) })) };
 }
 
 // -- the process: 督办 item, who may start it -------------------------------------------------------
@@ -202,7 +223,8 @@ function processGroups(element, catalogue) {
   return [
     { id: "duban-process", label: "督办", entries: [{ id: "duban-item", component: ItemEntry, isEdited: isCheckboxEntryEdited }] },
     { id: "duban-starters", label: "可发起的角色", entries: (catalogue.roles || []).map((role) => ({
-      id: "duban-starter-" + role.id, component: (p) => h(StarterEntry, { ...p, role }), isEdited: isCheckboxEntryEdited })) },
+      id: "duban-starter-" + role.id, isEdited: isCheckboxEntryEdited,
+      component: entryOf("starter-" + role.id, StarterEntry, () => ({ role })) })) },
   ];
 }
 
@@ -259,16 +281,18 @@ function AssigneeEntry(props) {
   });
 }
 
-function taskGroups(element, catalogue, localForms) {
+function taskGroups(element) {
   const groups = [];
   if (isAny(element, ["bpmn:UserTask", "bpmn:StartEvent"]) && !(is(element, "bpmn:StartEvent") &&
       (getBusinessObject(element).eventDefinitions || []).length)) {
     groups.push({ id: "duban-form", label: "表单", entries: [{
-      id: "duban-form-ref", component: (p) => h(FormEntry, { ...p, catalogue, localForms }), isEdited: isSelectEntryEdited }] });
+      id: "duban-form-ref", isEdited: isSelectEntryEdited,
+      component: entryOf("form-ref", FormEntry, () => ({ catalogue: latest.catalogue, localForms: latest.localForms })) }] });
   }
   if (is(element, "bpmn:UserTask")) {
     groups.push({ id: "duban-assignment", label: "办理人", entries: [
-      { id: "duban-candidate-groups", component: (p) => h(CandidateEntry, { ...p, catalogue }), isEdited: isSelectEntryEdited },
+      { id: "duban-candidate-groups", isEdited: isSelectEntryEdited,
+        component: entryOf("candidate-groups", CandidateEntry, () => ({ catalogue: latest.catalogue })) },
       { id: "duban-assignee", component: AssigneeEntry, isEdited: isTextFieldEntryEdited },
     ] });
   }
@@ -296,10 +320,176 @@ function DecisionEntry(props) {
   });
 }
 
-function decisionGroups(element, catalogue) {
+function decisionGroups(element) {
   if (!is(element, "bpmn:BusinessRuleTask")) return [];
   return [{ id: "duban-decision", label: "决策表", entries: [
-    { id: "duban-decision-ref", component: (p) => h(DecisionEntry, { ...p, catalogue }), isEdited: isSelectEntryEdited }] }];
+    { id: "duban-decision-ref", isEdited: isSelectEntryEdited,
+      component: entryOf("decision-ref", DecisionEntry, () => ({ catalogue: latest.catalogue })) }] }];
+}
+
+// -- service tasks: a topic external programs take, or a built-in connector ----------------------
+
+// How a service task is done (engine/bpmn/external.py): Camunda's external task on a topic, or one of
+// Duban's built-in connectors, configured by administrators and named here (their <duban:connector/>).
+const SERVICE_WAYS = [
+  { value: "", label: "（未设置：不能部署）" },
+  { value: "external", label: "外部任务：由外部程序按主题领取" },
+  { value: "notify", label: "内置连接器：发送通知" },
+  { value: "http", label: "内置连接器：调用 HTTP 接口" },
+];
+const TOPIC = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/;
+const VARIABLE = /^[A-Za-z\u3400-\u9fff][A-Za-z0-9_\u3400-\u9fff]{0,199}$/;
+const CHANNEL_KINDS = ["email", "sms", "wecom", "dingtalk", "zwdingtalk"];
+const CONNECTOR_FIELDS = {
+  notify: [
+    { attr: "recipients", label: "接收人", description: "站内通知和邮件的接收人：role:角色、unit:单位、user:用户名，空格分隔，" +
+      "可用 {变量}，如 role:office unit:{lead_unit}；只通知对事项有知悉权限的人。" },
+    { attr: "title", label: "标题", description: "可用 {item_title} 等变量；不填时为环节名称。" },
+    { attr: "message", label: "内容", area: true, description: "可用 {item_title}、{item_deadline}、{变量名}、{变量名.字段}。" },
+    { attr: "phones", label: "短信号码", description: "发短信时：存放手机号的变量，如 {phones}。" },
+  ],
+  http: [
+    { attr: "method", label: "请求方法", choices: ["POST", "GET", "PUT", "PATCH", "DELETE"] },
+    { attr: "path", label: "路径", description: "接在接口地址之后，如 /orders；可用 {变量}。" },
+    { attr: "body", label: "请求体（JSON）", area: true, description: "可用 {变量}，写入时按 JSON 转义。" },
+    { attr: "result", label: "应答存入变量", description: "应答 {status, body} 存入的流程变量名。" },
+    { attr: "outputs", label: "应答取值", description: "变量=应答中的位置，逗号分隔，如 order_id=body.data.id。" },
+  ],
+};
+
+function serviceWay(bo) {
+  if (bo.get("duban:connector")) return bo.get("duban:connector");
+  return bo.get("camunda:type") === "external" ? "external" : "";
+}
+
+function connectorOf(bo) {
+  const values = (bo.extensionElements && bo.extensionElements.values) || [];
+  return values.find((v) => is(v, "duban:Connector"));
+}
+
+function setServiceWay(element, way, services) {
+  const { bpmnFactory, modeling } = services;
+  const bo = getBusinessObject(element);
+  const connector = way === "notify" || way === "http";
+  modeling.updateProperties(element, {
+    "camunda:type": way === "external" ? "external" : undefined,
+    "camunda:topic": way === "external" ? bo.get("camunda:topic") || "" : undefined,
+    "duban:connector": connector ? way : undefined,
+    "duban:variables": way === "external" ? bo.get("duban:variables") : undefined,
+  });
+  let ext = bo.extensionElements;
+  const old = connectorOf(bo);
+  const kept = ext ? ext.values.filter((v) => v !== old) : [];
+  if (!connector) {
+    if (old) modeling.updateModdleProperties(element, ext, { values: kept });
+    return;
+  }
+  // A new declaration for the chosen connector (what one kind needs is not the other's).
+  const created = bpmnFactory.create("duban:Connector", way === "notify" ? { channel: "inapp" } : { method: "POST" });
+  if (!ext) {
+    ext = bpmnFactory.create("bpmn:ExtensionElements", { values: [] });
+    modeling.updateProperties(element, { extensionElements: ext });
+  }
+  created.$parent = ext;
+  modeling.updateModdleProperties(element, ext, { values: kept.concat([created]) });
+}
+
+function ServiceWayEntry(props) {
+  const { element, id } = props;
+  const services = useCommands();
+  return h(SelectEntry, {
+    element, id, label: "执行方式",
+    description: "服务任务不由人办理：交给外部程序（如推送政务钉钉的程序按主题领取），或由系统的内置连接器发送通知、调用接口。",
+    getValue: () => serviceWay(getBusinessObject(element)),
+    setValue: (value) => setServiceWay(element, value, services),
+    getOptions: () => SERVICE_WAYS,
+  });
+}
+
+function TopicEntry(props) {
+  const { element, id } = props;
+  const { modeling } = useCommands();
+  const debounce = useService("debounceInput");
+  const bo = getBusinessObject(element);
+  return h(TextFieldEntry, {
+    element, id, label: "主题", debounce,
+    description: "外部程序按主题领取任务（Camunda 外部任务接口），如 push-dingtalk。",
+    getValue: () => bo.get("camunda:topic") || "",
+    setValue: (value) => modeling.updateProperties(element, { "camunda:topic": value || "" }),
+    validate: (v) => (!v ? "请填写主题" : TOPIC.test(v) ? null : "主题只能含字母、数字和 . _ : / -，且以字母或数字开头"),
+  });
+}
+
+function VariablesEntry(props) {
+  const { element, id } = props;
+  const { modeling } = useCommands();
+  const debounce = useService("debounceInput");
+  const bo = getBusinessObject(element);
+  return h(TextFieldEntry, {
+    element, id, label: "交给外部程序的变量", debounce,
+    description: "逗号分隔的流程变量名，如 title, lead_unit；外部程序只拿到这些变量，不填则一个也不给。",
+    getValue: () => bo.get("duban:variables") || "",
+    setValue: (value) => modeling.updateProperties(element, { "duban:variables": value || undefined }),
+    validate: (v) => {
+      const bad = (v || "").split(",").map((n) => n.trim()).filter((n) => n && !VARIABLE.test(n));
+      return bad.length ? "不是变量名：" + bad.join("、") : null;
+    },
+  });
+}
+
+// The connector an administrator configured (系统管理 → 连接器), chosen by name; one the catalogue does not
+// know stays choosable as it is, marked.
+function ConnectorNameEntry(props) {
+  const { element, id, catalogue, way } = props;
+  const { modeling } = useCommands();
+  const attr = way === "notify" ? "channel" : "endpoint";
+  const connector = connectorOf(getBusinessObject(element));
+  return h(SelectEntry, {
+    element, id, label: way === "notify" ? "通知渠道" : "HTTP 接口",
+    description: "连接器由系统管理员在“连接器”页中配置（地址、密钥），流程中只选用其名称。",
+    getValue: () => (connector && connector.get(attr)) || "",
+    setValue: (value) => modeling.updateModdleProperties(element, connector, { [attr]: value || undefined }),
+    getOptions: () => {
+      const options = way === "notify" ? [{ value: "inapp", label: "站内通知（inapp）" }] : [{ value: "", label: "（未选择）" }];
+      (catalogue.connectors || []).filter((c) => (way === "notify" ? CHANNEL_KINDS.includes(c.kind) : c.kind === "http"))
+        .forEach((c) => options.push({ value: c.name, label: (c.title || c.name) + "（" + c.name + "）" }));
+      const current = connector && connector.get(attr);
+      if (current && !options.some((o) => o.value === current)) options.push({ value: current, label: current + "（未配置）" });
+      return options;
+    },
+  });
+}
+
+function ConnectorFieldEntry(props) {
+  const { element, id, field } = props;
+  const { modeling } = useCommands();
+  const debounce = useService("debounceInput");
+  const connector = connectorOf(getBusinessObject(element));
+  const common = { element, id, label: field.label, description: field.description,
+                   getValue: () => (connector && connector.get(field.attr)) || "",
+                   setValue: (value) => modeling.updateModdleProperties(element, connector, { [field.attr]: value || undefined }) };
+  if (field.choices) {
+    return h(SelectEntry, { ...common, getOptions: () => field.choices.map((c) => ({ value: c, label: c })) });
+  }
+  return h(field.area ? TextAreaEntry : TextFieldEntry, { ...common, debounce, rows: 3 });
+}
+
+function serviceGroups(element) {
+  if (!is(element, "bpmn:ServiceTask")) return [];
+  const bo = getBusinessObject(element);
+  const way = serviceWay(bo);
+  const entries = [{ id: "duban-service-way", component: ServiceWayEntry, isEdited: isSelectEntryEdited }];
+  if (way === "external") {
+    entries.push({ id: "duban-service-topic", component: TopicEntry, isEdited: isTextFieldEntryEdited },
+                 { id: "duban-service-variables", component: VariablesEntry, isEdited: isTextFieldEntryEdited });
+  } else if (CONNECTOR_FIELDS[way] && connectorOf(bo)) {
+    entries.push({ id: "duban-connector-name", isEdited: isSelectEntryEdited,
+                   component: entryOf("connector-name-" + way, ConnectorNameEntry, () => ({ catalogue: latest.catalogue, way })) });
+    CONNECTOR_FIELDS[way].forEach((field) => entries.push({
+      id: "duban-connector-" + field.attr, component: entryOf("connector-" + field.attr, ConnectorFieldEntry, () => ({ field })),
+      isEdited: field.choices ? isSelectEntryEdited : field.area ? isTextAreaEntryEdited : isTextFieldEntryEdited }));
+  }
+  return [{ id: "duban-service", label: "服务任务", entries }];
 }
 
 // -- conditions and scripts, checked as typed ----------------------------------------------------
@@ -398,7 +588,8 @@ export default function DubanPropertiesProvider(propertiesPanel, config, transla
   const localForms = () => (options.forms && options.forms()) || {};
   this.getGroups = function (element) {
     return function (groups) {
-      const c = catalogue();
+      const c = latest.catalogue = catalogue();
+      latest.localForms = localForms;
       const multi = groups.find((g) => g.id === "multiInstance");
       if (multi && loopOf(element)) {
         multi.entries = [{ id: "duban-per-unit", component: PerUnitEntry, isEdited: isCheckboxEntryEdited }]
@@ -411,8 +602,8 @@ export default function DubanPropertiesProvider(propertiesPanel, config, transla
         timer.shouldOpen = true;
       }
       const general = groups.findIndex((g) => g.id === "general");
-      const added = [stepGroup(element, c), laneGroup(element, c)].concat(
-        processGroups(element, c), taskGroups(element, c, localForms), decisionGroups(element, c),
+      const added = [stepGroup(element, c), laneGroup(element)].concat(
+        processGroups(element, c), taskGroups(element), decisionGroups(element), serviceGroups(element),
         logicGroups(element)).filter(Boolean);
       added.forEach((group) => { group.shouldOpen = true; });  // what a 督办 designer sets: open at once
       groups.splice(general + 1, 0, ...added);
