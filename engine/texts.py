@@ -97,6 +97,8 @@ TEXTS: dict[str, str] = {
     "deploy.external_delegate": "Java 委托「{java}」不会执行：此任务按外部任务部署，主题为「{topic}」，"
                                 "须有外部执行程序领取该主题的任务，流程才会继续",
     "deploy.complex_gateway": "不支持复杂网关（complexGateway）：请改用排他网关或包容网关",
+    "deploy.event_subprocess_start": "不支持由{trigger}事件启动的事件子流程（它会随流程一开始就启动）："
+                                     "请在可能出错的活动上挂错误边界事件，由它转到处理环节",
     "deploy.script_format": "脚本语言“{format}”不受支持：脚本须为 Python",
     "deploy.script_resource": "脚本在外部文件“{resource}”中（camunda:resource），督办系统读不到："
                               "请把 Python 脚本写在脚本任务内",

@@ -101,11 +101,11 @@ def _check_not_interrupting(event, label, refuse) -> None:
     sub-process's start, an interrupting timer would cancel the unit's report or the office's 交办."""
     name = local(event)
     if (name == "boundaryEvent" and event.get("cancelActivity", "true") != "false") or (
-            name == "startEvent" and _in_event_subprocess(event) and event.get("isInterrupting", "true") != "false"):
+            name == "startEvent" and in_event_subprocess(event) and event.get("isInterrupting", "true") != "false"):
         refuse(event, "contract.timer_interrupting", "duban-timer-non-interrupting", label=label)
 
 
-def _in_event_subprocess(event) -> bool:
+def in_event_subprocess(event) -> bool:
     parent = event.getparent()
     return parent is not None and local(parent) == "subProcess" and parent.get("triggeredByEvent") == "true"
 

@@ -227,6 +227,8 @@ def _inspect_element(filename, element, info, lanes, has_lanes, catalogue, resul
         _check_multi_instance(filename, element, result)
     elif kind == "businessRuleTask":
         _decision_task(filename, element, info, result)
+    elif kind == "startEvent" and contract.in_event_subprocess(element):
+        _check_event_subprocess_start(filename, element, result)
     elif kind == "callActivity":
         called = element.get("calledElement")
         if called:
@@ -234,6 +236,20 @@ def _inspect_element(filename, element, info, lanes, has_lanes, catalogue, resul
     elif kind in HUMAN_TASKS and info.executable:
         task = _human_task(filename, element, kind, lanes, has_lanes, catalogue, result)
         info.human_tasks[task.element_id] = task
+
+
+# Start events of an event subprocess the engine does not wait for: SpiffWorkflow reads them as plain start
+# events, so the subprocess would start with its parent, at once, instead of on the error.
+_UNSUPPORTED_STARTS = {"errorEventDefinition": "错误", "escalationEventDefinition": "升级",
+                       "compensateEventDefinition": "补偿"}
+
+
+def _check_event_subprocess_start(filename, element, result) -> None:
+    for definition in element:
+        trigger = _UNSUPPORTED_STARTS.get(local(definition))
+        if trigger:
+            result.problem(result.errors, filename, element,
+                           texts.text("deploy.event_subprocess_start", trigger=trigger))
 
 
 def _decision_task(filename, element, info, result) -> None:

@@ -290,3 +290,47 @@ def test_a_workers_topics_are_replaced_when_saved_again(duban, pushing):
     with pytest.raises(Forbidden):
         fetch(duban, org)
     assert et.fetch_and_lock(duban, org["push_worker"], "w1", 1, [{**LOCK, "topicName": "sms-gateway"}]) == []
+
+
+def error_subprocess_process() -> bytes:
+    """start → 推送 (a subprocess around the external task, no boundary event) → 确认 → end, and an error event
+    subprocess of the process for PUSH_FAILED → 人工通知 (as Camunda would route a task's BPMN error to it)."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:duban="urn:duban:bpmn:1"
+  xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="defs" targetNamespace="urn:test">
+  <bpmn:error id="push_failed" name="推送失败" errorCode="PUSH_FAILED" />
+  <bpmn:process id="push_outward" name="推送（出错转人工）" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:subProcess id="sending" name="推送">
+      <bpmn:startEvent id="s_start" />
+      <bpmn:serviceTask id="push" name="推送政务钉钉" duban:variables="who" camunda:type="external"
+                        camunda:topic="{TOPIC}" />
+      <bpmn:endEvent id="s_end" />
+      <bpmn:sequenceFlow id="s1" sourceRef="s_start" targetRef="push" />
+      <bpmn:sequenceFlow id="s2" sourceRef="push" targetRef="s_end" />
+    </bpmn:subProcess>
+    <bpmn:userTask id="confirm" name="确认送达" camunda:candidateGroups="office" />
+    <bpmn:endEvent id="end" />
+    <bpmn:subProcess id="on_error" name="推送失败转人工" triggeredByEvent="true">
+      <bpmn:startEvent id="e_start" isInterrupting="true"><bpmn:errorEventDefinition errorRef="push_failed" />
+      </bpmn:startEvent>
+      <bpmn:userTask id="by_hand" name="人工通知" camunda:candidateGroups="office" />
+      <bpmn:endEvent id="e_end" />
+      <bpmn:sequenceFlow id="e1" sourceRef="e_start" targetRef="by_hand" />
+      <bpmn:sequenceFlow id="e2" sourceRef="by_hand" targetRef="e_end" />
+    </bpmn:subProcess>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="sending" />
+    <bpmn:sequenceFlow id="f2" sourceRef="sending" targetRef="confirm" />
+    <bpmn:sequenceFlow id="f3" sourceRef="confirm" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def test_an_event_subprocess_started_by_an_error_is_refused_at_deploy(duban, pushing):
+    """SpiffWorkflow reads an error start event as a plain one: such an event subprocess would start with the
+    process, at once (人工通知 before anything failed). Deploy refuses it, naming the element, and says what works."""
+    with pytest.raises(DeploymentInvalid) as refused:
+        services.deploy(duban, {"push_outward.bpmn": error_subprocess_process()}, {}, pushing["designer"])
+    [problem] = refused.value.details
+    assert problem["element"] == "e_start" and "错误事件启动的事件子流程" in problem["message"]
+    assert "错误边界事件" in problem["message"]
