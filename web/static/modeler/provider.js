@@ -267,19 +267,21 @@ function CandidateEntry(props) {
   });
 }
 
-function AssigneeEntry(props) {
-  const { element, id } = props;
+// A text field for one attribute of the element itself (`empty`: what an emptied field writes).
+function AttributeEntry(props) {
+  const { element, id, attr, label, description, validate, empty } = props;
   const { modeling } = useCommands();
   const debounce = useService("debounceInput");
   const bo = getBusinessObject(element);
   return h(TextFieldEntry, {
-    element, id, label: "指定办理人（用户名）", debounce,
-    description: "一般不填：任务交给角色或单位。",
-    getValue: () => bo.get("camunda:assignee") || "",
-    setValue: (value) => modeling.updateProperties(element, { "camunda:assignee": value || undefined }),
-    validate: (v) => (v && /\s/.test(v) ? "用户名不能包含空格" : null),
+    element, id, label, description, validate, debounce,
+    getValue: () => bo.get(attr) || "",
+    setValue: (value) => modeling.updateProperties(element, { [attr]: value || empty }),
   });
 }
+
+const ASSIGNEE = { attr: "camunda:assignee", label: "指定办理人（用户名）", description: "一般不填：任务交给角色或单位。",
+                   validate: (v) => (v && /\s/.test(v) ? "用户名不能包含空格" : null) };
 
 function taskGroups(element) {
   const groups = [];
@@ -293,7 +295,8 @@ function taskGroups(element) {
     groups.push({ id: "duban-assignment", label: "办理人", entries: [
       { id: "duban-candidate-groups", isEdited: isSelectEntryEdited,
         component: entryOf("candidate-groups", CandidateEntry, () => ({ catalogue: latest.catalogue })) },
-      { id: "duban-assignee", component: AssigneeEntry, isEdited: isTextFieldEntryEdited },
+      { id: "duban-assignee", component: entryOf("assignee", AttributeEntry, () => ASSIGNEE),
+        isEdited: isTextFieldEntryEdited },
     ] });
   }
   return groups;
@@ -406,36 +409,19 @@ function ServiceWayEntry(props) {
   });
 }
 
-function TopicEntry(props) {
-  const { element, id } = props;
-  const { modeling } = useCommands();
-  const debounce = useService("debounceInput");
-  const bo = getBusinessObject(element);
-  return h(TextFieldEntry, {
-    element, id, label: "主题", debounce,
-    description: "外部程序按主题领取任务（Camunda 外部任务接口），如 push-dingtalk。",
-    getValue: () => bo.get("camunda:topic") || "",
-    setValue: (value) => modeling.updateProperties(element, { "camunda:topic": value || "" }),
-    validate: (v) => (!v ? "请填写主题" : TOPIC.test(v) ? null : "主题只能含字母、数字和 . _ : / -，且以字母或数字开头"),
-  });
-}
-
-function VariablesEntry(props) {
-  const { element, id } = props;
-  const { modeling } = useCommands();
-  const debounce = useService("debounceInput");
-  const bo = getBusinessObject(element);
-  return h(TextFieldEntry, {
-    element, id, label: "交给外部程序的变量", debounce,
-    description: "逗号分隔的流程变量名，如 title, lead_unit；外部程序只拿到这些变量，不填则一个也不给。",
-    getValue: () => bo.get("duban:variables") || "",
-    setValue: (value) => modeling.updateProperties(element, { "duban:variables": value || undefined }),
-    validate: (v) => {
-      const bad = (v || "").split(",").map((n) => n.trim()).filter((n) => n && !VARIABLE.test(n));
-      return bad.length ? "不是变量名：" + bad.join("、") : null;
-    },
-  });
-}
+const TOPIC_FIELD = {
+  attr: "camunda:topic", label: "主题", empty: "",
+  description: "外部程序按主题领取任务（Camunda 外部任务接口），如 push-dingtalk。",
+  validate: (v) => (!v ? "请填写主题" : TOPIC.test(v) ? null : "主题只能含字母、数字和 . _ : / -，且以字母或数字开头"),
+};
+const VARIABLES_FIELD = {
+  attr: "duban:variables", label: "交给外部程序的变量",
+  description: "逗号分隔的流程变量名，如 title, lead_unit；外部程序只拿到这些变量，不填则一个也不给。",
+  validate: (v) => {
+    const bad = (v || "").split(",").map((n) => n.trim()).filter((n) => n && !VARIABLE.test(n));
+    return bad.length ? "不是变量名：" + bad.join("、") : null;
+  },
+};
 
 // The connector an administrator configured (系统管理 → 连接器), chosen by name; one the catalogue does not
 // know stays choosable as it is, marked.
@@ -480,8 +466,10 @@ function serviceGroups(element) {
   const way = serviceWay(bo);
   const entries = [{ id: "duban-service-way", component: ServiceWayEntry, isEdited: isSelectEntryEdited }];
   if (way === "external") {
-    entries.push({ id: "duban-service-topic", component: TopicEntry, isEdited: isTextFieldEntryEdited },
-                 { id: "duban-service-variables", component: VariablesEntry, isEdited: isTextFieldEntryEdited });
+    entries.push({ id: "duban-service-topic", component: entryOf("topic", AttributeEntry, () => TOPIC_FIELD),
+                   isEdited: isTextFieldEntryEdited },
+                 { id: "duban-service-variables", component: entryOf("variables", AttributeEntry, () => VARIABLES_FIELD),
+                   isEdited: isTextFieldEntryEdited });
   } else if (CONNECTOR_FIELDS[way] && connectorOf(bo)) {
     entries.push({ id: "duban-connector-name", isEdited: isSelectEntryEdited,
                    component: entryOf("connector-name-" + way, ConnectorNameEntry, () => ({ catalogue: latest.catalogue, way })) });
