@@ -96,6 +96,8 @@ TEXTS: dict[str, str] = {
     "交给外部执行程序时无法求值，此参数不会交出",
     "deploy.external_delegate": "Java 委托「{java}」不会执行：此任务按外部任务部署，主题为「{topic}」，"
                                 "须有外部执行程序领取该主题的任务，流程才会继续",
+    "run.decision_results": "“{element}”的决策表匹配了 {count} 条规则，{map} 只能接受一条",
+    "run.decision_outputs": "“{element}”的决策表有多个输出列，{map} 只能用于只有一个输出列的决策表",
     "deploy.complex_gateway": "不支持复杂网关（complexGateway）：请改用排他网关或包容网关",
     "deploy.event_subprocess_start": "不支持由{trigger}事件启动的事件子流程（它会随流程一开始就启动）："
                                      "请在可能出错的活动上挂错误边界事件，由它转到处理环节",
@@ -143,7 +145,7 @@ TEXTS: dict[str, str] = {
     "deploy.decision_ref_missing": "业务规则任务没有指定决策：请写 spiffworkflow:calledDecisionId "
                                    "或 camunda:decisionRef",
     "deploy.decision_duplicate": "决策 id“{decision}”在本次部署的 {first} 和 {second} 中都有定义",
-    "deploy.decision_result_variable": "camunda:resultVariable“{variable}”不生效：决策表各输出列按其名称写入流程变量",
+    "deploy.decision_result_map": "camunda:mapDecisionResult“{value}”无效：可用 {choices}",
     "dmn.one_decision": "一个 DMN 文件须恰好定义一个决策（本文件有 {count} 个）",
     "dmn.one_table": "决策“{decision}”须恰好包含一张决策表（不支持文字表达式、决策需求图中的多个决策）",
     "dmn.hit_policy": "命中策略“{policy}”不受支持：可用 UNIQUE（唯一）、FIRST（首个）、ANY（任一）、"

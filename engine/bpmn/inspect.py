@@ -14,7 +14,7 @@ from ..config import engine_limits
 from ..domain.roles import LANE_ROLES, UNIT, role_for_lane
 from ..domain.steps import NAMESPACE as DUBAN
 from . import camunda_forms, contract, external, foreign, sandbox
-from .parser import decision_ref
+from .parser import RESULT_MAPS, decision_ref
 from .timers import is_iso_literal, literal_cycle_interval
 from .xml import BPMN, CAMUNDA, NS, SPIFF, ZEEBE, label, local
 
@@ -259,10 +259,10 @@ def _decision_task(filename, element, info, result) -> None:
         result.problem(result.errors, filename, element, texts.text("deploy.decision_ref_missing"))
         return
     info.decisions.append((decision, element))
-    variable = element.get(f"{{{CAMUNDA}}}resultVariable")
-    if variable:
-        result.problem(result.warnings, filename, element,
-                       texts.text("deploy.decision_result_variable", variable=variable))
+    mapping = element.get(f"{{{CAMUNDA}}}mapDecisionResult")
+    if mapping is not None and mapping not in RESULT_MAPS:
+        result.problem(result.errors, filename, element, texts.text(
+            "deploy.decision_result_map", value=mapping, choices="、".join(RESULT_MAPS)))
 
 
 def check_decisions(result: Inspection, known) -> None:

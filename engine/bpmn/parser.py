@@ -272,6 +272,46 @@ class _BoundedSequential(SequentialMultiInstanceTask):
 BOUNDED = {ParallelMultiInstanceTask: _BoundedParallel, SequentialMultiInstanceTask: _BoundedSequential}
 
 
+# camunda:mapDecisionResult: how a decision's result goes into camunda:resultVariable (Camunda 7's names).
+RESULT_MAPS = ("resultList", "singleResult", "singleEntry", "collectEntries")
+
+
+class DecisionTask(BusinessRuleTask):
+    """A business rule task. Its decision's outputs go into the data by their names; with
+    camunda:resultVariable the result goes into that one variable instead, shaped as Camunda does
+    (camunda:mapDecisionResult): resultList, every matched rule's outputs as a list of dicts (the
+    default); singleResult, the one matched rule's outputs or None; singleEntry, the one output of the one
+    rule or None; collectEntries, the one output of each rule as a list."""
+
+    def __init__(self, wf_spec, name, dmnEngine, result_variable=None, result_map=None, **kwargs):
+        super().__init__(wf_spec, name, dmnEngine=dmnEngine, **kwargs)
+        self.result_variable = result_variable
+        self.result_map = result_map or RESULT_MAPS[0]
+
+    def _run_hook(self, my_task):
+        if not self.result_variable:
+            return super()._run_hook(my_task)
+        engine = self.dmnEngine
+        rows = [rule.output_as_dict(my_task) for rule in engine.decide(my_task)]
+        if engine.decision_table.hit_policy != "COLLECT":
+            rows = rows[:1]
+        my_task.data[self.result_variable] = _mapped_result(rows, self.result_map, self.bpmn_name or self.bpmn_id)
+        return True
+
+
+def _mapped_result(rows: list[dict], result_map: str, element: str):
+    if result_map == "resultList":
+        return rows
+    if result_map != "collectEntries" and len(rows) > 1:
+        raise ProcessError(text("run.decision_results", element=element, count=len(rows), map=result_map))
+    if result_map == "singleResult":
+        return rows[0] if rows else None
+    if any(len(row) != 1 for row in rows):
+        raise ProcessError(text("run.decision_outputs", element=element, map=result_map))
+    values = [next(iter(row.values())) for row in rows]
+    return values if result_map == "collectEntries" else (values[0] if values else None)
+
+
 class _DecisionTaskParser(BusinessRuleTaskParser):
     """A business rule task names its decision as Spiff's modeler writes it
     (spiffworkflow:calledDecisionId) or as Camunda's does (camunda:decisionRef)."""
@@ -279,6 +319,15 @@ class _DecisionTaskParser(BusinessRuleTaskParser):
     @staticmethod
     def get_decision_ref(node):
         return decision_ref(node)
+
+    def create_task(self):
+        variable = (self.node.get(f"{{{xml.CAMUNDA}}}resultVariable") or "").strip() or None
+        extensions = self.parse_extensions()
+        return DecisionTask(
+            self.spec, self.bpmn_id,
+            dmnEngine=self.process_parser.parser.get_engine(decision_ref(self.node), self.node),
+            result_variable=variable, result_map=(self.node.get(f"{{{xml.CAMUNDA}}}mapDecisionResult") or None),
+            prescript=extensions.get("preScript"), postscript=extensions.get("postScript"), **self.bpmn_attributes)
 
 
 def decision_ref(node) -> str | None:
@@ -288,4 +337,4 @@ def decision_ref(node) -> str | None:
 
 
 DubanParser.OVERRIDE_PARSER_CLASSES = {**DubanParser.OVERRIDE_PARSER_CLASSES,
-                                       full_tag("businessRuleTask"): (_DecisionTaskParser, BusinessRuleTask)}
+                                       full_tag("businessRuleTask"): (_DecisionTaskParser, DecisionTask)}

@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from .external import ExternalTask
-from .parser import BOUNDED
+from .parser import BOUNDED, DecisionTask
 from .timers import ClockedCycle, ClockedDuration, ClockedTimeDate
 
 
@@ -42,7 +42,7 @@ def _registry():
     config[BpmnWorkflow] = _SpeclessWorkflowConverter
     # Our timers subclass SpiffWorkflow's; events holding them must still serialise, and specs holding
     # them or our multi-instance activities convert for comparison (SpiffWorkflow.bpmn.util.diff).
-    for ours in (ClockedTimeDate, ClockedDuration, ClockedCycle, ExternalTask, *BOUNDED.values()):
+    for ours in (ClockedTimeDate, ClockedDuration, ClockedCycle, ExternalTask, DecisionTask, *BOUNDED.values()):
         base = ours.__mro__[1]
         if base in config:
             config[ours] = config[base]

@@ -168,3 +168,45 @@ def test_deploying_a_table_is_audited(duban, org):
         ("designer", "decision:grade", {"version": 1, "created": False}),
         ("designer", "decision:grade", {"version": 1, "created": True})]
     assert records[0]["action_name"] == "部署决策表"
+
+
+def result_process(mapping: str | None, variable: str = "grading") -> bytes:
+    """deciding_process whose business rule task (as Camunda's modeler writes it) keeps the result in `variable`."""
+    extra = f'camunda:resultVariable="{variable}"' + (f' camunda:mapDecisionResult="{mapping}"' if mapping else "")
+    return deciding_process(camunda=True).replace(b'camunda:decisionRef="grade"',
+                                                  f'camunda:decisionRef="grade" {extra}'.encode())
+
+
+TWO_OUTPUTS = {"outputs": (("workdays", "期限"), ("level", "等级")),
+               "rules": (('"major"', "20", '"重大"'), ('"normal"', "10", '"一般"'))}
+
+
+@pytest.mark.parametrize(("mapping", "table_args", "category", "expected"), [
+    (None, TWO_OUTPUTS, "major", [{"workdays": 20, "level": "重大"}]),  # Camunda's default: resultList
+    ("resultList", {}, "urgent", []),
+    ("singleResult", TWO_OUTPUTS, "normal", {"workdays": 10, "level": "一般"}),
+    ("singleResult", {}, "urgent", None),
+    ("singleEntry", {}, "major", 20),
+    ("singleEntry", {}, "urgent", None),
+    ("collectEntries", {"rules": (("> 1", '"a"'), ("> 2", '"b"')), "inputs": (("score", "分"),),
+                        "outputs": (("mark", "标记"),), "hit_policy": "COLLECT"}, None, ["a", "b"]),
+])
+def test_camunda_result_variable_takes_the_result_as_mapped(duban, org, mapping, table_args, category, expected):
+    """With camunda:resultVariable the decision's result goes into that variable, shaped as
+    camunda:mapDecisionResult says (as Camunda 7 does), and not output by output."""
+    files = {"p.bpmn": result_process(mapping), "grade.dmn": table(**table_args)}
+    services.deploy(duban, files, {}, org["designer"])
+    data = services.start_instance(duban, org["office"], "decide", {"category": category, "score": 5})["data"]
+    assert data["grading"] == expected
+    assert "workdays" not in data and "mark" not in data
+
+
+def test_a_result_mapping_that_does_not_fit_the_table_stops_the_step(duban, org):
+    files = {"p.bpmn": result_process("singleEntry"), "grade.dmn": table(**TWO_OUTPUTS)}
+    services.deploy(duban, files, {}, org["designer"])
+    with pytest.raises(ProcessError) as stopped:
+        start(duban, org, "major")
+    assert "多个输出列" in stopped.value.message and "singleEntry" in stopped.value.message
+    with pytest.raises(DeploymentInvalid) as refused:
+        services.deploy(duban, {"p.bpmn": result_process("firstEntry"), "grade.dmn": table()}, {}, org["designer"])
+    assert "mapDecisionResult" in refused.value.details[0]["message"]
