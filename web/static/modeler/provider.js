@@ -33,9 +33,27 @@ function entryOf(key, Component, extra) {
   return ENTRIES.get(key);
 }
 
-export function stepOf(bo) {
+// The element's extension of `type` (duban:Step, duban:Connector), if any.
+function extensionOf(bo, type) {
   const values = (bo.extensionElements && bo.extensionElements.values) || [];
-  return values.find((v) => is(v, "duban:Step"));
+  return values.find((v) => is(v, type));
+}
+
+export function stepOf(bo) {
+  return extensionOf(bo, "duban:Step");
+}
+
+// Put `created` among the element's extensions in place of `old` (or beside the others), making the
+// extensionElements when the element has none.
+function putExtension(element, created, old, services) {
+  const { bpmnFactory, modeling } = services;
+  let ext = getBusinessObject(element).extensionElements;
+  if (!ext) {
+    ext = bpmnFactory.create("bpmn:ExtensionElements", { values: [] });
+    modeling.updateProperties(element, { extensionElements: ext });
+  }
+  created.$parent = ext;
+  modeling.updateModdleProperties(element, ext, { values: ext.values.filter((v) => v !== old).concat([created]) });
 }
 
 function hasTimer(element) {
@@ -66,7 +84,7 @@ function useCommands() {
 function setStep(element, kind, catalogue, services) {
   const { bpmnFactory, modeling } = services;
   const bo = getBusinessObject(element);
-  let ext = bo.extensionElements;
+  const ext = bo.extensionElements;
   const step = stepOf(bo);
   if (!kind) {
     if (step) modeling.updateModdleProperties(element, ext, { values: ext.values.filter((v) => v !== step) });
@@ -80,13 +98,8 @@ function setStep(element, kind, catalogue, services) {
     return;
   }
   const created = bpmnFactory.create("duban:Step", { kind, options });
-  if (!ext) {
-    ext = bpmnFactory.create("bpmn:ExtensionElements", { values: [] });
-    modeling.updateProperties(element, { extensionElements: ext });
-  }
-  created.$parent = ext;
   options.forEach((o) => { o.$parent = created; });
-  modeling.updateModdleProperties(element, ext, { values: ext.values.concat([created]) });
+  putExtension(element, created, null, services);
 }
 
 function StepKindEntry(props) {
@@ -366,8 +379,7 @@ function serviceWay(bo) {
 }
 
 function connectorOf(bo) {
-  const values = (bo.extensionElements && bo.extensionElements.values) || [];
-  return values.find((v) => is(v, "duban:Connector"));
+  return extensionOf(bo, "duban:Connector");
 }
 
 function setServiceWay(element, way, services) {
@@ -380,21 +392,15 @@ function setServiceWay(element, way, services) {
     "duban:connector": connector ? way : undefined,
     "duban:variables": way === "external" ? bo.get("duban:variables") : undefined,
   });
-  let ext = bo.extensionElements;
   const old = connectorOf(bo);
-  const kept = ext ? ext.values.filter((v) => v !== old) : [];
   if (!connector) {
-    if (old) modeling.updateModdleProperties(element, ext, { values: kept });
+    if (old) modeling.updateModdleProperties(element, bo.extensionElements, {
+      values: bo.extensionElements.values.filter((v) => v !== old) });
     return;
   }
   // A new declaration for the chosen connector (what one kind needs is not the other's).
   const created = bpmnFactory.create("duban:Connector", way === "notify" ? { channel: "inapp" } : { method: "POST" });
-  if (!ext) {
-    ext = bpmnFactory.create("bpmn:ExtensionElements", { values: [] });
-    modeling.updateProperties(element, { extensionElements: ext });
-  }
-  created.$parent = ext;
-  modeling.updateModdleProperties(element, ext, { values: kept.concat([created]) });
+  putExtension(element, created, old, services);
 }
 
 function ServiceWayEntry(props) {
