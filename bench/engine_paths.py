@@ -1,12 +1,8 @@
 """Duban's own side of the benchmark: the service layer on SQLite and PostgreSQL, and over HTTP."""
 from __future__ import annotations
 
-import json
-import socket
 import tempfile
-import threading
 import time
-import urllib.request
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,50 +90,35 @@ def engine_on_postgres(base_url: str):
 
 @contextmanager
 def over_http():
-    from waitress.server import create_server
-
-    from web import create_app
+    """`duban run` (waitress, SQLite, the embedded worker) in a process of its own, as people reach it:
+    the client here holds one keep-alive connection. (A server thread inside the benchmark's own
+    process shared its interpreter lock with the client and added ~3 ms to each request's time.)"""
+    from .load import Client, served_by_run
 
     with tempfile.TemporaryDirectory() as folder:
-        duban = _prepared(f"sqlite:///{folder}/bench.db", Path(folder))
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        server = create_server(create_app(duban=duban), host="127.0.0.1", port=port, threads=4)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        base = f"http://127.0.0.1:{port}/api/v1"
-        tokens = {name: _call(base, "POST", "/auth/token", {"username": name, "password": "duban-demo"})["token"]
-                  for name in ("office", "leader", "unit_a", "unit_b")}
+        url = f"sqlite:///{folder}/bench.db"
+        _prepared(url, Path(folder)).db.dispose()
+        with served_by_run(url, Path(folder)) as port:
+            client = Client("127.0.0.1", port)
+            tokens = {name: client.call("POST", "/auth/token", {"username": name, "password": "duban-demo"})["token"]
+                      for name in ("office", "leader", "unit_a", "unit_b")}
 
-        def run_once():
-            item = _call(base, "POST", "/items", {"title": "基准事项"}, tokens["office"])
-            for element, unit, data in HAPPY_PATH:
-                token = tokens[user_for(element, unit)]
-                tasks = _call(base, "GET", f"/tasks?instance_id={item['instance_id']}", token=token)
-                task = next(t for t in tasks if t["element_id"] == element and (unit is None or t["unit"] == unit))
-                started = time.perf_counter()
-                _call(base, "POST", f"/tasks/{task['id']}/complete", {"data": data}, token)
-                run_once.completions.append(time.perf_counter() - started)
+            def run_once():
+                item = client.call("POST", "/items", {"title": "基准事项"}, tokens["office"])
+                for element, unit, data in HAPPY_PATH:
+                    token = tokens[user_for(element, unit)]
+                    tasks = client.call("GET", f"/tasks?instance_id={item['instance_id']}", token=token)
+                    task = next(t for t in tasks
+                                if t["element_id"] == element and (unit is None or t["unit"] == unit))
+                    started = time.perf_counter()
+                    client.call("POST", f"/tasks/{task['id']}/complete", {"data": data}, token)
+                    run_once.completions.append(time.perf_counter() - started)
 
-        run_once.completions = []  # the wall time of each task completion (seconds)
-
-        try:
-            yield run_once
-        finally:
-            # The server thread is a daemon and ends with the benchmark: closing waitress's sockets
-            # under its running loop only makes it print tracebacks.
-            duban.db.dispose()
-
-
-def _call(base, method, path, body=None, token=None):
-    request = urllib.request.Request(base + path, method=method,
-                                     data=json.dumps(body).encode() if body is not None else None)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())
+            run_once.completions = []  # the wall time of each task completion (seconds)
+            try:
+                yield run_once
+            finally:
+                client.close()
 
 
 def extra_measures() -> dict:

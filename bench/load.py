@@ -192,34 +192,59 @@ def served(url: str, redis_url: str, var_dir: Path, processes: int, threads: int
     port = _free_port()
     env = {**os.environ, "DUBAN_DATABASE_URL": url, "DUBAN_REDIS_URL": redis_url, "DUBAN_SECRET_KEY": "bench",
            "DUBAN_VAR_DIR": str(var_dir), **(extra_env or {})}
-    log = open(var_dir / f"serve-{port}.log", "w")
-    master = subprocess.Popen([sys.executable, "-m", "duban.cli", "serve", "--port", str(port),
-                               "--workers", str(processes), "--threads", str(threads)],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if master.poll() is not None:
-                raise RuntimeError(f"duban serve ended: {(var_dir / f'serve-{port}.log').read_text()[-2000:]}")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                connection.request("GET", "/healthz/ready")
-                if connection.getresponse().status == 200 and len(children(master.pid)) >= processes:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("duban serve did not become ready in 90 s")
-            time.sleep(0.2)
-        yield port, master
-    finally:
-        os.killpg(master.pid, signal.SIGTERM)
+    with open(var_dir / f"serve-{port}.log", "w") as log:
+        master = subprocess.Popen([sys.executable, "-m", "duban.cli", "serve", "--port", str(port),
+                                   "--workers", str(processes), "--threads", str(threads)],
+                                  env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
         try:
-            master.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(master.pid, signal.SIGKILL)
-            master.wait()
-        log.close()
+            _wait_ready(master, port, lambda: (var_dir / f"serve-{port}.log").read_text()[-2000:],
+                        lambda: len(children(master.pid)) >= processes)
+            yield port, master
+        finally:
+            _stop(master)
+
+
+def _wait_ready(server: subprocess.Popen, port: int, log_tail, started=lambda: True) -> None:
+    """Until /healthz/ready answers 200 (and `started()` holds); at most 90 s."""
+    deadline = time.monotonic() + 90
+    while True:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server ended: {log_tail()}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/healthz/ready")
+            if connection.getresponse().status == 200 and started():
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server did not become ready in 90 s")
+        time.sleep(0.2)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+@contextmanager
+def served_by_run(url: str, var_dir: Path):
+    """`duban run` on `url` without Redis (its embedded worker); yields its port once it is ready."""
+    port = _free_port()
+    env = {key: value for key, value in os.environ.items() if key != "DUBAN_REDIS_URL"}
+    env.update(DUBAN_DATABASE_URL=url, DUBAN_SECRET_KEY="bench", DUBAN_VAR_DIR=str(var_dir))
+    with open(var_dir / f"run-{port}.log", "w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "duban.cli", "run", "--port", str(port)], env=env,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
+        try:
+            _wait_ready(server, port, lambda: (var_dir / f"run-{port}.log").read_text()[-2000:])
+            yield port
+        finally:
+            _stop(server)
 
 
 def children(pid: int) -> list[int]:
