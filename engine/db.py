@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from select import POLLERR, POLLHUP, POLLIN, POLLPRI, poll
 
-from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy import bindparam, create_engine, event, func, insert, select, text, union_all
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -255,3 +255,21 @@ def dialect_insert(session: Session):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert
+
+
+def rows_select(table, columns, rows: list[dict]):
+    """`rows` (dicts) as a SELECT of bound values, one UNION ALL branch a row, in their order.
+
+    For an INSERT … SELECT that goes in one statement with others (audit.along). SQLAlchemy caches
+    no statement holding VALUES or a multi-row INSERT … VALUES: such a statement was compiled anew
+    at every step (about 5 ms of a step's CPU on PostgreSQL); this one is compiled once per row count."""
+    selects = [select(*(bindparam(f"{name}_{index}", row[name], type_=table.c[name].type, unique=True)
+                        .label(name) for name in columns))
+               for index, row in enumerate(rows)]
+    return selects[0] if len(selects) == 1 else union_all(*selects)
+
+
+def insert_rows(table, rows: list[dict], columns=None):
+    """INSERT `rows` into `table` as one statement SQLAlchemy can cache (see rows_select)."""
+    columns = list(columns or rows[0])
+    return insert(table).from_select(columns, rows_select(table, columns, rows))

@@ -42,10 +42,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import bindparam, column, delete, event, func, insert, select, text, values
+from sqlalchemy import bindparam, delete, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ..access import Actor
+from ..db import rows_select
 from ..domain.roles import AUDITADMIN
 from ..errors import Forbidden, InvalidInput
 from ..models import AuditRecord, User
@@ -217,11 +218,10 @@ def _insert_upon(session: Session, head: tuple[int, str], rows: list[dict], alon
     else:
         # All rows in one INSERT ... SELECT FROM (VALUES ...), guarded by the head read under the
         # chain's lock, which duban_audit_head() takes.
-        sealed = values(*(column(name, _AUDIT.c[name].type) for name in _COLUMNS), name="sealed").data(
-            [tuple(row[name] for name in _COLUMNS) for row in rows])
+        sealed = rows_select(_AUDIT, _COLUMNS, rows).subquery("sealed")
         guard = text("(SELECT h.id = :head_id AND h.hash = :head_hash FROM duban_audit_head() AS h)").bindparams(
             head_id=head[0], head_hash=head[1])
-        statement = insert(_AUDIT).from_select(_COLUMNS, select(sealed).where(guard))
+        statement = insert(_AUDIT).from_select(_COLUMNS, select(*sealed.c).where(guard))
         for index, other in enumerate(along):
             statement = statement.add_cte(other.cte(f"along_{index}"))
         inserted = session.execute(statement, execution_options=_ROWCOUNT).rowcount

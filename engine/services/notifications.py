@@ -16,6 +16,7 @@ from sqlalchemy import Integer, String, and_, case, event, func, insert, literal
 from sqlalchemy.orm import Session
 
 from ..access import SECRET, Actor, items_visible, notifications_cleared, user_cleared
+from ..db import insert_rows
 from ..domain.roles import SYSTEM_ADMINS, UNIT
 from ..errors import NotFound
 from ..models import Item, Notification, User, UserRole, UTCDateTime
@@ -121,7 +122,7 @@ def write_pending(session: Session) -> None:
     rows = session.info.pop(_PENDING, None)
     selects = session.info.pop(_PENDING_SELECTS, None)
     # On PostgreSQL they go with the audit records when the transaction has any (audit.along).
-    if rows and not audit.along(session, insert(_TABLE).values(rows)):
+    if rows and not audit.along(session, insert_rows(_TABLE, rows, _COLUMNS)):
         session.execute(insert(_TABLE), rows)
     if selects:
         source = selects[0] if len(selects) == 1 else union_all(*selects)
