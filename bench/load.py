@@ -187,14 +187,16 @@ def scratch_database(base_url: str):
 
 
 @contextmanager
-def served(url: str, redis_url: str, var_dir: Path, processes: int, threads: int = 8, extra_env: dict | None = None):
-    """`duban serve` with `processes` web processes; yields (port, master process) once it is ready."""
+def served(url: str, redis_url: str, var_dir: Path, processes: int, threads: int | None = None,
+           extra_env: dict | None = None):
+    """`duban serve` with `processes` web processes (and its default threads unless `threads` is given);
+    yields (port, master process) once it is ready."""
     port = _free_port()
     env = {**os.environ, "DUBAN_DATABASE_URL": url, "DUBAN_REDIS_URL": redis_url, "DUBAN_SECRET_KEY": "bench",
            "DUBAN_VAR_DIR": str(var_dir), **(extra_env or {})}
     with open(var_dir / f"serve-{port}.log", "w") as log:
         master = subprocess.Popen([sys.executable, "-m", "duban.cli", "serve", "--port", str(port),
-                                   "--workers", str(processes), "--threads", str(threads)],
+                                   "--workers", str(processes), *(["--threads", str(threads)] if threads else [])],
                                   env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
         try:
             _wait_ready(master, port, lambda: (var_dir / f"serve-{port}.log").read_text()[-2000:],

@@ -441,7 +441,7 @@ def run(host, port, threads):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="web processes (gunicorn, pre-fork)")
-@click.option("--threads", default=8, show_default=True, type=int, help="threads of each web process")
+@click.option("--threads", default=4, show_default=True, type=int, help="threads of each web process")
 def serve(host, port, workers, threads):
     """Serve the web app in several processes (gunicorn) for PostgreSQL and Redis; timers and mail are
     run by `duban worker` and `duban scheduler`, started apart. One machine on SQLite: `duban run`."""

@@ -34,7 +34,10 @@ wsgi_app = "web:create_app()"
 preload_app = False
 worker_class = "gthread"
 workers = 2
-threads = 8
+# Past about four, more threads only queue for the interpreter lock: with 8 clients on one process,
+# 8 threads gave p95 160 ms and 6.0 paths/s, 4 threads 120 ms and 6.3 (bench/load.py). More requests
+# at once: more processes.
+threads = 4
 bind = "127.0.0.1:5000"
 # An engine step may take its whole wall budget (DUBAN_STEP_WALL_S, 15 s) and exports take longer.
 timeout = 120

@@ -216,7 +216,7 @@ def _insert_upon(session: Session, head: tuple[int, str], rows: list[dict], alon
     if session.get_bind().dialect.name != "postgresql":
         inserted = session.execute(_FOLLOWING, rows, execution_options=_ROWCOUNT).rowcount
     else:
-        # All rows in one INSERT ... SELECT FROM (VALUES ...), guarded by the head read under the
+        # All rows in one INSERT ... SELECT of their values, guarded by the head read under the
         # chain's lock, which duban_audit_head() takes.
         sealed = rows_select(_AUDIT, _COLUMNS, rows).subquery("sealed")
         guard = text("(SELECT h.id = :head_id AND h.hash = :head_hash FROM duban_audit_head() AS h)").bindparams(

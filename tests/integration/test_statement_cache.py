@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.engine.default import NO_CACHE_KEY
 
-from .flow import REPORT, RECEIVE, complete, through_assignment
+from .flow import RECEIVE, REPORT, complete, through_assignment
 
 
 def _main_path(duban, org) -> None:
