@@ -4,7 +4,9 @@ Everything leaving this module is our own dataclasses and plain JSON-able values
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -19,10 +21,10 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from ..errors import DeploymentInvalid, ProcessError
-from ..texts import text as catalogue_text
+from ..texts import TEXTS, text as catalogue_text
 from . import decisions, external, inspect as inspection, spiff_compat, timers, xml
 from .parser import SpecError, build_specs
-from .sandbox import SandboxedScriptEngine, SandboxViolation
+from .sandbox import SandboxedScriptEngine
 from .serializer import StateSerializer
 
 # A process that runs this many automatic steps in one go is looping, not working.
@@ -608,25 +610,82 @@ class _spiff_errors:
     def __exit__(self, kind, error, _tb):
         if error is None or isinstance(error, ProcessError):
             return False
-        if isinstance(error, (SpiffWorkflowException, SandboxViolation, timers.TimerSpecError)):
-            raise ProcessError(_describe(error)) from error
         if isinstance(error, RecursionError):
             raise ProcessError(catalogue_text("run.recursion")) from error
         if isinstance(error, Exception):
-            raise ProcessError(f"{type(error).__name__}: {error}") from error
+            try:
+                message = _describe(error)
+            except Exception:  # noqa: BLE001 - describing must not be what ends the step process
+                message = f"{type(error).__name__}: {error}"
+            raise ProcessError(message) from error
         return False
 
 
 def _describe(error) -> str:
+    """What SpiffWorkflow raised, for the incident: the element, where in it (a script's line, an
+    expression, a decision table's row) and why, in the catalogue's words, with Python's own after them."""
     task = getattr(error, "task", None)
-    where = ""
-    if task is not None:
-        where = f"{task.task_spec.bpmn_name or task.task_spec.bpmn_id}: "
-    cause = getattr(error, "error", None) or error.__cause__
-    text = str(error)
-    if cause is not None and str(cause) not in text:
-        text = f"{text} ({type(cause).__name__}: {cause})"
-    return where + text
+    element = (task.task_spec.bpmn_name or task.task_spec.bpmn_id) if task is not None else None
+    cause = _root_cause(error)
+    if cause is None:  # SpiffWorkflow's own refusal (a spec it cannot run): its words are all there is
+        return f"{element}: {error}" if element else str(error)
+    if cause is error and type(error).__module__.startswith("engine."):
+        return str(error)  # ours, already in the catalogue's words (the sandbox, a timer's expression)
+    where = _where(error)
+    reason = str(cause) if type(cause).__module__.startswith("engine.") else _reason(cause, task)
+    if element:
+        return catalogue_text("run.failed_in", element=element, where=where, reason=reason)
+    return catalogue_text("run.failed", reason=reason)
+
+
+def _root_cause(error: BaseException) -> BaseException | None:
+    """The exception a script, expression or rule raised, under SpiffWorkflow's wrapping."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if not isinstance(error, SpiffWorkflowException):
+            return error
+        error = getattr(error, "error", None) or error.__cause__ or error.__context__
+    return None
+
+
+_ROW = re.compile(r"on row (\d+)")
+_EXPRESSION = re.compile(r"^Error evaluating expression '(.*)'$", re.S)
+
+
+def _where(error) -> str:
+    notes = [str(error.args[0]) if error.args else "", *getattr(error, "notes", [])]
+    for note in notes:
+        row = _ROW.search(note)
+        if row:
+            return catalogue_text("run.where_row", row=row.group(1))
+    if getattr(error, "line_number", None):
+        return catalogue_text("run.where_line", line=error.line_number)
+    for note in notes:
+        expression = _EXPRESSION.match(note)
+        if expression:
+            return catalogue_text("run.where_expression", expression=expression.group(1))
+    return ""
+
+
+def _reason(cause: BaseException, task) -> str:
+    """Why, in words a designer reads first, then Python's (kind: message)."""
+    kind = type(cause).__name__
+    python = f"{kind}: {cause}" if str(cause) else kind
+    if isinstance(cause, NameError) and getattr(cause, "name", None):
+        names = [key for key in (task.data if task is not None else {}) if isinstance(key, str)]
+        close = difflib.get_close_matches(cause.name, names, n=1)
+        hint = catalogue_text("run.reason_hint", name=close[0]) if close else ""
+        said = catalogue_text("run.reason_NameError", name=cause.name, hint=hint)
+    elif isinstance(cause, AttributeError) and getattr(cause, "name", None):
+        said = catalogue_text("run.reason_AttributeError", name=cause.name)
+    elif isinstance(cause, KeyError):
+        said = catalogue_text("run.reason_KeyError", missing=cause.args[0] if cause.args else "")
+    else:
+        key = next((f"run.reason_{base.__name__}" for base in type(cause).__mro__
+                    if f"run.reason_{base.__name__}" in TEXTS), None)
+        said = catalogue_text(key) if key else catalogue_text("run.reason_other")
+    return f"{said}（{python}）"
 
 
 def jsonable(value):

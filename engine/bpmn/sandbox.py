@@ -116,7 +116,8 @@ def compile_code(source: str, mode: str):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SyntaxWarning)  # "prints but never reads 'printed'"
-            return compile_restricted(_parsed(source, mode), filename="<bpmn>", mode=mode, policy=_Policy)
+            # "<string>": the name SpiffWorkflow looks for in a traceback to tell a failing script's line.
+            return compile_restricted(_parsed(source, mode), filename="<string>", mode=mode, policy=_Policy)
     except SyntaxError as error:
         reasons = error.args[0] if error.args and isinstance(error.args[0], tuple) else (str(error),)
         raise SandboxViolation("；".join(reasons)) from None
