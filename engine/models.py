@@ -288,9 +288,9 @@ class Item(Base):
         # The ledger sorted by title; the dashboard's items closed per month (0017).
         Index("ix_items_title", "title", "id"),
         Index("ix_items_closed_at", "closed_at"),
-        # Unfinished items by their own deadline: where the ledger's light filter starts (services/ledger.py);
-        # on PostgreSQL with what the filter and items_visible read, so its counts need no row (0022).
-        Index("ix_items_open_deadline", "deadline",
+        # Unfinished items by their first due time: the ledger's light filter is a range of it
+        # (services/ledger.py); on PostgreSQL with what items_visible reads, so its counts need no row (0023).
+        Index("ix_items_open_due", "due_first",
               postgresql_where=text("status NOT IN ('closed', 'rejected', 'terminated', 'withdrawn')"),
               postgresql_include=["id", "classification", "created_by"],
               sqlite_where=text("status NOT IN ('closed', 'rejected', 'terminated', 'withdrawn')")),
@@ -321,6 +321,10 @@ class Item(Base):
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     withdrawn_by: Mapped[str | None] = mapped_column(String(64))
     withdrawn_at: Mapped[datetime | None]
+    # When the item's first open part is due (its own deadline while it has no part; none once every part
+    # is done), for the ledger's lights: set at every flush that changes the item or a part of it
+    # (deadlines.first_due, services/items.py). Rows written past the ORM must set it themselves.
+    due_first: Mapped[datetime | None]
 
     units: Mapped[list[ItemUnit]] = relationship(
         back_populates="item", cascade="all, delete-orphan", order_by="ItemUnit.id", lazy="selectin"

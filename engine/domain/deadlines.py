@@ -28,7 +28,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ..models import Item, ItemUnit
 from .items import DROPPED_STATUSES, OPEN_STATUSES
@@ -58,6 +59,23 @@ def due_at_sql(part=ItemUnit, at: datetime | None = None):
         return func.coalesce(part.urge_limit, part.deadline)
     urged = and_(part.urged_at.is_not(None), part.urged_at < at, part.urge_limit.is_not(None))
     return case((urged, part.urge_limit), else_=part.deadline)
+
+
+def first_due(item, parts) -> datetime | None:
+    """When the item's first open part is due now; with no parts, the item's own deadline; None when every
+    part is done. The ledger's light filter reads it (Item.due_first): red before now, yellow in the
+    window, as `views.item` lights each part."""
+    if not parts:
+        return item.deadline
+    return min((due_at(part) for part in parts if not is_done(part)), default=None)
+
+
+def first_due_sql(item=Item):
+    """`first_due` of each item in SQL (for rows written past the ORM, such as bulk loads)."""
+    part = aliased(ItemUnit)
+    open_parts = select(func.min(due_at_sql(part))).where(part.item_id == item.id, not_done_sql(part))
+    any_part = exists().where(part.item_id == item.id)
+    return case((any_part, open_parts.scalar_subquery()), else_=item.deadline)
 
 
 # ---- done ------------------------------------------------------------------------------------------

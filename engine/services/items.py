@@ -4,15 +4,17 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from ..access import SECRET, Actor, visible_item
 from ..db import next_id, retrying
+from ..domain import deadlines
 from ..domain.items import CATEGORIES, CLASSIFICATIONS, SOURCES, deadline_for
 from ..domain.main_process import KEY as MAIN_KEY
 from ..domain.roles import ADMIN, OFFICE, SYSTEM_ADMINS
 from ..errors import Conflict, Forbidden, InvalidInput
-from ..models import HistoryEntry, Item, ItemDesignee, User
+from ..models import HistoryEntry, Item, ItemDesignee, ItemUnit, User
 from ..texts import text
 from . import audit, deadline_rules, duplicates, ledger, org, process, views
 from .instances import latest_definition
@@ -219,3 +221,19 @@ def list_items(duban, actor: Actor, page: int = 1, per_page: int = 50, **filters
     """The ledger (台账): filters as in ledger.LedgerFilter (status, unit, light, text, sort...)."""
     return ledger.list_items(duban, actor, ledger.LedgerFilter(**filters), page, per_page)
 
+
+
+@event.listens_for(Session, "before_flush")
+def _keep_first_due(session: Session, _context, _instances) -> None:
+    """Item.due_first for every item this flush changes, or whose part it adds, changes or deletes: in the
+    same flush, so the ledger's lights never read a due time its rows have left behind."""
+    items = {obj for obj in (*session.new, *session.dirty) if isinstance(obj, Item)}
+    with session.no_autoflush:
+        items.update(part.item for part in (*session.new, *session.dirty, *session.deleted)
+                     if isinstance(part, ItemUnit) and part.item is not None)
+    gone = set(session.deleted)
+    for item in items - gone:
+        parts = [part for part in item.units if part not in gone] if item.status != "rejected" else []
+        due = deadlines.first_due(item, parts)
+        if item.due_first != due:
+            item.due_first = due

@@ -177,34 +177,33 @@ def light_clause(light: str, calendar: WorkCalendar, now: datetime, yellow_workd
 
     An item's parts are its units (due and done as engine/domain/deadlines.py says), or, with no units yet,
     the item itself; closed, rejected and terminated items are green; otherwise the item shows its worst
-    part: red past a deadline, yellow inside the window.
-
-    Each test is written so that PostgreSQL checks it item by item against small hashed sets (the
-    open parts, read through the partial index ix_item_units_open_deadline) and index probes, in
-    time linear in the items it reads. A semi-join against a UNION of ids was faster on average but
-    the planner underestimates such a union and, under LIMIT, chose nested loops over it that took
-    15 s (bench/ledger.py, sorted by registration date).
+    part: red past a deadline, yellow inside the window. Item.due_first is when its first open part is due
+    (deadlines.first_due), so red is a range of that one indexed column (ix_items_open_due), and so is
+    yellow: a part is in the window only if the first one is due between now and the window's end. The
+    window has gaps around some holidays (yellow_ranges); an item first due in one may have a later part
+    inside, so those few items, and only those, are looked at part by part.
     """
-    # Written out (not bound), so the planner can always match ix_items_open_deadline's predicate.
+    # Written out (not bound), so the planner can always match ix_items_open_due's predicate.
     unfinished = Item.status.not_in(bindparam("finished", list(FINISHED), expanding=True, literal_execute=True))
-    red = _has_part(lambda deadline: deadline < now)
-    yellow = _has_part(lambda deadline: in_yellow_window(deadline, calendar, now, yellow_workdays))
+    due = Item.due_first
+    red = and_(due.is_not(None), due < now)
+    yellow = _yellow(due, calendar, now, yellow_workdays)
     if light == "red":
         return and_(unfinished, red)
     if light == "yellow":
-        return and_(unfinished, not_(red), yellow)
+        return and_(unfinished, yellow)
     return or_(not_(unfinished), and_(not_(red), not_(yellow)))
 
 
-def _has_part(condition):
-    """The item has an open part meeting `condition`: one of its units' (not reported, by its
-    deadline or urge limit), or, when it has no units, the item itself (by its own deadline)."""
-    deadline = deadlines.due_at_sql(ItemUnit)
-    open_parts = select(ItemUnit.item_id).where(deadlines.not_done_sql(ItemUnit), condition(deadline))
-    # A scalar subquery is probed item by item (through the (item_id, unit_id) key) and only for
-    # items whose own deadline qualifies; NOT EXISTS would hash every part of every item first.
-    no_parts = select(ItemUnit.item_id).where(ItemUnit.item_id == Item.id).limit(1).scalar_subquery().is_(None)
-    return or_(Item.id.in_(open_parts), and_(condition(Item.deadline), no_parts))
+def _yellow(due, calendar: WorkCalendar, now: datetime, workdays: int):
+    ranges = yellow_ranges(calendar, now, workdays)
+    if not ranges:
+        return false()
+    last = max(high for _, high, _ in ranges)
+    part_inside = exists().where(ItemUnit.item_id == Item.id, deadlines.not_done_sql(ItemUnit),
+                                 in_yellow_window(deadlines.due_at_sql(ItemUnit), calendar, now, workdays))
+    return and_(due.is_not(None), due >= now, due <= last,
+                or_(in_yellow_window(due, calendar, now, workdays), part_inside))
 
 
 def in_yellow_window(deadline, calendar: WorkCalendar, now: datetime, workdays: int):

@@ -114,6 +114,27 @@ def test_the_light_filter_agrees_with_each_items_light(duban, org, moves):
     assert set(ids(duban, org["unit_a"], light="red")) == expected["red"] & mine
 
 
+def test_a_later_part_inside_a_weekend_gap_of_the_window_makes_the_item_yellow(duban, org):
+    """On Thursday 10:00, two working days ahead reach into the weekend only up to 10:00 of each day: a
+    part due on Saturday afternoon is not yet yellow, one due on Sunday morning is. An item whose first
+    open part falls in such a gap is yellow when a later part is inside (the filter reads its parts)."""
+    duban.clock.set(at(date(2026, 1, 8), time(10, 0)))
+    gap, inside = at(date(2026, 1, 10), time(15, 0)), at(date(2026, 1, 11), time(9, 0))
+    made = {
+        "later part inside": add_item(duban, deadline=gap, parts=[("fgj", {"deadline": gap}),
+                                                                  ("czj", {"deadline": inside})]),
+        "only in the gap": add_item(duban, deadline=gap, parts=[("fgj", {"deadline": gap})]),
+        "no part, inside": add_item(duban, deadline=inside),
+        "no part, in the gap": add_item(duban, deadline=gap),
+    }
+    office = org["office"]
+    lights = {name: services.get_item(duban, office, item_id)["light"] for name, item_id in made.items()}
+    assert lights == {"later part inside": "yellow", "only in the gap": "green", "no part, inside": "yellow",
+                      "no part, in the gap": "green"}
+    for light in ("yellow", "green"):
+        assert set(ids(duban, office, light=light)) == {made[name] for name, seen in lights.items() if seen == light}
+
+
 # --- filters, sorting, pages ------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -177,8 +198,8 @@ def test_text_search_reads_the_trigram_indexes_on_postgresql(duban_pg, org_pg, s
 
 @pytest.mark.parametrize("actor", ["office", "unit_a"])
 def test_a_light_count_reads_only_indexes_on_postgresql(duban_pg, org_pg, actor):
-    """Counting the red items an office or a unit may see needs no table row on PostgreSQL: the open items'
-    and open parts' indexes carry what the filter and the visibility rule read (0022)."""
+    """Counting the red items an office or a unit may see is a range of the open items' first due times and
+    needs no table row on PostgreSQL: the index carries what the visibility rule reads (0022, 0023)."""
     from sqlalchemy import text as sql_text
 
     now = duban_pg.clock.now()
@@ -188,8 +209,9 @@ def test_a_light_count_reads_only_indexes_on_postgresql(duban_pg, org_pg, actor)
         session.execute(sql_text("ANALYZE items"))
     plan = postgres_plan(duban_pg, org_pg[actor], LedgerFilter(light="red"), "enable_seqscan = off",
                          "enable_bitmapscan = off")
-    assert "Index Only Scan using ix_items_open_deadline" in plan, plan
-    assert "Index Only Scan using ix_item_units_open_deadline" in plan, plan
+    assert "Index Only Scan using ix_items_open_due" in plan and "Index Cond: ((due_first IS NOT NULL) AND " \
+        "(due_first <" in plan, plan
+    assert "ix_item_units_open_deadline" not in plan, plan  # no part is looked at
 
 
 def test_date_ranges_are_beijing_days_with_both_ends_included(duban, org, ledger_items):
