@@ -94,12 +94,13 @@ def _taking_part(actor: Actor, item=Item):
         return true()
     # Whoever started a process that registered the item (发起, duban:starterRoles) follows it.
     clauses = [item.created_by == actor.username]
+    # Uncorrelated, as in `cleared`: PostgreSQL prices a correlated EXISTS here per item and so reads the
+    # whole table to count a unit's ledger; a hashed set of the unit's items lets it count from the
+    # items' visibility index (ix_items_seen: 40 ms to 20 ms at 100,000 items, bench/ledger.py).
     if actor.has(UNIT) and actor.unit_id:
-        clauses.append(exists(select(ItemUnit.id).where(
-            ItemUnit.item_id == item.id, ItemUnit.unit_id == actor.unit_id)))
+        clauses.append(item.id.in_(select(ItemUnit.item_id).where(ItemUnit.unit_id == actor.unit_id)))
     if actor.has(DISCIPLINE):
-        clauses.append(exists(select(ItemUnit.id).where(
-            ItemUnit.item_id == item.id, ItemUnit.escalated_at.is_not(None))))
+        clauses.append(item.id.in_(select(ItemUnit.item_id).where(ItemUnit.escalated_at.is_not(None))))
     return or_(*clauses) if clauses else false()
 
 

@@ -294,6 +294,10 @@ class Item(Base):
               postgresql_where=text("status NOT IN ('closed', 'rejected', 'terminated', 'withdrawn')"),
               postgresql_include=["id", "classification", "created_by"],
               sqlite_where=text("status NOT IN ('closed', 'rejected', 'terminated', 'withdrawn')")),
+        # What visibility reads of every item (access.items_visible), narrow: a unit's or an office's ledger
+        # is counted from it instead of from the table, whose rows hold the content (PostgreSQL, 0023).
+        only_on("postgresql", Index("ix_items_seen", "id",
+                                    postgresql_include=["classification", "created_by", "status"])),
         # The ledger's text search (LIKE '%…%' on title and content) through trigrams, Chinese included
         # (PostgreSQL's pg_trgm; 0022). SQLite reads every row.
         *(only_on("postgresql", Index(f"ix_items_{column}_trgm", column, postgresql_using="gin",
