@@ -222,7 +222,6 @@ def list_items(duban, actor: Actor, page: int = 1, per_page: int = 50, **filters
     return ledger.list_items(duban, actor, ledger.LedgerFilter(**filters), page, per_page)
 
 
-
 @event.listens_for(Session, "before_flush")
 def _keep_first_due(session: Session, _context, _instances) -> None:
     """Item.due_first for every item this flush changes, or whose part it adds, changes or deletes: in the

@@ -180,8 +180,8 @@ def light_clause(light: str, calendar: WorkCalendar, now: datetime, yellow_workd
     part: red past a deadline, yellow inside the window. Item.due_first is when its first open part is due
     (deadlines.first_due), so red is a range of that one indexed column (ix_items_open_due), and so is
     yellow: a part is in the window only if the first one is due between now and the window's end. The
-    window has gaps around some holidays (yellow_ranges); an item first due in one may have a later part
-    inside, so those few items, and only those, are looked at part by part.
+    window has gaps over weekends and holidays (yellow_ranges); an item first due in one may have a later
+    part inside, so those items, and only those, are looked at part by part.
     """
     # Written out (not bound), so the planner can always match ix_items_open_due's predicate.
     unfinished = Item.status.not_in(bindparam("finished", list(FINISHED), expanding=True, literal_execute=True))
