@@ -346,6 +346,7 @@ TEXTS: dict[str, str] = {
     "file.unusable": "文件 {id} 不存在，或不能用于此事项",
     "file.cannot_attach": "只有督查室和承办此事项的单位可以添加附件",
     "file.item_dropped": "此事项{status}，不再添加附件",
+    "print.item_dropped": "此事项{status}，没有督办单可打印",
     "admin.unit_required": "请选择单位",
     # -- 表单提交: field errors of a submitted task or start form (engine/forms.py validate) ------------
     "form.invalid": "表单有误，请检查标红的字段",

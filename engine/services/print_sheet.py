@@ -11,16 +11,20 @@ from sqlalchemy import select
 from ..access import Actor, visible_item
 from ..clock import CHINA
 from ..domain import steps
-from ..domain.items import SOURCES
+from ..domain.items import DROPPED_STATUSES, SOURCES, STATUSES
+from ..errors import Conflict
 from ..models import Definition, HistoryEntry, Instance
 from ..texts import text
 from . import documents, org
 
 
 def supervision_sheet(duban, actor: Actor, item_id: int) -> dict:
-    """What the 督办单 of an item says; NotFound for whoever may not see the item (保密 included)."""
+    """What the 督办单 of an item says; NotFound for whoever may not see the item (保密 included), Conflict
+    for an item refused, withdrawn or terminated (nothing is being supervised)."""
     with duban.db.reading() as session:
         item = visible_item(session, actor, item_id)
+        if item.status in DROPPED_STATUSES:
+            raise Conflict(text("print.item_dropped", status=STATUSES[item.status]))
         names = org.unit_names(session)
         latest = _latest_submissions(session, item.instance_id)
         assign = latest.get("assign")

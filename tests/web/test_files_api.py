@@ -183,3 +183,5 @@ def test_a_withdrawn_item_takes_no_files_and_offers_neither_attaching_nor_printi
     assert as_("office").get(f"/api/v1/items/{item_id}/files").json == []
     page = Browser(app, "office").get(f"/items/{item_id}").text
     assert 'id="attach"' not in page and 'id="print-sheet"' not in page
+    printed = Browser(app, "office").get(f"/items/{item_id}/print")
+    assert printed.status_code == 409 and "此事项已撤销，没有督办单可打印" in printed.text
