@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import tempfile
-import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,7 +92,7 @@ def over_http():
     """`duban run` (waitress, SQLite, the embedded worker) in a process of its own, as people reach it:
     the client here holds one keep-alive connection. (A server thread inside the benchmark's own
     process shared its interpreter lock with the client and added ~3 ms to each request's time.)"""
-    from .load import Client, served_by_run
+    from .load import USERS, Client, run_path, served_by_run
 
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/bench.db"
@@ -101,18 +100,10 @@ def over_http():
         with served_by_run(url, Path(folder)) as port:
             client = Client("127.0.0.1", port)
             tokens = {name: client.call("POST", "/auth/token", {"username": name, "password": "duban-demo"})["token"]
-                      for name in ("office", "leader", "unit_a", "unit_b")}
+                      for name in USERS}
 
             def run_once():
-                item = client.call("POST", "/items", {"title": "基准事项"}, tokens["office"])
-                for element, unit, data in HAPPY_PATH:
-                    token = tokens[user_for(element, unit)]
-                    tasks = client.call("GET", f"/tasks?instance_id={item['instance_id']}", token=token)
-                    task = next(t for t in tasks
-                                if t["element_id"] == element and (unit is None or t["unit"] == unit))
-                    started = time.perf_counter()
-                    client.call("POST", f"/tasks/{task['id']}/complete", {"data": data}, token)
-                    run_once.completions.append(time.perf_counter() - started)
+                run_path(client, tokens, run_once.completions)
 
             run_once.completions = []  # the wall time of each task completion (seconds)
             try:

@@ -96,8 +96,6 @@ TEXTS: dict[str, str] = {
     "交给外部执行程序时无法求值，此参数不会交出",
     "deploy.external_delegate": "Java 委托「{java}」不会执行：此任务按外部任务部署，主题为「{topic}」，"
                                 "须有外部执行程序领取该主题的任务，流程才会继续",
-    "run.decision_results": "“{element}”的决策表匹配了 {count} 条规则，{map} 只能接受一条",
-    "run.decision_outputs": "“{element}”的决策表有多个输出列，{map} 只能用于只有一个输出列的决策表",
     "deploy.complex_gateway": "不支持复杂网关（complexGateway）：请改用排他网关或包容网关",
     "deploy.event_subprocess_start": "不支持由{trigger}事件启动的事件子流程（它会随流程一开始就启动）："
                                      "请在可能出错的活动上挂错误边界事件，由它转到处理环节",
@@ -627,6 +625,8 @@ TEXTS: dict[str, str] = {
     "external.topics_required": "执行账号至少须有一个主题（--topic）",
     "run.no_catcher": "此流程实例没有在等待消息“{name}”",
     "run.recursion": "流程陷入循环（或嵌套过深）而无人办理，已停止",
+    "run.decision_results": "“{element}”的决策表匹配了 {count} 条规则，{map} 只能接受一条",
+    "run.decision_outputs": "“{element}”的决策表有多个输出列，{map} 只能用于只有一个输出列的决策表",
     "run.failed_in": "“{element}”{where}运行出错：{reason}",
     "run.failed": "流程运行出错：{reason}",
     "run.where_line": "脚本第 {line} 行",

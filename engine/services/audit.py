@@ -122,12 +122,13 @@ def append(session: Session, actor: str | None, action: str, target: str | None,
     })
 
 
-def along(session: Session, statement) -> bool:
+def along(session: Session, make_insert) -> bool:
     """Send an INSERT with this transaction's audit records, in their statement, when they go in one
-    (PostgreSQL, records queued): one round trip fewer. False: the caller executes it itself."""
+    (PostgreSQL, records queued): one round trip fewer. `make_insert()` builds it, only then. False: the
+    caller writes its rows itself."""
     if session.get_bind().dialect.name != "postgresql" or not session.info.get(_PENDING):
         return False
-    session.info.setdefault(_ALONG, []).append(statement)
+    session.info.setdefault(_ALONG, []).append(make_insert())
     return True
 
 

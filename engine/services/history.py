@@ -41,7 +41,7 @@ def _audit_detail(fields: dict) -> dict:
 def write_pending(session: Session) -> None:
     """Insert the rows this transaction recorded, in the order recorded (ids follow it)."""
     rows = session.info.pop(_PENDING, None)
-    if rows and not audit.along(session, insert_rows(HistoryEntry.__table__, rows, _COLUMNS)):
+    if rows and not audit.along(session, lambda: insert_rows(HistoryEntry.__table__, rows, _COLUMNS)):
         session.execute(insert(HistoryEntry.__table__), rows)
 
 

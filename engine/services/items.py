@@ -232,7 +232,6 @@ def _keep_first_due(session: Session, _context, _instances) -> None:
                      if isinstance(part, ItemUnit) and part.item is not None)
     gone = set(session.deleted)
     for item in items - gone:
-        parts = [part for part in item.units if part not in gone] if item.status != "rejected" else []
-        due = deadlines.first_due(item, parts)
+        due = deadlines.first_due(item, [part for part in item.units if part not in gone])
         if item.due_first != due:
             item.due_first = due

@@ -122,12 +122,13 @@ def write_pending(session: Session) -> None:
     rows = session.info.pop(_PENDING, None)
     selects = session.info.pop(_PENDING_SELECTS, None)
     # On PostgreSQL they go with the audit records when the transaction has any (audit.along).
-    if rows and not audit.along(session, insert_rows(_TABLE, rows, _COLUMNS)):
+    if rows and not audit.along(session, lambda: insert_rows(_TABLE, rows, _COLUMNS)):
         session.execute(insert(_TABLE), rows)
     if selects:
         source = selects[0] if len(selects) == 1 else union_all(*selects)
-        if not audit.along(session, insert(_TABLE).from_select(_COLUMNS, source)):
-            session.execute(insert(_TABLE).from_select(_COLUMNS, source))
+        candidates = insert(_TABLE).from_select(_COLUMNS, source)
+        if not audit.along(session, lambda: candidates):
+            session.execute(candidates)
 
 
 event.listen(Session, "before_commit", write_pending, insert=True)
