@@ -12,6 +12,12 @@ the parent raises ProcessError naming the element, and the caller's transaction 
 A killed child is replaced by a fresh interpreter at the next step (about half a second). Each
 child keeps parsed specs (by content) and the workflows of the steps its parent committed, so a
 step on a warm instance sends neither files nor state.
+
+A child answers a step in two parts: the snapshot (tasks, timers, data, what the step passed), then
+the serialised state. The parent projects the snapshot (tasks, history, notifications) while the
+child serialises, and takes the state at its transaction's first flush (services.process). Whoever
+reads a child's socket next takes the states waiting on it first, each to its own run; a state that
+fails (over a limit, the child ended) fails its run's transaction when it is asked for.
 """
 from __future__ import annotations
 
@@ -25,7 +31,7 @@ import sys
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 
@@ -108,6 +114,10 @@ class RemoteRun:
         self._last_op = None
         self.child = None
         self.token = None
+        # The child whose socket still holds this run's state (sent after its snapshot), and a
+        # failure of that part of the step, raised when the state is asked for.
+        self.state_from: _Child | None = None
+        self.state_error: ProcessError | None = None
 
     # -- changing state (one request each) -------------------------------------------------
     def advance(self) -> None:
@@ -154,10 +164,26 @@ class RemoteRun:
         return self._read().data
 
     def dumps(self) -> str:
-        return self._read().state
+        """The state the last step left; the child may still be serialising it (waits for it then)."""
+        snapshot = self._read()
+        if self.state_from is not None:
+            self.state_from.collect(self, self.runtime.limits)
+        if self.state_error is not None:
+            raise self.state_error
+        return snapshot.state
+
+    def took_state(self, state: str | None, error: ProcessError | None = None) -> None:
+        """The child's second answer to the last step: its state, or why it has none."""
+        self.state_from = None
+        if error is None:
+            self.snapshot.state = state
+        else:
+            self.state_error = error
 
     # -- the exchange with a child --------------------------------------------------------------
     def _request(self, op: str, **args) -> None:
+        if self.snapshot is not None:
+            self.dumps()  # an operation after another goes on from its state: it must have one
         self._last_op = op
         request = {
             "op": op, "args": args, "instance_id": (self.runtime.scope, self.instance_id), "version": self.version,
@@ -239,6 +265,10 @@ class _Child:
         self.conn = Connection(ours.detach())
         self.conn.send(limits)
         self.pending_keeps: list = []
+        # Runs whose state this child has still to send, in the order it sends them; whoever reads
+        # the socket next (the run asking for its state, or the next step) takes them first.
+        self.awaiting: deque[RemoteRun] = deque()
+        self._reading = threading.RLock()
         self.busy = False
         self.demoted = False
 
@@ -288,6 +318,9 @@ class _Child:
                 raise self._died(limits) from None
             kind = message[0]
             if kind == "done":
+                with self._reading:
+                    self.awaiting.append(run)
+                    run.state_from = self
                 return message[1], message[2]
             if kind == "failed":
                 if message[1] == "memory":
@@ -300,6 +333,33 @@ class _Child:
                 raise
             self.conn.send(answer)
 
+    def collect(self, run: RemoteRun | None, limits: Limits) -> None:
+        """Read states off the socket, each to its run, until `run` has its own (None: all of them)."""
+        with self._reading:
+            while self.awaiting and (run is None or run.state_from is self):
+                head = self.awaiting.popleft()
+                try:
+                    head.took_state(self._receive_state(limits))
+                except ProcessError as error:
+                    head.took_state(None, error)
+
+    def _receive_state(self, limits: Limits) -> str:
+        if self.conn.closed:
+            raise ProcessError(text("step.crashed", element=self._element()))
+        if not self.conn.poll(limits.wall_s):
+            element = self._element()
+            self.kill()
+            raise ProcessError(text("step.wall", element=element, seconds=_seconds(limits.wall_s)))
+        try:
+            message = self.conn.recv()
+        except (EOFError, OSError):
+            raise self._died(limits) from None
+        if message[0] == "state":
+            return message[1]
+        if message[0] == "failed" and message[1] == "memory":
+            self.kill()
+        raise ProcessError(_failure(message, limits))
+
     def _died(self, limits: Limits) -> ProcessError:
         code, element = self.process.wait(timeout=5), self._element()
         self.kill()
@@ -309,9 +369,15 @@ class _Child:
         return ProcessError(text("step.crashed", element=element))
 
     def _element(self) -> str:
-        return self.element.read() or text("step.unknown_element")
+        try:
+            return self.element.read() or text("step.unknown_element")
+        except ValueError:  # the slot went with the process (kill)
+            return text("step.unknown_element")
 
     def kill(self) -> None:
+        with self._reading:  # a run waiting for its state from this child learns it will not come
+            while self.awaiting:
+                self.awaiting.popleft().took_state(None, ProcessError(text("step.crashed", element=self._element())))
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait(timeout=5)
@@ -368,6 +434,8 @@ class _Pool:
         try:
             yield child
         finally:
+            if child.demoted:
+                child.collect(None, self.limits)  # the long step's state, before its process goes
             with self._ready:
                 child.busy = False
                 if child.demoted:
@@ -384,6 +452,14 @@ class _Pool:
             child = self._children[index]
             if child is None or not child.alive:
                 child = self._children[index] = self._spawn(index)
+            child.busy = True
+        # The states of the steps it ran before come first on its socket; a child that failed while
+        # serialising one (ended, as over its memory budget) is replaced.
+        child.collect(None, self.limits)
+        if child.alive:
+            return child
+        with self._ready:
+            child = self._children[index] = self._spawn(index)
             child.busy = True
             return child
 

@@ -56,7 +56,7 @@ class Limits:
 class Snapshot:
     """What a step left, as plain values: everything the parent projects and stores."""
 
-    state: str
+    state: str | None  # sent after the rest (see child_main)
     human_tasks: list
     timers: list
     data: dict
@@ -193,26 +193,39 @@ def child_main(conn, element: ElementSlot, limits: Limits) -> None:
         if kind != "step":
             return
         _apply_keeps(runtime, tentative, request["keeps"])
-        try:
-            with _budget(limits), using_limits(limits.engine):
-                run = _step(parent, runtime, tentative, request)
-                snapshot = _snapshot(run, request, limits, element)
-                snapshot.questions = parent.questions()
-        except MemoryError:
-            conn.send(("failed", "memory", element.read(), ""))
+        # Two answers: the snapshot without the state ("done"), then the state ("state"): the parent
+        # projects tasks, history and notifications while this process serialises the workflow.
+        with _budget(limits), using_limits(limits.engine):
+            run = _guarded(conn, element, _step, parent, runtime, tentative, request)
+            snapshot = _FAILED if run is _FAILED else _guarded(conn, element, _snapshot, run, request, parent, element)
+            token = next(tokens)
+            if snapshot is _FAILED or _guarded(conn, element, conn.send, ("done", token, snapshot)) is _FAILED:
+                continue
+            state = _guarded(conn, element, _state, run, limits, element)
+        if state is _FAILED:
             continue
-        except TooManyCalls:
-            conn.send(("failed", "calls", element.read(), ""))
-            continue
-        except ProcessError as error:
-            kind = "memory" if _caused_by(error, MemoryError) else "process"
-            conn.send(("failed", kind, element.read(), error.message))
-            continue
-        token = next(tokens)
+        conn.send(("state", state))  # past the budget, as large as the state limit allows
         tentative[token] = (request["instance_id"], run.workflow)
         while len(tentative) > _TENTATIVE_KEPT:
             tentative.popitem(last=False)
-        conn.send(("done", token, snapshot))
+
+
+_FAILED = object()
+
+
+def _guarded(conn, element: ElementSlot, work, *args):
+    """What `work(*args)` returns; when it fails (over a budget, a step error), the failure is sent
+    to the parent instead and _FAILED returned."""
+    try:
+        return work(*args)
+    except MemoryError:
+        conn.send(("failed", "memory", element.read(), ""))
+    except TooManyCalls:
+        conn.send(("failed", "calls", element.read(), ""))
+    except ProcessError as error:
+        kind = "memory" if _caused_by(error, MemoryError) else "process"
+        conn.send(("failed", kind, element.read(), error.message))
+    return _FAILED
 
 
 def _apply_keeps(runtime: Runtime, tentative: OrderedDict, keeps: list) -> None:
@@ -265,14 +278,23 @@ def _definition(parent: _Parent, runtime: Runtime, spec: tuple, files_key: str):
     return SimpleNamespace(id=spec_id, key=key, files=files)
 
 
-def _snapshot(run: ProcessRun, request: dict, limits: Limits, element) -> Snapshot:
-    """The step's result, refused when it is larger than the limits allow or not storable."""
-    where = element.read() or text("step.unknown_element")
+def _snapshot(run: ProcessRun, request: dict, parent: _Parent, element) -> Snapshot:
+    """The step's result but its state (see _state), refused when a value is not storable."""
     # First: projecting evaluates timers not yet scheduled and stores their due time in the
     # workflow, which the saved state must hold (a reload would otherwise schedule them anew).
     human, timers = run.projection()
     data = run.data()
-    _check_storable(run, where)
+    _check_storable(run, element.read() or text("step.unknown_element"))
+    return Snapshot(state=None, human_tasks=human, timers=timers, data=data, completed=run.completed,
+                    log=run.log,
+                    # only asked for after a message found no taker (one more walk of the task tree)
+                    waiting_messages=run.waiting_messages() if request["op"] == "inspect" else [],
+                    problems=getattr(run, "problems", []), questions=parent.questions())
+
+
+def _state(run: ProcessRun, limits: Limits, element) -> str:
+    """The workflow serialised, refused when it or a value is larger than the limits allow."""
+    where = element.read() or text("step.unknown_element")
     try:
         state = run.dumps()
     except (TypeError, ValueError) as error:
@@ -281,15 +303,11 @@ def _snapshot(run: ProcessRun, request: dict, limits: Limits, element) -> Snapsh
     # The state holds the data (escaped, so at least as long): a state within the value and data
     # limits needs no measuring value by value.
     if len(state) > min(limits.max_value_bytes, limits.max_data_bytes):
-        _check_sizes(data, limits, where)
+        _check_sizes(run.data(), limits, where)
     if len(state) > limits.max_state_bytes:
         raise ProcessError(text("step.state_too_large", element=where, size=len(state),
                                 limit=limits.max_state_bytes))
-    return Snapshot(state=state, human_tasks=human, timers=timers, data=data, completed=run.completed,
-                    log=run.log,
-                    # only asked for after a message found no taker (one more walk of the task tree)
-                    waiting_messages=run.waiting_messages() if request["op"] == "inspect" else [],
-                    problems=getattr(run, "problems", []))
+    return state
 
 
 def _check_storable(run: ProcessRun, where: str) -> None:

@@ -147,6 +147,7 @@ def load(ctx: ProcessContext) -> ProcessRun:
 
     def state():
         with ctx.session.no_autoflush:  # read while the step runs: no write lock (see functions)
+            _settle_states(ctx.session, only=instance)
             return instance.state
 
     return ctx.duban.runtime.load(ctx.definition, state, ctx.functions(), instance.id, instance.version)
@@ -155,7 +156,8 @@ def load(ctx: ProcessContext) -> ProcessRun:
 def save(ctx: ProcessContext, run: ProcessRun, completed: HumanTask | None = None) -> None:
     """Store the new state and bring tasks, timers, history and the item in line with it."""
     instance = ctx.instance
-    instance.state = run.dumps()
+    # The state is taken at the next flush: the step process serialises it meanwhile (_settle_states).
+    ctx.session.info.setdefault(_STATES, {})[instance] = run
     instance.data = run.data()
     instance.trail = [*instance.trail, *run.log.passed]
     instance.updated_at = ctx.now
@@ -174,6 +176,28 @@ def save(ctx: ProcessContext, run: ProcessRun, completed: HumanTask | None = Non
     ctx.hooks.after_step(ctx, run, created, {view.element_id for view in human_tasks})
     if not run.completed:
         ctx.session.info.setdefault("duban_live", []).append((instance, run))
+
+
+_STATES = "duban_states"
+
+
+@event.listens_for(Session, "before_flush")
+def _settle_states(session: Session, *flushing, only: Instance | None = None) -> None:
+    """Give the instances saved in this transaction their new state (the step process sends it after
+    the rest of the step's result, and serialises it while tasks, history and notifications are
+    projected here): before anything is flushed, or before `only`'s state is read again."""
+    pending = session.info.get(_STATES)
+    if not pending:
+        return
+    for instance in [only] if only is not None else list(pending):
+        run = pending.pop(instance, None)
+        if run is not None:
+            instance.state = run.dumps()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_states(session: Session) -> None:
+    session.info.pop(_STATES, None)
 
 
 def _project_tasks(ctx: ProcessContext, views: list, completed: HumanTask | None) -> list[HumanTask]:

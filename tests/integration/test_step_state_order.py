@@ -1,0 +1,98 @@
+"""A step process answers a step in two parts: what the step left (tasks, timers, data) first, the
+serialised workflow after it, so the parent writes the step's tasks, history and notifications while
+the child serialises. The state must still reach its own run, whichever thread reads the socket
+next, and a state that never comes fails the step and stores nothing."""
+import json
+from datetime import datetime
+
+import pytest
+
+from engine import services
+from engine.bpmn import isolation
+from engine.bpmn.isolation import IsolatedRuntime
+from engine.bpmn.runtime import compile_bundle
+from engine.bpmn.step_process import Limits
+from engine.clock import CHINA, FixedClock
+from engine.errors import ProcessError
+from engine.services import process
+from tests.integration.flow import open_task
+from tests.integration.test_step_budgets import deploy, stored
+from tests.samples import chain, process as bpmn_process, script_task, user_task
+
+START = datetime(2026, 9, 28, 9, 0, tzinfo=CHINA)
+
+
+class _Definition:
+    def __init__(self, compiled):
+        self.id, self.key, self.files = id(compiled), compiled.key, compiled.files
+
+
+def _definition(script: str) -> _Definition:
+    [compiled] = compile_bundle({"p.bpmn": bpmn_process(chain(script_task(1, script), user_task(2)))}, {}, 1_000_000)
+    return _Definition(compiled)
+
+
+def test_each_state_reaches_its_own_run_when_another_step_reads_the_socket_first():
+    runtime = IsolatedRuntime(FixedClock(START), Limits(processes=1))  # one child: both steps share its socket
+    first = runtime.start(_definition("who = 'first'"), {}, {})
+    assert first.state_from is not None  # its state is still on its way
+    second = runtime.start(_definition("who = 'second'\nmore = list(range(500))"), {}, {})
+    assert first.state_from is None  # the second step took it off the socket before sending its own
+    for run, who in ((second, "second"), (first, "first")):
+        state = json.loads(run.dumps())
+        assert run.data()["who"] == who and f'"{who}"' in run.dumps() and state["root"]
+    assert '"more"' in second.dumps() and '"more"' not in first.dumps()
+
+
+def test_the_state_follows_the_snapshot_and_a_late_failure_is_raised_where_the_state_is_asked_for():
+    runtime = IsolatedRuntime(FixedClock(START), Limits(processes=1, max_state_bytes=50_000))
+    run = runtime.start(_definition("x = 'a' * 60000"), {}, {})
+    # What the step left came first: its task is known before the state's size is measured.
+    [task] = run.projection()[0]
+    assert task.element_id == "e2"
+    with pytest.raises(ProcessError) as caught:
+        run.dumps()
+    assert "过大" in caught.value.message
+    # The child goes on serving steps.
+    assert "ok" in runtime.start(_definition("y = 'ok'"), {}, {}).dumps()
+
+
+def test_the_parent_projects_the_step_before_its_state_arrives(duban, org, monkeypatch):
+    order = []
+    took_state = isolation.RemoteRun.took_state
+    project = process._project_tasks
+    monkeypatch.setattr(isolation.RemoteRun, "took_state",
+                        lambda run, *args: order.append("state") or took_state(run, *args))
+    monkeypatch.setattr(process, "_project_tasks", lambda *args: order.append("tasks") or project(*args))
+    item = services.register_item(duban, org["office"], {"title": "先投影后状态"})
+    task = open_task(duban, org["office"], "draft_opinion", None, instance_id=item["instance_id"])
+    order.clear()
+    services.complete_task(duban, org["office"], task["id"],
+                           {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "请办理"})
+    assert order == ["tasks", "state"]
+    # The state went into the step's own transaction: the row holds the workflow at the leader's task.
+    with duban.db.reading() as session:
+        instance = session.get(process.Instance, item["instance_id"])
+        assert "leader_approval" in instance.state and instance.version == 3
+
+
+def test_a_state_that_never_comes_fails_the_step_and_stores_nothing(duban, org, monkeypatch):
+    deploy(duban, org, "x = 1")
+    instance = services.start_instance(duban, org["office"], "hostile", {})
+    [task] = instance["tasks"]
+    before = stored(duban, instance["id"])
+    exchange = isolation._Child.exchange
+
+    def killed_after_its_snapshot(child, *args):
+        answer = exchange(child, *args)
+        child.kill()  # as when another thread's step overran and ended the child
+        return answer
+
+    monkeypatch.setattr(isolation._Child, "exchange", killed_after_its_snapshot)
+    with pytest.raises(ProcessError) as caught:
+        services.complete_task(duban, org["office"], task["id"], {})
+    assert "执行进程意外退出" in caught.value.message
+    assert stored(duban, instance["id"]) == before
+    monkeypatch.undo()
+    done = services.complete_task(duban, org["office"], task["id"], {})
+    assert services.get_instance(duban, org["office"], done["instance_id"])["status"] == "completed"
