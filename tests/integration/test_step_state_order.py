@@ -96,3 +96,22 @@ def test_a_state_that_never_comes_fails_the_step_and_stores_nothing(duban, org, 
     monkeypatch.undo()
     done = services.complete_task(duban, org["office"], task["id"], {})
     assert services.get_instance(duban, org["office"], done["instance_id"])["status"] == "completed"
+
+
+def test_a_long_steps_state_is_taken_before_its_lowered_process_is_replaced(duban, org, monkeypatch):
+    """A step that has used more CPU than DEMOTE_AFTER_CPU_S runs on at a lower priority, and its
+    process is replaced once the step ends: the state it sends after its snapshot must be read first."""
+    monkeypatch.setattr(isolation, "DEMOTE_AFTER_CPU_S", 0.05)
+    monkeypatch.setattr(isolation, "_WATCH_S", 0.01)
+    deploy(duban, org, "total = sum(range(3 * 10 ** 7))")
+    instance = services.start_instance(duban, org["office"], "hostile", {})
+    [task] = instance["tasks"]
+    lowered = []
+    demote = isolation._Child._demote
+    monkeypatch.setattr(isolation._Child, "_demote", lambda child: lowered.append(child) or demote(child))
+    done = services.complete_task(duban, org["office"], task["id"], {})
+    assert lowered and lowered[0].process.poll() is not None  # lowered, then ended
+    finished = services.get_instance(duban, org["office"], done["instance_id"])
+    assert finished["status"] == "completed" and finished["data"]["total"] == sum(range(3 * 10 ** 7))
+    with duban.db.reading() as session:
+        assert '"total"' in session.get(process.Instance, instance["id"]).state
