@@ -309,13 +309,8 @@ class _Child:
                     if self._cpu_seconds() - cpu_at_start >= DEMOTE_AFTER_CPU_S:
                         self._demote()
                     continue
-                element = self._element()
-                self.kill()
-                raise ProcessError(text("step.wall", element=element, seconds=_seconds(limits.wall_s)))
-            try:
-                message = self.conn.recv()
-            except (EOFError, OSError):
-                raise self._died(limits) from None
+                raise self._timed_out(limits)
+            message = self._recv(limits)
             kind = message[0]
             if kind == "done":
                 with self._reading:
@@ -347,18 +342,25 @@ class _Child:
         if self.conn.closed:
             raise ProcessError(text("step.crashed", element=self._element()))
         if not self.conn.poll(limits.wall_s):
-            element = self._element()
-            self.kill()
-            raise ProcessError(text("step.wall", element=element, seconds=_seconds(limits.wall_s)))
-        try:
-            message = self.conn.recv()
-        except (EOFError, OSError):
-            raise self._died(limits) from None
+            raise self._timed_out(limits)
+        message = self._recv(limits)
         if message[0] == "state":
             return message[1]
         if message[0] == "failed" and message[1] == "memory":
             self.kill()
         raise ProcessError(_failure(message, limits))
+
+    def _recv(self, limits: Limits):
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError):
+            raise self._died(limits) from None
+
+    def _timed_out(self, limits: Limits) -> ProcessError:
+        """Past the wall clock: the child is ended, the step fails naming where it was."""
+        element = self._element()
+        self.kill()
+        return ProcessError(text("step.wall", element=element, seconds=_seconds(limits.wall_s)))
 
     def _died(self, limits: Limits) -> ProcessError:
         code, element = self.process.wait(timeout=5), self._element()
