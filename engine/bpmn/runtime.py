@@ -452,10 +452,12 @@ class ProcessRun:
             return None
         return task
 
-    def complete(self, task_id: str, data: dict) -> None:
+    def complete(self, task_id: str, data: dict, meanwhile=None) -> None:
         task = self.human_task(task_id)
         if task is None:
             raise ProcessError(catalogue_text("run.task_not_waiting", task=task_id))
+        if meanwhile is not None:  # in the step process's parent it runs while the step does (isolation)
+            meanwhile()
         self.log = StepLog()
         self._watch(task.task_spec)
         with _spiff_errors():
@@ -514,10 +516,15 @@ class ProcessRun:
     def completed(self) -> bool:
         return self.workflow.is_completed()
 
-    def _open(self):
-        """READY manual tasks and WAITING tasks, found in one walk of the task tree."""
+    def open_tasks(self) -> list:
+        """Every READY or WAITING task: one walk of the task tree, which a projection and the step's
+        storability check share (see step_process._snapshot)."""
+        return list(self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING))
+
+    def _open(self, tasks=None):
+        """READY manual tasks and WAITING tasks, of `tasks` or of one walk of the task tree."""
         ready, waiting = [], []
-        for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        for task in tasks if tasks is not None else self.open_tasks():
             if task.state == TaskState.WAITING:
                 waiting.append(task)
             elif task.task_spec.manual:
@@ -535,9 +542,9 @@ class ProcessRun:
             ))
         return views
 
-    def projection(self) -> tuple[list[HumanTaskView], list[TimerView]]:
-        """Open human tasks and waiting timers, from one walk of the task tree."""
-        ready, waiting = self._open()
+    def projection(self, tasks=None) -> tuple[list[HumanTaskView], list[TimerView]]:
+        """Open human tasks and waiting timers, from one walk of the task tree (or `open_tasks()`'s)."""
+        ready, waiting = self._open(tasks)
         return self.human_tasks(ready), self.waiting_timers(waiting)
 
     def waiting_timers(self, waiting=None) -> list[TimerView]:
@@ -554,10 +561,11 @@ class ProcessRun:
                                        name=spec.bpmn_name or spec.bpmn_id, due_at=due, unit=_unit_of(task)))
         return views
 
-    def task_data(self):
-        """The data dicts a saved state carries forward: the workflow's and each open task's."""
+    def task_data(self, tasks=None):
+        """The data dicts a saved state carries forward: the workflow's and each open task's (`tasks`,
+        when the caller walked the tree already)."""
         yield self.workflow.data
-        for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        for task in tasks if tasks is not None else self.open_tasks():
             yield task.data
         if self.workflow.last_task is not None:
             yield self.workflow.last_task.data

@@ -282,9 +282,10 @@ def _snapshot(run: ProcessRun, request: dict, parent: _Parent, element) -> Snaps
     """The step's result but its state (see _state), refused when a value is not storable."""
     # First: projecting evaluates timers not yet scheduled and stores their due time in the
     # workflow, which the saved state must hold (a reload would otherwise schedule them anew).
-    human, timers = run.projection()
+    tasks = run.open_tasks()
+    human, timers = run.projection(tasks)
     data = run.data()
-    _check_storable(run, element.read() or text("step.unknown_element"))
+    _check_storable(run, tasks, element.read() or text("step.unknown_element"))
     return Snapshot(state=None, human_tasks=human, timers=timers, data=data, completed=run.completed,
                     log=run.log,
                     # only asked for after a message found no taker (one more walk of the task tree)
@@ -310,10 +311,10 @@ def _state(run: ProcessRun, limits: Limits, element) -> str:
     return state
 
 
-def _check_storable(run: ProcessRun, where: str) -> None:
-    name = _unstorable(run)
+def _check_storable(run: ProcessRun, tasks: list, where: str) -> None:
+    name = _unstorable(run, tasks)
     if name is not None:
-        raise ProcessError(text("step.value_type", element=where, name=name, kind=_kind_of(run, name)))
+        raise ProcessError(text("step.value_type", element=where, name=name, kind=_kind_of(run, tasks, name)))
 
 
 def _check_sizes(data: dict, limits: Limits, where: str) -> None:
@@ -332,17 +333,17 @@ _STORABLE = (str, int, float, bool, type(None))
 _IMMUTABLE = (*_STORABLE, date, datetime, timedelta)
 
 
-def _unstorable(run: ProcessRun) -> str | None:
+def _unstorable(run: ProcessRun, tasks=None) -> str | None:
     """The first variable of the open tasks' data that cannot be stored (bytes, a generator, ...)."""
-    for task_data in run.task_data():
+    for task_data in run.task_data(tasks):
         for key, value in task_data.items():
             if not _storable(value):
                 return str(key)
     return None
 
 
-def _kind_of(run: ProcessRun, name: str) -> str:
-    for task_data in run.task_data():
+def _kind_of(run: ProcessRun, tasks: list, name: str) -> str:
+    for task_data in run.task_data(tasks):
         if name in task_data:
             return type(task_data[name]).__name__
     return "?"

@@ -42,7 +42,10 @@ def write_pending(session: Session) -> None:
     """Insert the rows this transaction recorded, in the order recorded (ids follow it)."""
     rows = session.info.pop(_PENDING, None)
     if rows and not audit.along(session, lambda: insert_rows(HistoryEntry.__table__, rows, _COLUMNS)):
-        session.execute(insert(HistoryEntry.__table__), rows)
+        # Without flushing: the ORM's flush, which waits for a step's serialised state
+        # (process._settle_states), comes last, at the commit, and these rows go in meanwhile.
+        with session.no_autoflush:
+            session.execute(insert(HistoryEntry.__table__), rows)
 
 
 # Before the audit chain's hook (insert=True puts it first): on PostgreSQL that one takes the chain's

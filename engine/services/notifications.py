@@ -11,15 +11,30 @@ import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
+from functools import cache
 
-from sqlalchemy import Integer, String, and_, case, event, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    event,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from ..access import SECRET, Actor, items_visible, notifications_cleared, user_cleared
 from ..db import insert_rows
 from ..domain.roles import SYSTEM_ADMINS, UNIT
 from ..errors import NotFound
-from ..models import Item, Notification, User, UserRole, UTCDateTime
+from ..models import Item, Notification, User, UserRole
 from ..texts import TEXTS, text
 from . import audit
 
@@ -95,40 +110,80 @@ def notify_candidates(ctx, task, kind: str, title: str, body: str = "", task_id:
     """notify(ctx, candidates(session, task), ...), written at commit as one INSERT ... SELECT over the
     users: the same people (the task's role and unit, or its assignee; 保密 as user_cleared), without
     reading them first."""
-    users = User.__table__
-    if task.role is None:
-        where = [users.c.username == task.assignee]
-    else:
-        where = [users.c.id.in_(select(UserRole.user_id).where(UserRole.role == task.role)), users.c.active.is_(True)]
-        if task.role == UNIT:
-            where.append(users.c.unit_id == task.unit_id)
     item = ctx.item
-    if item is not None and item.classification == SECRET:
+    secret = item is not None and item.classification == SECRET
+    shape = (task.role is None, task.role == UNIT, secret, bool(ctx.duban.settings.smtp_host))
+    values = {"n_at": ctx.now, "n_kind": kind, "n_title": title[:500], "n_body": body,
+              "n_item": item.id if item else None, "n_instance": ctx.instance.id if ctx.instance else None,
+              "n_task": task_id, "n_assignee": task.assignee, "n_role": task.role, "n_unit": task.unit_id}
+    if secret:
+        values["n_designees"] = [d.user_id for d in item.designees]
+    ctx.session.info.setdefault(_PENDING_SELECTS, []).append((shape, values))
+
+
+def _candidates(shape: tuple, values: dict | None = None):
+    """A SELECT of a notification's values for each candidate of a task of this shape: with the values
+    in it, or (None) with them as parameters, then built once (see _candidates_insert)."""
+    by_assignee, by_unit, secret, mail = shape
+
+    def value(name, type_=None, **kw):
+        if values is None:
+            return bindparam(name, type_=type_, **kw)
+        return bindparam(name, values[name], type_=type_, unique=True, **kw)
+
+    users = User.__table__
+    if by_assignee:
+        where = [users.c.username == value("n_assignee")]
+    else:
+        where = [users.c.id.in_(select(UserRole.user_id).where(UserRole.role == value("n_role"))),
+                 users.c.active.is_(True)]
+        if by_unit:
+            where.append(users.c.unit_id == value("n_unit"))
+    if secret:
         where.append(or_(users.c.id.in_(select(UserRole.user_id).where(UserRole.role.in_(SYSTEM_ADMINS))),
-                         users.c.id.in_([d.user_id for d in item.designees])))
-    if ctx.duban.settings.smtp_host:
+                         users.c.id.in_(value("n_designees", expanding=True))))
+    if mail:
         mail_state = case((and_(users.c.email.is_not(None), users.c.email != ""), "pending"), else_="none")
     else:
         mail_state = literal("none", String())
-    values = (literal(ctx.now, UTCDateTime()), literal(kind, String()), literal(title[:500], String()),
-              literal(body, String()), literal(item.id if item else None, Integer()),
-              literal(ctx.instance.id if ctx.instance else None, Integer()), literal(task_id, String()))
-    ctx.session.info.setdefault(_PENDING_SELECTS, []).append(
-        select(users.c.id, *values, mail_state, literal(0, Integer())).where(*where))
+    columns = [value(name, _TABLE.c[column].type) for name, column in _CANDIDATE_VALUES]
+    return select(users.c.id, *columns, mail_state, literal(0, Integer())).where(*where)
+
+
+_CANDIDATE_VALUES = (("n_at", "at"), ("n_kind", "kind"), ("n_title", "title"), ("n_body", "body"),
+                     ("n_item", "item_id"), ("n_instance", "instance_id"), ("n_task", "task_id"))
+
+
+@cache  # 16 shapes at most
+def _candidates_insert(shape: tuple):
+    """The INSERT of _candidates(shape), built once: executed with each task's values."""
+    return insert(_TABLE).from_select(_COLUMNS, _candidates(shape))
+
+
+def _candidates_along(selects: list):
+    """All the queued candidates' notifications as one INSERT, values in it (to go with the audit records)."""
+    queries = [_candidates(shape, values) for shape, values in selects]
+    return insert(_TABLE).from_select(_COLUMNS, queries[0] if len(queries) == 1 else union_all(*queries))
 
 
 def write_pending(session: Session) -> None:
-    """Insert the notifications this transaction sent: at most two statements whatever their number."""
+    """Insert the notifications this transaction sent: one statement per shape of them, whatever
+    their number."""
     rows = session.info.pop(_PENDING, None)
     selects = session.info.pop(_PENDING_SELECTS, None)
-    # On PostgreSQL they go with the audit records when the transaction has any (audit.along).
-    if rows and not audit.along(session, lambda: insert_rows(_TABLE, rows, _COLUMNS)):
-        session.execute(insert(_TABLE), rows)
-    if selects:
-        source = selects[0] if len(selects) == 1 else union_all(*selects)
-        candidates = insert(_TABLE).from_select(_COLUMNS, source)
-        if not audit.along(session, lambda: candidates):
-            session.execute(candidates)
+    # On PostgreSQL they go with the audit records when the transaction has any (audit.along); else
+    # without flushing first, as history.write_pending.
+    with session.no_autoflush:
+        if rows and not audit.along(session, lambda: insert_rows(_TABLE, rows, _COLUMNS)):
+            session.execute(insert(_TABLE), rows)
+        if selects and not audit.along(session, lambda: _candidates_along(selects)):
+            by_shape: dict = {}
+            for shape, values in selects:
+                by_shape.setdefault(shape, []).append(values)
+            for shape, many in by_shape.items():
+                statement = _candidates_insert(shape)
+                for values in many if shape[2] else [many]:  # secret: an expanding parameter, one at a time
+                    session.execute(statement, values)
 
 
 event.listen(Session, "before_commit", write_pending, insert=True)

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from sqlalchemy import bindparam, event, or_, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..access import Actor, tasks_visible
 from ..bootstrap import Duban
@@ -151,6 +152,27 @@ def load(ctx: ProcessContext) -> ProcessRun:
             return instance.state
 
     return ctx.duban.runtime.load(ctx.definition, state, ctx.functions(), instance.id, instance.version)
+
+
+def complete_task_row(ctx: ProcessContext, task: HumanTask, username: str, data: dict) -> None:
+    """Mark the task completed by `username` with `data`. On PostgreSQL its row is written now, while
+    the step runs (a step holds its instance's row lock already): a round trip off the step's time.
+    On SQLite it is written with the rest at commit: a write takes the one write lock, which the
+    designer's code would then hold while it runs (see ProcessContext.functions)."""
+    values = {"state": "completed", "completed_at": ctx.now, "completed_by": username,
+              "assignee": task.assignee or username, "data": data}
+    if ctx.session.bind.dialect.name == "postgresql":
+        ctx.session.connection().execute(_COMPLETE_TASK, {"b_id": task.id, **values})
+        for name, value in values.items():
+            set_committed_value(task, name, value)  # as written: the flush has nothing left to write of it
+    else:
+        for name, value in values.items():
+            setattr(task, name, value)
+
+
+_COMPLETE_TASK = (update(HumanTask.__table__).where(HumanTask.__table__.c.id == bindparam("b_id"))
+                  .values({name: bindparam(name) for name in ("state", "completed_at", "completed_by", "assignee",
+                                                              "data")}))
 
 
 def save(ctx: ProcessContext, run: ProcessRun, completed: HumanTask | None = None) -> None:
@@ -356,8 +378,12 @@ def _known_timers(ctx: ProcessContext) -> dict | None:
 
 def _write_timers(session: Session) -> None:
     writes = session.info.pop(_TIMER_WRITES, None)
-    if writes:
-        session.flush()  # timers this transaction added first: a later step may end them
+    if not writes:
+        return
+    added = {row.id for row in session.new if isinstance(row, Timer)}
+    if any(row["b_id"] in added for _, rows in writes for row in rows):
+        session.flush()  # timers this transaction added first: a later step of it ends or moves them
+    with session.no_autoflush:  # else the flush comes last, at the commit (see history.write_pending)
         for statement, rows in writes:
             session.execute(statement, rows)
 

@@ -32,6 +32,33 @@ def test_migrated_postgres_matches_the_models(postgres_database):
     assert differences(postgres_database) == []
 
 
+@pytest.mark.postgres  # scratch_postgres: a database of its own
+def test_instance_states_are_compressed_with_lz4_on_postgres():
+    """0024: the serialised workflow, rewritten at every step, is compressed with lz4 (cheaper than
+    pglz); a downgrade gives pglz back."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from engine.db import Database
+    from tests.support.databases import scratch_postgres
+
+    def compression(db) -> str | None:
+        with db.engine.connect() as connection:
+            return connection.execute(text(
+                "SELECT attcompression FROM pg_attribute WHERE attrelid = 'instances'::regclass "
+                "AND attname = 'state'")).scalar()
+
+    with scratch_postgres("duban_lz4") as url:
+        db = Database(url)
+        try:
+            command.upgrade(config(db), "heads")
+            assert compression(db) == "l"
+            command.downgrade(config(db), "0023")
+            assert compression(db) == "p"
+        finally:
+            db.dispose()
+
+
 def test_migrated_sqlite_matches_the_models(sqlite_url):
     assert differences(sqlite_url) == []
 

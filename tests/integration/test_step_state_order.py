@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 import pytest
+from sqlalchemy import event
 
 from engine import services
 from engine.bpmn import isolation
@@ -115,3 +116,53 @@ def test_a_long_steps_state_is_taken_before_its_lowered_process_is_replaced(duba
     assert finished["status"] == "completed" and finished["data"]["total"] == sum(range(3 * 10 ** 7))
     with duban.db.reading() as session:
         assert '"total"' in session.get(process.Instance, instance["id"]).state
+
+
+def test_what_runs_while_the_step_runs_fails_the_step_and_stores_nothing(duban, org, monkeypatch):
+    """The completion's own writes run while the step process computes (tasks.complete_task's
+    `meanwhile`); when they fail, the step fails, nothing is stored, and the step process's answer to
+    that step cannot reach the next one."""
+    deploy(duban, org, "x = 1")
+    instance = services.start_instance(duban, org["office"], "hostile", {})
+    [task] = instance["tasks"]
+    before = stored(duban, instance["id"])
+
+    def broken(*_args):
+        raise RuntimeError("写入失败")
+
+    monkeypatch.setattr(process, "complete_task_row", broken)
+    with pytest.raises(RuntimeError):
+        services.complete_task(duban, org["office"], task["id"], {})
+    assert stored(duban, instance["id"]) == before
+    monkeypatch.undo()
+    done = services.complete_task(duban, org["office"], task["id"], {})
+    finished = services.get_instance(duban, org["office"], done["instance_id"])
+    assert finished["status"] == "completed" and finished["data"]["x"] == 1
+
+
+def test_on_postgres_the_completed_task_is_written_while_the_step_runs(duban, org, monkeypatch):
+    """PostgreSQL: the task's UPDATE goes out before the step process's answer is read (a round trip
+    off the step's time), and the flush does not write it again. SQLite writes it at commit."""
+    order = []
+    receive = isolation._Child._recv
+    monkeypatch.setattr(isolation._Child, "_recv", lambda child, *args: order.append("answer") or receive(child, *args))
+
+    def statement(_conn, _cursor, sql, *_):
+        if sql.startswith("UPDATE tasks"):
+            order.append("task")
+
+    item = services.register_item(duban, org["office"], {"title": "步骤中写任务"})
+    task = open_task(duban, org["office"], "draft_opinion", None, instance_id=item["instance_id"])
+    order.clear()
+    event.listen(duban.db.engine, "before_cursor_execute", statement)
+    try:
+        services.complete_task(duban, org["office"], task["id"],
+                               {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "请办理"})
+    finally:
+        event.remove(duban.db.engine, "before_cursor_execute", statement)
+    assert order.count("task") == 1
+    assert order.index("task") < order.index("answer") if duban.db.dialect == "postgresql" \
+        else order.index("task") > order.index("answer")
+    with duban.db.reading() as session:
+        row = session.get(process.HumanTask, task["id"])
+        assert (row.state, row.completed_by, row.data["opinion"]) == ("completed", "office", "请办理")
