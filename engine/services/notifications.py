@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
 from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import (
     Integer,
@@ -112,7 +113,7 @@ def notify_candidates(ctx, task, kind: str, title: str, body: str = "", task_id:
     reading them first."""
     item = ctx.item
     secret = item is not None and item.classification == SECRET
-    shape = (task.role is None, task.role == UNIT, secret, bool(ctx.duban.settings.smtp_host))
+    shape = _Shape(task.role is None, task.role == UNIT, secret, bool(ctx.duban.settings.smtp_host))
     values = {"n_at": ctx.now, "n_kind": kind, "n_title": title[:500], "n_body": body,
               "n_item": item.id if item else None, "n_instance": ctx.instance.id if ctx.instance else None,
               "n_task": task_id, "n_assignee": task.assignee, "n_role": task.role, "n_unit": task.unit_id}
@@ -121,7 +122,16 @@ def notify_candidates(ctx, task, kind: str, title: str, body: str = "", task_id:
     ctx.session.info.setdefault(_PENDING_SELECTS, []).append((shape, values))
 
 
-def _candidates(shape: tuple, values: dict | None = None):
+class _Shape(NamedTuple):
+    """What a task's candidates' SELECT is built of (16 shapes at most)."""
+
+    by_assignee: bool
+    by_unit: bool
+    secret: bool
+    mail: bool
+
+
+def _candidates(shape: _Shape, values: dict | None = None):
     """A SELECT of a notification's values for each candidate of a task of this shape: with the values
     in it, or (None) with them as parameters, then built once (see _candidates_insert)."""
     by_assignee, by_unit, secret, mail = shape
@@ -154,8 +164,8 @@ _CANDIDATE_VALUES = (("n_at", "at"), ("n_kind", "kind"), ("n_title", "title"), (
                      ("n_item", "item_id"), ("n_instance", "instance_id"), ("n_task", "task_id"))
 
 
-@cache  # 16 shapes at most
-def _candidates_insert(shape: tuple):
+@cache
+def _candidates_insert(shape: _Shape):
     """The INSERT of _candidates(shape), built once: executed with each task's values."""
     return insert(_TABLE).from_select(_COLUMNS, _candidates(shape))
 
@@ -182,7 +192,7 @@ def write_pending(session: Session) -> None:
                 by_shape.setdefault(shape, []).append(values)
             for shape, many in by_shape.items():
                 statement = _candidates_insert(shape)
-                for values in many if shape[2] else [many]:  # secret: an expanding parameter, one at a time
+                for values in many if shape.secret else [many]:  # designees: an expanding parameter, one at a time
                     session.execute(statement, values)
 
 
