@@ -207,9 +207,10 @@ class Database:
 
     @contextmanager
     def lookup(self) -> Iterator[Connection]:
-        """A connection for one read statement (who holds a token, on every request). On PostgreSQL
-        it runs outside a transaction (autocommit), saving the BEGIN and ROLLBACK round trips a
-        `reading()` session costs; on SQLite it is a deferred read like `reading()`."""
+        """A connection for reads that need no snapshot of their own: one statement (who holds a token,
+        on every request), or statements that may each read the latest data (the inbox's page, then
+        its count). On PostgreSQL it runs outside a transaction (autocommit), saving the BEGIN and
+        COMMIT round trips a `reading()` session costs; on SQLite it is a deferred read like `reading()`."""
         with self._lookups.connect() as connection:
             yield connection
 
@@ -237,12 +238,17 @@ def retrying(operation):
     return run
 
 
+def on_postgres(session: Session) -> bool:
+    """Whether the session talks to PostgreSQL (else SQLite): where the two need different SQL or locks."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def next_id(session: Session, model) -> int:
     """The id for a new row of `model`, taken without writing (so an engine step can name its
     item before it writes anything). PostgreSQL hands it out from the sequence; on SQLite a
     competing insert makes this transaction's write fail and the operation rerun (see `step`)."""
     table = model.__table__
-    if session.bind.dialect.name == "postgresql":
+    if on_postgres(session):
         return session.scalar(text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))"), {"table": table.name})
     return (session.scalar(select(func.max(table.c.id))) or 0) + 1
 
@@ -250,26 +256,32 @@ def next_id(session: Session, model) -> int:
 def dialect_insert(session: Session):
     """The session's database's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite alike): a row
     several processes may create at the same moment is then written once, never a duplicate key."""
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert
 
 
-def rows_select(table, columns, rows: list[dict]):
-    """`rows` (dicts) as a SELECT of bound values, one UNION ALL branch a row, in their order.
+def rows_select(table, columns, count: int, prefix: str = ""):
+    """A SELECT of `count` rows of parameters, `{prefix}{column}_{index}`, one UNION ALL branch a row,
+    in their order; rows_params(...) gives their values.
 
-    For an INSERT … SELECT that goes in one statement with others (audit.along). SQLAlchemy caches
-    no statement holding VALUES or a multi-row INSERT … VALUES: such a statement was compiled anew
-    at every step (about 5 ms of a step's CPU on PostgreSQL); this one is compiled once per row count."""
-    selects = [select(*(bindparam(f"{name}_{index}", row[name], type_=table.c[name].type, unique=True)
-                        .label(name) for name in columns))
-               for index, row in enumerate(rows)]
-    return selects[0] if len(selects) == 1 else union_all(*selects)
+    For an INSERT … SELECT that goes in one statement with others (audit.along), built once per shape
+    and kept: SQLAlchemy caches no statement holding VALUES or a multi-row INSERT … VALUES (such a
+    statement was compiled anew at every step), and building a statement and its cache key anew costs
+    more than running it."""
+    selects = [select(*(bindparam(f"{prefix}{name}_{index}", type_=table.c[name].type).label(name)
+                        for name in columns))
+               for index in range(count)]
+    return selects[0] if count == 1 else union_all(*selects)
 
 
-def insert_rows(table, rows: list[dict], columns=None):
-    """INSERT `rows` into `table` as one statement SQLAlchemy can cache (see rows_select)."""
-    columns = list(columns or rows[0])
-    return insert(table).from_select(columns, rows_select(table, columns, rows))
+def rows_params(rows: list[dict], columns, prefix: str = "") -> dict:
+    """The parameters of rows_select(table, columns, len(rows), prefix) for `rows`."""
+    return {f"{prefix}{name}_{index}": row[name] for index, row in enumerate(rows) for name in columns}
+
+
+def insert_rows(table, columns, count: int, prefix: str = ""):
+    """INSERT `count` rows into `table` as one statement to keep (see rows_select)."""
+    return insert(table).from_select(list(columns), rows_select(table, columns, count, prefix))

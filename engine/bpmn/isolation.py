@@ -159,8 +159,6 @@ class RemoteRun:
         snapshot = self._read()
         return list(snapshot.human_tasks), list(snapshot.timers)
 
-
-
     def data(self) -> dict:
         return self._read().data
 

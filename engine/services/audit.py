@@ -38,17 +38,20 @@ import json
 import logging
 import os
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, delete, event, func, insert, select, text
+from sqlalchemy import Insert, bindparam, delete, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from ..access import Actor
-from ..db import rows_select
+from ..db import on_postgres, rows_params, rows_select
 from ..domain.roles import AUDITADMIN
 from ..errors import Forbidden, InvalidInput
+from ..lru import Lru
 from ..models import AuditRecord, User
 from ..texts import TEXTS, text as message
 
@@ -122,14 +125,22 @@ def append(session: Session, actor: str | None, action: str, target: str | None,
     })
 
 
-def along(session: Session, make_insert) -> bool:
+def along(session: Session, shape: tuple, build, values: dict) -> bool:
     """Send an INSERT with this transaction's audit records, in their statement, when they go in one
-    (PostgreSQL, records queued): one round trip fewer. `make_insert()` builds it, only then. False: the
-    caller writes its rows itself."""
-    if session.get_bind().dialect.name != "postgresql" or not session.info.get(_PENDING):
+    (PostgreSQL, records queued): one round trip fewer. `build(prefix)` builds the INSERT, its
+    parameters' names prefixed, `values` gives them unprefixed; `shape` names what it is built of
+    (inserts of one shape differ in their values only), so each combined statement is built once.
+    False: the caller writes its rows itself."""
+    if not on_postgres(session) or not session.info.get(_PENDING):
         return False
-    session.info.setdefault(_ALONG, []).append(make_insert())
+    session.info.setdefault(_ALONG, []).append(_Along(shape, build, values))
     return True
+
+
+class _Along(NamedTuple):
+    shape: tuple
+    build: Callable[[str], Insert]
+    values: dict
 
 
 def digest(data) -> str:
@@ -168,7 +179,7 @@ def _chain_pending(session: Session) -> None:
         return
     bind = session.get_bind()
     keeper, engine = _keeper_of(bind), _engine_of(bind)
-    if bind.dialect.name == "postgresql":
+    if on_postgres(session):
         session.flush()  # the transaction's own writes first: the lock below then covers only our inserts
     # SQLite needs no lock: the head is read in the transaction's own snapshot, and a write upon a
     # snapshot another writer has since changed fails (WriteConflict). So every pending row, the
@@ -178,8 +189,8 @@ def _chain_pending(session: Session) -> None:
         start = _HEADS.get(engine)
         rows = None if start is None else _sealed_rows(keeper, start, pending)
         if rows is None:
-            for statement in along:
-                session.execute(statement)
+            for other in along:
+                session.execute(_built(("alone", other.shape), other.build, ""), other.values)
         if rows is None or not _insert_upon(session, start, rows, along):
             start = _lock_head(session)
             rows = _sealed_rows(keeper, start, pending)
@@ -210,25 +221,45 @@ _FOLLOWING = insert(_AUDIT).from_select(_COLUMNS, select(
 ).where(text("(SELECT a.id = :id - 1 AND a.hash = :prev_hash FROM audit_log AS a ORDER BY a.id DESC LIMIT 1)")))
 
 
-def _insert_upon(session: Session, head: tuple[int, str], rows: list[dict], along: list = ()) -> bool:
+def _insert_upon(session: Session, head: tuple[int, str], rows: list[dict], along: list[_Along] = ()) -> bool:
     """Insert `rows`, sealed upon `head`, in one statement if `head` is still the chain's last record;
     False, nothing inserted, when another writer moved it. The `along` inserts (PostgreSQL) go in the
     same statement in either case."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not on_postgres(session):
         inserted = session.execute(_FOLLOWING, rows, execution_options=_ROWCOUNT).rowcount
     else:
-        # All rows in one INSERT ... SELECT of their values, guarded by the head read under the
-        # chain's lock, which duban_audit_head() takes.
-        sealed = rows_select(_AUDIT, _COLUMNS, rows).subquery("sealed")
-        guard = text("(SELECT h.id = :head_id AND h.hash = :head_hash FROM duban_audit_head() AS h)").bindparams(
-            head_id=head[0], head_hash=head[1])
-        statement = insert(_AUDIT).from_select(_COLUMNS, select(*sealed.c).where(guard))
+        shape = (len(rows), *(other.shape for other in along))
+        statement = _built(shape, _upon_head, len(rows), along)
+        values = {"head_id": head[0], "head_hash": head[1], **rows_params(rows, _COLUMNS, "a_")}
         for index, other in enumerate(along):
-            statement = statement.add_cte(other.cte(f"along_{index}"))
-        inserted = session.execute(statement, execution_options=_ROWCOUNT).rowcount
+            values.update((f"w{index}_{name}", value) for name, value in other.values.items())
+        inserted = session.execute(statement, values, execution_options=_ROWCOUNT).rowcount
     if inserted not in (0, len(rows)):
         raise RuntimeError(f"audit records inserted in part ({inserted} of {len(rows)})")
     return inserted == len(rows)
+
+
+def _upon_head(count: int, along: list[_Along]):
+    """PostgreSQL: `count` records in one INSERT ... SELECT of their values, guarded by the head read
+    under the chain's lock, which duban_audit_head() takes; the `along` inserts as WITH clauses."""
+    sealed = rows_select(_AUDIT, _COLUMNS, count, "a_").subquery("sealed")
+    guard = text("(SELECT h.id = :head_id AND h.hash = :head_hash FROM duban_audit_head() AS h)")
+    statement = insert(_AUDIT).from_select(_COLUMNS, select(*sealed.c).where(guard))
+    for index, other in enumerate(along):
+        statement = statement.add_cte(other.build(f"w{index}_").cte(f"along_{index}"))
+    return statement
+
+
+# Statements of a shape, built once: a statement built anew at each commit cost more CPU (building,
+# then its cache key) than its execution. A few dozen shapes occur; the bound is for the odd ones.
+_BUILT = Lru(256)
+
+
+def _built(shape: tuple, build, *args):
+    statement = _BUILT.get(shape)
+    if statement is None:
+        statement = _BUILT[shape] = build(*args)
+    return statement
 
 
 @event.listens_for(Session, "after_commit")
@@ -278,7 +309,7 @@ def _append_line(path: Path, start: tuple[int, str], line: str) -> None:
 def _lock_head(session: Session) -> tuple[int, str]:
     """Take the chain's lock (held until commit), then read the last record's id and hash: on
     PostgreSQL in one statement, duban_audit_head() (which reads after the lock is granted)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if on_postgres(session):
         head = session.execute(text("SELECT id, hash FROM duban_audit_head()")).one()
         return (head.id, head.hash) if head.id is not None else (0, GENESIS)
     head = session.execute(

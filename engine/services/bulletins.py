@@ -41,6 +41,7 @@ from sqlalchemy.orm import aliased
 
 from ..access import SECRET, Actor
 from ..clock import CHINA
+from ..db import on_postgres
 from ..domain import deadlines
 from ..domain.items import UNREGISTERED_STATUSES
 from ..domain.roles import LEADER, OFFICE
@@ -162,7 +163,7 @@ def void(duban, actor: Actor, bulletin_id: int, reason: str) -> dict:
                            [{"field": "reason", "message": text("bulletin.void_reason_field", limit=MAX_REASON)}])
     now = duban.clock.now()
     with duban.db.transaction() as session:
-        row = session.get(Bulletin, bulletin_id, with_for_update=session.bind.dialect.name == "postgresql")
+        row = session.get(Bulletin, bulletin_id, with_for_update=on_postgres(session))
         if row is None:
             raise NotFound(text("bulletin.not_found", id=bulletin_id))
         if row.voided_at is not None:

@@ -25,6 +25,7 @@ from sqlalchemy import and_, false, or_, select, update
 from .. import forms as formjs, untrusted
 from ..access import Actor, instances_cleared
 from ..bpmn.external import handed_out
+from ..db import on_postgres
 from ..domain.roles import DESIGNER, OFFICE, SYSTEM_ADMINS, WORKER
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessError
 from ..models import Definition, ExternalTask, Instance, WorkerTopic
@@ -131,7 +132,7 @@ def _fetch_once(duban, actor, worker_id, max_tasks, topics, use_priority, newest
         age = [ExternalTask.created_at.desc(), ExternalTask.id.desc()] if newest_first else [
             ExternalTask.created_at, ExternalTask.id]
         query = query.order_by(*order, *age).limit(max_tasks)
-        if session.bind.dialect.name == "postgresql":
+        if on_postgres(session):
             query = query.with_for_update(of=ExternalTask, skip_locked=True)
         rows = [row for row, _status in session.execute(query)]
         by_topic = {topic["topicName"]: topic for topic in topics}
@@ -468,7 +469,7 @@ def _worker_row(session, actor: Actor, task_id: str) -> ExternalTask:
 
 def _locked_row(session, task_id: str) -> ExternalTask:
     query = select(ExternalTask).where(ExternalTask.id == task_id).execution_options(populate_existing=True)
-    if session.bind.dialect.name == "postgresql":
+    if on_postgres(session):
         query = query.with_for_update()
     return session.scalars(query).one()
 

@@ -7,14 +7,17 @@ audit chain is sealed), not as one ORM object each.
 """
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
-from ..db import insert_rows
+from ..db import insert_rows, rows_params
 from ..models import HistoryEntry
 from . import audit
 
 _PENDING = "duban_history"
+_TABLE = HistoryEntry.__table__
 _COLUMNS = ("instance_id", "at", "actor", "action", "element_id", "task_id", "name", "unit_id", "data")
 
 
@@ -41,11 +44,12 @@ def _audit_detail(fields: dict) -> dict:
 def write_pending(session: Session) -> None:
     """Insert the rows this transaction recorded, in the order recorded (ids follow it)."""
     rows = session.info.pop(_PENDING, None)
-    if rows and not audit.along(session, lambda: insert_rows(HistoryEntry.__table__, rows, _COLUMNS)):
+    if rows and not audit.along(session, ("history", len(rows)), partial(insert_rows, _TABLE, _COLUMNS, len(rows)),
+                                rows_params(rows, _COLUMNS)):
         # Without flushing: the ORM's flush, which waits for a step's serialised state
         # (process._settle_states), comes last, at the commit, and these rows go in meanwhile.
         with session.no_autoflush:
-            session.execute(insert(HistoryEntry.__table__), rows)
+            session.execute(insert(_TABLE), rows)
 
 
 # Before the audit chain's hook (insert=True puts it first): on PostgreSQL that one takes the chain's

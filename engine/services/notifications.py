@@ -11,7 +11,7 @@ import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import EmailMessage
-from functools import cache
+from functools import cache, partial
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from ..access import SECRET, Actor, items_visible, notifications_cleared, user_cleared
-from ..db import insert_rows
+from ..db import insert_rows, on_postgres, rows_params
 from ..domain.roles import SYSTEM_ADMINS, UNIT
 from ..errors import NotFound
 from ..models import Item, Notification, User, UserRole
@@ -131,15 +131,13 @@ class _Shape(NamedTuple):
     mail: bool
 
 
-def _candidates(shape: _Shape, values: dict | None = None):
-    """A SELECT of a notification's values for each candidate of a task of this shape: with the values
-    in it, or (None) with them as parameters, then built once (see _candidates_insert)."""
+def _candidates(shape: _Shape, prefix: str = ""):
+    """A SELECT of a notification's values for each candidate of a task of this shape, the values as
+    parameters (`prefix` before their names): built once per shape (see _candidates_insert)."""
     by_assignee, by_unit, secret, mail = shape
 
     def value(name, type_=None, **kw):
-        if values is None:
-            return bindparam(name, type_=type_, **kw)
-        return bindparam(name, values[name], type_=type_, unique=True, **kw)
+        return bindparam(prefix + name, type_=type_, **kw)
 
     users = User.__table__
     if by_assignee:
@@ -170,10 +168,16 @@ def _candidates_insert(shape: _Shape):
     return insert(_TABLE).from_select(_COLUMNS, _candidates(shape))
 
 
-def _candidates_along(selects: list):
-    """All the queued candidates' notifications as one INSERT, values in it (to go with the audit records)."""
-    queries = [_candidates(shape, values) for shape, values in selects]
+def _candidates_along(shapes: tuple[_Shape, ...], prefix: str):
+    """The candidates' notifications of several tasks as one INSERT (to go with the audit records): the
+    i-th task's values named `{prefix}{i}_…`, as _along_values gives them."""
+    queries = [_candidates(shape, f"{prefix}{index}_") for index, shape in enumerate(shapes)]
     return insert(_TABLE).from_select(_COLUMNS, queries[0] if len(queries) == 1 else union_all(*queries))
+
+
+def _along_values(selects: list) -> dict:
+    """The parameters of _candidates_along(...) for the queued (shape, values) of several tasks."""
+    return {f"{index}_{name}": value for index, (_, values) in enumerate(selects) for name, value in values.items()}
 
 
 def write_pending(session: Session) -> None:
@@ -184,9 +188,12 @@ def write_pending(session: Session) -> None:
     # On PostgreSQL they go with the audit records when the transaction has any (audit.along); else
     # without flushing first, as history.write_pending.
     with session.no_autoflush:
-        if rows and not audit.along(session, lambda: insert_rows(_TABLE, rows, _COLUMNS)):
+        if rows and not audit.along(session, ("notifications", len(rows)),
+                                    partial(insert_rows, _TABLE, _COLUMNS, len(rows)), rows_params(rows, _COLUMNS)):
             session.execute(insert(_TABLE), rows)
-        if selects and not audit.along(session, lambda: _candidates_along(selects)):
+        shapes = tuple(shape for shape, _ in selects or ())
+        if selects and not audit.along(session, ("candidates", *shapes), partial(_candidates_along, shapes),
+                                       _along_values(selects)):
             by_shape: dict = {}
             for shape, values in selects:
                 by_shape.setdefault(shape, []).append(values)
@@ -292,7 +299,7 @@ def dispatch_mail(duban, limit: int = 200) -> list[int]:
              (Notification.mail_dispatched_at.is_(None) | (Notification.mail_dispatched_at < stale))) |
             ((Notification.mail_state == "sending") & (Notification.mail_dispatched_at < stale)),
         ).order_by(Notification.id).limit(limit)
-        if session.bind.dialect.name == "postgresql":
+        if on_postgres(session):
             query = query.with_for_update(skip_locked=True)
         ids = list(session.scalars(query))
         if ids:

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..access import Actor, tasks_visible
 from ..bootstrap import Duban
 from ..bpmn.runtime import ProcessRun
+from ..db import on_postgres
 from ..domain.roles import UNIT
 from ..errors import NotFound, ProcessError
 from ..models import Definition, HumanTask, Instance, Item, Timer
@@ -72,7 +73,7 @@ def lock_instance(ctx: ProcessContext, instance_id: int) -> Instance:
     # The item whose own instance this is comes in the same query (one round trip per step).
     query = (select(Instance, Item).outerjoin(Item, Item.instance_id == Instance.id)
              .where(Instance.id == instance_id).execution_options(populate_existing=True))
-    if ctx.session.bind.dialect.name == "postgresql":
+    if on_postgres(ctx.session):
         query = query.with_for_update(of=Instance)
     row = ctx.session.execute(query).one_or_none()
     if row is None:
@@ -88,7 +89,7 @@ def lock_for_task(ctx: ProcessContext, task_id: str) -> HumanTask | None:
     transaction (PostgreSQL) and read under the lock: the task, the instance's other open tasks and its
     item with the item's units, in one more query. None when the task is missing or hidden (one query
     decides, the same for both)."""
-    postgres = ctx.session.bind.dialect.name == "postgresql"
+    postgres = on_postgres(ctx.session)
     instance = ctx.session.scalars(_instance_of_task(ctx.actor, postgres), {"task_id": task_id}).one_or_none()
     if instance is None:
         return None
@@ -161,7 +162,7 @@ def complete_task_row(ctx: ProcessContext, task: HumanTask, username: str, data:
     designer's code would then hold while it runs (see ProcessContext.functions)."""
     values = {"state": "completed", "completed_at": ctx.now, "completed_by": username,
               "assignee": task.assignee or username, "data": data}
-    if ctx.session.bind.dialect.name == "postgresql":
+    if on_postgres(ctx.session):
         ctx.session.connection().execute(_COMPLETE_TASK, {"b_id": task.id, **values})
         for name, value in values.items():
             set_committed_value(task, name, value)  # as written: the flush has nothing left to write of it

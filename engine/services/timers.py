@@ -21,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import untrusted
 from ..access import served_item_id
-from ..db import retrying
+from ..db import on_postgres, retrying
 from ..errors import NotFound, ProcessError
 from ..models import HumanTask, Instance, Item, Timer
 from . import definitions, process
@@ -46,7 +46,7 @@ def dispatch_due(duban, limit: int = 1000) -> list[int]:
             .order_by(Timer.due_at)
             .limit(limit)
         )
-        if session.bind.dialect.name == "postgresql":
+        if on_postgres(session):
             # One statement claims them; rows another scheduler is claiming are skipped, not waited for.
             claiming = due.with_only_columns(Timer.id).with_for_update(of=Timer, skip_locked=True)
             rows = session.execute(update(Timer).where(Timer.id.in_(claiming.scalar_subquery()))

@@ -149,3 +149,30 @@ def test_no_mail_about_a_secret_item_once_the_designation_is_gone(duban, org, sm
     assert address not in {r for rcpts, _ in inbox.messages for r in rcpts}
     with duban.db.reading() as session:
         assert session.get(Notification, waiting).mail_state == "none"
+
+
+def _assigned(duban, org, title: str, **fields) -> int:
+    """An item through 交办 to 发改局 and 财政局: one transaction creates both units' 签收 tasks."""
+    item = services.register_item(duban, org["office"], {"title": title, **fields})
+    instance_id = item["instance_id"]
+    complete(duban, org["office"], "draft_opinion", {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "办"},
+             instance_id=instance_id)
+    complete(duban, org["leader"], "leader_approval", {"decision": "approve"}, instance_id=instance_id)
+    complete(duban, org["office"], "assign", {"notice": "交办通知单"}, instance_id=instance_id)
+    return instance_id
+
+
+def test_each_transaction_notifies_with_its_own_values(duban, org):
+    # On PostgreSQL a step's notifications go out in one statement built once per shape of tasks and
+    # kept: items of the same shapes, secret ones with other designees, must reach their own people.
+    heard = {}
+    for title, fields in (("甲保密事项", {"classification": "secret", "designees": ["leader", "unit_a"]}),
+                          ("乙保密事项", {"classification": "secret", "designees": ["leader", "unit_b"]}),
+                          ("丙公开事项", {}), ("丁公开事项", {})):
+        _assigned(duban, org, title, **fields)
+    for username in ("unit_a", "unit_b", "office", "discipline"):
+        heard[username] = sorted(title.split(" —— ")[1] for kind, title in kinds(duban, org[username])
+                                 if kind == "task" and "签收" in title)
+    assert heard == {"unit_a": ["丁公开事项", "丙公开事项", "甲保密事项"],
+                     "unit_b": ["丁公开事项", "丙公开事项", "乙保密事项"],
+                     "office": [], "discipline": []}
