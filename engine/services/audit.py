@@ -41,6 +41,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -48,7 +49,7 @@ from sqlalchemy import Insert, bindparam, delete, event, func, insert, select, t
 from sqlalchemy.orm import Session
 
 from ..access import Actor
-from ..db import on_postgres, rows_params, rows_select
+from ..db import insert_rows, on_postgres, rows_params, rows_select
 from ..domain.roles import AUDITADMIN
 from ..errors import Forbidden, InvalidInput
 from ..lru import Lru
@@ -125,16 +126,22 @@ def append(session: Session, actor: str | None, action: str, target: str | None,
     })
 
 
-def along(session: Session, shape: tuple, build, values: dict) -> bool:
+def along(session: Session, shape: tuple, build, values) -> bool:
     """Send an INSERT with this transaction's audit records, in their statement, when they go in one
     (PostgreSQL, records queued): one round trip fewer. `build(prefix)` builds the INSERT, its
-    parameters' names prefixed, `values` gives them unprefixed; `shape` names what it is built of
-    (inserts of one shape differ in their values only), so each combined statement is built once.
-    False: the caller writes its rows itself."""
+    parameters' names prefixed, `values()` gives them unprefixed (each called only then); `shape`
+    names what it is built of (inserts of one shape differ in their values only), so each combined
+    statement is built once. False: the caller writes its rows itself."""
     if not on_postgres(session) or not session.info.get(_PENDING):
         return False
-    session.info.setdefault(_ALONG, []).append(_Along(shape, build, values))
+    session.info.setdefault(_ALONG, []).append(_Along(shape, build, values()))
     return True
+
+
+def along_rows(session: Session, table, columns, rows: list[dict]) -> bool:
+    """along() for `rows` of `table` (dicts of `columns`)."""
+    return along(session, (table.name, len(rows)), partial(insert_rows, table, columns, len(rows)),
+                 lambda: rows_params(rows, columns))
 
 
 class _Along(NamedTuple):

@@ -7,12 +7,9 @@ audit chain is sealed), not as one ORM object each.
 """
 from __future__ import annotations
 
-from functools import partial
-
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
-from ..db import insert_rows, rows_params
 from ..models import HistoryEntry
 from . import audit
 
@@ -44,8 +41,7 @@ def _audit_detail(fields: dict) -> dict:
 def write_pending(session: Session) -> None:
     """Insert the rows this transaction recorded, in the order recorded (ids follow it)."""
     rows = session.info.pop(_PENDING, None)
-    if rows and not audit.along(session, ("history", len(rows)), partial(insert_rows, _TABLE, _COLUMNS, len(rows)),
-                                rows_params(rows, _COLUMNS)):
+    if rows and not audit.along_rows(session, _TABLE, _COLUMNS, rows):
         # Without flushing: the ORM's flush, which waits for a step's serialised state
         # (process._settle_states), comes last, at the commit, and these rows go in meanwhile.
         with session.no_autoflush:

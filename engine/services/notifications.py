@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from ..access import SECRET, Actor, items_visible, notifications_cleared, user_cleared
-from ..db import insert_rows, on_postgres, rows_params
+from ..db import on_postgres
 from ..domain.roles import SYSTEM_ADMINS, UNIT
 from ..errors import NotFound
 from ..models import Item, Notification, User, UserRole
@@ -188,19 +188,26 @@ def write_pending(session: Session) -> None:
     # On PostgreSQL they go with the audit records when the transaction has any (audit.along); else
     # without flushing first, as history.write_pending.
     with session.no_autoflush:
-        if rows and not audit.along(session, ("notifications", len(rows)),
-                                    partial(insert_rows, _TABLE, _COLUMNS, len(rows)), rows_params(rows, _COLUMNS)):
+        if rows and not audit.along_rows(session, _TABLE, _COLUMNS, rows):
             session.execute(insert(_TABLE), rows)
-        shapes = tuple(shape for shape, _ in selects or ())
-        if selects and not audit.along(session, ("candidates", *shapes), partial(_candidates_along, shapes),
-                                       _along_values(selects)):
-            by_shape: dict = {}
-            for shape, values in selects:
-                by_shape.setdefault(shape, []).append(values)
-            for shape, many in by_shape.items():
-                statement = _candidates_insert(shape)
-                for values in many if shape.secret else [many]:  # designees: an expanding parameter, one at a time
-                    session.execute(statement, values)
+        if selects:
+            _write_candidates(session, selects)
+
+
+def _write_candidates(session: Session, selects: list) -> None:
+    """The queued tasks' candidates' notifications: along with the audit records, else one statement per
+    shape of task (an executemany)."""
+    shapes = tuple(shape for shape, _ in selects)
+    if audit.along(session, ("candidates", *shapes), partial(_candidates_along, shapes),
+                   partial(_along_values, selects)):
+        return
+    by_shape: dict = {}
+    for shape, values in selects:
+        by_shape.setdefault(shape, []).append(values)
+    for shape, many in by_shape.items():
+        statement = _candidates_insert(shape)
+        for values in many if shape.secret else [many]:  # designees: an expanding parameter, one at a time
+            session.execute(statement, values)
 
 
 event.listen(Session, "before_commit", write_pending, insert=True)
