@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, bindparam, exists, false, func, not_, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from .. import texts
 from ..access import Actor, items_visible
@@ -108,7 +108,9 @@ def list_items(duban, actor: Actor, filters: LedgerFilter | None = None, page: i
     filters = (filters or LedgerFilter()).checked()
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(page, 1)
-    with duban.db.reading() as session:
+    # Statements of their own (db.lookup), as the inbox's: the page, its items' units and designees, and
+    # the count when the page is full, without a transaction's BEGIN and COMMIT round trips.
+    with duban.db.lookup() as connection, Session(connection) as session:
         now = duban.clock.now()
         where = conditions(duban, actor, filters, now)
         # A page's secret items' designees in one query (views.item names them), not one per item.

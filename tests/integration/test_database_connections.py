@@ -90,12 +90,14 @@ def test_connections_the_server_ended_are_replaced_without_a_failed_request(duba
         admin.dispose()
 
 
-def test_connections_run_without_jit_compilation(duban_pg):
-    """PostgreSQL's JIT would compile a 100,000-item count or statistic for longer than it runs: every
-    connection (reads, steps, lookups) has it off."""
+def test_connections_plan_for_short_queries(duban_pg):
+    """PostgreSQL's JIT would compile a 100,000-item count or statistic for longer than it runs, and its
+    default price of parallel workers sends a ledger's 10 ms count to two processes started for it: every
+    connection (reads, steps, lookups) has JIT off and parallel workers priced at what they cost."""
+    settings = text("SELECT current_setting('jit'), current_setting('parallel_setup_cost')")
     with duban_pg.db.reading() as session:
-        assert session.scalar(text("SHOW jit")) == "off"
+        assert tuple(session.execute(settings).one()) == ("off", "5000")
     with duban_pg.db.transaction() as session:
-        assert session.scalar(text("SHOW jit")) == "off"
+        assert tuple(session.execute(settings).one()) == ("off", "5000")
     with duban_pg.db.lookup() as connection:
-        assert connection.scalar(text("SHOW jit")) == "off"
+        assert tuple(connection.execute(settings).one()) == ("off", "5000")

@@ -59,6 +59,32 @@ def test_instance_states_are_compressed_with_lz4_on_postgres():
             db.dispose()
 
 
+@pytest.mark.postgres  # scratch_postgres: a database of its own
+def test_status_index_covers_ledger_counts_on_postgres():
+    """0025: the items' (status, deadline) index holds what a ledger count reads of an item, so counts by
+    status need no row; a downgrade gives the plain index back."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from engine.db import Database
+    from tests.support.databases import scratch_postgres
+
+    def definition(db) -> str:
+        with db.engine.connect() as connection:
+            return connection.execute(text("SELECT pg_get_indexdef('ix_items_status_deadline'::regclass)")).scalar()
+
+    with scratch_postgres("duban_status_index") as url:
+        db = Database(url)
+        try:
+            command.upgrade(config(db), "heads")
+            assert definition(db).endswith(
+                "(status, deadline) INCLUDE (id, classification, created_by, source, category)")
+            command.downgrade(config(db), "0024")
+            assert definition(db).endswith("(status, deadline)")
+        finally:
+            db.dispose()
+
+
 def test_migrated_sqlite_matches_the_models(sqlite_url):
     assert differences(sqlite_url) == []
 
