@@ -96,8 +96,8 @@ def test_connections_plan_for_short_queries(duban_pg):
     connection (reads, steps, lookups) has JIT off and parallel workers priced at what they cost."""
     settings = text("SELECT current_setting('jit'), current_setting('parallel_setup_cost')")
     with duban_pg.db.reading() as session:
-        assert tuple(session.execute(settings).one()) == ("off", "5000")
+        assert tuple(session.execute(settings).one()) == ("off", "3000")
     with duban_pg.db.transaction() as session:
-        assert tuple(session.execute(settings).one()) == ("off", "5000")
+        assert tuple(session.execute(settings).one()) == ("off", "3000")
     with duban_pg.db.lookup() as connection:
-        assert tuple(connection.execute(settings).one()) == ("off", "5000")
+        assert tuple(connection.execute(settings).one()) == ("off", "3000")
