@@ -216,8 +216,9 @@ class Database:
     def lookup(self) -> Iterator[Connection]:
         """A connection for reads that need no snapshot of their own: one statement (who holds a token,
         on every request), or statements that may each read the latest data (the inbox's and the
-        ledger's page, then its count). On PostgreSQL it runs outside a transaction (autocommit), saving the BEGIN and
-        COMMIT round trips a `reading()` session costs; on SQLite it is a deferred read like `reading()`."""
+        ledger's page, then its count). On PostgreSQL it runs outside a transaction (autocommit), saving
+        the BEGIN and COMMIT round trips a `reading()` session costs; on SQLite it is a deferred read like
+        `reading()`."""
         with self._lookups.connect() as connection:
             yield connection
 
