@@ -6,6 +6,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from select import POLLERR, POLLHUP, POLLIN, POLLPRI, poll
 
@@ -19,6 +20,8 @@ from .errors import WriteConflict
 
 # How often an engine operation is run again after another writer got in first (SQLite).
 WRITE_ATTEMPTS = 5
+# Set while `retrying` reruns an operation: its steps then take the write lock up front.
+_RERUN = ContextVar("duban_rerun", default=False)
 
 
 def make_engine(url: str, pool_size: int | None = None, max_overflow: int | None = None, **kwargs) -> Engine:
@@ -183,8 +186,13 @@ class Database:
         write while the step computes; if another writer committed meanwhile, the write fails and
         WriteConflict tells the caller (see `retrying`) to run the operation again. PostgreSQL
         needs none of this: steps lock only their instance's row.
+
+        A rerun's step takes the write lock at BEGIN, as an ordinary transaction does: a deferred
+        transaction that meets another's write lock fails at once rather than wait (SQLite cannot let
+        a reader become a writer over a lock), so reruns during one long writer's step would all fail
+        against it; waiting for the lock, the rerun reads what that writer committed and cannot lose.
         """
-        session = self._step_sessions()
+        session = (self.sessions if _RERUN.get() else self._step_sessions)()
         try:
             with session.begin():
                 yield session
@@ -236,11 +244,15 @@ def retrying(operation):
     @functools.wraps(operation)
     def run(*args, **kwargs):
         for attempt in range(WRITE_ATTEMPTS):
+            token = _RERUN.set(True) if attempt else None
             try:
                 return operation(*args, **kwargs)
             except WriteConflict:
                 if attempt == WRITE_ATTEMPTS - 1:
                     raise
+            finally:
+                if token is not None:
+                    _RERUN.reset(token)
         raise AssertionError("unreachable")
 
     return run

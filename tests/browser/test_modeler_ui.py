@@ -434,9 +434,14 @@ def test_the_form_editor_in_chinese(live, open_page):
     expect(editor.locator(".bio-properties-panel-feel-popup")).to_contain_text("下拉多选 / 字段标签")
     assert english_in_form_editor(page) == []
     editor.get_by_title("保存并关闭").click()
+    # The pop-up hands the focus back to its entry once it has gone, a moment later: typing before
+    # then would go to the entry, not to the palette's search.
+    expect(editor.locator(".bio-properties-panel-feel-popup")).to_have_count(0)
+    expect(editor.get_by_label(re.compile("^字段标签"))).to_be_focused()
 
     # The palette is searched in Chinese; a component added from it comes with a Chinese label.
     editor.get_by_placeholder("搜索组件").fill("文本")
+    expect(editor.get_by_placeholder("搜索组件")).to_have_value("文本")
     expect(editor.locator(".fjs-palette-field:visible")).to_have_text(["文本框", "多行文本"])
     editor.locator(".fjs-palette-field", has_text="多行文本").press("Enter")
     added = page.evaluate("() => window.dubanModeler.formEditor().getSchema().components.slice(-1)[0]")

@@ -3,7 +3,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import services
@@ -107,4 +107,32 @@ def test_concurrent_timer_firing_fires_once(duban, org):
     for thread in threads:
         thread.join()
     assert sorted(fired) == [0, 0, 0, 1]
+    assert [t["element_id"] for t in services.get_instance(duban, org["office"], started["id"])["tasks"]] == ["e2"]
+
+
+def test_a_step_waits_out_a_long_writer(duban_sqlite, org_sqlite):
+    # SQLite: a step reads before it writes, and a reader meeting another's write lock fails at once
+    # (it cannot wait for it). However long the other writer holds the lock, the step's rerun waits.
+    duban, org = duban_sqlite, org_sqlite
+    deploy(duban, org, chain(timer_event(1, "timeDuration", "PT1M"),
+                             user_task(2, 'camunda:candidateGroups="office" camunda:formRef="simple"')))
+    started = services.start_instance(duban, org["office"], "sample", {})
+    duban.clock.advance(minutes=2)
+    holding, release = threading.Event(), threading.Event()
+
+    def long_writer():
+        with duban.db.transaction() as session:
+            session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: the write lock, held until release
+            holding.set()
+            release.wait(10)
+
+    writer = threading.Thread(target=long_writer)
+    writer.start()
+    holding.wait(10)
+    threading.Timer(1.0, release.set).start()
+    try:
+        assert timers.fire(duban, started["id"]) == 1
+    finally:
+        release.set()
+        writer.join()
     assert [t["element_id"] for t in services.get_instance(duban, org["office"], started["id"])["tasks"]] == ["e2"]
