@@ -179,15 +179,28 @@ def _cut(value: str | None, length: int) -> str | None:
     return None if value is None else str(value)[:length]
 
 
+# Functions that move writes the last flush would make into this statement (along), called before it.
+_FOLDS: list[Callable[[Session], None]] = []
+
+
+def folding(function: Callable[[Session], None]) -> Callable[[Session], None]:
+    """Call `function(session)` at each commit that goes along the records (PostgreSQL), before the
+    transaction's last flush: what it queues with along() is then written in the records' statement."""
+    _FOLDS.append(function)
+    return function
+
+
 @event.listens_for(Session, "before_commit")
 def _chain_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
+    if not session.info.get(_PENDING):
         return
     bind = session.get_bind()
     keeper, engine = _keeper_of(bind), _engine_of(bind)
     if on_postgres(session):
+        for fold in _FOLDS:
+            fold(session)
         session.flush()  # the transaction's own writes first: the lock below then covers only our inserts
+    pending = session.info.pop(_PENDING)
     # SQLite needs no lock: the head is read in the transaction's own snapshot, and a write upon a
     # snapshot another writer has since changed fails (WriteConflict). So every pending row, the
     # records included, goes out in the one flush of the commit.

@@ -16,7 +16,7 @@ from ..domain.roles import ADMIN, OFFICE, SYSTEM_ADMINS
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import HistoryEntry, Item, ItemDesignee, ItemUnit, User
 from ..texts import text
-from . import audit, deadline_rules, duplicates, ledger, org, process, views
+from . import audit, deadline_rules, duplicates, folding, ledger, org, process, views
 from .instances import latest_definition
 
 MAX_TITLE = 500
@@ -66,7 +66,7 @@ def _register(duban, actor: Actor, values: dict, key: str = MAIN_KEY, variables:
             category=values["category"], classification=values["classification"], deadline=deadline.at,
             deadline_explicit=bool(values.get("deadline")), deadline_provisional=deadline.provisional,
             status="drafting", created_by=actor.username,
-            created_at=ctx.now,
+            created_at=ctx.now, units=[],  # none yet: known, not loaded (a query each time it was read)
         )
         item.designees = _designees(session, actor, values, ctx.now)
         # The id comes first and the row after the start step: nothing is written while the
@@ -222,8 +222,17 @@ def list_items(duban, actor: Actor, page: int = 1, per_page: int = 50, **filters
     return ledger.list_items(duban, actor, ledger.LedgerFilter(**filters), page, per_page)
 
 
+@audit.folding
+def _fold_item_changes(session: Session) -> None:
+    """PostgreSQL: items' and their units' changes go in the commit's audit statement (folding), each
+    item's first due time brought in line first (below; the flush after the fold sees them unchanged)."""
+    _keep_first_due(session)
+    for model in (Item, ItemUnit):
+        folding.fold_changes(session, model)
+
+
 @event.listens_for(Session, "before_flush")
-def _keep_first_due(session: Session, _context, _instances) -> None:
+def _keep_first_due(session: Session, _context=None, _instances=None) -> None:
     """Item.due_first for every item this flush changes, or whose part it adds, changes or deletes: in the
     same flush, so the ledger's lights never read a due time its rows have left behind."""
     items = {obj for obj in (*session.new, *session.dirty) if isinstance(obj, Item)}

@@ -9,21 +9,21 @@ import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 
-from sqlalchemy import bindparam, event, or_, select, update
+from sqlalchemy import Column, MetaData, Table, bindparam, event, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..access import Actor, tasks_visible
 from ..bootstrap import Duban
 from ..bpmn.runtime import ProcessRun
-from ..db import on_postgres
+from ..db import on_postgres, rows_params, rows_select
 from ..domain.roles import UNIT
 from ..errors import NotFound, ProcessError
 from ..models import Definition, HumanTask, Instance, Item, Timer
 from ..texts import text
-from . import definitions, dossier, external_tasks, notifications
+from . import audit, definitions, dossier, external_tasks, folding, notifications
 from .history import record
 from .hooks import Hooks, generic_functions
 
@@ -73,12 +73,15 @@ def lock_instance(ctx: ProcessContext, instance_id: int) -> Instance:
     # The item whose own instance this is comes in the same query (one round trip per step).
     query = (select(Instance, Item).outerjoin(Item, Item.instance_id == Instance.id)
              .where(Instance.id == instance_id).execution_options(populate_existing=True))
-    if on_postgres(ctx.session):
+    postgres = on_postgres(ctx.session)
+    if postgres:
         query = query.with_for_update(of=Instance)
     row = ctx.session.execute(query).one_or_none()
     if row is None:
         raise NotFound(text("instance.not_found", id=instance_id))
     instance, own_item = row
+    if postgres:
+        folding.locked(ctx.session, instance)
     ctx.instance, ctx.definition = instance, definitions.record(ctx.duban, ctx.session, instance.definition_id)
     ctx.item = ctx.item or own_item or ctx.hooks.item_of(ctx)
     return instance
@@ -93,6 +96,8 @@ def lock_for_task(ctx: ProcessContext, task_id: str) -> HumanTask | None:
     instance = ctx.session.scalars(_instance_of_task(ctx.actor, postgres), {"task_id": task_id}).one_or_none()
     if instance is None:
         return None
+    if postgres:
+        folding.locked(ctx.session, instance)
     rows = ctx.session.execute(_TASKS_WITH_ITEM, {"instance_id": instance.id, "task_id": task_id}).unique().all()
     ctx.instance, ctx.definition = instance, definitions.record(ctx.duban, ctx.session, instance.definition_id)
     task = next((row for row, _ in rows if row.id == task_id), None)
@@ -136,6 +141,8 @@ def start(ctx: ProcessContext, definition: Definition, data: dict, message: tupl
     )
     ctx.session.add(instance)
     ctx.session.flush()
+    if on_postgres(ctx.session):
+        folding.locked(ctx.session, instance)  # a row this transaction inserted: no one else sees it yet
     ctx.instance, ctx.new_instance, ctx.open_tasks = instance, True, {}
     if ctx.item is not None and ctx.item.instance_id is None:
         ctx.item.instance_id = instance.id  # the item's own instance (not one serving it, as an extension)
@@ -221,6 +228,12 @@ def _settle_states(session: Session, *flushing, only: Instance | None = None) ->
 @event.listens_for(Session, "after_rollback")
 def _drop_states(session: Session) -> None:
     session.info.pop(_STATES, None)
+
+
+@audit.folding
+def _fold_writes(session: Session) -> None:
+    _settle_states(session)
+    folding.fold(session)
 
 
 def _project_tasks(ctx: ProcessContext, views: list, completed: HumanTask | None) -> list[HumanTask]:
@@ -365,6 +378,12 @@ _MOVE_TIMER = (update(_TIMERS).where(_TIMERS.c.id == bindparam("b_id"), _TIMERS.
                .values(due_at=bindparam("b_due")))
 _END_TIMER = (update(_TIMERS).where(_TIMERS.c.id == bindparam("b_id"), _TIMERS.c.state == "waiting")
               .values(state=bindparam("b_state"), fired_at=bindparam("b_fired")))
+# The same as rows of (id, due) or (id, state, fired) for an UPDATE … FROM them (_timers_along): their
+# names (the bindparams' without b_) and types, and the column each sets.
+_TIMER_COLUMNS = {_MOVE_TIMER: ("id", "due"), _END_TIMER: ("id", "state", "fired")}
+_TIMER_ROWS = Table("timer_rows", MetaData(), Column("id", _TIMERS.c.id.type), Column("due", _TIMERS.c.due_at.type),
+                    Column("state", _TIMERS.c.state.type), Column("fired", _TIMERS.c.fired_at.type))
+_TIMER_TARGETS = {"due": "due_at", "state": "state", "fired": "fired_at"}
 
 
 def _known_timers(ctx: ProcessContext) -> dict | None:
@@ -384,9 +403,27 @@ def _write_timers(session: Session) -> None:
     added = {row.id for row in session.new if isinstance(row, Timer)}
     if any(row["b_id"] in added for _, rows in writes for row in rows):
         session.flush()  # timers this transaction added first: a later step of it ends or moves them
+    elif all(_timers_along(session, statement, rows) for statement, rows in writes):
+        return  # PostgreSQL: in the audit statement (a WITH clause sees no row its siblings insert: none here)
     with session.no_autoflush:  # else the flush comes last, at the commit (see history.write_pending)
         for statement, rows in writes:
             session.execute(statement, rows)
+
+
+def _timers_along(session: Session, statement, rows: list[dict]) -> bool:
+    """Queue an executemany of _MOVE_TIMER or _END_TIMER with the audit records (audit.along), as one
+    UPDATE … FROM the rows; False when they do not go along (the caller then sends them)."""
+    columns = _TIMER_COLUMNS[statement]
+    return audit.along(session, (statement is _END_TIMER, len(rows)),
+                       partial(_timers_from_rows, statement, len(rows)),
+                       lambda: rows_params([{c: row[f"b_{c}"] for c in columns} for row in rows], columns))
+
+
+def _timers_from_rows(statement, count: int, prefix: str):
+    columns = _TIMER_COLUMNS[statement]
+    given = rows_select(_TIMER_ROWS, columns, count, prefix).subquery("given")
+    return (update(_TIMERS).where(_TIMERS.c.id == given.c.id, _TIMERS.c.state == "waiting")
+            .values({_TIMER_TARGETS[name]: given.c[name] for name in columns if name != "id"}))
 
 
 def _remember_timers(session: Session) -> None:
