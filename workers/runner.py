@@ -35,7 +35,10 @@ def _serve(threads: int) -> None:
     worker = dramatiq.Worker(broker, worker_threads=threads)
     worker.start()
     log.info("worker ready (%s threads)", threads)
-    done.wait()
+    # Waking each second: the kernel hands SIGTERM to any thread, and Python runs the handler only when
+    # the main thread next runs; blocked in a wait without end, it never did (a worker that would not stop).
+    while not done.wait(1.0):
+        pass
     worker.stop()
 
 

@@ -8,8 +8,10 @@ handed out, the messages in Redis), and checks that its setup ended well before 
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import platform
 import signal
 import time
 from datetime import UTC, datetime
@@ -209,3 +211,17 @@ def test_a_killed_worker_process_is_logged_and_replaced(live, tmp_path):
     prepare(duban, org, deadline_s=6)
     wait_for(lambda: ("urge", "czj") in open_elements(duban, "urge"), what="the urge task")
     assert "State changed" not in log.read_text()  # SpiffWorkflow's INFO lines are off by default
+
+
+def test_a_worker_stops_on_sigterm_whichever_thread_receives_it(live, tmp_path):
+    """The kernel hands a process's SIGTERM to any of its threads (systemd's stop, kill): sent here to one
+    of the worker's own threads (dramatiq's, not the main one), the worker still shuts down."""
+    _, _, processes = live
+    worker = processes.start_ready("worker")
+    threads = [int(tid) for tid in os.listdir(f"/proc/{worker.pid}/task") if int(tid) != worker.pid]
+    assert threads
+    tgkill = {"x86_64": 234, "aarch64": 131}[platform.machine()]
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.syscall(tgkill, worker.pid, threads[-1], signal.SIGTERM) == 0, os.strerror(ctypes.get_errno())
+    assert worker.wait(timeout=20) == 0
+    assert "Worker has been shut down" in processes.log(worker)
