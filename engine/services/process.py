@@ -403,7 +403,7 @@ def _write_timers(session: Session) -> None:
     added = {row.id for row in session.new if isinstance(row, Timer)}
     if any(row["b_id"] in added for _, rows in writes for row in rows):
         session.flush()  # timers this transaction added first: a later step of it ends or moves them
-    elif all(_timers_along(session, statement, rows) for statement, rows in writes):
+    elif folding.one_step(session) and all(_timers_along(session, statement, rows) for statement, rows in writes):
         return  # PostgreSQL: in the audit statement (a WITH clause sees no row its siblings insert: none here)
     with session.no_autoflush:  # else the flush comes last, at the commit (see history.write_pending)
         for statement, rows in writes:
