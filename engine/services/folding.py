@@ -14,6 +14,9 @@ moved the version.
 """
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from sqlalchemy import bindparam, event, inspect, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -39,12 +42,20 @@ def one_step(session: Session) -> bool:
     return len(session.info.get(_LOCKED, ())) == 1
 
 
+def step_fold(function: Callable[[Session], None]) -> Callable[[Session], None]:
+    """Register `function(session)` with audit.folding, to run only in one instance's step (one_step)."""
+    @functools.wraps(function)
+    def run(session: Session) -> None:
+        if one_step(session):
+            function(session)
+
+    audit.folding(run)
+    return function
+
+
 def fold(session: Session) -> None:
-    """Move the transaction's new tasks and timers and its locked instances' changes into the audit
-    statement (at the commit, PostgreSQL, before the last flush: see audit.folding), the instances'
-    new states already taken."""
-    if not one_step(session):
-        return
+    """Move the transaction's new tasks and timers and its locked instance's changes into the audit
+    statement (a step_fold, the instance's new state already taken)."""
     for model in _INSERTED:
         _fold_new(session, model)
     held = session.info[_LOCKED]
@@ -55,9 +66,7 @@ def fold(session: Session) -> None:
 def fold_changes(session: Session, model) -> None:
     """Move the changes of `model`'s rows into the audit statement, by primary key: for tables without
     a version whose rows are never deleted (items, their units), where the ORM's UPDATE checks nothing
-    a WITH clause could not."""
-    if not one_step(session):
-        return
+    a WITH clause could not. (A step_fold.)"""
     for obj in [obj for obj in session.dirty if type(obj) is model]:
         _fold_update(session, obj)
 

@@ -222,7 +222,7 @@ def list_items(duban, actor: Actor, page: int = 1, per_page: int = 50, **filters
     return ledger.list_items(duban, actor, ledger.LedgerFilter(**filters), page, per_page)
 
 
-@audit.folding
+@folding.step_fold
 def _fold_item_changes(session: Session) -> None:
     """PostgreSQL: items' and their units' changes go in the commit's audit statement (folding), each
     item's first due time brought in line first (below; the flush after the fold sees them unchanged)."""

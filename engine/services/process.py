@@ -230,7 +230,7 @@ def _drop_states(session: Session) -> None:
     session.info.pop(_STATES, None)
 
 
-@audit.folding
+@folding.step_fold
 def _fold_writes(session: Session) -> None:
     _settle_states(session)
     folding.fold(session)
