@@ -40,4 +40,11 @@ def configure(settings, stream=None) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    logging.getLogger("spiff").setLevel(logging.DEBUG if level <= logging.DEBUG else logging.WARNING)
+    spiff_level(logging.DEBUG if level <= logging.DEBUG else logging.WARNING)
+
+
+def spiff_level(level: int) -> None:
+    """SpiffWorkflow's loggers at `level`. 'spiff.workflow' is set by name too: a workflow lists all
+    its tasks for each line it logs whenever that logger's own level is below INFO, heard or not."""
+    for name in ("spiff", "spiff.workflow"):
+        logging.getLogger(name).setLevel(level)

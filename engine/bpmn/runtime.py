@@ -22,7 +22,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from ..errors import DeploymentInvalid, ProcessError
 from ..texts import TEXTS, text as catalogue_text
-from . import decisions, external, inspect as inspection, spiff_compat, timers, xml
+from . import decisions, external, inspect as inspection, spiff_compat, timers, walk, xml
 from .parser import SpecError, build_specs
 from .sandbox import SandboxedScriptEngine
 from .serializer import StateSerializer
@@ -421,19 +421,14 @@ class ProcessRun:
             cycles = self._cycles()
             if refresh_first:
                 self.workflow.refresh_timers()
-            # do_engine_steps refreshes timers only after its last step: a timer that fell due then
-            # is READY but not run, so go round again until nothing automatic is left.
-            while True:
-                self.workflow.do_engine_steps(will_complete_task=count)
-                if self.workflow.get_next_task(state=TaskState.READY, manual=False) is None:
-                    break
+            walk.run_engine_steps(self.workflow, count)
             self._log_cycles_fired(cycles)
 
     def _cycles(self) -> dict:
         """Where each waiting repeating timer stands before a step."""
         if not timers.has_cycles(self.workflow):
             return {}
-        return {task.id: (task, timers.cycle_mark(task)) for task in self.workflow.get_tasks(state=TaskState.WAITING)
+        return {task.id: (task, timers.cycle_mark(task)) for task in walk.tasks_in(self.workflow, TaskState.WAITING)
                 if timers.cycle_mark(task) is not None}
 
     def _log_cycles_fired(self, before: dict) -> None:
@@ -488,7 +483,7 @@ class ProcessRun:
         return sorted({t.task_spec.event_definition.name for t in self._message_catchers()})
 
     def _message_catchers(self):
-        return [t for t in self.workflow.get_tasks(state=TaskState.WAITING)
+        return [t for t in walk.tasks_in(self.workflow, TaskState.WAITING)
                 if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)]
 
     def send_message(self, name: str, payload: dict) -> None:
@@ -507,7 +502,7 @@ class ProcessRun:
         """Evaluate the due times of every waiting timer again (deadline moved, calendar changed)."""
         self.log = StepLog()
         with _spiff_errors():
-            for task in self.workflow.get_tasks(state=TaskState.WAITING):
+            for task in walk.tasks_in(self.workflow, TaskState.WAITING):
                 timers.recalculate(task)
         self._advance()
 
@@ -519,7 +514,7 @@ class ProcessRun:
     def open_tasks(self) -> list:
         """Every READY or WAITING task: one walk of the task tree, which a projection and the step's
         storability check share (see step_process._snapshot)."""
-        return list(self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING))
+        return walk.tasks_in(self.workflow, TaskState.READY | TaskState.WAITING)
 
     def _open(self, tasks=None):
         """READY manual tasks and WAITING tasks, of `tasks` or of one walk of the task tree."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import math
 import mmap
 import os
@@ -24,6 +25,7 @@ from types import SimpleNamespace
 
 from ..config import EngineLimits, using_limits
 from ..errors import ProcessError
+from ..logs import spiff_level
 from ..texts import text
 from .runtime import ProcessRun, Runtime, StepLog
 from .timers import ARMED_AT
@@ -180,6 +182,7 @@ def main(argv: list[str]) -> None:
 def child_main(conn, element: ElementSlot, limits: Limits) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which then closes us
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    spiff_level(logging.WARNING)  # nothing below is heard here
     parent = _Parent(conn, limits.max_calls)
     runtime = Runtime(_StepClock(), live_size=limits.live_workflows)
     runtime.watch = element.write

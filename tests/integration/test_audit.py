@@ -8,7 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from engine import services
 from engine.errors import AuthenticationFailed, Forbidden, FormInvalid, InvalidInput
@@ -16,6 +16,7 @@ from engine.models import AuditRecord, HistoryEntry
 from engine.services import audit, process
 from tests.integration.flow import complete, open_task, register
 from tests.support.org import make_duban
+from tests.support.statements import statements_sent
 
 
 def _records(duban, **where) -> list:
@@ -341,18 +342,9 @@ def test_processes_share_the_chain_and_its_anchor_file(duban):
 
 def _audit_statements(duban, write) -> list[str]:
     """The statements touching the audit chain that `write` sends."""
-    sent = []
-
-    def seen(_conn, _cursor, statement, *_):
-        if "audit" in statement:
-            sent.append(statement)
-
-    event.listen(duban.db.engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(duban) as sent:
         write()
-    finally:
-        event.remove(duban.db.engine, "before_cursor_execute", seen)
-    return sent
+    return [statement for statement in sent if "audit" in statement]
 
 
 def test_a_writer_that_knows_the_head_chains_in_one_statement(duban, tmp_path):

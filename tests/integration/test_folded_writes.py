@@ -3,12 +3,13 @@ written as the ORM's flush wrote them: on PostgreSQL in the audit chain's statem
 on SQLite by the flush itself."""
 from contextlib import contextmanager
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from engine import services
 from engine.models import HumanTask, Instance, ItemUnit, Timer
 from tests.integration.flow import RECEIVE, REPORT, complete, open_task, through_assignment
 from tests.support.org import make_duban
+from tests.support.statements import statements_sent
 
 # What a step writes that goes in the audit statement on PostgreSQL, not in a statement of its own.
 FOLDED = {"INSERT INTO tasks", "INSERT INTO timers", "UPDATE timers", "UPDATE instances", "UPDATE items",
@@ -17,19 +18,12 @@ FOLDED = {"INSERT INTO tasks", "INSERT INTO timers", "UPDATE timers", "UPDATE in
 
 @contextmanager
 def own_statements(duban):
-    """The statements sent meanwhile, as "INSERT INTO table" / "UPDATE table"; on PostgreSQL, none folded."""
-    statements = []
-
-    def counted(_conn, _cursor, statement, *_):
-        statements.append(statement.split("(")[0].split(" SET ")[0].strip())
-
-    event.listen(duban.db.engine, "before_cursor_execute", counted)
-    try:
+    """The statements sent meanwhile; on PostgreSQL, none of the folded kinds among them."""
+    with statements_sent(duban) as statements:
         yield statements
-    finally:
-        event.remove(duban.db.engine, "before_cursor_execute", counted)
     if duban.db.dialect == "postgresql":
-        assert not FOLDED & set(statements), statements
+        kinds = {statement.split("(")[0].split(" SET ")[0].strip() for statement in statements}
+        assert not FOLDED & kinds, statements
 
 
 def test_a_steps_writes_are_stored_as_flushed(duban, org, clock, tmp_path):

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from engine import services
 from engine.bootstrap import bootstrap
@@ -17,6 +17,7 @@ from engine.models import HistoryEntry, Instance, Item
 from engine.services import timers
 from tests.integration.flow import RECEIVE, REPORT, open_task
 from tests.samples import chain, lane, process, script_task, user_task
+from tests.support.statements import statements_sent
 from tests.support.waiting import wait_for
 
 FORM = {"simple.form": b'{"type": "default", "id": "simple", "components": []}'}
@@ -241,11 +242,6 @@ HAPPY_PATH = [
 
 
 def test_each_completion_of_the_main_path_stays_within_its_statements(duban, org):
-    statements = []
-
-    def counted(_conn, _cursor, statement, *_):
-        statements.append(statement)
-
     for round_ in range(2):  # the second round counts: the step processes hold the workflows then
         item = services.register_item(duban, org["office"], {"title": "语句预算"})
         for user, element, unit, data in HAPPY_PATH:
@@ -253,13 +249,9 @@ def test_each_completion_of_the_main_path_stays_within_its_statements(duban, org
             if not round_:
                 services.complete_task(duban, org[user], task["id"], data)
                 continue
-            event.listen(duban.db.engine, "before_cursor_execute", counted)
-            try:
+            with statements_sent(duban) as statements:
                 services.complete_task(duban, org[user], task["id"], data)
-            finally:
-                event.remove(duban.db.engine, "before_cursor_execute", counted)
             assert len(statements) <= COMPLETION_STATEMENTS[duban.db.dialect][element], (element, unit, statements)
-            statements.clear()
         assert services.get_item(duban, org["office"], item["id"])["status"] == "closed"
 
 

@@ -4,7 +4,7 @@ import weakref
 from datetime import datetime
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from engine import services
 from engine.clock import CHINA
@@ -12,6 +12,7 @@ from engine.errors import ProcessError
 from engine.models import Instance, Timer
 from engine.services import process, timers
 from tests.integration.flow import RECEIVE, REPORT, complete, open_task, through_assignment, unit_done
+from tests.support.statements import statements_sent
 from tests.support.waiting import wait_for
 
 
@@ -130,19 +131,10 @@ def test_a_batch_reads_the_waiting_timers_and_the_people_to_tell_once_for_all_it
     monkeypatch.setattr(process, "_TIMERS_KNOWN", weakref.WeakKeyDictionary())
     duban.clock.set(datetime(2026, 10, 14, 18, tzinfo=CHINA))
     due = timers.dispatch_due(duban)
-    reads, people = [], []
-
-    def count(_conn, _cursor, statement, *_):
-        if statement.lstrip().startswith("SELECT timers."):
-            reads.append(statement)
-        if statement.lstrip().startswith("SELECT users.id, users.email"):
-            people.append(statement)
-
-    event.listen(duban.db.engine, "before_cursor_execute", count)
-    try:
+    with statements_sent(duban) as sent:
         assert timers.fire_many(duban, due) == 3
-    finally:
-        event.remove(duban.db.engine, "before_cursor_execute", count)
+    reads = [statement for statement in sent if statement.lstrip().startswith("SELECT timers.")]
+    people = [statement for statement in sent if statement.lstrip().startswith("SELECT users.id, users.email")]
     assert len(reads) == 1  # not one per instance
     assert len(people) == 2  # each 预警 tells the unit's people and the office's: read once, not at every instance
     assert [item_of(duban, org, item)["light"] for item in items] == ["yellow"] * 3

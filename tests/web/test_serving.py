@@ -12,6 +12,7 @@ from engine.config import Settings
 from engine.models import AuditRecord
 from tests.support.org import make_duban, seed
 from tests.support.web import csrf_of
+from tests.workflow.harness import MainProcess
 from web import create_app
 
 # Nothing listens on port 1: connections are refused at once, as when Redis or PostgreSQL is down.
@@ -122,8 +123,8 @@ def test_the_database_pool_is_sized_from_the_settings(postgres_database, clock, 
 @pytest.fixture
 def log_output():
     """The root logger as `logs.configure` leaves it, writing to a buffer; restored afterwards."""
-    root, spiff = logging.getLogger(), logging.getLogger("spiff")
-    saved = (list(root.handlers), root.level, spiff.level)
+    root, spiff = logging.getLogger(), [logging.getLogger("spiff"), logging.getLogger("spiff.workflow")]
+    saved = (list(root.handlers), root.level, [logger.level for logger in spiff])
     buffer = io.StringIO()
 
     def configure(**env):
@@ -133,7 +134,8 @@ def log_output():
     yield configure
     root.handlers[:] = saved[0]
     root.setLevel(saved[1])
-    spiff.setLevel(saved[2])
+    for logger, level in zip(spiff, saved[2], strict=True):
+        logger.setLevel(level)
 
 
 def test_one_log_line_per_request_with_who_asked(as_, log_output):
@@ -166,3 +168,13 @@ def test_spiffworkflow_state_changes_are_heard_only_at_debug(log_output):
     logging.getLogger("spiff.task").info("State changed to READY")
     assert "State changed" in output.getvalue()
     assert len(logging.getLogger().handlers) == 1  # configured twice, one handler: no doubled lines
+
+
+def test_spiffworkflow_lists_a_workflows_tasks_in_its_log_lines_only_at_debug(log_output):
+    # It does so by its own logger's level, whether the line is heard or not: a walk of every task
+    # whenever a workflow or subprocess finishes.
+    workflow = MainProcess(restore=False).start().run.workflow
+    log_output()
+    assert "tasks" not in workflow.collect_log_extras()
+    log_output(DUBAN_LOG_LEVEL="debug")
+    assert len(workflow.collect_log_extras()["tasks"]) == len(workflow.tasks)
