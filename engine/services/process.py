@@ -10,6 +10,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache, partial
+from itertools import groupby
+from operator import itemgetter
 
 from sqlalchemy import Column, MetaData, Table, bindparam, event, or_, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -406,8 +408,10 @@ def _write_timers(session: Session) -> None:
     elif folding.one_step(session) and all(_timers_along(session, statement, rows) for statement, rows in writes):
         return  # PostgreSQL: in the audit statement (a WITH clause sees no row its siblings insert: none here)
     with session.no_autoflush:  # else the flush comes last, at the commit (see history.write_pending)
-        for statement, rows in writes:
-            session.execute(statement, rows)
+        # A batch's instances queue theirs one after another: one executemany for a run of the same
+        # statement (psycopg pipelines it, one round trip in all), in the order they were queued.
+        for statement, runs in groupby(writes, key=itemgetter(0)):
+            session.execute(statement, [row for _, rows in runs for row in rows])
 
 
 def _timers_along(session: Session, statement, rows: list[dict]) -> bool:
