@@ -355,16 +355,16 @@ def _project_timer_diff(ctx: ProcessContext, views: list, fired: dict, known: di
         if view.id not in known:
             ctx.session.add(_new_timer(ctx, view))
         elif known[view.id] != view.due_at:
-            moved.append({"b_id": view.id, "b_due": view.due_at})
+            moved.append({"b_id": view.id, "b_due_at": view.due_at})
     current = {view.id for view in views}
     for timer_id in known.keys() - current:
         ended.append({"b_id": timer_id, "b_state": "fired" if timer_id in fired else "cancelled",
-                      "b_fired": ctx.now if timer_id in fired else None})
+                      "b_fired_at": ctx.now if timer_id in fired else None})
     queued = ctx.session.info.setdefault(_TIMER_WRITES, [])
     if moved:
-        queued.append((_MOVE_TIMER, moved))
+        queued.append((_MOVED, moved))
     if ended:
-        queued.append((_END_TIMER, ended))
+        queued.append((_ENDED, ended))
     return known
 
 
@@ -376,16 +376,15 @@ _TIMERS_KEPT = 4096
 _TIMERS_PENDING = "duban_timers_left"
 _TIMER_WRITES = "duban_timer_writes"
 _TIMERS = Timer.__table__
-_MOVE_TIMER = (update(_TIMERS).where(_TIMERS.c.id == bindparam("b_id"), _TIMERS.c.state == "waiting")
-               .values(due_at=bindparam("b_due")))
-_END_TIMER = (update(_TIMERS).where(_TIMERS.c.id == bindparam("b_id"), _TIMERS.c.state == "waiting")
-              .values(state=bindparam("b_state"), fired_at=bindparam("b_fired")))
-# The same as rows of (id, due) or (id, state, fired) for an UPDATE … FROM them (_timers_along): their
-# names (the bindparams' without b_) and types, and the column each sets.
-_TIMER_COLUMNS = {_MOVE_TIMER: ("id", "due"), _END_TIMER: ("id", "state", "fired")}
-_TIMER_ROWS = Table("timer_rows", MetaData(), Column("id", _TIMERS.c.id.type), Column("due", _TIMERS.c.due_at.type),
-                    Column("state", _TIMERS.c.state.type), Column("fired", _TIMERS.c.fired_at.type))
-_TIMER_TARGETS = {"due": "due_at", "state": "state", "fired": "fired_at"}
+# The two writes to timers a step knew, each a waiting timer's row by id: moved (a new due time) and
+# ended (fired or cancelled). Their rows are {b_id, b_<column>} for the columns each sets ("b_": an
+# UPDATE reserves its columns' names for its own parameters), sent as an executemany (_TIMER_UPDATES)
+# or along the audit records as one UPDATE … FROM the rows (_timers_from_rows).
+_MOVED, _ENDED = ("due_at",), ("state", "fired_at")
+_TIMER_UPDATES = {columns: update(_TIMERS).where(_TIMERS.c.id == bindparam("b_id"), _TIMERS.c.state == "waiting")
+                  .values({name: bindparam(f"b_{name}") for name in columns}) for columns in (_MOVED, _ENDED)}
+_TIMER_ROWS = Table("timer_rows", MetaData(),
+                    *(Column(name, _TIMERS.c[name].type) for name in ("id", *_MOVED, *_ENDED)))
 
 
 def _known_timers(ctx: ProcessContext) -> dict | None:
@@ -405,29 +404,27 @@ def _write_timers(session: Session) -> None:
     added = {row.id for row in session.new if isinstance(row, Timer)}
     if any(row["b_id"] in added for _, rows in writes for row in rows):
         session.flush()  # timers this transaction added first: a later step of it ends or moves them
-    elif folding.one_step(session) and all(_timers_along(session, statement, rows) for statement, rows in writes):
+    elif folding.one_step(session) and all(_timers_along(session, columns, rows) for columns, rows in writes):
         return  # PostgreSQL: in the audit statement (a WITH clause sees no row its siblings insert: none here)
     with session.no_autoflush:  # else the flush comes last, at the commit (see history.write_pending)
         # A batch's instances queue theirs one after another: one executemany for a run of the same
         # statement (psycopg pipelines it, one round trip in all), in the order they were queued.
-        for statement, runs in groupby(writes, key=itemgetter(0)):
-            session.execute(statement, [row for _, rows in runs for row in rows])
+        for columns, runs in groupby(writes, key=itemgetter(0)):
+            session.execute(_TIMER_UPDATES[columns], [row for _, rows in runs for row in rows])
 
 
-def _timers_along(session: Session, statement, rows: list[dict]) -> bool:
-    """Queue an executemany of _MOVE_TIMER or _END_TIMER with the audit records (audit.along), as one
+def _timers_along(session: Session, columns: tuple, rows: list[dict]) -> bool:
+    """Queue the rows of a timer write (_MOVED or _ENDED) with the audit records (audit.along), as one
     UPDATE … FROM the rows; False when they do not go along (the caller then sends them)."""
-    columns = _TIMER_COLUMNS[statement]
-    return audit.along(session, (statement is _END_TIMER, len(rows)),
-                       partial(_timers_from_rows, statement, len(rows)),
-                       lambda: rows_params([{c: row[f"b_{c}"] for c in columns} for row in rows], columns))
+    named = ("id", *columns)
+    return audit.along(session, (columns, len(rows)), partial(_timers_from_rows, columns, len(rows)),
+                       lambda: rows_params([{name: row[f"b_{name}"] for name in named} for row in rows], named))
 
 
-def _timers_from_rows(statement, count: int, prefix: str):
-    columns = _TIMER_COLUMNS[statement]
-    given = rows_select(_TIMER_ROWS, columns, count, prefix).subquery("given")
+def _timers_from_rows(columns: tuple, count: int, prefix: str):
+    given = rows_select(_TIMER_ROWS, ("id", *columns), count, prefix).subquery("given")
     return (update(_TIMERS).where(_TIMERS.c.id == given.c.id, _TIMERS.c.state == "waiting")
-            .values({_TIMER_TARGETS[name]: given.c[name] for name in columns if name != "id"}))
+            .values({name: given.c[name] for name in columns}))
 
 
 def _remember_timers(session: Session) -> None:
