@@ -37,7 +37,11 @@ TOPIC_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$")
 # The built-in connectors' reserved topics, each with the attribute its <duban:connector/> must give.
 CONNECTOR_TOPICS = {"duban.notify": "channel", "duban.http": "endpoint"}
 _EXPRESSION = re.compile(r"^\s*[$#]\{\s*([A-Za-z_][A-Za-z0-9_]*)")
-_VARIABLE = re.compile(r"^[A-Za-z\u3400-\u9fff][A-Za-z0-9_\u3400-\u9fff]{0,199}$")
+VARIABLE_PATTERN = re.compile(r"^[A-Za-z\u3400-\u9fff][A-Za-z0-9_\u3400-\u9fff]{0,199}$")
+# What the modeler's properties panel checks a topic and a variable name against before deploying
+# (the catalogue hands it these, so the panel and deploy never disagree); written so that JavaScript's
+# RegExp reads them alike.
+NAME_PATTERNS = {"topic": TOPIC_PATTERN.pattern, "variable": VARIABLE_PATTERN.pattern}
 _ONE_VARIABLE = re.compile(r"^\s*[$#]\{\s*([A-Za-z\u3400-\u9fff][A-Za-z0-9_\u3400-\u9fff]*)\s*\}\s*$")
 
 
@@ -87,7 +91,7 @@ def inspect_service_task(filename, element, info, result) -> None:
     if how is None:
         result.problem(result.errors, filename, element, texts.text("deploy.service_task_undeclared"))
         return
-    if not topic or not TOPIC_PATTERN.match(topic):
+    if not topic or not TOPIC_PATTERN.fullmatch(topic):
         result.problem(result.errors, filename, element, texts.text("deploy.external_topic", topic=topic or ""))
         return
     if topic in CONNECTOR_TOPICS and not _connector_declared(element, CONNECTOR_TOPICS[topic]):
@@ -138,7 +142,7 @@ def declared_variables(filename, element, result) -> dict | None:
 
 
 def _name_ok(filename, element, result, name: str) -> bool:
-    if _VARIABLE.match(name):
+    if VARIABLE_PATTERN.fullmatch(name):
         return True
     result.problem(result.errors, filename, element, texts.text("deploy.external_variable_name", name=name))
     return False

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from .. import PROCESSES
 from ..access import Actor, may_design
+from ..bpmn.external import NAME_PATTERNS
 from ..domain import steps
 from ..domain.roles import LANE_ROLES, ROLES
 from ..errors import Forbidden
@@ -37,9 +38,15 @@ def catalogue(duban, actor: Actor) -> dict:
         named = [{"name": c.name, "title": c.title, "kind": c.kind} for c in session.scalars(enabled)]
     # The deployed decision tables a business rule task may name (camunda:decisionRef).
     tables = [{"id": d["key"], "name": d["name"]} for d in decisions.list_decisions(duban, actor)]
-    return {"steps": steps.catalogue(), "roles": [{"id": role, "label": ROLES[role]} for role in LANE_ROLES],
-            "units": units, "forms": sorted(forms.values(), key=lambda f: f["id"]), "decisions": tables,
-            "connectors": named}
+    return {**first_catalogue(), "steps": steps.catalogue(), "units": units,
+            "forms": sorted(forms.values(), key=lambda f: f["id"]), "decisions": tables, "connectors": named}
+
+
+def first_catalogue() -> dict:
+    """What the modeler page holds before GET /api/v1/modeler/catalogue answers (or if it cannot): the
+    lane roles, and the patterns topics and variable names must match (engine.bpmn.external)."""
+    return {"steps": [], "roles": [{"id": role, "label": ROLES[role]} for role in LANE_ROLES], "units": [],
+            "forms": [], "patterns": NAME_PATTERNS}
 
 
 def _template_forms() -> dict:

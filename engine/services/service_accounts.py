@@ -25,7 +25,7 @@ def save_worker(duban, fields: dict, topics: list[str], operator: str) -> dict:
         raise InvalidInput(text("external.topics_required"),
                            [{"field": "topic", "message": text("external.topics_required")}])
     for topic in topics:
-        if not TOPIC_PATTERN.match(topic):
+        if not TOPIC_PATTERN.fullmatch(topic):
             raise InvalidInput(text("deploy.external_topic", topic=topic), [{"field": "topic", "message": topic}])
         if topic in CONNECTOR_TOPICS:  # Duban's own worker serves them (engine/services/connector_tasks.py)
             raise InvalidInput(text("connector.topic_reserved", topic=topic), [{"field": "topic", "message": topic}])

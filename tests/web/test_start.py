@@ -140,6 +140,19 @@ def test_the_catalogue_serves_step_kinds_roles_units_and_forms(as_):
     assert_error(as_("office").get("/api/v1/modeler/catalogue"), 403)
 
 
+def test_the_modeler_checks_names_against_the_patterns_deploy_uses(as_, app):
+    """The properties panel refuses a topic or variable name by the patterns deploy checks (it had copies)."""
+    from engine.bpmn.external import TOPIC_PATTERN, VARIABLE_PATTERN
+
+    patterns = {"topic": TOPIC_PATTERN.pattern, "variable": VARIABLE_PATTERN.pattern}
+    assert as_("designer").get("/api/v1/modeler/catalogue").json["patterns"] == patterns
+    # and the page holds them before the catalogue answers, with the lane roles
+    page = Browser(app, "designer").client.get("/modeler").get_data(as_text=True)
+    held = json.loads(page.split('id="modeler-catalogue">', 1)[1].split("</script>", 1)[0])
+    assert held["patterns"] == patterns
+    assert {r["id"] for r in held["roles"]} == {"office", "leader", "unit", "discipline"}
+
+
 def test_the_catalogue_names_the_enabled_connectors_and_nothing_of_their_settings(as_, app):
     from tests.support.connectors import configure
     from tests.support.org import Org

@@ -18,7 +18,8 @@ class Catalogue(MethodView):
     @blp.response(200, CatalogueSchema)
     def get(self):
         """督办 step kinds (label, element types, options, help, template), lane roles, units, deployed forms,
-        decision tables and the connectors' names; designers and system administrators"""
+        decision tables, the connectors' names and the patterns names must match; designers and system
+        administrators"""
         return modeler.catalogue(duban(), actor())
 
 

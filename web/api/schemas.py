@@ -565,6 +565,9 @@ class CatalogueSchema(Schema):
     decisions = fields.List(fields.Dict(), metadata={"description": "deployed DMN decisions: id, name"})
     connectors = fields.List(fields.Nested(ConnectorNameSchema), metadata={
         "description": "the enabled connectors a service task may name (their settings and secrets are not here)"})
+    patterns = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "regular expressions deploy checks names against: topic (an external task's) and "
+                       "variable (what it hands a worker)"})
 
 
 class StartableSchema(Schema):

@@ -5,13 +5,10 @@ from flask import render_template, request
 
 from engine import services
 from engine.errors import Forbidden
-from engine.services import DESIGNER, LANE_ROLES, ROLES, SYSTEM_ADMINS, decisions, definition_forms
+from engine.services import DESIGNER, SYSTEM_ADMINS, decisions, definition_forms
+from engine.services.modeler import first_catalogue
 
 from .common import current_actor, duban
-
-# The roles lanes and tasks can name, for the properties panel until the catalogue
-# (GET /api/v1/modeler/catalogue, which also lists units and forms) has answered.
-LANE_ROLE_CHOICES = [{"id": role, "label": ROLES[role]} for role in LANE_ROLES]
 
 
 def routes(bp) -> None:
@@ -33,7 +30,7 @@ def modeler():
         xml, forms = None, {}
     # A new diagram has no key yet: the page gives it a unique one (Process_...) the designer may change.
     return render_template("modeler.html", versions=versions, key=key, version=version, xml=xml, forms=forms,
-                           roles=LANE_ROLE_CHOICES)
+                           catalogue=first_catalogue())
 
 
 def decision_editor():

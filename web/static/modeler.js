@@ -9,10 +9,9 @@
   var openedKey = JSON.parse(document.getElementById("modeler-key").textContent);
   var xml = JSON.parse(document.getElementById("modeler-xml").textContent);
   var forms = JSON.parse(document.getElementById("modeler-forms").textContent) || {};
-  var roles = JSON.parse(document.getElementById("modeler-roles").textContent) || [];
   var problems = document.getElementById("problems");
-  // Until GET /api/v1/modeler/catalogue answers (or if it cannot), the lane roles the page knows.
-  var catalogue = { steps: [], roles: roles, units: [], forms: [] };
+  // Until GET /api/v1/modeler/catalogue answers (or if it cannot): the lane roles and name patterns.
+  var catalogue = JSON.parse(document.getElementById("modeler-catalogue").textContent);
   var modeler = DubanModeler.create({
     container: "#canvas", panel: "#properties",
     catalogue: function () { return catalogue; }, forms: function () { return forms; },

@@ -353,8 +353,12 @@ const SERVICE_WAYS = [
   { value: "notify", label: "内置连接器：发送通知" },
   { value: "http", label: "内置连接器：调用 HTTP 接口" },
 ];
-const TOPIC = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$/;
-const VARIABLE = /^[A-Za-z\u3400-\u9fff][A-Za-z0-9_\u3400-\u9fff]{0,199}$/;
+// Whether a topic or a variable name matches the pattern deploy checks it against (the catalogue's
+// `patterns`, from engine/bpmn/external.py); without the catalogue, deploy alone decides.
+function matches(kind, value) {
+  const pattern = (latest.catalogue.patterns || {})[kind];
+  return !pattern || new RegExp(pattern, "u").test(value);
+}
 const CHANNEL_KINDS = ["email", "sms", "wecom", "dingtalk", "zwdingtalk"];
 const CONNECTOR_FIELDS = {
   notify: [
@@ -418,13 +422,13 @@ function ServiceWayEntry(props) {
 const TOPIC_FIELD = {
   attr: "camunda:topic", label: "主题", empty: "",
   description: "外部程序按主题领取任务（Camunda 外部任务接口），如 push-dingtalk。",
-  validate: (v) => (!v ? "请填写主题" : TOPIC.test(v) ? null : "主题只能含字母、数字和 . _ : / -，且以字母或数字开头"),
+  validate: (v) => (!v ? "请填写主题" : matches("topic", v) ? null : "主题只能含字母、数字和 . _ : / -，且以字母或数字开头"),
 };
 const VARIABLES_FIELD = {
   attr: "duban:variables", label: "交给外部程序的变量",
   description: "逗号分隔的流程变量名，如 title, lead_unit；外部程序只拿到这些变量，不填则一个也不给。",
   validate: (v) => {
-    const bad = (v || "").split(",").map((n) => n.trim()).filter((n) => n && !VARIABLE.test(n));
+    const bad = (v || "").split(",").map((n) => n.trim()).filter((n) => n && !matches("variable", n));
     return bad.length ? "不是变量名：" + bad.join("、") : null;
   },
 };
