@@ -5,8 +5,7 @@ from flask import render_template, request
 
 from engine import services
 from engine.errors import Forbidden
-from engine.services import DESIGNER, SYSTEM_ADMINS, decisions, definition_forms
-from engine.services.modeler import first_catalogue
+from engine.services import DESIGNER, SYSTEM_ADMINS, decisions, definition_forms, modeler as modeler_service
 
 from .common import current_actor, duban
 
@@ -30,7 +29,7 @@ def modeler():
         xml, forms = None, {}
     # A new diagram has no key yet: the page gives it a unique one (Process_...) the designer may change.
     return render_template("modeler.html", versions=versions, key=key, version=version, xml=xml, forms=forms,
-                           catalogue=first_catalogue())
+                           catalogue=modeler_service.first_catalogue())
 
 
 def decision_editor():
