@@ -123,9 +123,8 @@ class RemoteRun:
     def advance(self) -> None:
         self._request("advance")
 
-    def complete(self, task_id: str, data: dict, meanwhile=None) -> None:
-        """Complete a task; `meanwhile()`, when given, runs while the step process runs the step."""
-        self._request("complete", meanwhile, task_id=task_id, data=data)
+    def complete(self, task_id: str, data: dict) -> None:
+        self._request("complete", task_id=task_id, data=data)
 
     def send_message(self, name: str, payload: dict) -> None:
         self._request("message", name=name, payload=payload)
@@ -180,7 +179,7 @@ class RemoteRun:
             self.state_error = error
 
     # -- the exchange with a child --------------------------------------------------------------
-    def _request(self, op: str, meanwhile=None, **args) -> None:
+    def _request(self, op: str, **args) -> None:
         if self.snapshot is not None:
             self.dumps()  # an operation after another goes on from its state: it must have one
         self._last_op = op
@@ -197,7 +196,7 @@ class RemoteRun:
             if child is not self.child:
                 request["base"] = None
             self.snapshot = None
-            self.token, self.snapshot = child.exchange(request, self, self.runtime.limits, meanwhile)
+            self.token, self.snapshot = child.exchange(request, self, self.runtime.limits)
             self.child = child
 
     def _answers_in_advance(self) -> dict:
@@ -293,20 +292,13 @@ class _Child:
         except OSError:
             pass  # it has just ended
 
-    def exchange(self, request: dict, run: RemoteRun, limits: Limits, meanwhile=None):
-        """Send a step and serve the child's questions until it answers; raises ProcessError.
-        `meanwhile()` runs once the step is sent, while the child computes (its questions wait)."""
+    def exchange(self, request: dict, run: RemoteRun, limits: Limits):
+        """Send a step and serve the child's questions until it answers; raises ProcessError."""
         request["keeps"], self.pending_keeps = self.pending_keeps, []
         self.element.clear()
         self.conn.send(("step", request))
         deadline = time.monotonic() + limits.wall_s
         cpu_at_start = self._cpu_seconds()
-        if meanwhile is not None:
-            try:
-                meanwhile()
-            except BaseException:
-                self.kill()  # its answer would wait on the socket for a step nobody reads
-                raise
         while True:
             remaining = deadline - time.monotonic()
             wait = remaining if self.demoted else min(remaining, _WATCH_S)

@@ -447,12 +447,10 @@ class ProcessRun:
             return None
         return task
 
-    def complete(self, task_id: str, data: dict, meanwhile=None) -> None:
+    def complete(self, task_id: str, data: dict) -> None:
         task = self.human_task(task_id)
         if task is None:
             raise ProcessError(catalogue_text("run.task_not_waiting", task=task_id))
-        if meanwhile is not None:  # in the step process's parent it runs while the step does (isolation)
-            meanwhile()
         self.log = StepLog()
         self._watch(task.task_spec)
         with _spiff_errors():

@@ -15,7 +15,6 @@ from operator import itemgetter
 
 from sqlalchemy import Column, MetaData, Table, bindparam, event, or_, select, update
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..access import Actor, tasks_visible
 from ..bootstrap import Duban
@@ -165,24 +164,10 @@ def load(ctx: ProcessContext) -> ProcessRun:
 
 
 def complete_task_row(ctx: ProcessContext, task: HumanTask, username: str, data: dict) -> None:
-    """Mark the task completed by `username` with `data`. On PostgreSQL its row is written now, while
-    the step runs (a step holds its instance's row lock already): a round trip off the step's time.
-    On SQLite it is written with the rest at commit: a write takes the one write lock, which the
-    designer's code would then hold while it runs (see ProcessContext.functions)."""
-    values = {"state": "completed", "completed_at": ctx.now, "completed_by": username,
-              "assignee": task.assignee or username, "data": data}
-    if on_postgres(ctx.session):
-        ctx.session.connection().execute(_COMPLETE_TASK, {"b_id": task.id, **values})
-        for name, value in values.items():
-            set_committed_value(task, name, value)  # as written: the flush has nothing left to write of it
-    else:
-        for name, value in values.items():
-            setattr(task, name, value)
-
-
-_COMPLETE_TASK = (update(HumanTask.__table__).where(HumanTask.__table__.c.id == bindparam("b_id"))
-                  .values({name: bindparam(name) for name in ("state", "completed_at", "completed_by", "assignee",
-                                                              "data")}))
+    """Mark the task completed by `username` with `data`; written with the rest of the step at commit
+    (PostgreSQL: in the audit statement, see _fold_writes)."""
+    task.state, task.completed_at, task.completed_by = "completed", ctx.now, username
+    task.assignee, task.data = task.assignee or username, data
 
 
 def save(ctx: ProcessContext, run: ProcessRun, completed: HumanTask | None = None) -> None:
@@ -236,6 +221,7 @@ def _drop_states(session: Session) -> None:
 def _fold_writes(session: Session) -> None:
     _settle_states(session)
     folding.fold(session)
+    folding.fold_changes(session, HumanTask)  # the completed task, and those the step cancelled
 
 
 def _project_tasks(ctx: ProcessContext, views: list, completed: HumanTask | None) -> list[HumanTask]:

@@ -180,14 +180,11 @@ def complete_task(duban, actor: Actor, task_id: str, data: dict) -> dict:
             for key, ids in formjs.submitted_files(form, cleaned).items():  # 佐证材料 join the task's item
                 files.claim(duban, session, actor, key, ids, task.item_id)
             ctx.hooks.before_complete(ctx, task, cleaned)
-
-            def meanwhile():  # while the step process runs the step: what does not wait for its result
-                process.complete_task_row(ctx, task, actor.username, cleaned)
-                process.record(ctx, "completed", element_id=task.element_id, task_id=task.id, name=task.name,
-                               unit_id=task.unit_id, data=cleaned)
-
+            process.complete_task_row(ctx, task, actor.username, cleaned)
+            process.record(ctx, "completed", element_id=task.element_id, task_id=task.id, name=task.name,
+                           unit_id=task.unit_id, data=cleaned)
             run = process.load(ctx)
-            run.complete(task.id, cleaned, meanwhile)
+            run.complete(task.id, cleaned)
             process.save(ctx, run, completed=task)
     except StaleDataError:
         raise StaleInstance(text("step.conflict")) from None
