@@ -1,9 +1,9 @@
 """PostgreSQL: what a step's commit writes goes in the audit statement (audit.along), not each table's
-rows in a round trip of the ORM's flush: its new tasks and timers, its instance's new state, its item's
-and item units' changes (and, from process, the timers it ends or moves).
+rows in a round trip of the ORM's flush: its new tasks and timers, its instance's new state, the tasks it
+completed or cancelled, its item's and item units' changes (and, from process, the timers it ends or moves).
 
 The audit statement already carried the step's history and notifications as data-modifying WITH
-clauses; these join them there. A completion of the main process went from 7–9 statements to 4–6.
+clauses; these join them there. A completion of the main process went from 7–9 statements to 3–5.
 
 What is folded is written as the ORM would have written it (the same columns, so a JSON column never
 set stays SQL NULL), and the objects become persistent as if flushed: their attributes as written, no
@@ -65,8 +65,8 @@ def fold(session: Session) -> None:
 
 def fold_changes(session: Session, model) -> None:
     """Move the changes of `model`'s rows into the audit statement, by primary key: for tables without
-    a version whose rows are never deleted (items, their units), where the ORM's UPDATE checks nothing
-    a WITH clause could not. (A step_fold.)"""
+    a version whose rows are never deleted (tasks, items, their units), where the ORM's UPDATE checks
+    nothing a WITH clause could not. (A step_fold.)"""
     for obj in [obj for obj in session.dirty if type(obj) is model]:
         _fold_update(session, obj)
 

@@ -224,8 +224,8 @@ def test_others_write_while_a_step_runs_process_code(duban, org):
 # time, the ledger's lights: one UPDATE of the item more), and SQLite counts its BEGIN. More than these
 # means a round trip came back: find it before raising a number.
 COMPLETION_STATEMENTS = {
-    "postgresql": {"draft_opinion": 6, "leader_approval": 5, "assign": 4, "unit_receive": 4, "unit_report": 4,
-                   "office_review": 4, "feedback": 4},
+    "postgresql": {"draft_opinion": 5, "leader_approval": 4, "assign": 3, "unit_receive": 3, "unit_report": 3,
+                   "office_review": 3, "feedback": 3},
     "sqlite": {"draft_opinion": 13, "leader_approval": 12, "assign": 12, "unit_receive": 10, "unit_report": 11,
                "office_review": 12, "feedback": 8},
 }
