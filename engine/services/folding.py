@@ -54,10 +54,11 @@ def step_fold(function: Callable[[Session], None]) -> Callable[[Session], None]:
 
 
 def fold(session: Session) -> None:
-    """Move the transaction's new tasks and timers and its locked instance's changes into the audit
-    statement (a step_fold, the instance's new state already taken)."""
+    """Move the transaction's new tasks and timers, the changes of its tasks (completed, cancelled) and of
+    its locked instance into the audit statement (a step_fold, the instance's new state already taken)."""
     for model in _INSERTED:
         _fold_new(session, model)
+    fold_changes(session, HumanTask)
     held = session.info[_LOCKED]
     for instance in [obj for obj in session.dirty if type(obj) is Instance and obj.id in held]:
         _fold_update(session, instance)

@@ -165,7 +165,8 @@ def load(ctx: ProcessContext) -> ProcessRun:
 
 def complete_task_row(ctx: ProcessContext, task: HumanTask, username: str, data: dict) -> None:
     """Mark the task completed by `username` with `data`; written with the rest of the step at commit
-    (PostgreSQL: in the audit statement, see _fold_writes)."""
+    (PostgreSQL: in the audit statement, see folding.fold), not now: on SQLite a write takes the one
+    write lock, which the designer's code would then hold while it runs."""
     task.state, task.completed_at, task.completed_by = "completed", ctx.now, username
     task.assignee, task.data = task.assignee or username, data
 
@@ -221,7 +222,6 @@ def _drop_states(session: Session) -> None:
 def _fold_writes(session: Session) -> None:
     _settle_states(session)
     folding.fold(session)
-    folding.fold_changes(session, HumanTask)  # the completed task, and those the step cancelled
 
 
 def _project_tasks(ctx: ProcessContext, views: list, completed: HumanTask | None) -> list[HumanTask]:
