@@ -304,13 +304,13 @@ def _state(run: ProcessRun, limits: Limits, element) -> str:
     except (TypeError, ValueError) as error:
         raise ProcessError(text("step.value_type", element=where, name=_unstorable(run) or "?",
                                 kind=type(error).__name__)) from None
-    # The state holds the data (escaped, so at least as long): a state within the value and data
-    # limits needs no measuring value by value.
-    if len(state) > min(limits.max_value_bytes, limits.max_data_bytes):
+    # The state holds the data (in UTF-8, as the values are measured): a state within the value and
+    # data limits needs no measuring value by value.
+    size = len(state.encode())
+    if size > min(limits.max_value_bytes, limits.max_data_bytes):
         _check_sizes(run.data(), limits, where)
-    if len(state) > limits.max_state_bytes:
-        raise ProcessError(text("step.state_too_large", element=where, size=len(state),
-                                limit=limits.max_state_bytes))
+    if size > limits.max_state_bytes:
+        raise ProcessError(text("step.state_too_large", element=where, size=size, limit=limits.max_state_bytes))
     return state
 
 
@@ -348,11 +348,14 @@ def _unstorable(run: ProcessRun, tasks=None) -> str | None:
 def _kind_of(run: ProcessRun, tasks: list, name: str) -> str:
     for task_data in run.task_data(tasks):
         if name in task_data:
-            return type(task_data[name]).__name__
+            value = task_data[name]
+            return repr(value) if isinstance(value, float) else type(value).__name__
     return "?"
 
 
 def _storable(value, depth: int = 0) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)  # NaN and infinities are not JSON (PostgreSQL refuses them)
     if isinstance(value, _STORABLE):
         return True
     if depth > 50:

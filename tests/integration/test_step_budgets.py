@@ -97,6 +97,9 @@ def test_a_step_over_its_budget_stops_and_stores_nothing(duban, org, script, bud
     ("x = b'raw bytes'", "不是可保存的数据"),
     ("x = (i for i in range(3))", "不是可保存的数据"),
     ("x = ValueError('kept')", "不是可保存的数据"),
+    # not JSON: PostgreSQL refuses them, and the state's writer would turn them into null
+    ("x = float('nan')", "不是可保存的数据（nan）"),
+    ("x = {'rate': [1e308 * 10]}", "不是可保存的数据（dict）"),
 ])
 def test_data_too_large_or_not_storable_is_refused(duban, org, script, words):
     message, _ = refusal(duban, org, script)
