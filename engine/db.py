@@ -38,11 +38,30 @@ def make_engine(url: str, pool_size: int | None = None, max_overflow: int | None
         kwargs["pool_size"] = pool_size
     if max_overflow is not None:
         kwargs["max_overflow"] = max_overflow
+    _convert_long_statements_once()
     engine = create_engine(parsed, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         _ping_when_in_doubt(engine)
     event.listen(engine, "connect", _plan_for_short_queries)
     return engine
+
+
+# The longest statements psycopg keeps converted (see _convert_long_statements_once).
+CONVERTED_MAX_CHARS, CONVERTED_MAX_PARAMS = 16_384, 512
+
+
+def _convert_long_statements_once() -> None:
+    """psycopg turns a statement's %(name)s into $n by a regex, remembering the result (an LRU of 128
+    statements) only for statements within 4 KB and 50 parameters: ORMs' INSERT … VALUES lists of every
+    length would churn it. A step's audit statement (services/folding) runs 6–10 KB with 100–200
+    parameters, but in a few dozen shapes, each built once (audit._BUILT): converted anew at every step,
+    it cost 0.3 ms of CPU a step, 6 % of a main path's on PostgreSQL. The bounds are psycopg's module
+    settings, read at each statement; 16 KB and 512 parameters keep its 128 entries within a few MB."""
+    from psycopg import _queries
+
+    if hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH") and hasattr(_queries, "MAX_CACHED_STATEMENT_PARAMS"):
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, CONVERTED_MAX_CHARS)
+        _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, CONVERTED_MAX_PARAMS)
 
 
 def _plan_for_short_queries(dbapi_connection, _record) -> None:

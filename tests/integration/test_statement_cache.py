@@ -2,8 +2,11 @@
 running it (the audit records' VALUES, compiled anew at every step, were ~5 ms of a step on PostgreSQL)."""
 from __future__ import annotations
 
+from psycopg import _queries
 from sqlalchemy import event
 from sqlalchemy.engine.default import NO_CACHE_KEY
+
+from tests.support.statements import statements_sent
 
 from .flow import RECEIVE, REPORT, complete, through_assignment
 
@@ -31,3 +34,23 @@ def test_the_main_path_sends_only_statements_sqlalchemy_caches(duban, org):
     finally:
         event.remove(duban.db.engine, "after_cursor_execute", seen)
     assert uncached == []
+
+
+def test_psycopg_converts_each_statement_of_the_main_path_once(duban_pg, org_pg, monkeypatch):
+    """psycopg turns %(name)s into $n by a regex, by itself remembering it only for statements within 4 KB
+    and 50 parameters; a step's audit statement is longer (db.make_engine widens those bounds)."""
+    converted = []
+    unremembered = _queries._query2pg_nocache
+
+    def converting(query, encoding):
+        converted.append(query)
+        return unremembered(query, encoding)
+
+    _main_path(duban_pg, org_pg)
+    monkeypatch.setattr(_queries, "_query2pg_nocache", converting)  # what convert calls past the bounds
+    misses = _queries._query2pg.cache_info().misses
+    with statements_sent(duban_pg) as sent:
+        _main_path(duban_pg, org_pg)
+    assert converted == [] and _queries._query2pg.cache_info().misses == misses
+    folded = [statement for statement in sent if statement.startswith("WITH")]
+    assert folded and max(len(statement) for statement in folded) > 4096
