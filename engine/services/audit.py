@@ -126,15 +126,16 @@ def append(session: Session, actor: str | None, action: str, target: str | None,
     })
 
 
-def along(session: Session, shape: tuple, build, values) -> bool:
+def along(session: Session, shape: tuple, build, values, late: bool = False) -> bool:
     """Send an INSERT with this transaction's audit records, in their statement, when they go in one
     (PostgreSQL, records queued): one round trip fewer. `build(prefix)` builds the INSERT, its
-    parameters' names prefixed, `values()` gives them unprefixed (each called only then); `shape`
-    names what it is built of (inserts of one shape differ in their values only), so each combined
-    statement is built once. False: the caller writes its rows itself."""
+    parameters' names prefixed, `values()` gives them unprefixed (each called only then, or, `late`,
+    only as the statement is sent: for a value still being made meanwhile); `shape` names what it is
+    built of (inserts of one shape differ in their values only), so each combined statement is built
+    once. False: the caller writes its rows itself."""
     if not on_postgres(session) or not session.info.get(_PENDING):
         return False
-    session.info.setdefault(_ALONG, []).append(_Along(shape, build, values()))
+    session.info.setdefault(_ALONG, []).append(_Along(shape, build, values if late else values()))
     return True
 
 
@@ -147,7 +148,10 @@ def along_rows(session: Session, table, columns, rows: list[dict]) -> bool:
 class _Along(NamedTuple):
     shape: tuple
     build: Callable[[str], Insert]
-    values: dict
+    values: dict | Callable[[], dict]
+
+    def params(self) -> dict:
+        return self.values() if callable(self.values) else self.values
 
 
 def digest(data) -> str:
@@ -210,7 +214,7 @@ def _chain_pending(session: Session) -> None:
         rows = None if start is None else _sealed_rows(keeper, start, pending)
         if rows is None:
             for other in along:
-                session.execute(_built(("alone", other.shape), other.build, ""), other.values)
+                session.execute(_built(("alone", other.shape), other.build, ""), other.params())
         if rows is None or not _insert_upon(session, start, rows, along):
             start = _lock_head(session)
             rows = _sealed_rows(keeper, start, pending)
@@ -252,7 +256,7 @@ def _insert_upon(session: Session, head: tuple[int, str], rows: list[dict], alon
         statement = _built(shape, _upon_head, len(rows), along)
         values = {"head_id": head[0], "head_hash": head[1], **rows_params(rows, _COLUMNS, "a_")}
         for index, other in enumerate(along):
-            values.update((f"w{index}_{name}", value) for name, value in other.values.items())
+            values.update((f"w{index}_{name}", value) for name, value in other.params().items())
         inserted = session.execute(statement, values, execution_options=_ROWCOUNT).rowcount
     if inserted not in (0, len(rows)):
         raise RuntimeError(f"audit records inserted in part ({inserted} of {len(rows)})")

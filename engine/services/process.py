@@ -174,8 +174,9 @@ def complete_task_row(ctx: ProcessContext, task: HumanTask, username: str, data:
 def save(ctx: ProcessContext, run: ProcessRun, completed: HumanTask | None = None) -> None:
     """Store the new state and bring tasks, timers, history and the item in line with it."""
     instance = ctx.instance
-    # The state is taken at the next flush: the step process serialises it meanwhile (_settle_states).
-    ctx.session.info.setdefault(_STATES, {})[instance] = run
+    # The state is taken at the next flush (_settle_states), or on PostgreSQL as the commit's audit
+    # statement is sent (folding.fold): the step process serialises it meanwhile.
+    ctx.session.info.setdefault(_STATES, {})[instance] = run.dumps
     instance.data = run.data()
     instance.trail = [*instance.trail, *run.log.passed]
     instance.updated_at = ctx.now
@@ -208,9 +209,9 @@ def _settle_states(session: Session, *flushing, only: Instance | None = None) ->
     if not pending:
         return
     for instance in [only] if only is not None else list(pending):
-        run = pending.pop(instance, None)
-        if run is not None:
-            instance.state = run.dumps()
+        take = pending.pop(instance, None)
+        if take is not None:
+            instance.state = take()
 
 
 @event.listens_for(Session, "after_rollback")
@@ -220,8 +221,7 @@ def _drop_states(session: Session) -> None:
 
 @folding.step_fold
 def _fold_writes(session: Session) -> None:
-    _settle_states(session)
-    folding.fold(session)
+    folding.fold(session, session.info.get(_STATES, {}))
 
 
 def _project_tasks(ctx: ProcessContext, views: list, completed: HumanTask | None) -> list[HumanTask]:

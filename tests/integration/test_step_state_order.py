@@ -15,7 +15,7 @@ from engine.bpmn.runtime import compile_bundle
 from engine.bpmn.step_process import Limits
 from engine.clock import CHINA, FixedClock
 from engine.errors import ProcessError
-from engine.services import process
+from engine.services import audit, process
 from tests.integration.flow import open_task
 from tests.integration.test_step_budgets import deploy, stored
 from tests.samples import chain, process as bpmn_process, script_task, user_task
@@ -168,3 +168,32 @@ def test_the_completed_task_is_written_once_at_commit(duban, org, monkeypatch):
     with duban.db.reading() as session:
         row = session.get(process.HumanTask, task["id"])
         assert (row.state, row.completed_by, row.data["opinion"]) == ("completed", "office", "请办理")
+
+
+def test_postgresql_takes_the_state_only_as_the_audit_statement_is_sent(duban_pg, org_pg, monkeypatch):
+    """On PostgreSQL the state goes in the commit's audit statement: it is taken as that statement is sent,
+    after the rest of the commit is prepared (the records sealed), while the child serialised it."""
+    order = []
+    took_state = isolation.RemoteRun.took_state
+    seal = audit.record_hash
+    monkeypatch.setattr(isolation.RemoteRun, "took_state",
+                        lambda run, *args: order.append("state") or took_state(run, *args))
+    monkeypatch.setattr(audit, "record_hash", lambda *args: order.append("seal") or seal(*args))
+
+    def statement(_conn, _cursor, sql, *_):
+        if sql.startswith("WITH"):
+            order.append("statement")
+
+    item = services.register_item(duban_pg, org_pg["office"], {"title": "最后取状态"})
+    task = open_task(duban_pg, org_pg["office"], "draft_opinion", None, instance_id=item["instance_id"])
+    order.clear()
+    event.listen(duban_pg.db.engine, "before_cursor_execute", statement)
+    try:
+        services.complete_task(duban_pg, org_pg["office"], task["id"],
+                               {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "请办理"})
+    finally:
+        event.remove(duban_pg.db.engine, "before_cursor_execute", statement)
+    assert order[-2:] == ["state", "statement"] and "seal" in order
+    with duban_pg.db.reading() as session:
+        instance = session.get(process.Instance, item["instance_id"])
+        assert "leader_approval" in instance.state and instance.version == 3
