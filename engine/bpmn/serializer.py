@@ -28,7 +28,6 @@ from .external import ExternalTask
 from .parser import BOUNDED, DecisionTask
 from .timers import ClockedCycle, ClockedDuration, ClockedTimeDate
 
-
 # A task's id is written four times in a state (its key, its own, in its parent's children, as its
 # children's parent): UUID.__str__ was 9 % of a step process's CPU. Each id's text, kept by its number:
 # the same for every thread; emptied when full.

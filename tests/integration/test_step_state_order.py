@@ -58,19 +58,42 @@ def test_the_state_follows_the_snapshot_and_a_late_failure_is_raised_where_the_s
     assert "ok" in runtime.start(_definition("y = 'ok'"), {}, {}).dumps()
 
 
+def _draft_opinion_completed(duban, org, order: list, marks) -> tuple[dict, dict]:
+    """An item registered, then its 拟办 completed with `order` emptied first and `marks(sql)` (a mark or
+    None) appended to it for each statement sent meanwhile: (the item, the task)."""
+    def statement(_conn, _cursor, sql, *_):
+        mark = marks(sql)
+        if mark:
+            order.append(mark)
+
+    item = services.register_item(duban, org["office"], {"title": "步骤的写入次序"})
+    task = open_task(duban, org["office"], "draft_opinion", None, instance_id=item["instance_id"])
+    order.clear()
+    event.listen(duban.db.engine, "before_cursor_execute", statement)
+    try:
+        services.complete_task(duban, org["office"], task["id"],
+                               {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "请办理"})
+    finally:
+        event.remove(duban.db.engine, "before_cursor_execute", statement)
+    return item, task
+
+
 def test_the_parent_projects_the_step_before_its_state_arrives(duban, org, monkeypatch):
+    """The parent projects the step, then takes its state: on SQLite at the commit's flush; on PostgreSQL
+    only as the commit's audit statement is sent, once the rest of the commit is prepared (the records
+    sealed), which the child's serialising then overlaps."""
     order = []
     took_state = isolation.RemoteRun.took_state
     project = process._project_tasks
+    seal = audit.record_hash
     monkeypatch.setattr(isolation.RemoteRun, "took_state",
                         lambda run, *args: order.append("state") or took_state(run, *args))
     monkeypatch.setattr(process, "_project_tasks", lambda *args: order.append("tasks") or project(*args))
-    item = services.register_item(duban, org["office"], {"title": "先投影后状态"})
-    task = open_task(duban, org["office"], "draft_opinion", None, instance_id=item["instance_id"])
-    order.clear()
-    services.complete_task(duban, org["office"], task["id"],
-                           {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "请办理"})
-    assert order == ["tasks", "state"]
+    monkeypatch.setattr(audit, "record_hash", lambda *args: order.append("seal") or seal(*args))
+    item, _ = _draft_opinion_completed(duban, org, order, lambda sql: "statement" if sql.startswith("WITH") else None)
+    marks = [mark for index, mark in enumerate(order) if not index or mark != order[index - 1]]
+    postgres = duban.db.dialect == "postgresql"
+    assert marks == (["tasks", "seal", "state", "statement"] if postgres else ["tasks", "seal", "state"])
     # The state went into the step's own transaction: the row holds the workflow at the leader's task.
     with duban.db.reading() as session:
         instance = session.get(process.Instance, item["instance_id"])
@@ -146,54 +169,12 @@ def test_the_completed_task_is_written_once_at_commit(duban, org, monkeypatch):
     order = []
     receive = isolation._Child._recv
     monkeypatch.setattr(isolation._Child, "_recv", lambda child, *args: order.append("answer") or receive(child, *args))
-
-    def statement(_conn, _cursor, sql, *_):
-        if sql.startswith("UPDATE tasks"):
-            order.append("task")
-        elif sql.startswith("WITH") and "UPDATE tasks" in sql:
-            order.append("task, folded")
-
-    item = services.register_item(duban, org["office"], {"title": "步骤中写任务"})
-    task = open_task(duban, org["office"], "draft_opinion", None, instance_id=item["instance_id"])
-    order.clear()
-    event.listen(duban.db.engine, "before_cursor_execute", statement)
-    try:
-        services.complete_task(duban, org["office"], task["id"],
-                               {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "请办理"})
-    finally:
-        event.remove(duban.db.engine, "before_cursor_execute", statement)
+    _, task = _draft_opinion_completed(duban, org, order, lambda sql: (
+        "task" if sql.startswith("UPDATE tasks") else
+        "task, folded" if sql.startswith("WITH") and "UPDATE tasks" in sql else None))
     written = "task, folded" if duban.db.dialect == "postgresql" else "task"
     assert [mark for mark in order if mark.startswith("task")] == [written]
     assert order.index(written) > order.index("answer")
     with duban.db.reading() as session:
         row = session.get(process.HumanTask, task["id"])
         assert (row.state, row.completed_by, row.data["opinion"]) == ("completed", "office", "请办理")
-
-
-def test_postgresql_takes_the_state_only_as_the_audit_statement_is_sent(duban_pg, org_pg, monkeypatch):
-    """On PostgreSQL the state goes in the commit's audit statement: it is taken as that statement is sent,
-    after the rest of the commit is prepared (the records sealed), while the child serialised it."""
-    order = []
-    took_state = isolation.RemoteRun.took_state
-    seal = audit.record_hash
-    monkeypatch.setattr(isolation.RemoteRun, "took_state",
-                        lambda run, *args: order.append("state") or took_state(run, *args))
-    monkeypatch.setattr(audit, "record_hash", lambda *args: order.append("seal") or seal(*args))
-
-    def statement(_conn, _cursor, sql, *_):
-        if sql.startswith("WITH"):
-            order.append("statement")
-
-    item = services.register_item(duban_pg, org_pg["office"], {"title": "最后取状态"})
-    task = open_task(duban_pg, org_pg["office"], "draft_opinion", None, instance_id=item["instance_id"])
-    order.clear()
-    event.listen(duban_pg.db.engine, "before_cursor_execute", statement)
-    try:
-        services.complete_task(duban_pg, org_pg["office"], task["id"],
-                               {"lead_unit": "fgj", "co_units": ["czj"], "opinion": "请办理"})
-    finally:
-        event.remove(duban_pg.db.engine, "before_cursor_execute", statement)
-    assert order[-2:] == ["state", "statement"] and "seal" in order
-    with duban_pg.db.reading() as session:
-        instance = session.get(process.Instance, item["instance_id"])
-        assert "leader_approval" in instance.state and instance.version == 3
