@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import texts
+from . import checkpoints, texts
 from .errors import WriteConflict
 
 # How often an engine operation is run again after another writer got in first (SQLite).
@@ -163,6 +163,8 @@ class Database:
     def __init__(self, url: str, **engine_kwargs):
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
+        path = make_url(url).database if self.engine.dialect.name == "sqlite" else None
+        self.checkpoints = checkpoints.attach(self.engine, path) if path and path != ":memory:" else None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # On PostgreSQL reads run in READ ONLY transactions, which `reading()` ends with COMMIT.
         self._commit_reads = self.engine.dialect.name == "postgresql"
@@ -250,6 +252,8 @@ class Database:
             yield connection
 
     def dispose(self) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.stop()
         self.engine.dispose()
 
 
