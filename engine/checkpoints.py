@@ -2,7 +2,7 @@
 
 SQLite checkpoints inside the commit that takes the log past `wal_autocheckpoint` pages: on a main path
 that was a 6.5 ms pause every ~50 commits, taken by whichever request's commit it fell to, 3 ms a path in
-all (bench: 65.0 → 60.5 ms a path with the checkpoints here, alternating with SQLite's in one process).
+all (bench: 65.8 → 61.7 ms a path with the checkpoints here, alternating with SQLite's in one process).
 Here a commit only marks the log as grown; a daemon thread checkpoints shortly after, PASSIVE (it never
 waits for readers or writers, and sqlite3 lets go of the GIL meanwhile). SQLite's own checkpoint stays as
 a backstop at a higher mark, for a log growing faster than the thread keeps up; the last connection to

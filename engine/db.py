@@ -163,7 +163,7 @@ class Database:
     def __init__(self, url: str, **engine_kwargs):
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
-        path = make_url(url).database if self.engine.dialect.name == "sqlite" else None
+        path = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
         self.checkpoints = checkpoints.attach(self.engine, path) if path and path != ":memory:" else None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # On PostgreSQL reads run in READ ONLY transactions, which `reading()` ends with COMMIT.
