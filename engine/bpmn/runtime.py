@@ -391,6 +391,11 @@ class ProcessRun:
         self.workflow = workflow
         self.log = StepLog()
 
+    def _begin(self) -> None:
+        """A new operation: its own log, and its timers' expressions asked afresh (timers.due_at)."""
+        self.log = StepLog()
+        getattr(self.workflow.script_engine, "unscheduled", set()).clear()
+
     def _watch(self, spec) -> None:
         if self.runtime.watch is not None:
             self.runtime.watch(spec.bpmn_name or spec.bpmn_id)
@@ -398,7 +403,7 @@ class ProcessRun:
     # -- changing state -------------------------------------------------------------------
     def advance(self) -> None:
         """Run automatic steps (due timers included) until only people or timers can move the process."""
-        self.log = StepLog()
+        self._begin()
         self._advance()
 
     def _advance(self, refresh_first: bool = True) -> None:
@@ -451,7 +456,7 @@ class ProcessRun:
         task = self.human_task(task_id)
         if task is None:
             raise ProcessError(catalogue_text("run.task_not_waiting", task=task_id))
-        self.log = StepLog()
+        self._begin()
         self._watch(task.task_spec)
         with _spiff_errors():
             task.set_data(**data)
@@ -469,7 +474,7 @@ class ProcessRun:
         if not catchers:
             raise ProcessError(catalogue_text("external.error_uncaught", code=code,
                                               element=task.task_spec.bpmn_name or task.task_spec.bpmn_id))
-        self.log = StepLog()
+        self._begin()
         with _spiff_errors():
             catcher = catchers[0]
             catcher.task_spec.catch(catcher, BpmnEvent(catcher.task_spec.event_definition, payload=dict(payload)))
@@ -489,7 +494,7 @@ class ProcessRun:
         catchers = [t for t in self._message_catchers() if t.task_spec.event_definition.name == name]
         if not catchers:
             raise ProcessError(catalogue_text("run.no_catcher", name=name))
-        self.log = StepLog()
+        self._begin()
         with _spiff_errors():
             for task in catchers:
                 task.set_data(**payload)
@@ -498,7 +503,7 @@ class ProcessRun:
 
     def recalculate_timers(self) -> None:
         """Evaluate the due times of every waiting timer again (deadline moved, calendar changed)."""
-        self.log = StepLog()
+        self._begin()
         with _spiff_errors():
             for task in walk.tasks_in(self.workflow, TaskState.WAITING):
                 timers.recalculate(task)
@@ -507,7 +512,12 @@ class ProcessRun:
     # -- reading state --------------------------------------------------------------------
     @property
     def completed(self) -> bool:
-        return self.workflow.is_completed()
+        # SpiffWorkflow's is_completed walks the tree from its root, through every finished task, to the
+        # first unfinished one (twice a step): a look at each task answers "no" sooner.
+        workflow, unfinished = self.workflow, TaskState.NOT_FINISHED_MASK
+        if not workflow.completed and any(task._state & unfinished for task in workflow.tasks.values()):
+            return False
+        return workflow.is_completed()
 
     def open_tasks(self) -> list:
         """Every READY or WAITING task: one walk of the task tree, which a projection and the step's

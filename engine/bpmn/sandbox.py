@@ -284,6 +284,10 @@ class SandboxedScriptEngine(PythonScriptEngine):
     def __init__(self, functions: dict | None = None, clock=None):
         super().__init__(environment=SandboxEnvironment(functions))
         self.clock = clock
+        # Waiting timers whose expression gave no time in this operation (emptied as each begins,
+        # ProcessRun._begin): asked again at every update of their task, which each task completed in
+        # the operation brings, they would give the same from the same data, clock and answers.
+        self.unscheduled: set = set()
 
     def validate(self, expression):
         """SpiffWorkflow's DMN engine asks whether a cell parses alone (`"major"`) or only after its

@@ -334,6 +334,7 @@ def _check_sizes(data: dict, limits: Limits, where: str) -> None:
 
 _STORABLE = (str, int, float, bool, type(None))
 _IMMUTABLE = (*_STORABLE, date, datetime, timedelta)
+_PLAIN = frozenset((str, int, bool, type(None)))
 
 
 def _unstorable(run: ProcessRun, tasks=None) -> str | None:
@@ -354,6 +355,8 @@ def _kind_of(run: ProcessRun, tasks: list, name: str) -> str:
 
 
 def _storable(value, depth: int = 0) -> bool:
+    if type(value) in _PLAIN:  # most values: one look (subclasses go the longer way below)
+        return True
     if isinstance(value, float):
         return math.isfinite(value)  # NaN and infinities are not JSON (PostgreSQL refuses them)
     if isinstance(value, _STORABLE):

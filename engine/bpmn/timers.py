@@ -288,8 +288,13 @@ def due_at(my_task, definition=None) -> datetime | None:
     if value is None and isinstance(definition, ClockedCycle) and my_task.internal_data.get(EVENT_FIRED, False):
         return None  # a cycle that has run its repetitions: arming it again would start it over
     if value is None:
+        unscheduled = getattr(my_task.workflow.script_engine, "unscheduled", None)
+        if unscheduled is not None and my_task.id in unscheduled:
+            return None
         value = definition.schedule(my_task)
         if value is None:
+            if unscheduled is not None:
+                unscheduled.add(my_task.id)
             return None
         my_task.internal_data[EVENT_VALUE] = value
     if isinstance(value, dict):
@@ -303,6 +308,7 @@ def recalculate(my_task) -> None:
         value = my_task.internal_data.get(EVENT_VALUE)
         if not isinstance(value, dict):  # a running cycle keeps its count
             my_task.internal_data.pop(EVENT_VALUE, None)
+            getattr(my_task.workflow.script_engine, "unscheduled", set()).discard(my_task.id)
 
 
 _CYCLIC = weakref.WeakKeyDictionary()

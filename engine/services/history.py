@@ -16,6 +16,7 @@ from . import audit
 _PENDING = "duban_history"
 _TABLE = HistoryEntry.__table__
 _COLUMNS = ("instance_id", "at", "actor", "action", "element_id", "task_id", "name", "unit_id", "data")
+_INSERT = insert(_TABLE)  # built once: keeps its cache key (built anew, its key was computed at every commit)
 
 
 def record(ctx, action: str, **fields) -> None:
@@ -45,7 +46,7 @@ def write_pending(session: Session) -> None:
         # Without flushing: the ORM's flush, which waits for a step's serialised state
         # (process._settle_states), comes last, at the commit, and these rows go in meanwhile.
         with session.no_autoflush:
-            session.execute(insert(_TABLE), rows)
+            session.execute(_INSERT, rows)
 
 
 # Before the audit chain's hook (insert=True puts it first): on PostgreSQL that one takes the chain's

@@ -235,11 +235,10 @@ def _fold_item_changes(session: Session) -> None:
 def _keep_first_due(session: Session, _context=None, _instances=None) -> None:
     """Item.due_first for every item this flush changes, or whose part it adds, changes or deletes: in the
     same flush, so the ledger's lights never read a due time its rows have left behind."""
-    items = {obj for obj in (*session.new, *session.dirty) if isinstance(obj, Item)}
+    changed, gone = (*session.new, *session.dirty), set(session.deleted)  # each a walk of the session: once
+    items = {obj for obj in changed if isinstance(obj, Item)}
     with session.no_autoflush:
-        items.update(part.item for part in (*session.new, *session.dirty, *session.deleted)
-                     if isinstance(part, ItemUnit) and part.item is not None)
-    gone = set(session.deleted)
+        items.update(part.item for part in (*changed, *gone) if isinstance(part, ItemUnit) and part.item is not None)
     for item in items - gone:
         due = deadlines.first_due(item, [part for part in item.units if part not in gone])
         if item.due_first != due:

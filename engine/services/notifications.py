@@ -89,6 +89,7 @@ _PENDING_SELECTS = "duban_notification_selects"
 _TABLE = Notification.__table__
 _COLUMNS = ("user_id", "at", "kind", "title", "body", "item_id", "instance_id", "task_id", "mail_state",
             "mail_attempts")
+_INSERT = insert(_TABLE)  # built once, as history's
 
 
 def notify(ctx, users, kind: str, title: str, body: str = "", task_id: str | None = None) -> None:
@@ -189,7 +190,7 @@ def write_pending(session: Session) -> None:
     # without flushing first, as history.write_pending.
     with session.no_autoflush:
         if rows and not audit.along_rows(session, _TABLE, _COLUMNS, rows):
-            session.execute(insert(_TABLE), rows)
+            session.execute(_INSERT, rows)
         if selects:
             _write_candidates(session, selects)
 

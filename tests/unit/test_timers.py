@@ -8,7 +8,7 @@ from engine.bpmn.runtime import Runtime, compile_bundle
 from engine.bpmn.timers import TimerSpecError, literal_cycle_interval, normalise_expression, to_datetime
 from engine.clock import CHINA, FixedClock
 from engine.config import EngineLimits, using_limits
-from tests.samples import boundary_timer, chain, process, timer_event, user_task
+from tests.samples import boundary_timer, chain, process, script_task, timer_event, user_task
 
 START = datetime(2026, 9, 28, 9, 0, tzinfo=CHINA)
 
@@ -123,3 +123,41 @@ def test_a_zero_duration_or_a_past_date_from_an_expression_fires_at_once(kind, v
     [compiled] = compile_bundle({"p.bpmn": process(chain(timer_event(1, kind, "when"), user_task(2)))}, {}, 1_000_000)
     run = Runtime(FixedClock(START)).start(_Definition(compiled), {"when": value}, {})
     assert [t.element_id for t in run.human_tasks()] == ["e2"] and run.waiting_timers() == []
+
+
+def test_a_timer_without_a_time_is_asked_once_an_operation_and_again_in_the_next():
+    # A timer waits in one branch while the other runs four tasks in one operation: each completion
+    # updates the waiting timer, and its expression (an engine function: a database query) gave the same
+    # answer every time. It is asked once per operation, and again in the next, which may answer anew.
+    body = ('<bpmn:startEvent id="start"/><bpmn:parallelGateway id="split"/>'
+            '<bpmn:intermediateCatchEvent id="wait" name="期限"><bpmn:timerEventDefinition>'
+            '<bpmn:timeDate>limit()</bpmn:timeDate></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>'
+            '<bpmn:userTask id="waited" name="到期处理"/><bpmn:endEvent id="end_wait"/>'
+            + user_task(1) + script_task(2, "a = 1") + script_task(3, "b = 2") + script_task(4, "c = 3")
+            + user_task(5) + '<bpmn:endEvent id="end"/>'
+            + "".join(f'<bpmn:sequenceFlow id="f{source}_{target}" sourceRef="{source}" targetRef="{target}"/>'
+                      for source, target in [("start", "split"), ("split", "wait"), ("wait", "waited"),
+                                             ("waited", "end_wait"), ("split", "e1"), ("e1", "e2"), ("e2", "e3"),
+                                             ("e3", "e4"), ("e4", "e5"), ("e5", "end")]))
+    [compiled] = compile_bundle({"p.bpmn": process(body)}, {}, 1_000_000)
+    asked, answer = [], [None]
+
+    def limit():
+        asked.append(1)
+        return answer[0]
+
+    run = Runtime(FixedClock(START)).start(_Definition(compiled), {}, {"limit": limit})
+    assert run.waiting_timers() == [] and asked
+
+    def asked_while(operation) -> int:
+        asked.clear()
+        operation()
+        return len(asked)
+
+    [first] = run.human_tasks()
+    assert asked_while(lambda: run.complete(first.id, {})) == 1  # e1, e2, e3 and e4 completed: four updates
+    assert run.waiting_timers() == []
+    answer[0] = "2026-10-16T17:30:00+08:00"
+    assert asked_while(run.advance) == 1
+    assert [timer.due_at for timer in run.waiting_timers()] == [datetime(2026, 10, 16, 9, 30, tzinfo=UTC)]
+    assert asked_while(run.advance) == 0  # kept with the timer once it had a time
