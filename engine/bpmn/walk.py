@@ -57,32 +57,30 @@ def run_engine_steps(workflow, will_complete_task) -> None:
         while _engine_pass(workflow, will_complete_task):
             pass
         workflow.refresh_timers()
-        if not _any_automatic_ready(workflow) or first_in(workflow, TaskState.READY, manual=False) is None:
+        if not _automatic_ready(workflow) or first_in(workflow, TaskState.READY, manual=False) is None:
             return
 
 
-def _any_automatic_ready(part) -> bool:
-    """Whether a task of `part` or of a subprocess that may lie under it is READY and automatic: a look
-    at each task in turn, no walk. Most of a step's walks for READY tasks find none (each subprocess's
-    last, the final check); this answers those first. A task found may still lie outside what the walk
-    covers (a deeper subprocess elsewhere), so True only means the walk must be made."""
+def _automatic_ready(part) -> list:
+    """The READY automatic tasks of `part` and of every subprocess that may lie under it, by a look at
+    each workflow's table of tasks, not a walk. Most of a step's walks for READY tasks find none (each
+    subprocess's last, the final check), and most others one; this answers those. The tasks come in no
+    particular order, and may include some outside what a walk of `part` covers (a deeper subprocess
+    elsewhere): only an empty list, or one task of `part` itself, is the walk's answer."""
     top = part.top_workflow
     parts = [part, *(sub for sub in top.subprocesses.values()
                      if sub is not part and (part is top or sub.depth > part.depth))]
-    for each in parts:
-        for task in each.tasks.values():
-            if task._state & TaskState.READY and not task.task_spec.manual:
-                return True
-    return False
+    return [task for each in parts for task in each.tasks.values()
+            if task._state & TaskState.READY and not task.task_spec.manual]
 
 
 def _engine_pass(workflow, will_complete_task) -> bool:
     """One pass of SpiffWorkflow's `_do_engine_steps`: the deepest subprocesses first, each until it
     has nothing automatic left, then the top level's READY automatic tasks once."""
     def run_ready(part) -> int:
-        if not _any_automatic_ready(part):
-            return 0
-        ready = tasks_in(part, TaskState.READY, manual=False)
+        ready = _automatic_ready(part)
+        if len(ready) > 1 or (ready and ready[0].workflow is not part):
+            ready = tasks_in(part, TaskState.READY, manual=False)  # in the walk's order, and only part's
         for task in ready:
             will_complete_task(task)
             task.run()
