@@ -7,6 +7,9 @@ instance that takes the old path.
 """
 from __future__ import annotations
 
+import logging
+
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 # Keys SpiffWorkflow's event definitions keep in `Task.internal_data` (a public dict; its keys are not
@@ -31,3 +34,23 @@ def repredict(task) -> None:
         if not child.triggered and child.has_state(TaskState.FUTURE | TaskState.PREDICTED_MASK):
             task.workflow._remove_task(child.id)
     task.task_spec._predict(task, mask=TaskState.DEFINITE_MASK | TaskState.PREDICTED_MASK)
+
+
+def details_only_when_heard() -> None:
+    """Build a task's log details only for a line that will be heard.
+
+    SpiffWorkflow logs every state change of every task at INFO, and builds the line's details first
+    (`Task.collect_log_extras`: the spec's name and class, the parent, the state's name), heard or not.
+    In a step process, where its loggers are at WARNING, that was a twentieth of a step's time. Every
+    caller only passes the details as a log call's `extra`, so an unheard line needs none. There is no
+    setting for this; the method is replaced, in the step process only."""
+    collect = Task.collect_log_extras
+    if getattr(collect, "duban_when_heard", False):
+        return
+    logger = logging.getLogger("spiff.task")  # the logger those lines go to
+
+    def collect_when_heard(task, dct=None):
+        return collect(task, dct) if logger.isEnabledFor(logging.INFO) else {}
+
+    collect_when_heard.duban_when_heard = True
+    Task.collect_log_extras = collect_when_heard

@@ -1,5 +1,6 @@
 """What Duban relies on in SpiffWorkflow beyond its documented API (engine/bpmn/spiff_compat.py), and
 how it uses SpiffWorkflow's migration diff. A SpiffWorkflow upgrade that changes any of it fails here."""
+import logging
 from datetime import UTC, datetime
 from itertools import pairwise
 
@@ -8,12 +9,13 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventD
 from SpiffWorkflow.bpmn.specs.mixins import UserTaskMixin
 from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn import xml
 from engine.bpmn.runtime import Runtime, compile_bundle
 from engine.bpmn.serializer import StateSerializer
-from engine.bpmn.spiff_compat import EVENT_FIRED, EVENT_VALUE, repredict
+from engine.bpmn.spiff_compat import EVENT_FIRED, EVENT_VALUE, details_only_when_heard, repredict
 from engine.clock import FixedClock
 from tests.samples import chain, process, timer_event, user_task
 from tests.support.org import START, bpmn_bundle
@@ -204,3 +206,22 @@ def test_user_and_manual_tasks_are_told_apart_by_their_spec_class():
     assert (user.element_id, user.kind) == ("e1", "user")
     run.complete(user.id, {})
     assert [(view.element_id, view.kind) for view in run.human_tasks()] == [("e2", "manual")]
+
+
+def test_task_log_details_are_built_only_for_a_line_that_will_be_heard(monkeypatch):
+    # SpiffWorkflow builds them at every state change of every task, passing them as `extra` only.
+    built, original = [], Task.collect_log_extras
+    monkeypatch.setattr(Task, "collect_log_extras", lambda task, dct=None: built.append(1) or original(task, dct))
+    details_only_when_heard()
+    details_only_when_heard()  # once is enough: a second call changes nothing
+    spiff = logging.getLogger("spiff")
+    level = spiff.level
+    try:
+        spiff.setLevel(logging.WARNING)
+        run = Runtime(FixedClock(START)).start(_Definition(1, _path("e1")), {}, {})
+        assert built == [] and [t.element_id for t in run.human_tasks()] == ["e1"]
+        spiff.setLevel(logging.INFO)
+        task = run.workflow.get_next_task(state=TaskState.READY, manual=True)
+        assert task.collect_log_extras()["task_spec"] == "e1" and built == [1]
+    finally:
+        spiff.setLevel(level)
