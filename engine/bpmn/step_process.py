@@ -28,7 +28,7 @@ from ..errors import ProcessError
 from ..logs import spiff_level
 from ..texts import text
 from .runtime import ProcessRun, Runtime, StepLog
-from .spiff_compat import details_only_when_heard
+from .spiff_compat import details_only_when_heard, waiting_tasks_by_stack
 from .timers import ARMED_AT
 
 ELEMENT_BYTES = 240
@@ -185,6 +185,7 @@ def child_main(conn, element: ElementSlot, limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     spiff_level(logging.WARNING)  # nothing below is heard here
     details_only_when_heard()
+    waiting_tasks_by_stack()
     parent = _Parent(conn, limits.max_calls)
     runtime = Runtime(_StepClock(), live_size=limits.live_workflows)
     runtime.watch = element.write

@@ -1,5 +1,6 @@
-"""engine/bpmn/walk.py against SpiffWorkflow itself: the same tasks in the same order as `get_tasks`,
-and engine steps that leave a workflow as `do_engine_steps` does, on real diagrams (the corpus's
+"""engine/bpmn/walk.py against SpiffWorkflow itself: the same tasks in the same order as `get_tasks`
+(and the step process's waiting tasks as its TaskIterator gives them, spiff_compat.waiting_tasks), and
+engine steps that leave a workflow as `do_engine_steps` does, on real diagrams (the corpus's
 SpiffWorkflow ones, subprocesses, call activities, transactions and timers, and the bundled main
 process), checked at every step of a run to the end."""
 import time
@@ -9,11 +10,12 @@ import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from SpiffWorkflow.util.task import TaskState
+from SpiffWorkflow.util.task import TaskIterator, TaskState
+from SpiffWorkflow.workflow import Workflow
 
 from bench.paths import HAPPY_PATH
 from bench.spiff_alone import _functions
-from engine.bpmn import walk
+from engine.bpmn import spiff_compat, walk
 from tests.support.org import BPMN, CORPUS
 
 MASKS = [TaskState.READY, TaskState.WAITING, TaskState.READY | TaskState.WAITING, TaskState.FUTURE,
@@ -65,6 +67,8 @@ def _shape(workflow) -> list:
 def _assert_walks_agree(workflow) -> None:
     parts = [workflow, *workflow.subprocesses.values()]
     for part in parts:
+        waiting = list(TaskIterator(part.task_tree, state=TaskState.WAITING))
+        assert list(spiff_compat.waiting_tasks(part)) == waiting
         for mask in MASKS:
             for manual in (None, True, False):
                 expected = part.get_tasks(state=mask, manual=manual)
@@ -73,9 +77,13 @@ def _assert_walks_agree(workflow) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(DIAGRAMS))
-def test_walks_and_engine_steps_match_spiffworkflow_at_every_step(name):
+def test_walks_and_engine_steps_match_spiffworkflow_at_every_step(name, monkeypatch):
     files, process, data = DIAGRAMS[name]
     theirs, ours = _workflow(files, process), _workflow(files, process)
+    # Ours updates its waiting tasks as the step process does (spiff_compat.waiting_tasks_by_stack).
+    stock = Workflow.update_waiting_tasks
+    monkeypatch.setattr(Workflow, "update_waiting_tasks", lambda part: (
+        spiff_compat.update_waiting_tasks if part.top_workflow is ours else stock)(part))
     for workflow in (theirs, ours):
         workflow.task_tree.data.update(data)
     _spiff_steps(theirs)
