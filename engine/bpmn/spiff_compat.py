@@ -13,6 +13,8 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from SpiffWorkflow.workflow import Workflow
 
+from . import walk
+
 # Keys SpiffWorkflow's event definitions keep in `Task.internal_data` (a public dict; its keys are not
 # documented). Our timers override how SpiffWorkflow's timer classes schedule and fire, and the methods
 # they inherit (`catch`, `reset`, `details`, a cycle's `update_task`) read and write these same keys.
@@ -63,26 +65,13 @@ def waiting_tasks_by_stack() -> None:
     `Workflow.update_waiting_tasks` runs after every completed task. It looks for the workflow's
     WAITING tasks with SpiffWorkflow's TaskIterator, which pops the head of a Python list and filters
     each task through an object. In a step process that walk was a tenth of a step's time.
-    `waiting_tasks` gives the same tasks in the same order, tested against the iterator. Like the
-    iterator, it takes a task's children as it reaches the task, before handing it out, because an update
-    may change them. The method is replaced in the step process only."""
+    `walk.waiting_in` gives the same tasks in the same order, tested against the iterator. The method is
+    replaced in the step process only."""
     Workflow.update_waiting_tasks = update_waiting_tasks
 
 
 def update_waiting_tasks(workflow) -> None:
-    """`Workflow.update_waiting_tasks`, with `waiting_tasks` for the iterator."""
-    for task in waiting_tasks(workflow):
+    """`Workflow.update_waiting_tasks`, with `walk.waiting_in` for the iterator."""
+    for task in walk.waiting_in(workflow):
         task.task_spec._update(task)
 
-
-def waiting_tasks(workflow):
-    """`TaskIterator(workflow.task_tree, state=TaskState.WAITING)`: this workflow's own tree (not its
-    subprocesses'), depth first, nothing below a predicted task, without the iterator's limit of 1,000
-    levels (as engine/bpmn/walk.py)."""
-    stack = [workflow.task_tree]
-    while stack:
-        task = stack.pop()
-        if task._children and task._state >= TaskState.FUTURE:
-            stack.extend(reversed(task.children))
-        if task._state & TaskState.WAITING:
-            yield task

@@ -50,6 +50,20 @@ def _walk(workflow, state: int, manual: bool | None):
                 stack.append(subprocess.task_tree)
 
 
+def waiting_in(workflow):
+    """The WAITING tasks of `workflow`'s own tree (not its subprocesses'), as SpiffWorkflow's
+    `TaskIterator(workflow.task_tree, state=TaskState.WAITING)` gives them, for updating them one after
+    another. Unlike `_walk`, and like that iterator, each task's children are taken as the task is
+    reached, before it is handed out: updating it may change them."""
+    stack = [workflow.task_tree]
+    while stack:
+        task = stack.pop()
+        if task._children and task._state >= TaskState.FUTURE:
+            stack.extend(reversed(task.children))
+        if task._state & TaskState.WAITING:
+            yield task
+
+
 def run_engine_steps(workflow, will_complete_task) -> None:
     """`workflow.do_engine_steps(will_complete_task=...)`, then again while a timer that fell due
     meanwhile left an automatic task READY (SpiffWorkflow refreshes timers only after its last pass)."""

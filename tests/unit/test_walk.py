@@ -1,5 +1,5 @@
 """engine/bpmn/walk.py against SpiffWorkflow itself: the same tasks in the same order as `get_tasks`
-(and the step process's waiting tasks as its TaskIterator gives them, spiff_compat.waiting_tasks), and
+(and the waiting tasks as its TaskIterator gives them, walk.waiting_in), and
 engine steps that leave a workflow as `do_engine_steps` does, on real diagrams (the corpus's
 SpiffWorkflow ones, subprocesses, call activities, transactions and timers, and the bundled main
 process), checked at every step of a run to the end."""
@@ -68,7 +68,7 @@ def _assert_walks_agree(workflow) -> None:
     parts = [workflow, *workflow.subprocesses.values()]
     for part in parts:
         waiting = list(TaskIterator(part.task_tree, state=TaskState.WAITING))
-        assert list(spiff_compat.waiting_tasks(part)) == waiting
+        assert list(walk.waiting_in(part)) == waiting
         for mask in MASKS:
             for manual in (None, True, False):
                 expected = part.get_tasks(state=mask, manual=manual)
