@@ -82,7 +82,9 @@ def test_the_office_withdraws_an_item_through_the_dialog(live, open_page):
         expect(dialog).to_contain_text("撤销后流程终止")
         dialog.locator("#confirm-ok").click()  # no reason yet: the dialog asks for it
         expect(dialog.locator("#confirm-problem")).to_contain_text("请填写撤销理由")
+        expect(dialog.locator("#confirm-reason")).to_have_attribute("aria-invalid", "true")
         dialog.locator("#confirm-reason").fill("误登记，与已有事项重复")
+        expect(dialog.locator("#confirm-problem")).to_be_hidden()  # the refusal goes as the reason is typed
         screenshot(page, f"withdraw-dialog-{name}")
         dialog.locator("#confirm-ok").click()
         expect(page.locator("#withdrawn")).to_contain_text("误登记，与已有事项重复")

@@ -114,6 +114,7 @@ def test_the_checker_catches_english():
     ({"title": ""}, "title", "长度须在 1 到 500 之间"),
     ({"title": "长" * 501}, "title", "长度须在 1 到 500 之间"),
     ({"title": "事项", "source": "elsewhere"}, "source", "须为以下之一"),
+    ({"title": "事项", "category": "big"}, "category", "normal（一般件）、major（重大疑难件）、urgent（急件）"),
     ({"title": "事项", "designees": ["u"] * 101}, "designees", "长度不能超过 100"),
 ])
 def test_field_limits_are_said_with_their_numbers(as_, body, field, words):
@@ -121,3 +122,14 @@ def test_field_limits_are_said_with_their_numbers(as_, body, field, words):
     assert answer.status_code == 422
     [error] = [d for d in answer.json["details"] if d["field"] == field]
     assert words in error["message"] and words in answer.json["message"]
+
+
+@pytest.mark.parametrize("path, words", [
+    ("/api/v1/items?light=blue", "green（正常）、yellow（预警）、red（逾期）"),
+    ("/api/v1/public/items?status=drafting", "in_progress（"),
+])
+def test_a_wrong_choice_names_each_code_with_its_label(as_, path, words):
+    answer = as_("office").get(path)
+    assert answer.status_code == 422
+    [error] = answer.json["details"]
+    assert words in error["message"] and english_in(error["message"]) == [] and words in answer.json["message"]

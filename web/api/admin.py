@@ -14,7 +14,7 @@ from engine.texts import text
 
 from ..auth import current_token
 from .common import actor, authenticated_blueprint, duban, paged
-from .schemas import UnitSchema
+from .schemas import Choice, UnitSchema
 
 blp = authenticated_blueprint("users", __name__, "Users and roles (用户与角色, 三员分立)", "/admin/users")
 units_blp = authenticated_blueprint("units", __name__, "Units (单位管理, system administrator)", "/admin/units")
@@ -39,7 +39,7 @@ class UserSchema(Schema):
 
 
 class RoleRequest(Schema):
-    role = fields.String(required=True, validate=validate.OneOf(list(ROLES)))
+    role = fields.String(required=True, validate=Choice(ROLES))
 
 
 class PasswordRequest(Schema):

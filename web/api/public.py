@@ -11,13 +11,14 @@ from marshmallow import Schema, fields, validate
 from engine.services import public
 
 from .common import Blueprint, duban, paged
+from .schemas import Choice
 
 blp = Blueprint("public", __name__, description="公示销号: the public board of published items (no token needed)",
                 url_prefix="/public")
 
 
 class PublicQuery(Schema):
-    status = fields.String(validate=validate.OneOf(list(public.STATUS_CHOICES)),
+    status = fields.String(validate=Choice(public.STATUS_CHOICES),
                            metadata={"description": "办理中, 待签发, 待反馈 or 已销号 (closed)"})
     unit = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "any of the item's units"})
     text = fields.String(validate=validate.Length(max=public.MAX_TEXT), metadata={"description": "in the title"})

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from engine.services import replies
 
 from .common import actor, authenticated_blueprint, duban
-from .schemas import PeriodQuery
+from .schemas import Choice, PeriodQuery
 
 blp = authenticated_blueprint("replies", __name__, "答复与满意度: 省长信箱, 人大建议, 政协提案")
 
@@ -28,7 +28,7 @@ class ReplyRequest(Schema):
 
 
 class SatisfactionRequest(Schema):
-    satisfaction = fields.String(required=True, validate=validate.OneOf(list(replies.SATISFACTION)),
+    satisfaction = fields.String(required=True, validate=Choice(replies.SATISFACTION),
                                  metadata={"description": "satisfied 满意, basically_satisfied 基本满意, "
                                                           "dissatisfied 不满意"})
     date = fields.Date(load_default=None, metadata={"description": "when the requester said so (default: today)"})

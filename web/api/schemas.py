@@ -23,6 +23,19 @@ from engine.texts import text
 LEDGER_SORTS = [prefix + key for key in SORT_KEYS for prefix in ("", "-")]
 LEDGER_DAYS = validate.Range(min=date(1900, 1, 1), max=date(9998, 12, 31))
 
+
+
+class Choice(validate.OneOf):
+    """One of a mapping's codes; its error names each code with the label people know it by, as the
+    services' own checks do ("须为以下之一：normal（一般件）、major（重大疑难件）…")."""
+
+    def __init__(self, labelled: dict[str, str]):
+        super().__init__(list(labelled), labels=list(labelled.values()))
+
+    def _format_error(self, value) -> str:
+        return text("field.one_of", choices="、".join(f"{code}（{label}）" for code, label in self.options()))
+
+
 # Identifiers and versions a request names: beyond an SQL INTEGER they are invalid input (422), not overflows.
 SQL_ID = validate.Range(min=1, max=2**31 - 1)
 
@@ -299,9 +312,9 @@ class MigrationCheckSchema(Schema):
 class ItemRequest(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=500))
     content = fields.String(load_default="", validate=validate.Length(max=20000))
-    source = fields.String(load_default="other", validate=validate.OneOf(list(SOURCES)))
-    category = fields.String(load_default="normal", validate=validate.OneOf(list(CATEGORIES)))
-    classification = fields.String(load_default="internal", validate=validate.OneOf(list(CLASSIFICATIONS)))
+    source = fields.String(load_default="other", validate=Choice(SOURCES))
+    category = fields.String(load_default="normal", validate=Choice(CATEGORIES))
+    classification = fields.String(load_default="internal", validate=Choice(CLASSIFICATIONS))
     deadline = fields.String(metadata={"description": "ISO date or datetime; computed from category if absent"})
     designees = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list,
                             validate=validate.Length(max=100),
@@ -408,12 +421,12 @@ class PersonSchema(Schema):
 class ItemQuery(Schema):
     """The ledger's filters (engine/services/ledger.py); dates are Beijing days, both ends included."""
 
-    status = fields.String(validate=validate.OneOf(list(STATUSES)))
+    status = fields.String(validate=Choice(STATUSES))
     unit = fields.String(validate=validate.Length(max=64), metadata={"description": "any of the item's units"})
-    source = fields.String(validate=validate.OneOf(list(SOURCES)))
-    category = fields.String(validate=validate.OneOf(list(CATEGORIES)))
-    classification = fields.String(validate=validate.OneOf(list(CLASSIFICATIONS)))
-    light = fields.String(validate=validate.OneOf(list(LIGHTS)),
+    source = fields.String(validate=Choice(SOURCES))
+    category = fields.String(validate=Choice(CATEGORIES))
+    classification = fields.String(validate=Choice(CLASSIFICATIONS))
+    light = fields.String(validate=Choice(LIGHTS),
                           metadata={"description": "green, yellow (预警) or red (逾期), as each item shows"})
     registered_from = fields.Date(data_key="from", validate=LEDGER_DAYS, metadata={"description": "立项 on or after"})
     registered_to = fields.Date(data_key="to", validate=LEDGER_DAYS, metadata={"description": "立项 on or before"})

@@ -46,12 +46,14 @@
     reasonLabel.querySelector("span").textContent = options.reason || "";
     reason.value = "";
     reason.required = !!options.reason;
+    reason.removeAttribute("aria-invalid");
     problem.hidden = true;
     return new Promise(function (resolve) {
       function finish(answer) {
         box.removeEventListener("submit", onSubmit);
         box.removeEventListener("cancel", onCancel);
         box.querySelector("#confirm-cancel").onclick = null;
+        reason.oninput = null;
         if (box.open) box.close();
         resolve(answer);
       }
@@ -60,12 +62,19 @@
         if (options.reason && !reason.value.trim()) {
           problem.textContent = "请填写" + options.reason;
           problem.hidden = false;
+          reason.setAttribute("aria-invalid", "true");
           reason.focus();
           return;
         }
         finish({ reason: reason.value.trim() });
       }
       function onCancel(event) { event.preventDefault(); finish(false); }
+      // The refusal goes as soon as a reason is typed: it must not stand under a filled field.
+      reason.oninput = function () {
+        if (!reason.value.trim()) return;
+        problem.hidden = true;
+        reason.removeAttribute("aria-invalid");
+      };
       box.addEventListener("submit", onSubmit);
       box.addEventListener("cancel", onCancel);  // Esc
       box.querySelector("#confirm-cancel").onclick = function () { finish(false); };
