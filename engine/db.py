@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -163,6 +165,10 @@ class Database:
     def __init__(self, url: str, **engine_kwargs):
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
+        # How many connections the pool may hold at once (server databases): see `alongside`.
+        overflow = engine_kwargs.get("max_overflow")
+        self._connections = (self.engine.pool.size() + (10 if overflow is None else max(overflow, 0))
+                             if self.engine.dialect.name != "sqlite" else 0)
         path = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
         self.checkpoints = checkpoints.attach(self.engine, path) if path and path != ":memory:" else None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -250,6 +256,29 @@ class Database:
         `reading()`."""
         with self._lookups.connect() as connection:
             yield connection
+
+    def alongside(self, statement) -> Callable[[], object] | None:
+        """PostgreSQL: read one value (a ledger's count) on a connection of its own, in a thread, while the
+        caller reads and shows the rest; returns how to take the value (waiting for it if need be).
+
+        A count over 100,000 items takes the server 10–30 ms whatever the page; run alongside, the page,
+        its units and its rows are ready about when it is. None (read it in line, as before) on SQLite,
+        whose reads share this process's CPU, and when the pool has no connection free now: a request
+        holding one connection must not queue for a second (requests doing so could wait on each other
+        until the pool's timeout). Like `lookup`, it reads outside a transaction."""
+        if not self._connections or self.engine.pool.checkedout() >= self._connections:
+            return None
+        answer: Future = Future()
+
+        def read() -> None:
+            try:
+                with self.lookup() as connection:
+                    answer.set_result(connection.scalar(statement))
+            except BaseException as error:  # noqa: BLE001 - raised where the value is taken
+                answer.set_exception(error)
+
+        threading.Thread(target=read, name="duban-alongside", daemon=True).start()
+        return answer.result
 
     def dispose(self) -> None:
         if self.checkpoints is not None:

@@ -6,6 +6,7 @@ calendar as a handful of time ranges (`yellow_ranges`), so the database compares
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 
@@ -113,10 +114,12 @@ def list_items(duban, actor: Actor, filters: LedgerFilter | None = None, page: i
     with duban.db.lookup() as connection, Session(connection) as session:
         now = duban.clock.now()
         where = conditions(duban, actor, filters, now)
+        count = select(func.count(Item.id)).where(*where)
+        counted = duban.db.alongside(count)  # the count is read while the page is (PostgreSQL)
         # A page's secret items' designees in one query (views.item names them), not one per item.
         rows = list(session.scalars(select(Item).where(*where).options(_DESIGNEES).order_by(*order(filters.sort))
                                     .offset((page - 1) * per_page).limit(per_page)))
-        total = page_total(session, select(func.count(Item.id)).where(*where), page, per_page, len(rows))
+        total = page_total(session, count, page, per_page, len(rows), counted=counted)
         names = org.unit_names(session)
         return [views.item(row, duban, now, names) for row in rows], total
 
@@ -124,13 +127,14 @@ def list_items(duban, actor: Actor, filters: LedgerFilter | None = None, page: i
 _DESIGNEES = selectinload(Item.designees).joinedload(ItemDesignee.user).lazyload(User.role_rows)
 
 
-def page_total(session, count, page: int, per_page: int, shown: int, params: dict | None = None) -> int:
+def page_total(session, count, page: int, per_page: int, shown: int, params: dict | None = None,
+               counted: Callable[[], int] | None = None) -> int:
     """How many rows match in all: a page that is neither full nor past the end says so itself (a
     search finding a few items reads them once, not once more to count them); else `count` runs
-    (with `params`, when its statement takes any)."""
+    (with `params`, when its statement takes any), or its answer is taken from `counted` (db.alongside)."""
     if per_page > 0 and (0 < shown < per_page or (page == 1 and shown == 0)):
         return (page - 1) * per_page + shown
-    return session.scalar(count, params)
+    return counted() if counted is not None else session.scalar(count, params)
 
 
 def conditions(duban, actor: Actor, filters: LedgerFilter, now: datetime) -> list:

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from engine import db as database, services
 from tests.support.waiting import wait_for
@@ -101,3 +102,50 @@ def test_connections_plan_for_short_queries(duban_pg):
         assert tuple(session.execute(settings).one()) == ("off", "3000")
     with duban_pg.db.lookup() as connection:
         assert tuple(connection.execute(settings).one()) == ("off", "3000")
+
+
+_WAITS_FOR_LOCK_7 = text("SELECT pg_backend_pid() FROM (SELECT pg_advisory_xact_lock_shared(7)) AS granted")
+
+
+def test_a_count_is_read_alongside_on_a_connection_of_its_own(duban_pg):
+    """The ledger's count runs in a thread on a second connection while the page is read (db.alongside):
+    it is under way before its value is taken, and the value comes from another backend."""
+    admin = create_engine(duban_pg.db.url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as holder, duban_pg.db.lookup() as connection:
+            holder.execute(text("SELECT pg_advisory_lock(7)"))
+            taken = []  # asked from a thread: a read made in line would wait here for the lock
+            asking = threading.Thread(target=lambda: taken.append(duban_pg.db.alongside(_WAITS_FOR_LOCK_7)))
+            asking.start()
+            asking.join(timeout=10)
+            assert taken and taken[0] is not None, "alongside did not hand back the read under way"
+            take = taken[0]
+
+            def waiting() -> bool:
+                return holder.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                           "AND objid = 7 AND NOT granted")).scalar() == 1
+
+            wait_for(waiting, timeout=10, what="the read alongside to wait for the lock")
+            holder.execute(text("SELECT pg_advisory_unlock(7)"))
+            own = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+            assert take() not in (own, None)
+    finally:
+        admin.dispose()
+
+
+def test_a_failed_read_alongside_raises_where_its_value_is_taken(duban_pg):
+    take = duban_pg.db.alongside(text("SELECT 1 / 0"))
+    with pytest.raises(DBAPIError, match="division by zero"):
+        take()
+
+
+def test_nothing_is_read_alongside_without_a_free_connection_or_on_sqlite(duban_pg, duban_sqlite):
+    """A request holding the pool's last connection counts in line rather than queue for a second."""
+    small = database.Database(duban_pg.db.url, pool_size=1, max_overflow=0)
+    try:
+        with small.lookup():
+            assert small.alongside(text("SELECT 1")) is None
+        assert small.alongside(text("SELECT 1"))() == 1
+    finally:
+        small.dispose()
+    assert duban_sqlite.db.alongside(text("SELECT 1")) is None
