@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, create_engine, event, func, insert, select, te
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from . import checkpoints, texts
 from .errors import WriteConflict
@@ -165,10 +166,10 @@ class Database:
     def __init__(self, url: str, **engine_kwargs):
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
-        # How many connections the pool may hold at once (server databases): see `alongside`.
-        overflow = engine_kwargs.get("max_overflow")
-        self._connections = (self.engine.pool.size() + (10 if overflow is None else max(overflow, 0))
-                             if self.engine.dialect.name != "sqlite" else 0)
+        # How many connections the pool may hold at once (server databases; 0: none for `alongside`).
+        overflow, pool = engine_kwargs.get("max_overflow"), self.engine.pool
+        self._connections = (pool.size() + (10 if overflow is None else max(overflow, 0))
+                             if isinstance(pool, QueuePool) and self.engine.dialect.name != "sqlite" else 0)
         path = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
         self.checkpoints = checkpoints.attach(self.engine, path) if path and path != ":memory:" else None
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

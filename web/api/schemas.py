@@ -24,7 +24,6 @@ LEDGER_SORTS = [prefix + key for key in SORT_KEYS for prefix in ("", "-")]
 LEDGER_DAYS = validate.Range(min=date(1900, 1, 1), max=date(9998, 12, 31))
 
 
-
 class Choice(validate.OneOf):
     """One of a mapping's codes; its error names each code with the label people know it by, as the
     services' own checks do ("须为以下之一：normal（一般件）、major（重大疑难件）…")."""
