@@ -820,3 +820,8 @@ TEXTS: dict[str, str] = {
 def text(key: str, **params) -> str:
     """The message `key` with its parameters filled in."""
     return TEXTS[key].format(**params)
+
+
+def one_of(labelled: dict[str, str]) -> str:
+    """"须为以下之一：…", each code with the label people know it by: normal（一般件）、major（重大疑难件）…"""
+    return text("field.one_of", choices="、".join(f"{code}（{label}）" for code, label in labelled.items()))

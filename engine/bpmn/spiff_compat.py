@@ -74,4 +74,3 @@ def update_waiting_tasks(workflow) -> None:
     """`Workflow.update_waiting_tasks`, with `walk.waiting_in` for the iterator."""
     for task in walk.waiting_in(workflow):
         task.task_spec._update(task)
-

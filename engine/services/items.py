@@ -15,7 +15,7 @@ from ..domain.main_process import KEY as MAIN_KEY
 from ..domain.roles import ADMIN, OFFICE, SYSTEM_ADMINS
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..models import HistoryEntry, Item, ItemDesignee, ItemUnit, User
-from ..texts import text
+from ..texts import one_of, text
 from . import audit, deadline_rules, duplicates, folding, ledger, org, process, views
 from .instances import latest_definition
 
@@ -151,8 +151,7 @@ def _checked(fields: dict) -> dict:
                                    ("classification", CLASSIFICATIONS, "internal")):
         value = fields.get(name) or default
         if value not in allowed:
-            choices = "、".join(f"{code}（{label}）" for code, label in allowed.items())
-            errors.append({"field": name, "message": text("field.one_of", choices=choices)})
+            errors.append({"field": name, "message": one_of(allowed)})
         values[name] = value
     if errors:
         first = errors[0]

@@ -18,21 +18,22 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from engine.config import Settings
 from engine.services import CATEGORIES, CLASSIFICATIONS, LIGHTS, SORT_KEYS, SOURCES, STATUSES
-from engine.texts import text
+from engine.texts import one_of, text
 
 LEDGER_SORTS = [prefix + key for key in SORT_KEYS for prefix in ("", "-")]
 LEDGER_DAYS = validate.Range(min=date(1900, 1, 1), max=date(9998, 12, 31))
 
 
 class Choice(validate.OneOf):
-    """One of a mapping's codes; its error names each code with the label people know it by, as the
-    services' own checks do ("须为以下之一：normal（一般件）、major（重大疑难件）…")."""
+    """One of a mapping's codes; its error names each code with its label (texts.one_of), as the
+    services' own checks do."""
 
     def __init__(self, labelled: dict[str, str]):
         super().__init__(list(labelled), labels=list(labelled.values()))
+        self.labelled = labelled
 
     def _format_error(self, value) -> str:
-        return text("field.one_of", choices="、".join(f"{code}（{label}）" for code, label in self.options()))
+        return one_of(self.labelled)
 
 
 # Identifiers and versions a request names: beyond an SQL INTEGER they are invalid input (422), not overflows.
